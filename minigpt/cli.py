@@ -1,0 +1,47 @@
+"""The `minigpt` command line.
+
+Each subcommand lives next to the code it drives: the module listed in COMMANDS
+provides `add_cli_args(parser)` and `cli_main(args) -> int`. Modules are imported
+only when their command runs, so `minigpt --help` stays instant and nothing heavy
+(CuPy, matplotlib) is imported by accident.
+
+    minigpt --help
+    minigpt pipeline --quick
+"""
+import argparse
+import importlib
+import sys
+
+# name -> (module, one-line help). Add one line per command.
+COMMANDS = {
+}
+
+
+def _usage() -> str:
+    lines = ["usage: minigpt <command> [options]", "", "commands:"]
+    for name, (_, help_) in COMMANDS.items():
+        lines.append(f"  {name:<10} {help_}")
+    lines += ["", "Run `minigpt <command> --help` for the options of one command."]
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        print(_usage())
+        return 0
+    name = argv[0]
+    if name not in COMMANDS:
+        print(f"minigpt: unknown command {name!r}; expected one of {sorted(COMMANDS)}", file=sys.stderr)
+        print(_usage(), file=sys.stderr)
+        return 2
+    module_name, help_ = COMMANDS[name]
+    module = importlib.import_module(module_name)
+    parser = argparse.ArgumentParser(prog=f"minigpt {name}", description=help_)
+    module.add_cli_args(parser)
+    args = parser.parse_args(argv[1:])
+    return int(module.cli_main(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
