@@ -1,0 +1,5 @@
+"""Neural-network building blocks on top of the ops."""
+from minigpt.nn.layers import Dropout, Embedding, LayerNorm, Linear
+from minigpt.nn.module import Module, Parameter
+
+__all__ = ["Dropout", "Embedding", "LayerNorm", "Linear", "Module", "Parameter"]
