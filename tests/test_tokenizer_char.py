@@ -27,6 +27,12 @@ def test_roundtrip(text):
     assert len(tok.encode(text)) == len(text)
 
 
+def test_special_spellings_are_not_vocabulary():
+    tok = CharTokenizer.train("ab<|endoftext|>ba<|endoftext|>")
+    assert tok.chars == ["a", "b"]
+    assert tok.encode("ab<|endoftext|>", allowed_special="all") == [0, 1, tok.eot_id]
+
+
 def test_specials_and_errors():
     tok = CharTokenizer.train(TEXT)
     with pytest.raises(ValueError, match="special token"):
