@@ -54,3 +54,4 @@ def test_save_load(tmp_path):
         assert isinstance(loaded, CharTokenizer)
         assert loaded.chars == tok.chars and loaded.special_tokens == tok.special_tokens
         assert loaded.encode(TEXT) == tok.encode(TEXT)
+

@@ -28,11 +28,11 @@ def tokens_html(tokenizer, text: str, allowed_special="all", show_ids: bool = Fa
     ids = tokenizer.encode(text, allowed_special=allowed_special)
     spans = []
     for k, (i, piece) in enumerate(zip(ids, token_pieces(tokenizer, ids))):
-        shown = html.escape(piece).replace(" ", "·").replace("\n", "↵<br>").replace("\t", "→")
+        shown = html.escape(piece).replace(" ", "·").replace("\n", "↵").replace("\t", "→")
         label = f"<sub style='color:#888'>{i}</sub>" if show_ids else ""
         spans.append(f"<span title='id {i}' style='background:{PALETTE[k % len(PALETTE)]};"
                      f"border-radius:3px;padding:1px 2px;margin:0 1px;font-family:monospace'>"
-                     f"{shown}{label}</span>")
+                     f"{shown}{label}</span>" + "<br>" * piece.count("\n"))
     n_chars = len(text)
     summary = (f"<div style='color:#555;font-size:90%'>{len(ids)} tokens, {n_chars} characters, "
                f"{len(text.encode('utf-8'))} bytes</div>")
