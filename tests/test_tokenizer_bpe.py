@@ -148,6 +148,8 @@ def test_compresses_training_like_text(tok):
 def test_special_text_raises_by_default(tok):
     with pytest.raises(ValueError, match="special token '<\\|user\\|>'"):
         tok.encode("hi <|user|> there")
+    with pytest.raises(ValueError, match="'<\\|end\\|>' at index 1\\b"):             # the first one is named
+        tok.encode("x<|end|>y<|endoftext|>z<|user|>")
 
 
 def test_allowed_special_variants(tok):
