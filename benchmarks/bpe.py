@@ -80,6 +80,7 @@ def main(argv=None):
     res["encode"] = {"vocab": len(vocab), "tokens": len(ids), "bytes_per_token": round(len(text.encode()) / len(ids), 3),
                      "cold_cache_seconds": round(cold_s, 3), "warm_cache_seconds": round(warm_s, 3),
                      "tokens_per_second_cold": int(len(ids) / cold_s)}
+    res["load_average_1min"] = round(os.getloadavg()[0], 2)    # >cpus means timings are disturbed
     print(json.dumps(res, indent=1))
 
 
