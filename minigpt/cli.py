@@ -14,6 +14,7 @@ import sys
 
 # name -> (module, one-line help). Add one line per command.
 COMMANDS = {
+    "grade": ("minigpt.grade", "grade the course exercises"),
 }
 
 
