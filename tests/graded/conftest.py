@@ -116,6 +116,7 @@ def pytest_collection_finish(session):
     for item in session.items:
         _report["tests"][item.nodeid] = {
             "name": item.name,
+            "file": str(item.path),
             "marker": _exercise_marker(item),
             "points": _points(item),
             "outcome": "not run",
