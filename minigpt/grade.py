@@ -18,6 +18,7 @@ Exit status: 0 full score; 1 points missing (including "all exercises not attemp
 """
 from __future__ import annotations
 
+import importlib.machinery
 import json
 import os
 import signal
@@ -171,6 +172,16 @@ def select(only) -> list[course.Exercise]:
     return chosen
 
 
+def _check_importable(impl: str, impl_path: str | None) -> None:
+    """Fail early (exit 2) on a misspelt implementation instead of failing every check."""
+    search = [str(Path(impl_path).resolve())] if impl_path else []
+    search += [str(ROOT)] + sys.path
+    top = impl.split(".")[0]
+    if importlib.machinery.PathFinder.find_spec(top, search) is None:
+        where = f" in {impl_path}" if impl_path else ""
+        raise GradeError(f"cannot find the implementation package {impl!r}{where}; expected exercises, solutions or a package/module name")
+
+
 def grade(impl: str | None = None, only=None, impl_path: str | None = None, jobs: int = 2,
           timeout: float = DEFAULT_TIMEOUT, test_timeout: float = DEFAULT_TEST_TIMEOUT,
           tests_dir: Path = DEFAULT_TESTS) -> dict:
@@ -178,6 +189,7 @@ def grade(impl: str | None = None, only=None, impl_path: str | None = None, jobs
     impl = impl or course.impl_name()
     start = time.perf_counter()
     exercises = select(only)
+    _check_importable(impl, impl_path)
     expected = collect(Path(tests_dir))
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         results = list(pool.map(lambda ex: run_exercise(ex, impl, expected, impl_path, Path(tests_dir), timeout, test_timeout), exercises))

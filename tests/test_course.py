@@ -7,7 +7,6 @@ import importlib
 import re
 import subprocess
 import sys
-import tomllib
 import warnings
 from pathlib import Path
 
@@ -89,8 +88,8 @@ def test_check_reports_drift_and_generate_repairs_it(tmp_path):
 
 # -----------------------------------------------------------------------------
 # the registry
-def test_registry_matches_solutions_markers_and_checks():
-    markers = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]["markers"]
+def test_registry_matches_solutions_markers_and_checks(pytestconfig):
+    markers = pytestconfig.getini("markers")
     registered = {m.split(":")[0].strip() for m in markers}
     graded = "".join(p.read_text() for p in (ROOT / "tests" / "graded").glob("test_*.py"))
     assert len({ex.id for ex in course.EXERCISES}) == len(course.EXERCISES) and len(course.BY_FUNCTION) == len(course.EXERCISES)
@@ -166,3 +165,10 @@ def test_solutions_impl_calls_the_reference_directly(monkeypatch):
         warnings.simplefilter("error")
         assert course.get_pair_counts([1, 1, 1]) == {(1, 1): 2}
     assert course.get_pair_counts.__doc__ == importlib.import_module("solutions.ex01_bpe").get_pair_counts.__doc__
+
+
+def test_course_docs_list_every_exercise():
+    doc = (ROOT / "docs" / "course.md").read_text()
+    assert "## For students" in doc and "## For instructors" in doc
+    for ex in course.EXERCISES:
+        assert f"| {ex.id} | `{ex.function}` |" in doc and ex.marker in doc, f"docs/course.md does not list exercise {ex.id}"

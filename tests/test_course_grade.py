@@ -47,7 +47,7 @@ def test_solutions_get_full_score(tmp_path):
         assert all(t["outcome"] in ("passed", "skipped") for t in r["tests"]) and r["tests"], r["id"]
 
 
-def test_usage_errors_exit_2():
+def test_unknown_exercise_exits_2():
     res = run_cli("--only", "99.9")
     assert res.returncode == 2 and "unknown exercise '99.9'" in res.stderr
 
@@ -106,3 +106,8 @@ def test_hang_segfault_nan_and_exceptions_cost_only_their_exercise(tmp_path):
     assert report["score"] == by_id["05.1"]["max_points"] and not report["full_score"]
     table = grade.format_table(report)
     assert "crash" in table and "timeout" in table and "student bug" in table
+
+
+def test_unknown_implementation_exits_2():
+    res = run_cli("--impl", "no_such_student_package", "--only", "01.1")
+    assert res.returncode == 2 and "cannot find the implementation package 'no_such_student_package'" in res.stderr
