@@ -108,7 +108,10 @@ def _status(ex: course.Exercise, tests: list[dict], rc: int | None, timeout: flo
     if rc is None:
         return "timeout", f"stopped after {timeout:g} s (an endless loop?); checks not finished count 0"
     if rc < 0:
-        name = signal.Signals(-rc).name if -rc in signal.Signals._value2member_map_ else str(-rc)
+        try:
+            name = signal.Signals(-rc).name
+        except ValueError:
+            name = f"signal {-rc}"
         return "crash", f"the check process died from {name} (a segfault or abort in native code?)"
     if not tests:
         return "error", f"no graded checks ran (pytest exit {rc}):\n{tail[-1500:]}"
