@@ -187,19 +187,26 @@ class Tensor:
 
 
 def _topo_sort(root):
-    """Tensors reachable from root, each after all of its inputs (iterative DFS)."""
-    order, seen = [], {id(root)}
+    """Tensors reachable from root, each after all of its inputs (iterative post-order DFS).
+
+    subtle: a node is marked visited when it is *expanded*, not when it is pushed;
+    marking at push time can emit a consumer before an input that is still waiting
+    lower on the stack, and that input would then miss part of its gradient.
+    """
+    order, visited = [], set()
     stack = [(root, False)]
     while stack:
         t, expanded = stack.pop()
         if expanded:
             order.append(t)
             continue
+        if id(t) in visited:
+            continue
+        visited.add(id(t))
         stack.append((t, True))
         if t._ctx is not None:
             for inp in t._ctx[1].inputs:
-                if isinstance(inp, Tensor) and inp.requires_grad and id(inp) not in seen:
-                    seen.add(id(inp))
+                if isinstance(inp, Tensor) and inp.requires_grad and id(inp) not in visited:
                     stack.append((inp, False))
     return order
 

@@ -14,6 +14,7 @@ import sys
 
 # name -> (module, one-line help). Add one line per command.
 COMMANDS = {
+    "data": ("minigpt.data.cli", "fetch/prepare corpora: `data shakespeare`, `data toyweb`"),
 }
 
 

@@ -110,3 +110,19 @@ def test_gradcheck_catches_wrong_gradient():
         m.gradcheck(lambda t: Wrong.apply(t), [x])
     with pytest.raises(TypeError, match="float64"):
         m.gradcheck(lambda t: t * t, [Tensor(np.ones(2, np.float32), requires_grad=True)])
+
+
+def test_shared_input_reached_by_paths_of_different_depth():
+    """w feeds both a deep path and a shallow one (like tied embeddings):
+    f = sum(w * ((w * 2) * 3)) = 6 Σ w²  ⇒  df/dw = 12 w."""
+    w = Tensor(np.array([1.0, -2.0]), requires_grad=True)
+    deep = (w * 2.0) * 3.0
+    (w * deep).sum().backward()
+    np.testing.assert_allclose(w.grad, [12.0, -24.0])
+    a = Tensor(np.array([0.5, 1.5]), requires_grad=True)
+    b = a * a
+    c = b * a + a  # a used at depths 0 and 1 and 2
+    d = c * b
+    d.sum().backward()
+    np.testing.assert_allclose(a.grad, 5 * a.data ** 4 + 3 * a.data ** 2)  # d/da (a⁵ + a³)
+    assert m.gradcheck(lambda a: ((a * a) * a + a) * (a * a), [a])

@@ -4,7 +4,7 @@ Importing this package also gives `Tensor` its operators (+, -, *, /, @, **, [ ]
 and methods (.sum(), .reshape(), .exp(), ...), all routed to the ops below.
 """
 from minigpt.autograd import Tensor
-from minigpt.ops.attention import attention, causal_mask, flash_attention, local_strided_mask
+from minigpt.ops.attention import attention, causal_mask, flash_attention, local_strided_mask, packed_attention
 from minigpt.ops.dropout import dropout
 from minigpt.ops.elementwise import add, div, exp, gelu, log, mul, neg, pow, relu, sqrt, sub, tanh
 from minigpt.ops.embedding import embedding
@@ -17,7 +17,7 @@ from minigpt.ops.softmax import log_softmax, softmax
 
 __all__ = ["add", "attention", "causal_mask", "concat", "cross_entropy", "div", "dropout", "embedding", "exp",
            "flash_attention", "gelu", "getitem", "layernorm", "linear", "local_strided_mask", "log",
-           "log_softmax", "masked_fill", "matmul", "max", "mean", "mul", "neg", "permute", "pow", "relu",
+           "log_softmax", "masked_fill", "matmul", "max", "mean", "mul", "neg", "packed_attention", "permute", "pow", "relu",
            "reshape", "softmax", "split", "sqrt", "sub", "sum", "tanh", "transpose", "where"]
 
 # -----------------------------------------------------------------------------

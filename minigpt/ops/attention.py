@@ -155,3 +155,38 @@ def attention(q, k, v, mask=None):
 def flash_attention(q, k, v, block=32):
     """Tiled causal attention with online softmax; same result as `attention`, O(T·block) memory."""
     return FlashAttention.apply(q, k, v, block=block)
+
+
+class PackedAttention(Function):
+    r"""Multi-head causal attention straight from the fused QKV projection.
+
+    qkv (B, T, 3C) is split into heads, attended (naive or flash) and merged
+    back to (B, T, C) inside one Function, so the backward hands dqkv (B, T, 3C)
+    to the QKV Linear without three full-size scatter buffers.
+    """
+
+    @staticmethod
+    def forward(ctx, qkv, n_head, impl="naive", block=32):
+        B, T, C3 = qkv.shape
+        if C3 % (3 * n_head):
+            raise ValueError(f"attention: qkv last dim {C3} is not 3 × n_head({n_head}) × head_size")
+        hs = C3 // (3 * n_head)
+        q, k, v = qkv.reshape(B, T, 3, n_head, hs).transpose(2, 0, 3, 1, 4)  # each (B, nh, T, hs)
+        inner = {"naive": Attention, "flash": FlashAttention}[impl]
+        ictx = type(ctx)()
+        y = inner.forward(ictx, q, k, v) if impl == "naive" else inner.forward(ictx, q, k, v, block=block)
+        ctx.inner, ctx.ictx, ctx.shape = inner, ictx, (B, T, n_head, hs)
+        return y.transpose(0, 2, 1, 3).reshape(B, T, n_head * hs)  # (B, T, C)
+
+    @staticmethod
+    def backward(ctx, g):
+        B, T, nh, hs = ctx.shape
+        g4 = g.reshape(B, T, nh, hs).transpose(0, 2, 1, 3)  # (B, nh, T, hs)
+        dq, dk, dv = ctx.inner.backward(ctx.ictx, g4)[:3]
+        d = get_xp(g).stack([dq, dk, dv])  # (3, B, nh, T, hs)
+        return d.transpose(1, 3, 0, 2, 4).reshape(B, T, 3 * nh * hs), None
+
+
+def packed_attention(qkv, n_head, impl="naive", block=32):
+    """Causal multi-head attention of a fused (B, T, 3C) qkv tensor → (B, T, C)."""
+    return PackedAttention.apply(qkv, n_head, impl=impl, block=block)
