@@ -4,7 +4,7 @@
 # Every model in this course — the GPT, the reward model, the PPO policy — is trained by the same
 # loop: compute a loss, call `loss.backward()`, let the optimizer nudge every weight against its
 # gradient. This notebook opens up `backward()`. The whole engine is `minigpt/autograd.py`
-# (one `Tensor` class, one `Function` base class, about 250 lines) plus one file per family of ops in
+# (one `Tensor` class, one `Function` base class, about 300 lines) plus one file per family of ops in
 # `minigpt/ops/`.
 #
 # **Learning goals.** After this notebook you can
@@ -61,7 +61,7 @@ print("minigpt from", minigpt.__file__, "| quick mode:", MINIGPT_QUICK)
 # \dfrac{\partial d}{\partial e}\,\dfrac{\partial e}{\partial a}$. Going *backwards* from $L$ we can reuse
 # each product: once we know $\partial L/\partial d$, one multiplication gives $\partial L/\partial e$, and
 # so on. That is reverse-mode differentiation (backpropagation): one backward sweep yields the gradient with
-# respect to *every* input, at about the cost of the forward pass.
+# respect to *every* input, for a small constant multiple of the cost of the forward pass.
 
 # %%
 # forward: one line per node
@@ -245,9 +245,9 @@ print("backward visits:  ", [t.name for t in reversed(_topo_sort(w)) if t.name])
 
 # %% [markdown]
 # Why not recursion? A recursive depth-first search needs one Python stack frame per node on the longest path,
-# and Python stops at about 1000 frames. Graphs are deep: a GPT's graph has thousands of nodes per step, and
-# a recurrent loop can chain far more. The iterative version does not care — here is a chain of 5000
-# multiplications, $y = x \cdot 1.0001^{5000}$:
+# and Python stops at about 1000 frames. Graphs can be deep: every layer adds several nodes to the longest
+# path, and a loop over steps (a recurrent model, a long unrolled computation) adds more per step. The
+# iterative version does not care — here is a chain of 5000 multiplications, $y = x \cdot 1.0001^{5000}$:
 
 # %%
 x = scalar(1.0, "x")
@@ -461,7 +461,7 @@ out.backward(gup)
 print("fused == composite gradient:", np.allclose(g_fused, xs.grad))
 
 # %% [markdown]
-# The fused op is also faster — one saved array instead of five, and no intermediate graph nodes. Time
+# The fused op is also faster — one saved array instead of several, and no intermediate graph nodes. Time
 # forward + backward on a batch of float32 rows the size of a small model's logits:
 
 # %%

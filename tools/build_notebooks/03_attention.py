@@ -75,10 +75,11 @@ def randn(*shape):
 
 
 def t_axis(ax, Ts, label="context length T"):
-    """Log-log axes with the measured T values as plain tick labels."""
+    """Log-log axes with the measured powers of two as plain tick labels."""
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xticks(Ts, [str(t) for t in Ts])
+    ticks = [t for t in Ts if t & (t - 1) == 0]
+    ax.set_xticks(ticks, [str(t) for t in ticks])
     ax.minorticks_off()
     ax.set_xlabel(label)
 
@@ -219,7 +220,8 @@ print("outputs 0..4 unchanged:", np.array_equal(y.numpy()[..., :5, :], y2[..., :
 #
 # One softmax gives one weighted average per query: one "question" per token. Multi-head attention asks
 # several at once. The model width $C$ is cut into $n_h$ heads of size $h_s = C / n_h$; each head attends on its
-# own slice, and the head outputs are concatenated back to width $C$. It costs the same as one wide head.
+# own slice, and the head outputs are concatenated back to width $C$. The matmuls cost the same as for one
+# head of width $C$; only the softmax runs $n_h$ times.
 #
 # First, what heads buy. Two hand-built heads on one sequence: head 0's queries look for the *previous*
 # position, head 1's always look for the *first* one. Same tokens, two different lookups at once:
@@ -273,7 +275,7 @@ print("head 2 alone == its slice of the batched result:", np.allclose(one_head[:
 
 # %%
 H, d = 4, 32
-Ts = [64, 128, 256, 512, 768, 1024] if MINIGPT_QUICK else [64, 128, 256, 512, 768, 1024, 1536, 2048, 3072, 4096]
+Ts = [64, 128, 256, 512, 768, 1024] if MINIGPT_QUICK else [64, 128, 256, 512, 768, 1024, 1536, 2048, 4096]
 times, mems = [], []
 for T in Ts:
     q, k, v = (Tensor(randn(1, H, T, d)) for _ in range(3))
@@ -546,9 +548,9 @@ print(f"at T={Tk[i]}: the cache makes the next token's attention {t_full[i] / t_
 # %% [markdown]
 # Without the cache the cost per token grows with slope ≈ 2; with it, slope ≈ 1 (a little less at short
 # contexts, where the fixed cost of a call, tens of microseconds, dominates; a little more where $K$ and $V$
-# outgrow the caches). Generating $N$ tokens thus costs $O(N^2)$ in total with a cache instead of
-# $O(N^3)$. The price is memory: 2 (K and V) × layers × $T$ × $C$ numbers per sequence. For GPT-2 small
-# (12 layers, $C = 768$) at its full 1024-token context in 16-bit floats:
+# outgrow the caches). The attention work for generating $N$ tokens thus totals $O(N^2)$ with a cache
+# instead of $O(N^3)$. The price is memory: 2 (K and V) × layers × $T$ × $C$ numbers per sequence. For
+# GPT-2 small (12 layers, $C = 768$) at its full 1024-token context in 16-bit floats:
 
 # %%
 n_layer, C_gpt2, T_gpt2, bytes_per = 12, 768, 1024, 2
