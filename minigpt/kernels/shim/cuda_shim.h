@@ -11,9 +11,9 @@
 //   block       -> all its threads run at once; blocks run one after another, reusing
 //                  the same std::threads (a pool that lives for one launch)
 //   __syncthreads() -> std::barrier::arrive_and_wait on the block's barrier
-//   warp        -> 32 consecutive linear thread ids; shuffles write the value into a
-//                  per-warp exchange slot, wait on the warp's barrier, read the partner's
-//                  slot and wait again (so nobody overwrites a slot still being read)
+//   warp        -> 32 consecutive linear thread ids; a shuffle writes the value into a
+//                  per-warp exchange slot, waits on the warp's barrier and reads the
+//                  partner's slot (two banks of slots, alternated, so no second wait)
 //   __shared__ (static arrays) -> `static` locals: one copy for the whole program,
 //                  which is one copy per block because only one block runs at a time
 //   extern __shared__ T name[] -> the ONE source rewrite emulate.py makes: it becomes
@@ -91,7 +91,7 @@ constexpr size_t kMaxDynamicSharedBytes = 48 * 1024;  // what CUDA allows withou
 struct Block {
     std::unique_ptr<std::barrier<>> bar;                      // __syncthreads
     std::vector<std::unique_ptr<std::barrier<>>> warp_bar;    // shuffles, __syncwarp
-    std::vector<std::array<uint64_t, 32>> slots;              // shuffle exchange, per warp
+    std::vector<std::array<uint64_t, 64>> slots;              // shuffle exchange, 2 x 32 per warp
     std::vector<int> lanes;                                   // threads in each warp
 };
 
@@ -118,7 +118,7 @@ struct Launch {
 
 inline thread_local Launch* t_launch = nullptr;
 inline thread_local Block* t_block = nullptr;
-inline thread_local int t_lane = 0, t_warp = 0;
+inline thread_local int t_lane = 0, t_warp = 0, t_phase = 0;
 inline thread_local std::mt19937_64 t_rng;
 
 inline void Advance::operator()() noexcept {
@@ -162,6 +162,7 @@ inline void worker(Launch* L, unsigned tid) {
         blockIdx = {(unsigned)(b % L->grid.x), (unsigned)((b / L->grid.x) % L->grid.y),
                     (unsigned)(b / ((long long)L->grid.x * L->grid.y))};
         t_block = L->blk.get();
+        t_phase = 0;
         chaos_pause();
         L->body();
         t_block->bar->arrive_and_drop();          // finished threads stop counting
@@ -204,17 +205,21 @@ inline int launch(dim3 grid, dim3 block, size_t shared_bytes, int chaos_us, uint
 }
 
 // ---- warp exchange: the primitive under every shuffle
+// Two slot banks used alternately: a lane writes bank k only after the barrier of the
+// previous exchange, which every lane reaches only after reading bank k the time before.
+// So one barrier per shuffle is enough.
 template <class T>
 inline T exchange(T v, int src) {  // src < 0: keep own value
     static_assert(sizeof(T) <= 8, "shuffles move at most 8 bytes");
     Block* b = t_block;
+    uint64_t* bank = b->slots[t_warp].data() + 32 * t_phase;
+    t_phase ^= 1;
     uint64_t bits = 0;
     memcpy(&bits, &v, sizeof(T));
-    b->slots[t_warp][t_lane] = bits;
+    bank[t_lane] = bits;
     b->warp_bar[t_warp]->arrive_and_wait();
     T out = v;
-    if (src >= 0 && src < b->lanes[t_warp]) memcpy(&out, &b->slots[t_warp][src], sizeof(T));
-    b->warp_bar[t_warp]->arrive_and_wait();  // all reads done before the next write
+    if (src >= 0 && src < b->lanes[t_warp]) memcpy(&out, &bank[src], sizeof(T));
     chaos_pause();
     return out;
 }
