@@ -99,18 +99,20 @@ def build(text: str, defines: dict | None = None, label: str = "kernel") -> "Mod
     with _LOCK:
         if key in _MODULES:
             return _MODULES[key]
-        lib_path = cache_dir() / f"{label}-{key}.so"
-        if not lib_path.exists():
-            cpp = cache_dir() / f"{label}-{key}.cpp"
-            cpp.write_text(code)
-            tmp = lib_path.with_suffix(f".tmp{os.getpid()}.so")
-            res = subprocess.run([cxx, *flags, "-o", str(tmp), str(cpp)], capture_output=True, text=True)
-            if res.returncode != 0:
-                raise RuntimeError(f"g++ failed on {label} ({cpp}):\n{res.stderr[-4000:]}")
-            os.replace(tmp, lib_path)  # atomic: parallel test runs never see half a library
-        module = Module(ctypes.CDLL(str(lib_path)), src.parse_entries(text), label)
-        _MODULES[key] = module
-        return module
+    lib_path = cache_dir() / f"{label}-{key}.so"
+    if not lib_path.exists():  # compile outside the lock, so several builds can run at once
+        tmp_base = f"{label}-{key}-tmp{os.getpid()}-{threading.get_ident()}"
+        cpp, tmp = cache_dir() / f"{tmp_base}.cpp", cache_dir() / f"{tmp_base}.so"
+        cpp.write_text(code)
+        res = subprocess.run([cxx, *flags, "-o", str(tmp), str(cpp)], capture_output=True, text=True)
+        if res.returncode != 0:
+            raise RuntimeError(f"g++ failed on {label} ({cpp}):\n{res.stderr[-4000:]}")
+        os.replace(tmp, lib_path)  # atomic: parallel test runs never see half a library
+        cpp.unlink()
+    with _LOCK:
+        if key not in _MODULES:
+            _MODULES[key] = Module(ctypes.CDLL(str(lib_path)), src.parse_entries(text), label)
+        return _MODULES[key]
 
 
 # ----------------------------------------------------------------------------
@@ -147,6 +149,7 @@ class Module:
 
     def __init__(self, lib: ctypes.CDLL, entries: dict, label: str):
         self.lib, self.entries, self.label = lib, entries, label
+        self.lock = threading.Lock()  # `__shared__` arrays are statics: one launch at a time
 
     def launch(self, name, grid, block, shared_bytes, *args, chaos_us=0, seed=0, guard=True):
         if name not in self.entries:
@@ -177,8 +180,9 @@ class Module:
         argv = (ctypes.c_void_p * max(1, len(slots)))(*slots)
         fn = getattr(self.lib, f"minigpt_shim_launch_{name}")
         fn.restype = ctypes.c_int
-        rc = fn((ctypes.c_uint * 3)(*g), (ctypes.c_uint * 3)(*b), ctypes.c_ulonglong(int(shared_bytes)),
-                argv, ctypes.c_int(int(chaos_us)), ctypes.c_ulonglong(int(seed)))
+        with self.lock:
+            rc = fn((ctypes.c_uint * 3)(*g), (ctypes.c_uint * 3)(*b), ctypes.c_ulonglong(int(shared_bytes)),
+                    argv, ctypes.c_int(int(chaos_us)), ctypes.c_ulonglong(int(seed)))
         if rc != 0:
             raise ValueError(f"{name}: bad launch configuration grid={g} block={b} shared_bytes={shared_bytes}; "
                              "expected 1..1024 threads per block (z <= 64), grid y,z <= 65535, "

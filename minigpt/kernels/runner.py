@@ -9,6 +9,7 @@ mismatches. Tests, benchmarks/kernels.py and notebook 10 all go through `check`.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 
@@ -75,6 +76,27 @@ def check(kernel: registry.Kernel, sizes: dict, block: int, backend: str = "shim
     ok = all(r[0] for r in results)
     head = f"{kernel.name} sizes={sizes} block={block} [{backend}]"
     return ok, head + "\n  " + "\n  ".join(r[1] for r in results)
+
+
+def prebuild(kernels=registry.KERNELS, jobs: int | None = None) -> int:
+    """Compile, in parallel, every shim library the kernels' test sizes and block sizes need."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from minigpt.kernels import emulate, source
+    wanted = {}
+    for k in kernels:
+        for sizes in k.test_sizes:
+            problem = make_problem(k, sizes)
+            for block in k.block_sizes:
+                defines = tuple(sorted(k.defines(problem, block).items()))
+                wanted[(k.file, defines)] = None
+    def one(item):
+        file, defines = item
+        path = source.KERNEL_DIR / file
+        emulate.build(path.read_text(), dict(defines), label=path.stem)
+    with ThreadPoolExecutor(jobs or os.cpu_count() or 1) as pool:
+        list(pool.map(one, wanted))
+    return len(wanted)
 
 
 # ----------------------------------------------------------------------------
