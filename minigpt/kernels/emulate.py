@@ -99,7 +99,7 @@ def build(text: str, defines: dict | None = None, label: str = "kernel") -> "Mod
     with _LOCK:
         if key in _MODULES:
             return _MODULES[key]
-    lib_path = cache_dir() / f"{label}-{key}.so"
+    lib_path = cache_dir() / f"shim-{key}.so"  # same code, same library, whatever the label
     if not lib_path.exists():  # compile outside the lock, so several builds can run at once
         tmp_base = f"{label}-{key}-tmp{os.getpid()}-{threading.get_ident()}"
         cpp, tmp = cache_dir() / f"{tmp_base}.cpp", cache_dir() / f"{tmp_base}.so"

@@ -23,9 +23,10 @@
 //   a thread that returns -> arrive_and_drop on the block and warp barriers: like the
 //                  hardware, later __syncthreads() wait only for threads still running
 //
-// Chaos mode (launch(..., chaos_us > 0)) makes every thread sleep a random 0..chaos_us
-// microseconds when it starts a block and after every barrier, so a missing
-// __syncthreads() turns into a wrong answer instead of a lucky right one.
+// Chaos mode (launch(..., chaos_us > 0)) delays each warp by a random 0..30*chaos_us
+// microseconds when the block starts and each thread by 0..chaos_us after every barrier
+// or shuffle, so a missing __syncthreads() turns into a wrong answer instead of a lucky
+// right one.
 //
 // Limits: warp-synchronous code that relies on lockstep execution without a shuffle or
 // __syncwarp() is not emulated (it is not legal CUDA since Volta either); shuffle masks
@@ -137,12 +138,24 @@ inline void Advance::operator()() noexcept {
     if (L->dyn_bytes) memset(L->dyn, 0xFF, L->dyn_bytes);  // "uninitialised" = NaN
 }
 
+// After barriers and shuffles: a short random pause per thread.
 inline void chaos_pause() {
     int us = t_launch->chaos_us;
     if (us <= 0) return;
     uint64_t r = t_rng();
     if (r & 1) std::this_thread::sleep_for(std::chrono::microseconds((r >> 1) % (uint64_t)us));
     else std::this_thread::yield();
+}
+
+// At block start: every lane of a warp waits the same random 0..30*chaos_us, as warps
+// (the unit the hardware schedules) start and progress at different times.
+inline void chaos_warp_start(long long block) {
+    int us = t_launch->chaos_us;
+    if (us <= 0) return;
+    uint64_t z = t_launch->seed * 0x9E3779B97F4A7C15ull + (uint64_t)block * 0xBF58476D1CE4E5B9ull + t_warp + 1;
+    z = (z ^ (z >> 31)) * 0x94D049BB133111EBull;  // splitmix-style scramble
+    z ^= z >> 29;
+    std::this_thread::sleep_for(std::chrono::microseconds(z % (30 * (uint64_t)us)));
 }
 
 inline void* dynamic_shared_memory() { return t_launch->dyn; }
@@ -163,7 +176,7 @@ inline void worker(Launch* L, unsigned tid) {
                     (unsigned)(b / ((long long)L->grid.x * L->grid.y))};
         t_block = L->blk.get();
         t_phase = 0;
-        chaos_pause();
+        chaos_warp_start(b);
         L->body();
         t_block->bar->arrive_and_drop();          // finished threads stop counting
         t_block->warp_bar[t_warp]->arrive_and_drop();
