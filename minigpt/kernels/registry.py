@@ -248,7 +248,7 @@ def _att_bwd_ref(p):
     return {"dq": dq, "dk": dk, "dv": dv}
 
 
-_ATT_SIZES = ({"BH": 3, "T": 37, "hs": 16}, {"BH": 2, "T": 5, "hs": 8}, {"BH": 1, "T": 64, "hs": 16})
+_ATT_SIZES = ({"BH": 3, "T": 37, "hs": 16}, {"BH": 2, "T": 5, "hs": 16}, {"BH": 1, "T": 64, "hs": 16})
 
 
 def _att_flops(s, factor):
@@ -309,7 +309,8 @@ KERNELS = (
     Kernel("matmul_v1", "matmul.cu", ("matmul_v1",), "naive: one thread per output, global loads only",
            _mm_make, _mm_plan("v1"), lambda p: {"C": R.matmul(p["A"], p["B"])}, ("C",), _MM_SIZES, (8, 16),
            {"M": 2048, "N": 2048, "K": 2048}, lambda s: (F32 * (s["M"] * s["K"] + s["K"] * s["N"] + s["M"] * s["N"]),
-                                                          2 * s["M"] * s["N"] * s["K"]), rtol=1e-4, atol=1e-4),
+                                                          2 * s["M"] * s["N"] * s["K"]), rtol=1e-4, atol=1e-4,
+           defines=lambda p, b: {"MM_TILE": b}),   # v1 ignores it; same build as v2
     Kernel("matmul_v2", "matmul.cu", ("matmul_v2",), "shared-memory tiles of MM_TILE x MM_TILE",
            _mm_make, _mm_plan("v2"), lambda p: {"C": R.matmul(p["A"], p["B"])}, ("C",), _MM_SIZES, (8, 16),
            {"M": 2048, "N": 2048, "K": 2048}, lambda s: (F32 * (s["M"] * s["K"] + s["K"] * s["N"] + s["M"] * s["N"]),
