@@ -44,7 +44,8 @@ class Kernel:
     test_sizes: tuple                             # size dicts for the tests (ragged, large logits, ...)
     block_sizes: tuple                            # block sizes the tests sweep
     bench_size: dict                              # size dict for benchmarks/kernels.py
-    traffic: Callable[[dict], tuple]              # sizes -> (bytes that must move, flops)
+    traffic: Callable[[dict], tuple]              # sizes -> (bytes that must move, flops); flops of
+                                                  # elementwise math are rough (exp, tanh count as 1)
     defines: Callable[[dict, int], dict] = field(default=lambda p, block: {})  # -D macros
     rtol: float = 1e-5
     atol: float = 1e-6                            # multiplied by sizes.get("mag", 1)
@@ -97,7 +98,7 @@ def _softmax_kernel(version, blocks, bench):
     return Kernel(
         f"softmax_fwd_{version}", "softmax.cu", (f"softmax_fwd_{version}",), _SOFTMAX_SUMMARY[version],
         _softmax_make, _softmax_plan(version), lambda p: {"y": R.softmax_fwd(p["x"])}, ("y",),
-        _SOFTMAX_SIZES, blocks, bench, lambda s: (2 * F32 * s["N"] * s["C"], 0))
+        _SOFTMAX_SIZES, blocks, bench, lambda s: (2 * F32 * s["N"] * s["C"], 5 * s["N"] * s["C"]))
 
 
 def _softmax_bwd_make(rng, s):
@@ -264,48 +265,48 @@ KERNELS = (
            _softmax_bwd_make,
            lambda p, b: [Launch("softmax_bwd", (_cdiv(p["N"], b // 32),), (b,), 0, ("dx", "dy", "y", "N", "C"))],
            lambda p: {"dx": R.softmax_bwd(p["y"], p["dy"])}, ("dx",), _SOFTMAX_SIZES[:3], (32, 128),
-           {"N": 4096, "C": 4096}, lambda s: (3 * F32 * s["N"] * s["C"], 0)),
+           {"N": 4096, "C": 4096}, lambda s: (3 * F32 * s["N"] * s["C"], 4 * s["N"] * s["C"])),
     Kernel("layernorm_fwd", "layernorm.cu", ("layernorm_fwd",), "one warp per row, Welford + shuffle merge",
            _ln_make,
            lambda p, b: [Launch("layernorm_fwd", (_cdiv(p["N"], b // 32),), (b,), 0,
                                 ("y", "mean", "rstd", "x", "w", "b", "N", "C", "eps"))],
            lambda p: dict(zip(("y", "mean", "rstd"), R.layernorm_fwd(p["x"], p["w"], p["b"], p["eps"]))),
            ("y", "mean", "rstd"), _LN_SIZES, (32, 128), {"N": 8192, "C": 768},
-           lambda s: (2 * F32 * s["N"] * s["C"], 0), rtol=1e-4, atol=1e-5),
+           lambda s: (2 * F32 * s["N"] * s["C"], 9 * s["N"] * s["C"]), rtol=1e-4, atol=1e-5),
     Kernel("layernorm_bwd", "layernorm.cu", ("layernorm_bwd",),
            "warps per row, dw/db partials in shared memory, one atomicAdd per column per block",
            _ln_bwd_make, _ln_bwd_plan,
            lambda p: dict(zip(("dx", "dw", "db"), R.layernorm_bwd(p["dy"], p["x"], p["w"], p["mean"], p["rstd"]))),
            ("dx", "dw", "db"), _LN_SIZES, (32, 128), {"N": 8192, "C": 768, "max_blocks": 264},
-           lambda s: (3 * F32 * s["N"] * s["C"], 0), rtol=1e-4, atol=1e-4),
+           lambda s: (3 * F32 * s["N"] * s["C"], 14 * s["N"] * s["C"]), rtol=1e-4, atol=1e-4),
     Kernel("cross_entropy_fwd", "crossentropy.cu", ("cross_entropy_fwd",),
            "one block per row, online logsumexp, ignore_index", _ce_make,
            lambda p, b: [Launch("cross_entropy_fwd", (p["N"],), (b,), 0,
                                 ("losses", "lse", "logits", "targets", "N", "V", "ignore_index"))],
            lambda p: dict(zip(("losses", "lse"), R.cross_entropy_fwd(p["logits"], p["targets"]))),
            ("losses", "lse"), _CE_SIZES, (32, 128), {"N": 8192, "V": 50304},
-           lambda s: (F32 * s["N"] * s["V"], 0), atol=2e-5),
+           lambda s: (F32 * s["N"] * s["V"], 5 * s["N"] * s["V"]), atol=2e-5),
     Kernel("cross_entropy_bwd", "crossentropy.cu", ("cross_entropy_bwd",),
            "one block per row, softmax - onehot from the saved lse", _ce_bwd_make,
            lambda p, b: [Launch("cross_entropy_bwd", (p["N"],), (b,), 0,
                                 ("dlogits", "logits", "lse", "targets", "grad_scale", "N", "V", "ignore_index"))],
            lambda p: {"dlogits": R.cross_entropy_bwd(p["logits"], p["targets"], p["lse"], p["grad_scale"])},
            ("dlogits",), _CE_SIZES, (32, 128), {"N": 8192, "V": 50304},
-           lambda s: (2 * F32 * s["N"] * s["V"], 0), rtol=1e-4, atol=1e-7),
+           lambda s: (2 * F32 * s["N"] * s["V"], 4 * s["N"] * s["V"]), rtol=1e-4, atol=1e-7),
     Kernel("gelu_fwd", "gelu.cu", ("gelu_fwd",), "grid-stride elementwise", _gelu_make,
            lambda p, b: [Launch("gelu_fwd", _grid_stride(p, b), (b,), 0, ("y", "x", "n"))],
            lambda p: {"y": R.gelu_fwd(p["x"])}, ("y",), ({"n": 1000}, {"n": 37}),
-           (32, 128, 256), {"n": 1 << 26, "max_blocks": 1 << 16}, lambda s: (2 * F32 * s["n"], 0), atol=1e-6),
+           (32, 128, 256), {"n": 1 << 26, "max_blocks": 1 << 16}, lambda s: (2 * F32 * s["n"], 10 * s["n"]), atol=1e-6),
     Kernel("gelu_bwd", "gelu.cu", ("gelu_bwd",), "grid-stride elementwise", _gelu_make,
            lambda p, b: [Launch("gelu_bwd", _grid_stride(p, b), (b,), 0, ("dx", "dy", "x", "n"))],
            lambda p: {"dx": R.gelu_bwd(p["x"], p["dy"])}, ("dx",), ({"n": 1000}, {"n": 37}),
-           (32, 128, 256), {"n": 1 << 26, "max_blocks": 1 << 16}, lambda s: (3 * F32 * s["n"], 0), atol=1e-6),
+           (32, 128, 256), {"n": 1 << 26, "max_blocks": 1 << 16}, lambda s: (3 * F32 * s["n"], 18 * s["n"]), atol=1e-6),
     Kernel("adamw", "adamw.cu", ("adamw_step",), "one fused pass over a flat parameter buffer", _adamw_make,
            lambda p, b: [Launch("adamw_step", _grid_stride(p, b), (b,), 0,
                                 ("p", "g", "m", "v", "n", "lr", "beta1", "beta2", "eps", "weight_decay",
                                  "bc1", "bc2", "grad_scale"))],
            _adamw_ref, ("p", "m", "v"), ({"n": 1000}, {"n": 37}), (64, 256),
-           {"n": 1 << 26, "max_blocks": 1 << 16}, lambda s: (7 * F32 * s["n"], 0), rtol=1e-4, atol=1e-6),
+           {"n": 1 << 26, "max_blocks": 1 << 16}, lambda s: (7 * F32 * s["n"], 16 * s["n"]), rtol=1e-4, atol=1e-6),
     Kernel("matmul_v1", "matmul.cu", ("matmul_v1",), "naive: one thread per output, global loads only",
            _mm_make, _mm_plan("v1"), lambda p: {"C": R.matmul(p["A"], p["B"])}, ("C",), _MM_SIZES, (8, 16),
            {"M": 2048, "N": 2048, "K": 2048}, lambda s: (F32 * (s["M"] * s["K"] + s["K"] * s["N"] + s["M"] * s["N"]),
