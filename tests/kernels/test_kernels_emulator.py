@@ -27,7 +27,7 @@ extern "C" __global__ void index_vars(int* out) {
 }
 
 extern "C" __global__ void reverse_in_block(float* y, const float* x) {
-    __shared__ float buf[256];
+    __shared__ float buf[1024];
     int t = threadIdx.x, base = blockIdx.x * blockDim.x;
     buf[t] = x[base + t];
     __syncthreads();
@@ -78,7 +78,7 @@ def test_index_variables_3d(mod):
     np.testing.assert_array_equal(out, expected)
 
 
-@pytest.mark.parametrize("block", [32, 100, 256])
+@pytest.mark.parametrize("block", [32, 100, 1024])
 def test_syncthreads_and_static_shared(mod, block):
     x = np.arange(3 * block, dtype=np.float32)
     y = np.zeros_like(x)
