@@ -367,6 +367,13 @@ else:
 #
 # ## Exercises
 #
+# * **Exercise 10.1** (graded) `softmax_rows_kernel` in `exercises/ex10_softmax.cu`: a row softmax with one
+#   block per row, strided coalesced loads and two shared-memory tree reductions separated by `__syncthreads()`
+#   (sections 1–3). `exercises/ex10_softmax.py` runs it on this notebook's CPU shim. Check it with `minigpt grade`
+#   (or alone: `MINIGPT_IMPL=exercises python -m pytest tests/graded -m ex_10_1_softmax_kernel`).
+#
+# Further practice (ungraded; the registry-driven tests check anything you add to it):
+#
 # 1. **matmul v3**: let each thread of `matmul_v2` compute a 4×1 strip of $C$ (register tiling). Add it to
 #    `matmul.cu` and to the registry; the tests then check it automatically.
 # 2. **fast math**: replace `expf` by `__expf` in `softmax_fwd_v2` and measure the largest error against the reference.
