@@ -59,11 +59,15 @@ def test_whole_gpt_gradcheck(impl):
     assert m.gradcheck(lambda *ps: model(ids, tgt)[1], model.parameters(), eps=1e-6, atol=1e-6, rtol=1e-4)
 
 
-def test_matches_torch_model():
-    """An independent PyTorch GPT (written here with torch ops) given the same weights."""
+@pytest.mark.parametrize("ln_position", ["pre", "post"])
+def test_matches_torch_model(ln_position):
+    """An independent PyTorch GPT (written here with torch ops) given the same weights.
+
+    pre-LN: x + f(LN(x)) per sublayer; post-LN: LN(x + f(x)); both end with the final LayerNorm."""
     torch = pytest.importorskip("torch")
     tf = torch.nn.functional
-    cfg = _tiny(n_layer=2, vocab_size=13, n_embd=16, n_head=4)
+    cfg = _tiny(n_layer=2, vocab_size=13, n_embd=16, n_head=4, ln_position=ln_position)
+    post = ln_position == "post"
     model = GPT(cfg, seed=1)
     sd = {k: torch.tensor(v, requires_grad=True) for k, v in model.state_dict().items()}
     ids = np.random.default_rng(0).integers(0, 13, (3, 8))
@@ -75,14 +79,18 @@ def test_matches_torch_model():
         B, T, C = x.shape
         for i in range(cfg.n_layer):
             p = lambda n: sd[f"blocks.{i}.{n}"]  # noqa: E731
-            h = tf.layer_norm(x, (C,), p("ln1.weight"), p("ln1.bias"))
+            ln1 = lambda a: tf.layer_norm(a, (C,), p("ln1.weight"), p("ln1.bias"))  # noqa: E731
+            ln2 = lambda a: tf.layer_norm(a, (C,), p("ln2.weight"), p("ln2.bias"))  # noqa: E731
+            h = x if post else ln1(x)
             q, k, v = tf.linear(h, p("attn.qkv.weight"), p("attn.qkv.bias")).split(C, dim=-1)
             q, k, v = (a.view(B, T, cfg.n_head, -1).transpose(1, 2) for a in (q, k, v))
             y = tf.scaled_dot_product_attention(q, k, v, is_causal=True).transpose(1, 2).reshape(B, T, C)
             x = x + tf.linear(y, p("attn.proj.weight"), p("attn.proj.bias"))
-            h = tf.layer_norm(x, (C,), p("ln2.weight"), p("ln2.bias"))
+            x = ln1(x) if post else x
+            h = x if post else ln2(x)
             h = tf.gelu(tf.linear(h, p("mlp.fc.weight"), p("mlp.fc.bias")), approximate="tanh")
             x = x + tf.linear(h, p("mlp.proj.weight"), p("mlp.proj.bias"))
+            x = ln2(x) if post else x
         x = tf.layer_norm(x, (C,), sd["ln_f.weight"], sd["ln_f.bias"])
         logits = x @ sd["wte.weight"].T
         return logits, tf.cross_entropy(logits.reshape(-1, cfg.vocab_size), torch.tensor(tgt).reshape(-1))
@@ -116,3 +124,18 @@ def test_too_long_sequence_error():
         model(np.zeros((1, 9), dtype=np.int64))
     with pytest.raises(ValueError, match="divisible"):
         GPTConfig(n_embd=10, n_head=3)
+    with pytest.raises(ValueError, match="ln_position must be 'pre' or 'post'"):
+        GPTConfig(ln_position="middle")
+
+
+def test_post_ln_kv_cache_and_same_param_count():
+    cfg = _tiny(n_layer=2, ln_position="post")
+    model = GPT(cfg, seed=0)
+    assert model.num_parameters() == count_params(cfg) == GPT(_tiny(n_layer=2)).num_parameters()
+    ids = np.array([[1, 2, 3, 4, 5]])
+    full, _ = model(ids)
+    cache = {}
+    with m.no_grad():
+        a, _ = model(ids[:, :3], cache=cache)
+        b, _ = model(ids[:, 3:], cache=cache)
+    np.testing.assert_allclose(np.concatenate([a.data, b.data], axis=1), full.data, atol=1e-5)
