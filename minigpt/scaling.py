@@ -136,7 +136,9 @@ class ScalingConfig:
     n_layer: int = 2  # same depth for every run
     n_head: int = 2  # same number of heads (head size = width / n_head)
     tokens_per_param: float = 10.0  # D = k·N training tokens
-    block_size: int = 128  # context; every eval document fits in it
+    steps: int = 0  # if > 0: every run takes this many steps instead (the same D for all sizes)
+    tokenizer: str = "char"  # char | bpe:<vocab size> (trained on the corpus)
+    block_size: int = 128  # context; eval documents longer than this are left out
     batch_size: int = 8  # sequences per step
     lr: float = 3e-3  # peak learning rate (warmup 10% of the steps, cosine to lr/10)
     n_chars: int = 1_000_000  # training corpus size (characters of toy web)
@@ -150,7 +152,7 @@ def run_one(cfg: ScalingConfig, width, tok, train_ids, val_ids, eval_docs, progr
                      n_head=cfg.n_head, n_embd=width)
     N = non_embedding_params(mcfg)
     tokens_per_step = cfg.batch_size * cfg.block_size
-    steps = max(1, math.ceil(cfg.tokens_per_param * N / tokens_per_step))
+    steps = cfg.steps or max(1, math.ceil(cfg.tokens_per_param * N / tokens_per_step))
     with tempfile.TemporaryDirectory(prefix="minigpt-scaling-") as out:
         pcfg = PretrainConfig(out_dir=out, n_layer=cfg.n_layer, n_head=cfg.n_head, n_embd=width,
                               block_size=cfg.block_size, batch_size=cfg.batch_size, max_iters=steps,
@@ -165,7 +167,7 @@ def run_one(cfg: ScalingConfig, width, tok, train_ids, val_ids, eval_docs, progr
 
 def run_scaling(cfg: ScalingConfig = ScalingConfig(), progress=False, log=print):
     """Train the ladder, fit L(C) with the known floor, predict the big run, train it, compare."""
-    tok, train_ids, val_ids = prepare(PretrainConfig(data="toyweb", tokenizer="char", n_chars=cfg.n_chars,
+    tok, train_ids, val_ids = prepare(PretrainConfig(data="toyweb", tokenizer=cfg.tokenizer, n_chars=cfg.n_chars,
                                                      seed=cfg.seed))
     docs, floor = fitting_documents(tok, cfg.block_size, cfg.eval_docs, seed=cfg.seed + 1)
     runs = []
