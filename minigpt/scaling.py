@@ -5,18 +5,19 @@ up to 10,000× less compute, by fitting a power law with an irreducible term:
 
     L(C) = a · C^(−b) + L∞
 
-We do the same at toy scale. A ladder of small GPTs (widths n_embd) is trained on the toy web,
-each for D = k·N tokens, where N is the number of non-embedding parameters (Kaplan et al. 2020)
-and k a fixed number of tokens per parameter (Chinchilla used ~20). A transformer spends about
+We do the same at toy scale. A ladder of small GPTs (2 blocks, widths n_embd = 8 … 32) is
+trained on the toy web with the same recipe and the same number of steps, so each sees the same
+D tokens and the training compute grows with the number N of non-embedding parameters (Kaplan
+et al. 2020). A transformer spends about
 
     C ≈ 6·N·D   FLOPs on training     (2·N per token forward, 4·N backward)
 
-so the ladder spans a range of compute. Every run is scored on the same held-out documents,
-each seen whole from its first character (`document_loss`), so the irreducible loss L∞ is
-known exactly: the toy web's entropy per token (`minigpt.data.toyweb.loss_floor`). With L∞
-known, log(L − L∞) = log a − b·log C is a straight line; `fit_power_law` fits it (or also fits
-L∞ when it is not given). The fit is extrapolated to a wider model's compute, which is then
-trained for real and compared.
+Every run is scored on the same held-out documents, each seen whole from its first token
+(`document_loss`), so the irreducible loss L∞ is known exactly: the toy web's entropy per token
+(`minigpt.data.toyweb.loss_floor`). With L∞ known, log(L − L∞) = log a − b·log C is a straight
+line; `fit_power_law` fits it (and can fit L∞ too, as a check). The line is extrapolated to
+wider models' compute *before* they are trained; then they are trained and compared.
+(`tokens_per_param` switches to a Chinchilla-style D = k·N per run instead.)
 
 Layer: like a stage (it trains with minigpt.stages.pretrain).
 
@@ -24,7 +25,7 @@ Layer: like a stage (it trains with minigpt.stages.pretrain).
 """
 import math
 import tempfile
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -131,66 +132,81 @@ def fitting_documents(tok, block_size, n_docs, seed):
 
 @dataclass
 class ScalingConfig:
-    widths: tuple = (16, 24, 32, 48)  # n_embd of the small runs (the fit)
-    target_width: int = 64  # n_embd of the big run (the prediction)
+    widths: tuple = (8, 12, 16, 24, 32)  # n_embd of the small runs (they make the fit)
+    targets: tuple = (48, 64)  # n_embd of the bigger runs (predicted first, then trained)
     n_layer: int = 2  # same depth for every run
     n_head: int = 2  # same number of heads (head size = width / n_head)
-    tokens_per_param: float = 10.0  # D = k·N training tokens
-    steps: int = 0  # if > 0: every run takes this many steps instead (the same D for all sizes)
-    tokenizer: str = "char"  # char | bpe:<vocab size> (trained on the corpus)
-    block_size: int = 128  # context; eval documents longer than this are left out
+    steps: int = 300  # optimizer steps of every run (the same D tokens for every size)
+    tokens_per_param: float = 0.0  # if > 0: D = k·N tokens per run instead of a fixed number of steps
+    tokenizer: str = "bpe:512"  # char | bpe:<vocab size> (trained on the corpus)
+    block_size: int = 64  # context; eval documents longer than this are left out
     batch_size: int = 8  # sequences per step
-    lr: float = 3e-3  # peak learning rate (warmup 10% of the steps, cosine to lr/10)
+    lr: float = 1e-2  # peak learning rate (warmup 10% of the steps, cosine to lr/10)
     n_chars: int = 1_000_000  # training corpus size (characters of toy web)
     eval_docs: int = 400  # held-out documents drawn for scoring (those that fit are kept)
-    seed: int = 0
+    seed: int = 0  # corpus, tokenizer, init and batches
 
 
-def run_one(cfg: ScalingConfig, width, tok, train_ids, val_ids, eval_docs, progress=False):
-    """Train one GPT of this width for k·N tokens; returns its row (params, tokens, compute, loss)."""
-    mcfg = GPTConfig(vocab_size=tok.vocab_size, block_size=cfg.block_size, n_layer=cfg.n_layer,
+QUICK = ScalingConfig(widths=(8, 12, 16, 24), targets=(32,), n_chars=600_000)  # CI: about 20 s on 2 cores
+
+
+def scaling_data(cfg: ScalingConfig):
+    """(tokenizer, train ids, val ids, eval documents, floor in nats/token) for a ladder."""
+    tok, train_ids, val_ids = prepare(PretrainConfig(data="toyweb", tokenizer=cfg.tokenizer, n_chars=cfg.n_chars,
+                                                     seed=cfg.seed))
+    docs, floor = fitting_documents(tok, cfg.block_size, cfg.eval_docs, seed=cfg.seed + 1)
+    return tok, train_ids, val_ids, docs, floor
+
+
+def budget(cfg: ScalingConfig, width, vocab_size):
+    """What a run of this width costs, before training it: {"params" N, "steps", "tokens" D, "compute" 6ND}."""
+    mcfg = GPTConfig(vocab_size=vocab_size, block_size=cfg.block_size, n_layer=cfg.n_layer,
                      n_head=cfg.n_head, n_embd=width)
     N = non_embedding_params(mcfg)
     tokens_per_step = cfg.batch_size * cfg.block_size
-    steps = cfg.steps or max(1, math.ceil(cfg.tokens_per_param * N / tokens_per_step))
+    steps = math.ceil(cfg.tokens_per_param * N / tokens_per_step) if cfg.tokens_per_param > 0 else cfg.steps
+    steps = max(1, steps)
+    D = steps * tokens_per_step
+    return {"params": N, "steps": steps, "tokens": D, "compute": 6.0 * N * D}
+
+
+def run_one(cfg: ScalingConfig, width, data, progress=False):
+    """Train one GPT of this width; returns its row (params N, tokens D, compute 6ND, document loss)."""
+    tok, train_ids, val_ids, docs, _ = data
+    b = budget(cfg, width, tok.vocab_size)
+    steps = b["steps"]
     with tempfile.TemporaryDirectory(prefix="minigpt-scaling-") as out:
         pcfg = PretrainConfig(out_dir=out, n_layer=cfg.n_layer, n_head=cfg.n_head, n_embd=width,
                               block_size=cfg.block_size, batch_size=cfg.batch_size, max_iters=steps,
                               lr=cfg.lr, min_lr=cfg.lr / 10, warmup_iters=max(1, steps // 10),
                               eval_interval=steps, eval_iters=2, ckpt_interval=10**9, seed=cfg.seed)
         res = train(pcfg, tok, train_ids, val_ids, progress=progress)
-    D = steps * tokens_per_step
-    return {"n_embd": width, "n_layer": cfg.n_layer, "params": N, "tokens": D, "steps": steps,
-            "compute": 6.0 * N * D, "loss": document_loss(res["model"], tok, eval_docs),
-            "seconds": res["seconds"], "history": res["history"]}
+    return {"n_embd": width, "n_layer": cfg.n_layer, **b, "loss": document_loss(res["model"], tok, docs),
+            "seconds": res["seconds"]}
 
 
-def run_scaling(cfg: ScalingConfig = ScalingConfig(), progress=False, log=print):
-    """Train the ladder, fit L(C) with the known floor, predict the big run, train it, compare."""
-    tok, train_ids, val_ids = prepare(PretrainConfig(data="toyweb", tokenizer=cfg.tokenizer, n_chars=cfg.n_chars,
-                                                     seed=cfg.seed))
-    docs, floor = fitting_documents(tok, cfg.block_size, cfg.eval_docs, seed=cfg.seed + 1)
-    runs = []
-    for w in list(cfg.widths) + [cfg.target_width]:
-        runs.append(run_one(cfg, w, tok, train_ids, val_ids, docs, progress=progress))
-        r = runs[-1]
-        log(f"n_embd={w:4d}  N={r['params']:8,d}  D={r['tokens']:10,d}  C={r['compute']:.2e}  "
+def _say(r):
+    return (f"n_embd={r['n_embd']:4d}  N={r['params']:8,d}  D={r['tokens']:9,d}  C={r['compute']:.2e}  "
             f"loss={r['loss']:.4f}  ({r['seconds']:.1f}s)")
-    small, big = runs[:-1], runs[-1]
-    C = [r["compute"] for r in small]
-    L = [r["loss"] for r in small]
-    fit = fit_power_law(C, L, floor=floor)
-    fit_free = fit_power_law(C, L)
-    predicted = float(predict(fit, big["compute"]))
+
+
+def run_scaling(cfg: ScalingConfig = QUICK, progress=False, log=print):
+    """Train the small runs, fit L(C) with the known floor, predict the targets, train them, compare."""
+    data = scaling_data(cfg)
+    floor = data[4]
+    runs = []
+    for w in cfg.widths:
+        runs.append(run_one(cfg, w, data, progress=progress))
+        log(_say(runs[-1]))
+    C, L = [r["compute"] for r in runs], [r["loss"] for r in runs]
+    fit, fit_free = fit_power_law(C, L, floor=floor), fit_power_law(C, L)
+    targets = []
+    for w in cfg.targets:
+        r = run_one(cfg, w, data, progress=progress)
+        pred, pred_free = float(predict(fit, r["compute"])), float(predict(fit_free, r["compute"]))
+        log(_say(r) + f"   predicted {pred:.4f} (free floor: {pred_free:.4f})")
+        targets.append({**r, "predicted": pred, "predicted_free_floor": pred_free,
+                        "error": r["loss"] - pred, "rel_error": (r["loss"] - pred) / r["loss"]})
     return {"config": {k: (list(v) if isinstance(v, tuple) else v) for k, v in vars(cfg).items()},
-            "floor": floor, "eval_docs": len(docs), "runs": runs, "fit": fit, "fit_free_floor": fit_free,
-            "predicted": predicted, "predicted_free_floor": float(predict(fit_free, big["compute"])),
-            "actual": big["loss"], "error": big["loss"] - predicted}
-
-
-QUICK = ScalingConfig(widths=(8, 12, 16, 24), target_width=32, tokens_per_param=10.0, n_chars=400_000)
-
-
-def quick_config(**kw):
-    """The ladder used in quick mode (CI): smaller widths, same recipe."""
-    return replace(QUICK, **kw)
+            "floor": floor, "eval_docs": len(data[3]), "runs": runs, "fit": fit, "fit_free_floor": fit_free,
+            "targets": targets}
