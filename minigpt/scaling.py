@@ -136,7 +136,7 @@ class ScalingConfig:
     targets: tuple = (48, 64)  # n_embd of the bigger runs (predicted first, then trained)
     n_layer: int = 2  # same depth for every run
     n_head: int = 2  # same number of heads (head size = width / n_head)
-    steps: int = 300  # optimizer steps of every run (the same D tokens for every size)
+    steps: int = 600  # optimizer steps of every run (the same D tokens for every size)
     tokens_per_param: float = 0.0  # if > 0: D = k·N tokens per run instead of a fixed number of steps
     tokenizer: str = "bpe:512"  # char | bpe:<vocab size> (trained on the corpus)
     block_size: int = 64  # context; eval documents longer than this are left out
@@ -147,7 +147,7 @@ class ScalingConfig:
     seed: int = 0  # corpus, tokenizer, init and batches
 
 
-QUICK = ScalingConfig(widths=(8, 12, 16, 24), targets=(32,), n_chars=600_000)  # CI: about 20 s on 2 cores
+QUICK = ScalingConfig(widths=(8, 12, 16, 24), targets=(32,), steps=300, n_chars=600_000)  # CI: ~20 s on 2 cores
 
 
 def scaling_data(cfg: ScalingConfig):

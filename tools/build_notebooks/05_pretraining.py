@@ -20,9 +20,9 @@
 #    idea behind GPT-4's "predictable scaling".
 #
 # **Run time.** `MINIGPT_QUICK=1` (CI): about a minute on 2 CPU cores — a 2-block model for 250 steps, and a
-# scaling ladder of 4 small runs plus one predicted run. Without it (the default): about 25–30 minutes — a 4-block,
-# width-128 model for 2000 steps (~10 min), nanoGPT's Shakespeare configuration for 2000 steps (~10 min, if the
-# text can be downloaded), and a longer scaling ladder with two predicted runs (~5 min).
+# scaling ladder of 4 small runs plus one predicted run. Without it (the default): about 20–25 minutes — a 4-block,
+# width-128 model for 2000 steps (~10 min), nanoGPT's Shakespeare configuration for 2000 steps (~8 min, if the
+# text can be downloaded), and a longer scaling ladder with two predicted runs (~2 min).
 
 # %%
 import os
@@ -36,6 +36,7 @@ from IPython.display import display
 import minigpt
 from minigpt.data.paths import DataUnavailableError
 from minigpt.data.toyweb import nats_per_char, parse_document
+from minigpt.data.toyweb_templates import COUNTRIES  # the generator's fact table: country → (capital, continent)
 from minigpt.generate import filter_logits, generate
 from minigpt.nn.gpt import GPT
 from minigpt.optim import cosine_lr
@@ -163,9 +164,10 @@ print(f"gap to the floor: {doc_curve['loss'][-1] - floor:.3f} nats/token")
 # %% [markdown]
 # Read the curves from the top. The loss starts at $\ln V$ (a uniform guess), falls through the unigram entropy
 # within a few dozen steps — from then on the model uses the context — and bends towards the floor, which no
-# amount of training could cross. Training and validation agree: the corpus is large and regenerated, so there is
-# nothing to overfit. Validation *windows* (which start mid-document, without the document's beginning) score a
-# little worse than whole documents, because the first tokens of a cut-off window cannot be predicted well.
+# amount of training could cross. Training and validation agree: the corpus is large and fresh, so there is little
+# to overfit. Validation *windows* start anywhere, often mid-document, where the first few tokens cannot be
+# predicted well without the document's beginning; so they score a little worse than whole documents, and only the
+# whole-document loss can be compared with the floor.
 #
 # The gap that remains above the floor is what a bigger model or longer training could still win — section 7
 # predicts how much.
@@ -253,28 +255,41 @@ print(update())
 #
 # Ask the model a question, and it does what it was trained to do: continue the text as if it were the start of a
 # document from its corpus. The toy web contains no questions and answers, so a question is just an odd beginning.
-# The same knowledge *is* in the model, though: phrase the prompt as the start of a document that contains the
-# answer, and it completes it. (Greedy decoding, stopping at the end of a document.)
+# (Greedy decoding, stopping at the end of a document.)
 
 # %%
-prompts = [
-    "What is the capital of France?",
-    "Q: What is 7 times 8?\nA:",
-    "Please write a recipe for carrot cake.",
-    "Did you know? The capital of France is",
-    "Times table: 7 times 8 is",
-    "Recipe of the day: carrot cake\n",
-]
-for p in prompts:
-    new = generate(model, tok.encode(p), max_new_tokens=40, temperature=0.0, stop_ids=[eot])
-    print(f"{p!r:45s} → {tok.decode([i for i in new if i != eot])!r}")
+def complete(prompt, n=40):
+    new = generate(model, tok.encode(prompt), max_new_tokens=n, temperature=0.0, stop_ids=[eot])
+    return tok.decode([i for i in new if i != eot])
+
+
+for p in ["Q: What is the capital of France?\nA:", "Q: What is 7 times 8?\nA:",
+          "Please write a recipe for carrot cake.", "Hello! How are you today?"]:
+    print(f"{p!r:42s} → {complete(p)!r}")
 
 # %% [markdown]
-# The first three are questions or requests: the model continues them with whatever its documents usually say next
-# — a fragment of a weather report, a times table, a recipe line — but never an answer, because nothing in its
-# training rewards answering. The last three put the question *into the corpus's own format*, and the model
-# "answers" by completing the document. That is how GPT-3 was prompted (few-shot, notebook 06), and why
-# InstructGPT and ChatGPT add stages 2–4: supervised demonstrations of answering, then a reward for answering well.
+# The continuations are pieces of toy-web documents — a recipe line, a weather report, the end of a story —
+# chosen by what usually comes next in the corpus, never an answer: nothing in pretraining rewards answering.
+#
+# Whatever the model knows, it knows *as documents*. Put the question into the corpus's own format and the model
+# "answers" by completing the document. We measure it on all 20 capitals of the toy web, asked both ways:
+
+# %%
+asked = {"question": "Q: What is the capital of {c}?\nA:", "document": "Did you know? The capital of {c} is"}
+hits = {}
+for style, template in asked.items():
+    outs = {c: complete(template.format(c=c), n=8) for c in COUNTRIES}
+    hits[style] = sum(outs[c].strip().startswith(cap) for c, (cap, _) in COUNTRIES.items())
+    print(f"{style:8s} prompt, e.g. {template.format(c='France')!r}: right capital first in "
+          f"{hits[style]}/{len(COUNTRIES)}   (France → {outs['France']!r})")
+
+# %% [markdown]
+# Asked as a question, the model almost never produces the capital first; asked as the beginning of a "Did you
+# know?" document, it fills in the capital as often as it has learned the fact (in quick mode the small model still
+# confuses many capitals; the full-mode model knows most of them). The knowledge was there all along — the *format*
+# decides whether it comes out. That is how GPT-3 was used (prompts and few-shot examples that make the answer the
+# natural continuation; notebook 06), and why InstructGPT and ChatGPT add stages 2–4: demonstrations of answering,
+# then a reward for answering well.
 #
 # ## 6. Shakespeare (full mode)
 #
@@ -386,13 +401,15 @@ for ax, excess in ((ax1, False), (ax2, True)):
 ax1.axhline(sc_floor, color="tab:red", ls="--", lw=1, label=f"floor {sc_floor:.3f}")
 ax1.set(xlabel="training compute C (FLOPs)", ylabel="document loss (nats/token)", title="loss vs compute")
 ax2.set_yscale("log")
+ax2.yaxis.set_major_formatter(plt.ScalarFormatter()); ax2.yaxis.set_minor_formatter(plt.NullFormatter())
 ax2.set(xlabel="training compute C (FLOPs)", ylabel="L − L∞", title="the reducible part: a straight line in log-log")
 ax1.legend(); plt.tight_layout(); plt.show()
 
 # %% [markdown]
-# The small runs lie close to a straight line once the floor is subtracted, and the line extrapolates to the wider
-# models' loss within a few percent. The fit used nothing but small, cheap runs and the known entropy of the data.
-# Three caveats that also apply to the real thing:
+# The small runs lie close to a straight line once the floor is subtracted, and the prediction for the wider
+# model(s) lands near the line — typically within 5–10%, which is about the run-to-run noise at this scale (train
+# the same ladder with another `seed` and the losses move by a few hundredths). The fit used nothing but small,
+# cheap runs and the known entropy of the data. Four caveats that also apply to the real thing:
 #
 # * **Same recipe.** Every run shares the optimizer, schedule, data and architecture shape; change those and the
 #   line moves. The GPT-4 report stresses that its predictions rely on "infrastructure and optimization methods
@@ -400,7 +417,11 @@ ax1.legend(); plt.tight_layout(); plt.show()
 # * **Loss, not abilities.** The average loss is smooth in compute; a specific skill (getting the sums right, say)
 #   can appear suddenly. Try it: check the sums in the samples of each size.
 # * **Where the floor is.** We know $L_\infty$ exactly; for natural text it is unknown and fitted, which makes the
-#   extrapolation less certain (compare the free-floor fit above).
+#   extrapolation less certain: with five noisy points the free-floor fit can put $L_\infty$ anywhere from 0 to
+#   near the smallest loss (compare it above).
+# * **The data budget.** Every run here sees the same $D$ tokens. Far enough up the ladder, a model is limited by
+#   the data rather than its size, and the loss stops following the line (try `targets=(96,)` in full mode).
+#   Chinchilla-style ladders grow $D$ with $N$ instead (`ScalingConfig(tokens_per_param=20)`).
 #
 # `benchmarks/scaling.py` runs the same experiment from the command line and prints the numbers as JSON.
 #
