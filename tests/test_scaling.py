@@ -1,10 +1,13 @@
 """Scaling-law fit on synthetic data with known parameters; document loss vs a direct computation."""
+import json
+
 import numpy as np
 import pytest
 
 from minigpt.data.toyweb import generate_corpus
 from minigpt.nn.gpt import GPT, GPTConfig
-from minigpt.scaling import document_loss, fit_power_law, fitting_documents, non_embedding_params, predict
+from minigpt.scaling import (ScalingConfig, budget, document_loss, fit_power_law, fitting_documents,
+                             non_embedding_params, predict, run_scaling)
 from minigpt.tokenizer import CharTokenizer
 
 
@@ -69,3 +72,24 @@ def test_document_loss_equals_per_document_average():
     assert document_loss(model, tok, docs, batch_size=5) == pytest.approx(total / count, rel=1e-5)
     with pytest.raises(ValueError, match="block_size is 64"):
         document_loss(model, tok, ["x" * 80])
+
+
+def test_budget_by_hand():
+    """Width 16, 2 blocks, 300 steps of 8×64 tokens: N = 6592 (as above), D = 153,600, C = 6·N·D."""
+    b = budget(ScalingConfig(steps=300, batch_size=8, block_size=64), 16, vocab_size=512)
+    assert (b["params"], b["steps"], b["tokens"]) == (6592, 300, 153_600)
+    assert b["compute"] == pytest.approx(6 * 6592 * 153_600)
+    k = budget(ScalingConfig(tokens_per_param=20, batch_size=8, block_size=64), 16, vocab_size=512)
+    assert k["steps"] == -(-20 * 6592 // 512)  # ceil(k·N / tokens per step) = 258
+
+
+def test_run_scaling_end_to_end_json():
+    """A tiny ladder runs through: fit on the small runs, one predicted target, JSON-serialisable result."""
+    cfg = ScalingConfig(widths=(8, 12), targets=(16,), steps=4, n_chars=20_000, eval_docs=20, tokenizer="char")
+    res = run_scaling(cfg, log=lambda s: None)
+    json.dumps(res)
+    assert [r["n_embd"] for r in res["runs"]] == [8, 12] and res["targets"][0]["n_embd"] == 16
+    t = res["targets"][0]
+    assert t["compute"] == pytest.approx(6 * t["params"] * t["tokens"])
+    assert t["predicted"] == pytest.approx(float(predict(res["fit"], t["compute"])))
+    assert all(r["loss"] > res["floor"] for r in res["runs"])  # 4 steps: far above the entropy floor
