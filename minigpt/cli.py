@@ -17,6 +17,7 @@ COMMANDS = {
     "pretrain": ("minigpt.stages.pretrain", "pretrain a GPT by next-token prediction"),
     "sample": ("minigpt.sample_cli", "sample text from a checkpoint"),
     "data": ("minigpt.data.cli", "fetch/prepare corpora: `data shakespeare`, `data toyweb`"),
+    "grade": ("minigpt.grade", "grade the course exercises"),
 }
 
 

@@ -9,7 +9,7 @@ Backward, with ĝ = g ⊙ w (the gradient reaching x̂):
     dL/dw = Σ_rows g ⊙ x̂,   dL/db = Σ_rows g
 
 The dx formula comes from differentiating through μ and σ², both functions of
-every element of the row (derivation in notebooks/04_gpt.ipynb).
+every element of the row (derivation in notebooks/02_autograd.ipynb).
 
     python -c "import minigpt as m, numpy as np; x = m.Tensor(np.random.randn(2, 4)); print(m.ops.layernorm(x, m.Tensor(np.ones(4)), m.Tensor(np.zeros(4))).data.std(-1))"
 """
