@@ -150,15 +150,21 @@ print(f"{main_cfg.max_iters} steps in {time.time() - t0:.0f}s ({res['tokens_per_
 # %%
 h = res["history"]
 k = 10
-plt.figure(figsize=(7, 4))
-plt.plot(np.array(h["step"][k - 1:]), np.convolve(h["train_loss"], np.ones(k) / k, mode="valid"),
-         lw=1, label="train (10-step mean)")
-plt.plot(h["eval_step"], h["val_loss"], "o-", ms=3, label="validation windows")
-plt.plot(doc_curve["step"], doc_curve["loss"], "s-", ms=3, label="held-out documents")
-plt.axhline(unigram, color="k", ls="--", lw=1, label=f"unigram entropy {unigram:.2f}")
-plt.axhline(floor, color="tab:red", ls="--", lw=1, label=f"entropy floor {floor:.2f}")
-plt.ylim(0, max(4.0, unigram + 0.5)); plt.xlabel("step"); plt.ylabel("loss (nats/token)")
-plt.title("pretraining on the toy web"); plt.legend(); plt.show()
+fig, axes = plt.subplots(1, 2, figsize=(13, 4))
+for ax in axes:
+    ax.plot(np.array(h["step"][k - 1:]), np.convolve(h["train_loss"], np.ones(k) / k, mode="valid"),
+            lw=1, label="train (10-step mean)")
+    ax.plot(h["eval_step"], h["val_loss"], "o-", ms=3, label="validation windows")
+    ax.plot(doc_curve["step"], doc_curve["loss"], "s-", ms=3, label="held-out documents")
+    ax.axhline(floor, color="tab:red", ls="--", lw=1, label=f"entropy floor {floor:.2f}")
+    ax.set(xlabel="step", ylabel="loss (nats/token)")
+axes[0].axhline(unigram, color="k", ls="--", lw=1, label=f"unigram entropy {unigram:.2f}")
+axes[0].set(ylim=(0, unigram + 0.5), title="pretraining on the toy web")
+late = len(doc_curve["loss"]) // 4  # zoom: from a quarter of the way in
+axes[1].set(xlim=(doc_curve["step"][late] - main_cfg.eval_interval / 2, main_cfg.max_iters),
+            ylim=(floor - 0.05, max(doc_curve["loss"][late:] + h["val_loss"][late:]) + 0.05),
+            title="zoom: the approach to the floor")
+axes[0].legend(); plt.tight_layout(); plt.show()
 print(f"gap to the floor: {doc_curve['loss'][-1] - floor:.3f} nats/token")
 
 # %% [markdown]
