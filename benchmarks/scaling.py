@@ -5,7 +5,7 @@ fits L(C) = a·C^(−b) + L∞ with L∞ = the toy web's known entropy per token
 the target widths before training them, then trains them and reports predicted vs actual.
 
     python benchmarks/scaling.py --quick            # CI ladder: widths 8..24 → 32, about 20 s on 2 cores
-    python benchmarks/scaling.py                    # widths 8..32 → 48, 64, a few minutes
+    python benchmarks/scaling.py                    # widths 8..32 (600 steps) → 48, 64, about 2 minutes
     python benchmarks/scaling.py --widths 8 12 16 --targets 24 32 --steps 500
 """
 import argparse
