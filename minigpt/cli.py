@@ -14,6 +14,7 @@ import sys
 
 # name -> (module, one-line help). Add one line per command.
 COMMANDS = {
+    "world": ("minigpt.data.assistant.show", "print a sample of the toy assistant world (corpus, demos, grades)"),
 }
 
 
