@@ -4,8 +4,10 @@
 """
 import json
 import math
+import os
 import re
-import string
+import subprocess
+import sys
 from dataclasses import asdict
 
 import numpy as np
@@ -197,6 +199,14 @@ def test_prompts_deterministic_and_seeded():
     assert sample_prompts(50, seed=3) != sample_prompts(50, seed=4)
     assert sample_prompts(20) == sample_prompts(20, seed=default_world().seed)
     assert [p.meta for p in sample_prompts(20, seed=5)] == [p.meta for p in sample_prompts(20, seed=5)]
+
+
+def test_split_is_the_same_in_every_process():
+    """The split must not depend on Python's per-process string hash salt (PYTHONHASHSEED)."""
+    code = "from minigpt.data.assistant import sample_prompts; print([p.text for p in sample_prompts(300, split='eval')])"
+    outs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                           env={**os.environ, "PYTHONHASHSEED": salt}).stdout for salt in ("1", "2")]
+    assert outs[0] == outs[1] == str([p.text for p in sample_prompts(300, split="eval")]) + "\n"
 
 
 def test_train_eval_disjoint():
