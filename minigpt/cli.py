@@ -14,13 +14,10 @@ import sys
 
 # name -> (module, one-line help). Add one line per command.
 COMMANDS = {
-<<<<<<< HEAD
     "pretrain": ("minigpt.stages.pretrain", "pretrain a GPT by next-token prediction"),
     "sample": ("minigpt.sample_cli", "sample text from a checkpoint"),
     "data": ("minigpt.data.cli", "fetch/prepare corpora: `data shakespeare`, `data toyweb`"),
-=======
     "world": ("minigpt.data.assistant.show", "print a sample of the toy assistant world (corpus, demos, grades)"),
->>>>>>> world
 }
 
 
