@@ -14,7 +14,7 @@ keys/values kept from earlier steps: O(T) work per token instead of O(T²).
 import numpy as np
 
 from minigpt.autograd import no_grad
-from minigpt.backend import to_numpy, xp
+from minigpt.backend import to_numpy
 
 
 def filter_logits(logits, top_k=None, top_p=None):
@@ -86,10 +86,10 @@ def generate(model, prompt_ids, max_new_tokens=64, temperature=1.0, top_k=None, 
         pending = ids  # tokens not yet fed to the model
         for _ in range(max_new_tokens):
             if cache is not None and cache.get("pos", 0) + len(pending) <= cfg.block_size:
-                logits, _ = model(xp.asarray([pending]), cache=cache)
+                logits, _ = model(np.asarray([pending]), cache=cache)
             else:  # no cache, or the window is full: recompute over the last block_size tokens
                 cache = None
-                logits, _ = model(xp.asarray([ids[-cfg.block_size:]]))
+                logits, _ = model(np.asarray([ids[-cfg.block_size:]]))
             nxt = sample_next(to_numpy(logits.data[0, -1]), temperature, top_k, top_p, rng)
             ids.append(nxt)
             out.append(nxt)

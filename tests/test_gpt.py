@@ -60,42 +60,24 @@ def test_whole_gpt_gradcheck(impl):
 
 
 def test_matches_torch_model():
-    """An independent PyTorch GPT (written here with torch ops) given the same weights."""
+    """An independent PyTorch GPT (minigpt.torch_ref, written with torch's own ops) given the same weights."""
     torch = pytest.importorskip("torch")
-    tf = torch.nn.functional
+    from minigpt.torch_ref import TorchGPT
     cfg = _tiny(n_layer=2, vocab_size=13, n_embd=16, n_head=4)
     model = GPT(cfg, seed=1)
-    sd = {k: torch.tensor(v, requires_grad=True) for k, v in model.state_dict().items()}
+    ref = TorchGPT(cfg)
+    ref.load_minigpt_state(model.state_dict())
     ids = np.random.default_rng(0).integers(0, 13, (3, 8))
     tgt = np.random.default_rng(1).integers(0, 13, (3, 8))
-
-    def torch_forward(sd):
-        t_ids = torch.tensor(ids)
-        x = sd["wte.weight"][t_ids] + sd["wpe.weight"][:8]
-        B, T, C = x.shape
-        for i in range(cfg.n_layer):
-            p = lambda n: sd[f"blocks.{i}.{n}"]  # noqa: E731
-            h = tf.layer_norm(x, (C,), p("ln1.weight"), p("ln1.bias"))
-            q, k, v = tf.linear(h, p("attn.qkv.weight"), p("attn.qkv.bias")).split(C, dim=-1)
-            q, k, v = (a.view(B, T, cfg.n_head, -1).transpose(1, 2) for a in (q, k, v))
-            y = tf.scaled_dot_product_attention(q, k, v, is_causal=True).transpose(1, 2).reshape(B, T, C)
-            x = x + tf.linear(y, p("attn.proj.weight"), p("attn.proj.bias"))
-            h = tf.layer_norm(x, (C,), p("ln2.weight"), p("ln2.bias"))
-            h = tf.gelu(tf.linear(h, p("mlp.fc.weight"), p("mlp.fc.bias")), approximate="tanh")
-            x = x + tf.linear(h, p("mlp.proj.weight"), p("mlp.proj.bias"))
-        x = tf.layer_norm(x, (C,), sd["ln_f.weight"], sd["ln_f.bias"])
-        logits = x @ sd["wte.weight"].T
-        return logits, tf.cross_entropy(logits.reshape(-1, cfg.vocab_size), torch.tensor(tgt).reshape(-1))
-
-    t_logits, t_loss = torch_forward(sd)
+    t_logits, t_loss = ref(torch.tensor(ids), torch.tensor(tgt))
     t_loss.backward()
     logits, loss = model(ids, tgt)
     loss.backward()
     np.testing.assert_allclose(logits.data, t_logits.detach().numpy(), atol=1e-5)
     assert loss.item() == pytest.approx(t_loss.item(), rel=1e-5)
+    grads = ref.minigpt_grads()
     for name, p in model.named_parameters():
-        ref = sd[name].grad.numpy()
-        np.testing.assert_allclose(p.grad, ref, atol=1e-6 + 1e-4 * np.abs(ref).max(), err_msg=name)
+        np.testing.assert_allclose(p.grad, grads[name], atol=1e-6 + 1e-4 * np.abs(grads[name]).max(), err_msg=name)
 
 
 def test_kv_cache_logits_equal_full_forward():

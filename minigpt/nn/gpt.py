@@ -18,7 +18,7 @@ import numpy as np
 
 from minigpt import ops
 from minigpt.autograd import Tensor, no_grad
-from minigpt.backend import get_xp, xp as default_xp
+from minigpt.backend import get_xp
 from minigpt.nn.layers import Dropout, Embedding, LayerNorm, Linear
 from minigpt.nn.module import Module
 
@@ -154,7 +154,7 @@ class GPT(Module):
 
     def hidden(self, idx, cache=None):
         """Final hidden states LN(h_n): (B, T) token ids → (B, T, C)."""
-        idx = idx.data if isinstance(idx, Tensor) else default_xp.asarray(idx)
+        idx = get_xp(self.wte.weight.data).asarray(idx.data if isinstance(idx, Tensor) else idx)  # ids on the weights' device
         if idx.ndim != 2:
             raise ValueError(f"GPT expects token ids of shape (B, T), got {idx.shape}")
         B, T = idx.shape

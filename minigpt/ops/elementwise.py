@@ -201,16 +201,34 @@ class Gelu(Function):
 
     @staticmethod
     def forward(ctx, x):
+        xp = _xp(x)
         x2 = x * x
-        t = _xp(x).tanh(GELU_C * x * (1.0 + 0.044715 * x2))
+        t = x2 * 0.044715  # in-place steps below: this op is memory-bound, temporaries cost more than math
+        t += 1.0
+        t *= x
+        t *= GELU_C
+        xp.tanh(t, out=t)  # t = tanh u
+        y = t + 1.0
+        y *= x
+        y *= 0.5
         ctx.save_for_backward(x, x2, t)
-        return 0.5 * x * (1.0 + t)
+        return y
 
     @staticmethod
     def backward(ctx, g):
         x, x2, t = ctx.saved
-        du = GELU_C * (1.0 + 3 * 0.044715 * x2)
-        return g * (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * du)
+        d = t * t
+        xp = _xp(d)
+        xp.subtract(1.0, d, out=d)  # 1 - tanh² u
+        d *= x
+        du = x2 * (3 * 0.044715 * GELU_C)
+        du += GELU_C  # du/dx = c (1 + 3·0.044715 x²)
+        d *= du
+        d += t
+        d += 1.0
+        d *= 0.5  # ½ (1 + tanh u) + ½ x (1 - tanh² u) du/dx
+        d *= g
+        return d
 
 
 # -----------------------------------------------------------------------------
