@@ -87,3 +87,72 @@ def compare(scores_a, scores_b):
     per = np.where(np.abs(a - b) <= 1e-9, 0.5, (a > b).astype(float))
     return {"win_rate": w, "stderr": float(per.std(ddof=0) / np.sqrt(len(per))),
             "wins": int((per == 1).sum()), "ties": int((per == 0.5).sum()), "losses": int((per == 0).sum())}
+
+
+# -----------------------------------------------------------------------------
+# how far RL moved the policy
+
+def kl_to_reference(policy, ref, tok, prompts, seed=0, max_new_tokens=40, batch_size=64):
+    r"""Monte-Carlo KL(π ‖ π_ref) per response, on responses y ~ π (temperature 1):
+
+        KL ≈ mean_y Σ_t [log π(y_t | x, y_<t) - log π_ref(y_t | x, y_<t)]      (nats per response)
+
+    and the mean per-token entropy of π and of π_ref on the same tokens (nats).
+    """
+    from minigpt.autograd import no_grad
+    from minigpt.backend import to_numpy, xp
+    from minigpt.stages.chat_template import pad_batch
+    from minigpt.stages.ppo import response_logprobs
+    from minigpt.stages.rl_math import entropy
+    ids = chat_ids(tok)
+    contexts = [encode_prompt(tok, p if isinstance(p, str) else p.text) for p in prompts]
+    responses = sample_batch(policy, contexts, max_new_tokens, (ids["end"], ids["eot"]), seed=seed)
+    kls, h_pi, h_ref, weights = [], [], [], []
+    with no_grad():
+        for s in range(0, len(contexts), batch_size):
+            c, r = contexts[s:s + batch_size], responses[s:s + batch_size]
+            x, _ = pad_batch([a + b for a, b in zip(c, r)], ids["pad"])
+            plens, rlens = np.array([len(a) for a in c]), np.array([len(b) for b in r])
+            lp, _, lg, mask = response_logprobs(policy, xp.asarray(x), plens, rlens)
+            lr, _, lg_ref, _ = response_logprobs(ref, xp.asarray(x), plens, rlens)
+            kls += list(((to_numpy(lp.data) - to_numpy(lr.data)) * mask).sum(axis=1))
+            h_pi.append(entropy(to_numpy(lg), mask))
+            h_ref.append(entropy(to_numpy(lg_ref), mask))
+            weights.append(mask.sum())
+    w = np.array(weights) / np.sum(weights)
+    return {"kl": float(np.mean(kls)), "kl_stderr": float(np.std(kls) / np.sqrt(len(kls))),
+            "entropy": float(np.dot(w, h_pi)), "ref_entropy": float(np.dot(w, h_ref))}
+
+
+# -----------------------------------------------------------------------------
+# the report card
+
+def format_report_card(report):
+    """The pipeline's report card as text (report: the dict pipeline.run_pipeline returns)."""
+    lines = [f"minigpt pipeline report card — {report.get('title', '')}".rstrip(" —"), ""]
+    lines.append(f"{'stage':<10}{'wall s':>9}{'cpu s':>9}   result")
+    for name, st in report["stages"].items():
+        lines.append(f"{name:<10}{st['wall_s']:>9.1f}{st['cpu_s']:>9.1f}   {st.get('summary', '')}")
+    tot = report["total"]
+    lines.append(f"{'total':<10}{tot['wall_s']:>9.1f}{tot['cpu_s']:>9.1f}")
+    lines += ["", f"held-out prompts: {report['n_eval']} × {report['eval_samples']} samples at temperature "
+                  f"{report['eval_temperature']}, graded by the gold labeler",
+              f"{'model':<8}{'accuracy':>10}{'exact':>8}{'gold':>8}{'RBRM':>8}{'chars':>8}"]
+    for name, m in report["models"].items():
+        lines.append(f"{name:<8}{m['accuracy']:>10.3f}{m['exact_match']:>8.3f}{m['gold_score']:>8.3f}"
+                     f"{m['rbrm']:>8.2f}{m['mean_chars']:>8.1f}")
+    lines.append("")
+    for name, w in report["win_rates"].items():
+        lines.append(f"win rate {name:<12} {w['win_rate']:.3f} ± {w['stderr']:.3f}  "
+                     f"({w['wins']} wins, {w['ties']} ties, {w['losses']} losses; ties count half)")
+    rm = report["reward_model"]
+    lines.append(f"reward model held-out pairwise accuracy {rm['eval_accuracy']:.3f} on {rm['eval_pairs']} pairs "
+                 f"(train {rm['train_accuracy']:.3f})")
+    kl = report["kl"]
+    lines.append(f"KL(PPO ‖ SFT) {kl['kl']:.2f} ± {kl['kl_stderr']:.2f} nats/response; entropy per token "
+                 f"SFT {kl['ref_entropy']:.3f} → PPO {kl['entropy']:.3f} nats")
+    if report.get("checks"):
+        lines.append("")
+        for name, (ok, detail) in report["checks"].items():
+            lines.append(f"[{'PASS' if ok else 'FAIL'}] {name}: {detail}")
+    return "\n".join(lines)
