@@ -90,14 +90,15 @@ def test_prompt_tokens_get_no_gradient(tok):
 
 def test_sft_trains_for_epochs_and_saves(tmp_path, tok):
     demos = make_demonstrations(64, seed=1)
-    cfg = sft.SFTConfig(out_dir=str(tmp_path), epochs=3, batch_size=16, lr=3e-3, warmup_iters=2, eval_interval=4,
+    cfg = sft.SFTConfig(out_dir=str(tmp_path), epochs=6, batch_size=16, lr=3e-3, warmup_iters=2, eval_interval=4,
                         aux_lm_coef=0.2)
     res = sft.train(cfg, tiny_gpt(tok), tok, demos, make_demonstrations(16, seed=2, split="eval"), progress=False)
     h = res["history"]
-    assert len(h["step"]) == 3 * 4 and len(h["l1"]) == 12
-    assert np.mean(h["l2"][-3:]) < np.mean(h["l2"][:3]) - 0.5
+    assert len(h["step"]) == 6 * 4 and len(h["l1"]) == 24 and len(h["val_loss"]) == 6
+    assert np.mean(h["l2"][-4:]) < np.mean(h["l2"][:4]) - 0.5  # last epoch vs first (4.29 -> 3.55)
+    assert h["val_loss"][-1] < h["val_loss"][0] - 0.2  # (4.17 -> 3.78)
     model, tok2, conf = load_model(res["ckpt"], expect_stage="sft")
-    assert conf["step"] == 12 and tok2.vocab_size == tok.vocab_size
+    assert conf["step"] == 24 and tok2.vocab_size == tok.vocab_size
 
 
 def test_sft_refuses_a_reward_checkpoint(tmp_path):

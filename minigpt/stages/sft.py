@@ -72,6 +72,18 @@ def make_batch(examples, pad_id):
     return x, y, y_all
 
 
+def epoch_batches(lengths, batch_size, rng, pool=16):
+    """One epoch's batches of example indices: shuffled, but each batch drawn from a pool of
+    `pool` batches sorted by length, so a batch pads to a similar length (less wasted compute)."""
+    order = rng.permutation(len(lengths))
+    batches = []
+    span = batch_size * pool
+    for s in range(0, len(order), span):
+        chunk = sorted(order[s:s + span], key=lambda i: lengths[i])
+        batches += [chunk[i:i + batch_size] for i in range(0, len(chunk), batch_size)]
+    return [batches[i] for i in rng.permutation(len(batches))]
+
+
 def sft_losses(model, x, y, y_all, aux_lm_coef):
     """(loss to minimise, L2, L1 or None) for one batch."""
     logits, l2 = model(xp.asarray(x), xp.asarray(y), ignore_index=IGNORE)
@@ -111,8 +123,7 @@ def train(cfg, model, tok, demos, val_demos=(), progress=True, callback=None):
     val_ex = encode_demos(tok, val_demos, block)
     if not train_ex:
         raise ValueError("SFT needs at least one demonstration")
-    steps_per_epoch = (len(train_ex) + cfg.batch_size - 1) // cfg.batch_size
-    total = cfg.epochs * steps_per_epoch
+    total = cfg.epochs * len(epoch_batches([0] * len(train_ex), cfg.batch_size, np.random.default_rng(0)))
     opt = AdamW(model.parameters(), lr=cfg.lr, betas=(0.9, 0.99), weight_decay=cfg.weight_decay)
     log = MetricsLog(os.path.join(cfg.out_dir, "metrics.jsonl"))
     history = {"step": [], "loss": [], "l2": [], "l1": [], "eval_step": [], "val_loss": []}
@@ -121,12 +132,11 @@ def train(cfg, model, tok, demos, val_demos=(), progress=True, callback=None):
     bar = tqdm(total=total, desc="sft", disable=not progress)
     step = 0
     for epoch in range(cfg.epochs):
-        order = np.random.default_rng([cfg.seed, epoch]).permutation(len(train_ex))
-        for b in range(steps_per_epoch):
+        batches = epoch_batches([len(e[0]) for e in train_ex], cfg.batch_size, np.random.default_rng([cfg.seed, epoch]))
+        for rows in batches:
             opt.lr = cosine_lr(step, cfg.lr, cfg.warmup_iters, total, cfg.min_lr)
             model.reseed(hash((cfg.seed, step)) % (2**32))
-            x, y, y_all = make_batch([train_ex[i] for i in order[b * cfg.batch_size:(b + 1) * cfg.batch_size]],
-                                     ids["pad"])
+            x, y, y_all = make_batch([train_ex[i] for i in rows], ids["pad"])
             loss, l2, l1 = sft_losses(model, x, y, y_all, cfg.aux_lm_coef)
             loss.backward()
             if cfg.grad_clip > 0:
