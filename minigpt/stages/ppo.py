@@ -237,8 +237,7 @@ def run(cfg, progress=True):
     ptx = None
     if cfg.ptx_coef:
         docs = make_pretrain_corpus(1000, seed=cfg.data_seed)
-        ptx = np.array(tok.encode(tok.special_tokens["<|endoftext|>"] and "<|endoftext|>".join(docs),
-                                  allowed_special="all"), dtype=np.int64)
+        ptx = np.array(tok.encode("<|endoftext|>".join(docs), allowed_special="all"), dtype=np.int64)
     return train(cfg, policy, ref, rm, tok, sample_prompts(cfg.n_prompts, seed=cfg.data_seed), ptx, progress)
 
 

@@ -93,6 +93,12 @@ def ranking_batch(tok, rankings, block_size):
     return x, lengths, np.array(winners, dtype=np.int64), np.array(losers, dtype=np.int64), np.array(groups)
 
 
+def count_pairs(ranking):
+    """Number of (winner, loser) pairs with different gold scores in one ranking."""
+    s = ranking.scores
+    return sum(s[i] > s[j] for i in range(len(s)) for j in range(i + 1, len(s)))
+
+
 def score_texts(rm, tok, prompts, texts, batch_size=64):
     """RM rewards (N,) for (prompt, response text) pairs."""
     out = []
@@ -180,8 +186,7 @@ def train(cfg, rm, tok, rankings, eval_rankings=(), progress=True):
                                               "eval_accuracy": eval_acc})
     return {"model": rm, "tokenizer": tok, "history": history, "ckpt": ckpt, "seconds": time.time() - t0,
             "train_accuracy": train_acc, "eval_accuracy": eval_acc, "eval_pairs": n_eval_pairs,
-            "train_pairs": int(sum(len([1 for i in range(len(r.scores)) for j in range(i + 1, len(r.scores))
-                                        if r.scores[i] > r.scores[j]]) for r in rankings)),
+            "train_pairs": sum(count_pairs(r) for r in rankings),
             "reward_bias": bias, "reward_std": float(raw.std())}
 
 
