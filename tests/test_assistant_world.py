@@ -242,6 +242,17 @@ def test_task_mix_honored():
     assert {p.task for p in sample_prompts(200, seed=0, world=only_add)} == {"add"}
 
 
+def test_add_carry_switch():
+    """Default adds are digit-wise (no column sums past 9); add_carry=True allows 27+15."""
+    def carries(a, b):  # operands have at most 2 digits here
+        return a % 10 + b % 10 > 9 or a // 10 + b // 10 > 9
+    adds = [p.meta for p in sample_prompts(1000, seed=0, world=WorldConfig(task_mix={"add": 1}))]
+    assert not any(carries(m["a"], m["b"]) for m in adds)
+    assert len({(m["a"], m["b"]) for m in adds}) > 400
+    adds = [p.meta for p in sample_prompts(1000, seed=0, world=WorldConfig(task_mix={"add": 1}, add_carry=True))]
+    assert 0.3 < np.mean([carries(m["a"], m["b"]) for m in adds]) < 0.7
+
+
 @pytest.mark.parametrize("kwargs, match", [
     ({"error_rate": 1.5}, "error_rate"), ({"sloppiness": -0.1}, "sloppiness"), ({"eval_fraction": 0.0}, "eval_fraction"),
     ({"task_mix": {"poem": 1.0}}, "unknown tasks"), ({"task_mix": {"add": 0.0}}, "positive sum"),

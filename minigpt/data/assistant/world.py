@@ -3,7 +3,7 @@ r"""The tasks of the toy assistant world: its config, its prompts and the train/
 Every prompt is a short question with exactly one right answer that a program can check:
 
     task     prompt                   answer
-    add      What is 23+45?           68
+    add      What is 23+45?           68              (no carries unless add_carry: 27+15 is out)
     reverse  Reverse: abcd            dcba
     sort     Sort: 3 1 2              1 2 3
     count    How many b in abbcab?    3
@@ -84,6 +84,7 @@ class WorldConfig:
     task_mix: dict = field(default_factory=lambda: {  # relative weight of each task among prompts
         "add": 1.0, "reverse": 1.0, "sort": 1.0, "count": 1.0, "lookup": 1.0, "refuse": 0.5})
     add_max: int = 49               # add operands are drawn from 0..add_max
+    add_carry: bool = False         # allow sums with a carry (27+15); without, add is digit-wise (23+45)
     letters: str = "abcdef"         # letters of the words to reverse and count in
     word_len: tuple = (3, 5)        # (min, max) length of a word to reverse
     count_len: tuple = (4, 7)       # (min, max) length of a word to count a letter in
@@ -152,8 +153,19 @@ def _word(rng, letters, length_range):
     return "".join(letters[i] for i in rng.integers(0, len(letters), size=length))
 
 
+def _carries(a: int, b: int) -> bool:
+    """Does a + b carry in some column? e.g. 27+15 -> True (7+5 = 12), 23+45 -> False."""
+    while a or b:
+        if a % 10 + b % 10 > 9:
+            return True
+        a, b = a // 10, b // 10
+    return False
+
+
 def _make_add(rng, cfg):
     a, b = _ints(rng, 0, cfg.add_max, 2)
+    while not cfg.add_carry and _carries(a, b):  # subtle: a tiny GPT learns digit-wise sums, not carries
+        a, b = _ints(rng, 0, cfg.add_max, 2)
     return Prompt("add", f"What is {a}+{b}?", str(a + b), {"a": a, "b": b, "key": f"add:{min(a, b)}+{max(a, b)}"})
 
 
