@@ -17,6 +17,7 @@ class TorchBlock(nn.Module):
         C = cfg.n_embd
         self.n_head = cfg.n_head
         self.post_ln = getattr(cfg, "ln_position", "pre") == "post"
+        self.causal = getattr(cfg, "causal", True)
         self.ln1 = nn.LayerNorm(C)
         self.ln2 = nn.LayerNorm(C)
         self.qkv = nn.Linear(C, 3 * C)
@@ -28,7 +29,7 @@ class TorchBlock(nn.Module):
         B, T, C = h.shape
         q, k, v = self.qkv(h).split(C, dim=-1)
         q, k, v = (t.view(B, T, self.n_head, C // self.n_head).transpose(1, 2) for t in (q, k, v))
-        y = F.scaled_dot_product_attention(q, k, v, is_causal=True).transpose(1, 2).reshape(B, T, C)
+        y = F.scaled_dot_product_attention(q, k, v, is_causal=self.causal).transpose(1, 2).reshape(B, T, C)
         return self.proj(y)
 
     def mlp(self, h):
