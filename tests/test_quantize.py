@@ -91,7 +91,7 @@ def test_quantized_gpt_keeps_its_loss():
     (l8, loss8), (l4, _) = q8(ids, tgt), q4(ids, tgt)
     assert abs(loss8.item() - base.item()) / base.item() < 0.01
     assert 0 < np.abs(l8.data - logits.data).max() < np.abs(l4.data - logits.data).max() / 4  # INT8 ≫ INT4
-    assert 3 < rep8["ratio"] < 4 and rep4["ratio"] > 1.4 * rep8["ratio"]  # vectors stay float32
+    assert 3 < rep8["ratio"] < 4 and rep4["ratio"] > 1.3 * rep8["ratio"]  # vectors stay float32
 
 
 def test_errors():
