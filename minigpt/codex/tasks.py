@@ -124,7 +124,7 @@ def make_problems(n, seed=0, split="train", max_steps=3):
         raise ValueError(f"split must be 'train' or 'eval', got {split!r}")
     rng = np.random.default_rng([seed, 17])
     out, seen = [], set()
-    for _ in range(200 * n + 1000):
+    for _ in range(20 * n + 2000):
         p = random_problem(rng, max_steps)
         if p not in seen and split_of(p) == split:
             seen.add(p)
