@@ -185,3 +185,17 @@ def test_mlm_batch_shapes():
     stream = np.arange(100) % 9
     inp, tgt = mlm_batch(stream, 5, 20, np.random.default_rng(0), mask_id=9, n_random=9)
     assert inp.shape == tgt.shape == (5, 20) and ((tgt != IGNORE).sum(axis=1) == 3).all()
+
+
+def test_bidirectional_works_with_the_llama_options():
+    """causal=False composes with RMSNorm/SwiGLU/RoPE: the first position still sees the last token."""
+    cfg = _cfg(False, norm="rmsnorm", mlp="swiglu", pos="rope")
+    m = GPT(cfg, seed=0)
+    x = np.array([[1, 2, 3, 4]])
+    x2 = np.array([[1, 2, 3, 9]])
+    assert np.abs(m(x)[0].numpy()[0, 0] - m(x2)[0].numpy()[0, 0]).max() > 1e-4
+    torch = pytest.importorskip("torch")
+    from minigpt.torch_ref import TorchGPT
+    t = TorchGPT(cfg).double()
+    t.load_minigpt_state({k: v.astype(np.float64) for k, v in m.state_dict().items()})
+    np.testing.assert_allclose(m(x)[0].numpy(), t(torch.from_numpy(x))[0].detach().numpy(), rtol=1e-4, atol=1e-4)
