@@ -199,3 +199,13 @@ def test_bidirectional_works_with_the_llama_options():
     t = TorchGPT(cfg).double()
     t.load_minigpt_state({k: v.astype(np.float64) for k, v in m.state_dict().items()})
     np.testing.assert_allclose(m(x)[0].numpy(), t(torch.from_numpy(x))[0].detach().numpy(), rtol=1e-4, atol=1e-4)
+
+
+def test_mlm_generate_appends_one_mask_at_a_time():
+    """With a model whose prediction at the mask is fixed, generation is that token repeated."""
+    m = GPT(_cfg(False), seed=3)
+    from minigpt.stages.mlm import mlm_generate
+    new = mlm_generate(m, [1, 2, 3], 4, mask_id=10)
+    assert len(new) == 4
+    first = int(m(np.array([[1, 2, 3, 10]]))[0].numpy()[0, -1].argmax())
+    assert new[0] == first

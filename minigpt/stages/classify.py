@@ -148,4 +148,5 @@ if __name__ == "__main__":
     lengths = np.full(256, 7)
     m = SequenceClassifier(GPTConfig(vocab_size=3, block_size=7, n_layer=2, n_head=2, n_embd=32), 2)
     h = finetune(m, ids[:200], lengths[:200], labels[:200], aux_lm_coef=0.5, steps=300, lr=3e-3)
-    print(f"L2 {h['l2'][0]:.3f} -> {h['l2'][-1]:.3f}; held-out accuracy {accuracy(m, ids[200:], lengths[200:], labels[200:]):.2f}")
+    acc = accuracy(m, ids[200:], lengths[200:], labels[200:])
+    print(f"L2 {h['l2'][0]:.3f} -> {h['l2'][-1]:.3f}; held-out accuracy {acc:.2f}")

@@ -128,6 +128,22 @@ def left_to_right_loss(model, windows, mask_id=None, start=1):
         return total / (T - start)
 
 
+def mlm_generate(model, ids, n_new, mask_id):
+    r"""Greedy left-to-right "generation" with a masked LM: append [MASK], fill it, repeat n_new times.
+
+    The context is cropped to the last block_size - 1 tokens. Returns the new ids (list).
+    """
+    ids = [int(i) for i in ids]
+    out = []
+    with no_grad():
+        for _ in range(n_new):
+            x = np.array([ids[-(model.config.block_size - 1):] + [mask_id]])
+            nxt = int(to_numpy(model(xp.asarray(x))[0].data)[0, -1].argmax())
+            ids.append(nxt)
+            out.append(nxt)
+    return out
+
+
 if __name__ == "__main__":
     rng = np.random.default_rng(0)
     ids = rng.integers(0, 50, size=(64, 40))
