@@ -51,7 +51,11 @@ print("minigpt from", minigpt.__file__, "| quick mode:", Q)
 #
 # The pretraining corpus is the toy world's documents (prose stating facts and skills, plus a few quiz sheets).
 # The tokenizer is character-level over the world's alphabet, with the chat special tokens and one more,
-# `<|mask|>`, for BERT. The **base model** pretrained here is reused by most sections.
+# `<|mask|>`, for BERT. The **base model** pretrained here is reused by most sections. It is GPT-2's decoder with
+# one change: rotary position embeddings (RoPE, LLaMA's choice, §8) instead of a learned position table. At this
+# tiny size and short training they make a large difference — attention can find "the previous few characters"
+# from the start instead of first learning what each absolute position means — and the masked LM of §2 barely
+# learns at all without them.
 
 # %%
 from minigpt.stages.mlm import MASK
@@ -67,6 +71,7 @@ print(docs[0][:160])
 
 def base_config(width, steps, name, **kw):
     """The pretraining recipe every model of this notebook shares (only the width and the options change)."""
+    kw = {"pos": "rope", **kw}  # rotary positions (see above)
     return pretrain.PretrainConfig(
         out_dir=os.path.join(RUNS, name), n_layer=2 if Q else 3, n_head=4, n_embd=width, block_size=128 if Q else 160,
         batch_size=8 if Q else 16, max_iters=steps, lr=1e-2 if Q else 3e-3, min_lr=1e-3 if Q else 3e-4,
@@ -126,19 +131,22 @@ print(f"HEADLINE GPT-1: held-out accuracy {gpt1[(False, 0.0)][0]:.2f} from scrat
       f"pretrained (λ=0), {gpt1[(True, 0.5)][0]:.2f} pretrained with λ=0.5")
 
 # %% [markdown]
-# **Reading it.** Pretraining is the big effect: from scratch, 15 labelled snippets are not enough to learn what
-# a math note looks like; the pretrained model already separates the kinds of text in its hidden state, and a
-# linear head finds that in a few dozen steps (from ~0.5 to ~0.9 accuracy in quick mode). The auxiliary loss is a
-# smaller, two-sided effect, as in the paper (which found it helps larger datasets, not small ones): with $\lambda>0$
-# the fine-tuned trunk stays a better language model (lower LM loss after fine-tuning), while accuracy on a tiny
-# labelled set can go either way because part of each step is spent on $L_1$.
+# **Reading it.** The pretrained model generalises better from 15 labelled snippets: it already separates the kinds
+# of text in its hidden state (it had to, to predict what comes next), and the new linear head only has to read
+# that off. From scratch, the model has to learn everything from those 15 examples. (Some kinds are easy from the
+# surface alone — digits mean math or sorting — so from-scratch accuracy is well above chance.)
+# The auxiliary loss has a smaller effect on accuracy, as in the paper (which found it helps larger datasets more
+# than small ones), and a large one on what survives of the language model: with $\lambda = 0$ fine-tuning wrecks
+# the LM (its loss on the corpus jumps), with $\lambda = 0.5$ the trunk stays a reasonable language model.
 #
 # ## 2. BERT vs GPT: masked LM with bidirectional attention
 #
 # BERT (Devlin et al. 2018) removes the causal mask — every position attends to every position
 # (`GPTConfig(causal=False)`) — and so cannot be trained to predict the next token. It hides tokens instead:
 # 15% of the positions are chosen; of those 80% become `<|mask|>`, 10% a random token, 10% stay; the loss is the
-# cross-entropy at the chosen positions (`minigpt.stages.mlm`). Same corpus, same size, same steps as the base GPT.
+# cross-entropy at the chosen positions (`minigpt.stages.mlm`). Same corpus and same model as the base GPT. Only
+# 15% of the positions give a training signal (GPT learns from every position), so the masked LM learns more slowly
+# per step; we give it 2.5× the GPT's steps, on windows of 32 characters.
 
 # %%
 from minigpt.stages.fit import fit
@@ -148,16 +156,18 @@ bert_cfg = dataclasses.replace(base.config, causal=False)  # the base GPT's conf
 bert = GPT(bert_cfg, seed=0)
 specials = list(tok.special_tokens.values())
 t = time.time()
-hist = fit(bert, lambda step, rng: mlm_loss(bert, *mlm_batch(train_ids, 8 if Q else 16, bert.config.block_size, rng,
-                                                             MASK_ID, N_CHARS, protect_ids=specials)),
-           steps=BASE_STEPS, lr=1e-2 if Q else 3e-3, warmup=BASE_STEPS // 20)
-print(f"masked LM: {count_params(bert.config):,} parameters, {BASE_STEPS} steps in {time.time() - t:.0f}s, "
+BERT_STEPS = int(2.5 * BASE_STEPS)
+hist = fit(bert, lambda step, rng: mlm_loss(bert, *mlm_batch(train_ids, 32 if Q else 64, 32, rng, MASK_ID, N_CHARS,
+                                                             protect_ids=specials)),
+           steps=BERT_STEPS, lr=3e-3 if Q else 1e-3, warmup=BERT_STEPS // 20)
+print(f"masked LM: {count_params(bert.config):,} parameters, {BERT_STEPS} steps in {time.time() - t:.0f}s, "
       f"final MLM loss {np.mean(hist['loss'][-20:]):.3f}")
 
 # %% [markdown]
 # Three comparisons on held-out text: **fill a blank** (one character hidden in a window; BERT sees both sides,
-# GPT only the left), **predict the next character** from the left context only (GPT's own task; BERT gets a
-# `<|mask|>` appended at the end), and **generate** greedily.
+# GPT only the left) at a random position and at the *start of a sentence*, where the left context says little
+# and the rest of the word says a lot ("▢uix is the capital of Zorbia."); **predict the next character** from the
+# left context only (GPT's own task; BERT gets a `<|mask|>` appended at the end); and **generate** greedily.
 
 # %%
 rng = np.random.default_rng(5)
@@ -167,10 +177,21 @@ blank = np.zeros_like(windows, dtype=bool)
 blank[np.arange(len(windows)), rng.integers(8, 56, size=len(windows))] = True
 fill = {name: float((fill_blanks(m, windows, blank, MASK_ID)[blank] == windows[blank]).mean())
         for name, m in (("BERT", bert), ("GPT", base))}
+# sentence starts: the first position t in [8, 60) of each window that follows ". "
+dot, space = tok.encode_ordinary(". ")
+starts_t = {i: t for i in range(len(windows)) for t in range(59, 7, -1)
+            if windows[i, t - 2] == dot and windows[i, t - 1] == space}
+rows_s = sorted(starts_t)
+sent_blank = np.zeros((len(rows_s), windows.shape[1]), dtype=bool)
+sent_blank[np.arange(len(rows_s)), [starts_t[i] for i in rows_s]] = True
+fill_s = {name: float((fill_blanks(m, windows[rows_s], sent_blank, MASK_ID)[sent_blank] == windows[rows_s][sent_blank])
+                      .mean()) for name, m in (("BERT", bert), ("GPT", base))}
 l2r = {"BERT": left_to_right_loss(bert, windows[:16, :40], MASK_ID, start=8),
        "GPT": left_to_right_loss(base, windows[:16, :40], start=8)}
-print(f"fill-in-the-blank accuracy:   BERT {fill['BERT']:.2f}   GPT {fill['GPT']:.2f}")
-print(f"next-character loss (nats):   BERT {l2r['BERT']:.2f}   GPT {l2r['GPT']:.2f}")
+print(f"fill-in-the-blank accuracy, random position:   BERT {fill['BERT']:.2f}   GPT {fill['GPT']:.2f}")
+print(f"fill-in-the-blank accuracy, sentence start:    BERT {fill_s['BERT']:.2f}   GPT {fill_s['GPT']:.2f}   "
+      f"({len(rows_s)} blanks)")
+print(f"next-character loss (nats):                   BERT {l2r['BERT']:.2f}   GPT {l2r['GPT']:.2f}")
 prompt = "In Zorbia the capital is"
 p_ids = [tok.eot_id] + tok.encode_ordinary(prompt)
 from minigpt.generate import generate
@@ -189,18 +210,20 @@ probe = {name: linear_probe(features(m, *train_set[:2], pool="mean"), train_set[
                             features(m, *test_set[:2], pool="mean"), test_set[2])
          for name, m in (("BERT", bert), ("GPT", base))}
 print(f"linear probe accuracy (topic of a snippet): BERT {probe['BERT']:.2f}   GPT {probe['GPT']:.2f}")
-print(f"HEADLINE BERT vs GPT: blank-filling accuracy {fill['BERT']:.2f} vs {fill['GPT']:.2f}; next-character loss "
-      f"{l2r['BERT']:.2f} vs {l2r['GPT']:.2f} nats")
+print(f"HEADLINE BERT vs GPT: sentence-start blanks filled {fill_s['BERT']:.2f} vs {fill_s['GPT']:.2f}; "
+      f"next-character loss {l2r['BERT']:.2f} vs {l2r['GPT']:.2f} nats")
 
 # %% [markdown]
-# **Reading it.** The masked model fills blanks far better: with the right-hand context "…the capital is ▢uix"
-# most blanks are easy. But it is a poor left-to-right model: its next-character loss is higher than GPT's, and
-# its greedy "generation" (append `<|mask|>`, fill, repeat) degenerates — it was trained to fill gaps with text on
-# both sides and almost never saw a mask with nothing after it. GPT is the reverse. That is why BERT-style
-# encoders were used for understanding tasks (classification, retrieval) and GPT-style decoders won generation.
-# The probe compares what the two representations hold for classification; at toy scale the two are close, and
-# which wins varies with the run — BERT's advantage in the paper came from bidirectional context on tasks where
-# the right-hand context matters.
+# **Reading it.** Where the right-hand context decides — the first letter of a sentence, "▢uix is the capital of
+# Zorbia." — the masked model fills the blank about twice as often as GPT, which can only guess from the left. At
+# random positions most characters are predictable from the left anyway (the middle of a word), and the GPT,
+# trained on every position, is as good or better. But the masked model is a poor left-to-right model: its
+# next-character loss is several times GPT's, and its greedy "generation" (append `<|mask|>`, fill, repeat)
+# degenerates — it was trained to fill gaps with text on both sides, never a mask with nothing after it. That is
+# why BERT-style encoders served understanding tasks (classification, retrieval) and GPT-style decoders won
+# generation. The linear probe shows what each frozen representation offers a classifier; at toy scale the
+# GPT's, trained on more signal, is the better one here — BERT's wins in its paper came from fine-tuning large
+# models on tasks where context on both sides matters.
 #
 # ## 3. GPT-2 / GPT-3: zero-, one- and few-shot prompting
 #
@@ -437,9 +460,9 @@ print("policies: harmlessness " + ", ".join(f"{n} {hh[key.format(n)]['harmlessne
 # %% [markdown]
 # The policies move the way their reward models point: against the helpful-only RM harmful requests are refused
 # less often than by the SFT model, against the harmless-only RM more often (and, with a stronger optimiser, fair
-# questions get refused too), against the mix the policy refuses what it should and answers the rest. In quick
-# mode the SFT model is barely trained (its refusals are often misspelt; we count those), best-of-4 is a weak
-# optimiser and the differences are a few points; full mode (best-of-16 and PPO) shows the trade-off clearly.
+# questions start getting refused too). The mix should keep the refusals and the answers; in quick mode the SFT
+# model is barely trained (its refusals are often misspelt; we count those), best-of-4 is a weak optimiser and
+# the mix's policy stays within noise of the SFT model. Full mode (best-of-16 and PPO) shows the trade-off clearly.
 #
 # ## 7. Alpaca: self-instruct distillation
 #
@@ -494,7 +517,7 @@ print(f"HEADLINE Alpaca: gold score {alpaca['contractors']['gold_score']:.2f} (c
 
 # %%
 ll = {}
-for name, opts in (("GPT-2 block", {}), ("LLaMA block", dict(norm="rmsnorm", mlp="swiglu", pos="rope"))):
+for name, opts in (("GPT-2 block", dict(pos="learned")), ("LLaMA block", dict(norm="rmsnorm", mlp="swiglu", pos="rope"))):
     cfg = base_config(WIDTH, 250 if Q else 1500, f"block_{name[:5]}", **opts)
     cfg.block_size = 64
     r = pretrain.train(cfg, tok, train_ids, val_ids, progress=False)
@@ -506,10 +529,10 @@ print(f"HEADLINE LLaMA: val loss {ll['GPT-2 block'][1]:.3f} (GPT-2 block) vs {ll
 
 # %% [markdown]
 # **Reading it.** The parameter counts nearly match (SwiGLU's $\tfrac83 C$ hidden width is chosen for that; RoPE has
-# no position table, which makes LLaMA slightly smaller). At equal size and steps the LLaMA block usually reaches
-# a slightly lower loss; the differences are small at this scale (and in quick mode within run-to-run noise), as
-# in the ablations that motivated them — none of the three is a large win alone; together they became the
-# default of open models.
+# no position table, which makes LLaMA slightly smaller). At equal size and steps the LLaMA block reaches a lower
+# loss. At this size and training length most of the gain is RoPE's (§0: relative positions from the start); in
+# large, long runs the three changes are each worth a few percent, which is why they became the default of open
+# models.
 #
 # ## 9. GLM: INT8 and INT4 weights
 #
@@ -604,12 +627,13 @@ print(f"HEADLINE hallucination: confident answers to unknowable questions {befor
       f"there {idk_pref:.2f})")
 
 # %% [markdown]
-# **Reading it.** The SFT model answers unknowable questions with a confident capital-shaped word most of the time
-# — it saw "I don't know" in only a few demonstrations. The reward model learns to prefer "I don't know" on
-# countries it has never seen (including the 8 held out from its training), and optimising against it moves the
-# policy toward abstaining there; the price is some "I don't know" on atlas questions it could have answered, the
-# trade-off GPT-4's report describes. In quick mode best-of-4 can only pick "I don't know" when the SFT model
-# happens to sample it, so the change is small; full mode shows it more clearly.
+# **Reading it.** The SFT model often answers unknowable questions with a confident capital-shaped word — it saw
+# "I don't know" in only a few demonstrations. The reward model learns to prefer "I don't know" on countries it
+# has never seen (including the 8 held out from its training), and optimising against it moves the policy toward
+# abstaining there. The price is "I don't know" on atlas questions it could have answered, the trade-off GPT-4's
+# report describes; in quick mode the tiny RM cannot yet tell atlas countries from unknown ones and prefers
+# "I don't know" everywhere — the extreme form of that price. Best-of-4 can only pick "I don't know" when the SFT
+# model happens to sample it, so the policy moves a little; full mode shows both effects more clearly.
 #
 # ## Recap
 #
