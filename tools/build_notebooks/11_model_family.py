@@ -18,10 +18,10 @@
 #
 # Each section ends with one line starting `HEADLINE`, which the markdown after it interprets.
 #
-# **Run time.** `MINIGPT_QUICK=1` (CI): about 1.5–2 minutes on 2 CPU cores. Every model is tiny (width 16–32,
+# **Run time.** `MINIGPT_QUICK=1` (CI): about 1–2 minutes on 2 CPU cores. Every model is tiny (width 16–32,
 # 2 blocks) and trains for a few hundred steps, so several effects are weak or noisy at that size; the text says
-# which. Without it (the default) the models are 3× wider and train 5× longer (about 40 minutes), which is what
-# the interpretations below describe.
+# which. Without it (the default) the models are 3× wider, one block deeper, and train about 6× longer, and PPO
+# runs in §6: expect an hour or more on 2 cores.
 
 # %%
 import dataclasses
@@ -157,7 +157,7 @@ bert = GPT(bert_cfg, seed=0)
 specials = list(tok.special_tokens.values())
 t = time.time()
 BERT_STEPS = int(2.5 * BASE_STEPS)
-hist = fit(bert, lambda step, rng: mlm_loss(bert, *mlm_batch(train_ids, 32 if Q else 64, 32, rng, MASK_ID, N_CHARS,
+hist = fit(bert, lambda step, rng: mlm_loss(bert, *mlm_batch(train_ids, 32, 32, rng, MASK_ID, N_CHARS,
                                                              protect_ids=specials)),
            steps=BERT_STEPS, lr=3e-3 if Q else 1e-3, warmup=BERT_STEPS // 20)
 print(f"masked LM: {count_params(bert.config):,} parameters, {BERT_STEPS} steps in {time.time() - t:.0f}s, "
@@ -268,10 +268,11 @@ print(f"HEADLINE few-shot: width-{big} model, accuracy {shots[big][0]['accuracy'
 
 # %% [markdown]
 # **Reading it.** In-context learning is an *emergent* ability: GPT-3's Figure 1.2 shows few-shot accuracy rising
-# with $k$ much faster for the 175B model than for the small ones. Our models are a million times smaller, so
-# expect little: in quick mode accuracy stays near zero and only the format moves; in full mode the widest model
-# answers some counts and sums, and the examples mostly help it pick the right *kind* of answer. What the prompt
-# examples cannot supply is knowledge or skill the weights do not have — that is why notebooks 06–08 fine-tune.
+# with $k$ much faster for the 175B model than for the 1.3B one, and hardly at all for the smallest. Ours are about
+# a million times smaller still, and that is what we see: the wider model answers in the right format more often
+# (it has learned the quiz sheets), but accuracy stays near zero in quick mode, and in full mode it gets only the
+# easiest questions (counts) right, with or without examples. The examples cannot supply skills or knowledge the
+# weights do not have — which is why notebooks 06–08 fine-tune instead of prompting.
 #
 # ## 4. Codex: programs checked by execution, pass@k
 #
@@ -333,10 +334,12 @@ print(f"HEADLINE Codex: best pass@1 {table[b1]['pass@1']:.3f} at τ={b1}; best p
 
 # %% [markdown]
 # **Reading it.** pass@10 is always at least pass@1: ten tries beat one. Temperature trades quality for
-# diversity: at low $\tau$ the samples are nearly identical (little gained from ten of them), at high $\tau$ they
-# are diverse but more often broken (syntax errors, loops stopped by the step budget). Codex found the best
-# temperature for pass@1 low (0.2) and for pass@100 high (0.8). In full mode our curves show the same shape; in
-# quick mode the model is barely trained, pass rates are a few percent and the best temperatures are noisy.
+# diversity: at low $\tau$ the samples are nearly identical (look at "distinct samples": little is gained from ten
+# copies of one program), at high $\tau$ they are diverse but more often broken (syntax errors, wrong operations,
+# loops stopped by the step budget). So pass@1 peaks at the lowest temperature, while pass@10 holds up to a higher
+# one, where diversity pays for the extra mistakes. Codex found the best temperature 0.2 for pass@1 and 0.8 for
+# pass@100. Our code model is small and briefly trained (especially in quick mode), so its pass rates are modest
+# and the curves are noisy over 15 problems; the full run samples 40 programs for each of 60 problems.
 #
 # ## 5. InstructGPT / ChatGPT: the three datasets
 #
