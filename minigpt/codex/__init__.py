@@ -2,6 +2,7 @@ r"""Codex at toy scale: a tiny sandboxed language (Toy), programming problems ch
 
     lang.py    Toy: lexer, parser, step-budgeted interpreter (no exec, no files, no imports)
     tasks.py   problems "# add 3, then square it" with hidden tests; the unbiased pass@k estimator
+    sampling.py  sample programs from a code model, pass@k per temperature (imports stages: load it explicitly)
 
     from minigpt.codex import run_program, make_problems, check_program, pass_at_k
     python -m minigpt.codex                    # demo
