@@ -7,7 +7,7 @@ r"""LLaMA's block vs GPT-2's on one budget, weight quantization of the result, a
 2. quantize   the trained GPT-2 model's matrices to INT8 per channel and INT4 per group (and INT4
               per channel, to see why groups matter): size and validation-loss change.
 3. LoRA       supervised fine-tuning of the pretrained model with all weights vs with rank-r
-              adapters on every Linear of the blocks (the rest frozen): trainable parameters,
+              adapters on every Linear of the blocks (SFTConfig.lora_r; the rest frozen): trainable parameters,
               memory for gradients and AdamW state, validation loss, accuracy.
 
     python -c "from minigpt.experiments.blocks import *; print(run_blocks(BlocksConfig.quick())['blocks'])"
@@ -50,7 +50,6 @@ class BlocksConfig:
     lora_lr: float = 3e-3
     lora_r: int = 8
     lora_alpha: float = 16.0
-    lora_targets: tuple = ("attn.qkv", "attn.proj", "mlp.fc", "mlp.proj")
     n_eval: int = 300  # held-out prompts for accuracy
 
     @classmethod
@@ -115,7 +114,7 @@ def lora_vs_full(cfg, base_model, tok, progress=False, log=print):
     from minigpt.data.assistant import make_demonstrations, sample_prompts
     from minigpt.evaluate import evaluate_model
     from minigpt.nn.gpt import GPT
-    from minigpt.nn.lora import add_lora, count_trainable, merge_lora, training_memory
+    from minigpt.nn.lora import add_lora, count_trainable, training_memory
     from minigpt.stages import sft
     demos = make_demonstrations(cfg.n_demos, seed=cfg.seed + 1)
     val = make_demonstrations(200, seed=cfg.seed + 2, split="eval")
@@ -124,16 +123,17 @@ def lora_vs_full(cfg, base_model, tok, progress=False, log=print):
     for name in ("full", "lora"):
         model = GPT(base_model.config)
         model.load_state_dict(base_model.state_dict())
-        if name == "lora":
-            add_lora(model, r=cfg.lora_r, alpha=cfg.lora_alpha, targets=cfg.lora_targets, seed=cfg.seed)
-        trainable, mem = count_trainable(model), training_memory(model)
+        r = cfg.lora_r if name == "lora" else 0
+        probe = GPT(base_model.config)  # count what will train, on a copy (sft.train adds the adapters itself)
+        if r:
+            add_lora(probe, r=r, alpha=cfg.lora_alpha, targets=sft.LORA_TARGETS)
+        trainable, mem = count_trainable(probe), training_memory(probe)
         scfg = sft.SFTConfig(out_dir=os.path.join(cfg.out_dir, f"sft_{name}"), epochs=cfg.sft_epochs,
-                             lr=cfg.lora_lr if name == "lora" else cfg.sft_lr, eval_interval=10**9, seed=cfg.seed)
+                             lr=cfg.lora_lr if r else cfg.sft_lr, eval_interval=10**9, seed=cfg.seed, lora_r=r,
+                             lora_alpha=cfg.lora_alpha)
         t = time.time()
-        res = sft.train(scfg, model, tok, demos, val, progress=progress)
+        res = sft.train(scfg, model, tok, demos, val, progress=progress)  # adapters merged at the end
         seconds = time.time() - t
-        if name == "lora":
-            merge_lora(model)  # fold the adapters in: a plain GPT again, no inference cost
         g = evaluate_model(model, tok, prompts, temperature=0.0, seed=cfg.seed)
         out[name] = {"trainable_params": trainable, "total_params": model.num_parameters(),
                      "train_memory_bytes": mem["total"], "grad_and_optimizer_bytes": mem["grads"] + mem["optimizer"],
