@@ -25,11 +25,11 @@ import numpy as np
 class RagConfig:
     out_dir: str = "runs/beyond/rag"
     seed: int = 0
-    n_train_people: int = 3000  # the reader learns to read on these (2 questions each)
+    n_train_people: int = 2800  # the reader learns to read on these (2 questions each)
     n_test_people: int = 200  # the knowledge base it is tested on (never trained on)
     per_doc: int = 4  # people per register document
     chunk_words: int = 9  # one person per chunk
-    epochs: int = 4
+    epochs: int = 5
     lr: float = 2e-3
     n_layer: int = 2
     n_embd: int = 64

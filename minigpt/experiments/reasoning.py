@@ -2,7 +2,7 @@ r"""Chain of thought on multi-step modular addition (data/arith.py), plus self-c
 
 Two models of the same size are trained with the same problems, epochs and learning rate; one
 sees only the answer ("7"), the other the worked steps ("3+5=8 8+2=0 0+7=7 so 7"). Both answer
-held-out problems with 1..max steps (the longest one beyond what was trained: length
+held-out problems with 1..6 steps (5 and 6 longer than anything trained: length
 generalisation). For the chain-of-thought model also:
 
     self-consistency   N samples at temperature 1, majority vote over their final answers
@@ -23,10 +23,10 @@ class ReasoningConfig:
     out_dir: str = "runs/beyond/reasoning"
     seed: int = 0
     mod: int = 10  # modulus of the sums
-    train_steps: tuple = (1, 2, 3, 4, 5, 6)  # steps (additions) in training problems
-    eval_steps: tuple = (1, 2, 3, 4, 5, 6, 7)  # 7: longer than anything trained
-    n_train: int = 24000  # training problems
-    epochs: int = 2
+    train_steps: tuple = (1, 2, 3, 4)  # steps (additions) in training problems
+    eval_steps: tuple = (1, 2, 3, 4, 5, 6)  # 5 and 6: longer than anything trained
+    n_train: int = 12000  # training problems
+    epochs: int = 4
     lr: float = 2e-3
     n_layer: int = 2
     n_embd: int = 64
@@ -37,7 +37,7 @@ class ReasoningConfig:
 
     @classmethod
     def quick(cls, **kw):
-        small = dict(n_train=1200, epochs=1, eval_steps=(1, 2, 4, 7), n_eval=20, samples=3, tries=2,
+        small = dict(n_train=1200, epochs=1, eval_steps=(1, 2, 4, 6), n_eval=20, samples=3, tries=2,
                      out_dir="runs/beyond/reasoning_quick")
         return cls(**{**small, **kw})
 

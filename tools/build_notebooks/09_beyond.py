@@ -415,7 +415,7 @@ for p in make_problems(3, seed=4):
 
 # %% [markdown]
 # Two models of the same size, same problems and steps; one is trained on the answers alone, one on the worked
-# steps. Then both answer held-out problems with 1 to 7 steps (training had up to 6). For the chain-of-thought
+# steps. Then both answer held-out problems with 1 to 6 steps (training had 1 to 4). For the chain-of-thought
 # model two inference-time extras: **self-consistency** (sample several chains at temperature 1, majority vote
 # on the final answers) and **checked retries** (a program recomputes each written step; if one is wrong,
 # sample again).
@@ -443,8 +443,10 @@ plot_cot(RSN["accuracy"], RSN["chance"], axs[0, 0], f"this run ({len(RSN['loss_c
 if FULL.get("reasoning"):
     F = FULL["reasoning"]
     plot_cot(F["accuracy"], F["chance"], axs[0, 1], "full run")
-    gain = np.mean([F["accuracy"]["cot"][k] - F["accuracy"]["direct"][k] for k in F["accuracy"]["cot"]])
-    print(f"full run: chain of thought adds {gain:+.2f} accuracy on average over 1–7 steps")
+    trained = [str(k) for k in F["config"]["train_steps"]]
+    gain = np.mean([F["accuracy"]["cot"][k] - F["accuracy"]["direct"][k] for k in trained])
+    print(f"full run: chain of thought adds {gain:+.2f} accuracy on average over the trained lengths "
+          f"({', '.join(trained)} steps)")
 plt.tight_layout()
 plt.show()
 for k, ex in (FULL.get("reasoning") or RSN)["examples"].items():
