@@ -105,3 +105,12 @@ def test_grpo_moves_the_policy(tmp_path, tok):
     h = grpo.train(cfg, policy, ref, rm, tok, sample_prompts(16, seed=0), progress=False)["history"]
     assert h["kl"][0] == pytest.approx(0.0, abs=1e-5)  # first rollout: π = π_ref
     assert max(h["clipfrac"]) > 0 and abs(h["kl"][1]) > 1e-3
+
+
+def test_config_round_trips_through_the_cli():
+    import argparse
+    import dataclasses
+    parser = argparse.ArgumentParser()
+    grpo.add_cli_args(parser)
+    cfg = grpo.from_args(grpo.GRPOConfig, parser.parse_args(["--group-size", "8", "--kl-coef", "0.1"]))
+    assert dataclasses.asdict(cfg) == {**dataclasses.asdict(grpo.GRPOConfig()), "group_size": 8, "kl_coef": 0.1}
