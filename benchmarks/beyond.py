@@ -46,8 +46,9 @@ def _summary(name, res):
                 "int8_rel_loss_change": q["int8"]["rel_change"],
                 "lora_trainable_fraction": res["lora"]["lora"]["trainable_params"] / res["lora"]["lora"]["total_params"]}
     if name == "reasoning":
-        a = res["accuracy"]
-        return {"cot_gain_mean": sum(a["cot"].values()) / len(a["cot"]) - sum(a["direct"].values()) / len(a["direct"])}
+        a, trained = res["accuracy"], res["config"]["train_steps"]
+        return {"cot_gain_on_trained_lengths": sum(a["cot"][k] - a["direct"][k] for k in trained) / len(trained),
+                "cot": a["cot"], "direct": a["direct"]}
     if name == "rag":
         return res["accuracy"]
     return {}
