@@ -33,6 +33,7 @@ class TorchBlock(nn.Module):
         C = cfg.n_embd
         self.n_head = cfg.n_head
         self.cfg = cfg
+        self.post_ln = getattr(cfg, "ln_position", "pre") == "post"
         self.ln1 = _norm(cfg)
         self.ln2 = _norm(cfg)
         self.qkv = nn.Linear(C, 3 * C, bias=cfg.bias)
@@ -46,18 +47,26 @@ class TorchBlock(nn.Module):
             self.fc = nn.Linear(C, 4 * C, bias=cfg.bias)
             self.mlp_proj = nn.Linear(4 * C, C, bias=cfg.bias)
 
-    def forward(self, x):
-        B, T, C = x.shape
-        q, k, v = self.qkv(self.ln1(x)).split(C, dim=-1)
+    def attend(self, h):
+        B, T, C = h.shape
+        q, k, v = self.qkv(h).split(C, dim=-1)
         q, k, v = (t.view(B, T, self.n_head, C // self.n_head).transpose(1, 2) for t in (q, k, v))
         if getattr(self.cfg, "pos", "learned") == "rope":
             q, k = complex_rope(q, self.cfg.rope_base), complex_rope(k, self.cfg.rope_base)
         y = F.scaled_dot_product_attention(q, k, v, is_causal=True).transpose(1, 2).reshape(B, T, C)
-        x = x + self.proj(y)
-        h = self.ln2(x)
+        return self.proj(y)
+
+    def mlp(self, h):
         if hasattr(self, "gate"):
-            return x + self.mlp_proj(F.silu(self.gate(h)) * self.up(h))
-        return x + self.mlp_proj(F.gelu(self.fc(h), approximate="tanh"))
+            return self.mlp_proj(F.silu(self.gate(h)) * self.up(h))
+        return self.mlp_proj(F.gelu(self.fc(h), approximate="tanh"))
+
+    def forward(self, x):
+        if self.post_ln:  # LN(x + f(x)): the original Transformer / GPT-1 placement
+            x = self.ln1(x + self.attend(x))
+            return self.ln2(x + self.mlp(x))
+        x = x + self.attend(self.ln1(x))  # x + f(LN(x)): GPT-2
+        return x + self.mlp(self.ln2(x))
 
 
 class TorchGPT(nn.Module):

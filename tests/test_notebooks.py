@@ -78,3 +78,20 @@ def test_run_executes_in_quick_mode_and_reports_errors(tmp_path):
     assert res.returncode == 1
     assert "good.ipynb: ok" in res.stdout, res.stdout + res.stderr
     assert "bad.ipynb: FAILED" in res.stdout and "cell failed on purpose" in res.stdout
+
+
+def test_notebooks_match_their_build_scripts(tmp_path, monkeypatch):
+    """Each notebooks/NN_*.ipynb built from tools/build_notebooks/NN_*.py is what the script builds now."""
+    import importlib.util
+    here = Path(__file__).resolve().parents[1] / "tools" / "build_notebooks"
+    spec = importlib.util.spec_from_file_location("percent", here / "percent.py")
+    percent = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(percent)
+    scripts = sorted(p for p in here.glob("[0-9][0-9]_*.py"))
+    assert scripts, "no notebook build scripts found"
+    for src in scripts:
+        out = tmp_path / (src.stem + ".ipynb")
+        percent.build(src, out)
+        committed = here.parents[1] / "notebooks" / out.name
+        assert out.read_text() == committed.read_text(), (
+            f"{committed.name} differs from its build script: run python tools/build_notebooks/percent.py")

@@ -44,6 +44,7 @@ class GPTConfig:
     mlp: str = "gelu"  # "gelu": Linear(C, 4C) → GELU → Linear(4C, C); "swiglu": LLaMA's gated MLP
     pos: str = "learned"  # "learned" absolute embeddings Wp (GPT-2) or "rope" rotary embeddings (LLaMA)
     rope_base: float = 10000.0  # RoPE: θ_i = rope_base^(-2i/hs)
+    ln_position: str = "pre"  # "pre": x + f(LN(x)) (GPT-2); "post": LN(x + f(x)) (original Transformer, GPT-1)
 
     def __post_init__(self):
         if self.n_embd % self.n_head:
@@ -56,6 +57,8 @@ class GPTConfig:
                 raise ValueError(f"GPTConfig.{name} must be one of {allowed}, got {getattr(self, name)!r}")
         if self.pos == "rope" and (self.n_embd // self.n_head) % 2:
             raise ValueError(f"pos='rope' needs an even head size, got n_embd/n_head = {self.n_embd // self.n_head}")
+        if self.ln_position not in ("pre", "post"):
+            raise ValueError(f"ln_position must be 'pre' or 'post', got {self.ln_position!r}")
         for name in ("vocab_size", "block_size", "n_layer", "n_head", "n_embd"):
             if getattr(self, name) < 1:
                 raise ValueError(f"GPTConfig.{name} must be ≥ 1, got {getattr(self, name)}")
@@ -174,15 +177,25 @@ def make_norm(cfg):
 
 
 class Block(Module):
-    """Pre-LN transformer block: x + attn(LN(x)), then x + mlp(LN(x))."""
+    r"""Transformer block. Pre-LN (default): x + attn(LN(x)), then x + mlp(LN(x)).
+
+    Post-LN (ln_position="post", for comparison): LN(x + attn(x)), then LN(x + mlp(x)). The
+    residual stream is renormalised after every sublayer, so no path skips a LayerNorm; Xiong et
+    al. 2020 show this makes gradients near the output large at init (hence the need for warmup).
+    The number of parameters is the same either way.
+    """
 
     def __init__(self, cfg, rng):
+        self.post_ln = cfg.ln_position == "post"
         self.ln1 = make_norm(cfg)
         self.attn = CausalSelfAttention(cfg, rng)
         self.ln2 = make_norm(cfg)
         self.mlp = SwiGLUMLP(cfg, rng) if cfg.mlp == "swiglu" else MLP(cfg, rng)
 
     def forward(self, x, cache=None, rope=None):
+        if self.post_ln:
+            x = self.ln1(x + self.attn(x, cache=cache, rope=rope))
+            return self.ln2(x + self.mlp(x))
         x = x + self.attn(self.ln1(x), cache=cache, rope=rope)
         return x + self.mlp(self.ln2(x))
 

@@ -30,7 +30,6 @@ import numpy as np
 
 import minigpt
 from minigpt.kernels import compile_report, emulate, launch, registry, runner, source
-from minigpt.kernels import reference as R
 
 QUICK = os.environ.get("MINIGPT_QUICK") == "1"
 HAVE_GPU = launch.is_available()

@@ -1,5 +1,4 @@
 """Mutant of 05.3: applies top-p to the ORIGINAL distribution, then top-k."""
-import numpy as np
 
 from solutions.ex05_pretraining import top_k_top_p_filter as _reference
 

@@ -1,5 +1,4 @@
 """Mutant of 08.1: GAE without lambda: A_t = delta_t + gamma * A_(t+1)."""
-import numpy as np
 
 from solutions.ex08_ppo import gae as _reference
 
