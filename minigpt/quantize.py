@@ -13,14 +13,15 @@ Rounding to the nearest integer moves each weight by at most half a step:
 Symmetric (no zero point) because trained weights are centred on 0. Per-channel /
 per-group scales matter: one outlier weight stretches s for everyone sharing it,
 so smaller groups give smaller errors at the cost of more scales (INT4 with
-g = 32 costs 4 + 32/32 = 5 bits per weight with float32 scales). GLM-130B
+g = 32 costs 4 + 32/32 = 5 bits per weight with float32 scales). group_size=None: one scale per
+row ("per channel", the usual choice for INT8). GLM-130B
 quantizes its linear weights to INT8 or INT4 and keeps activations in FP16
 ("W8A16"): matrices are dequantized on the fly, so it saves memory, not compute;
 we measure exactly that here — size and loss change — with a dequantized copy.
 
 Vectors (biases, norm gains) stay float32: they are few and sensitive.
 
-    python -c "import numpy as np; from minigpt.quantize import quantize, dequantize; w = np.random.randn(4, 64).astype('f4'); print(abs(w - dequantize(quantize(w, bits=4))).max())"
+    python -c "import numpy as np; from minigpt.quantize import quantize, dequantize; w = np.random.randn(4, 64).astype('f4'); print(abs(w - dequantize(quantize(w, bits=4, group_size=32))).max())"
 """
 import json
 import math
@@ -35,7 +36,7 @@ QMAX = {8: 127, 4: 7}
 
 @dataclass
 class QuantizedTensor:
-    q: np.ndarray  # int8 (rows, cols) for bits=8; uint8 (rows, padded cols / 2), two 4-bit values a byte, for bits=4
+    q: np.ndarray  # int8 (rows, cols) for bits=8; uint8 (rows, ⌈padded cols / 2⌉), two 4-bit values a byte, for bits=4
     scale: np.ndarray  # float32 (rows, 1) per channel, or (rows, n_groups, 1) per group
     shape: tuple  # the original shape
     bits: int  # 8 or 4
@@ -54,7 +55,10 @@ class QuantizedTensor:
 # one tensor
 
 def _pack4(q):
-    """Two signed 4-bit values per byte (two's complement nibbles): [a, b] → (b & 15) << 4 | (a & 15)."""
+    """Two signed 4-bit values per byte (two's complement nibbles): [a, b] → (b & 15) << 4 | (a & 15).
+    An odd-length row gets a zero nibble at the end."""
+    if q.shape[1] % 2:
+        q = np.concatenate([q, np.zeros((q.shape[0], 1), q.dtype)], axis=1)
     u = (q.astype(np.int16) & 0x0F).astype(np.uint8)
     return u[:, 0::2] | (u[:, 1::2] << 4)
 
@@ -67,8 +71,8 @@ def _unpack4(packed):
 
 
 def quantize(w, bits=8, group_size=None) -> QuantizedTensor:
-    """Symmetric quantization of an array with ≥ 2 dims, one scale per row (its first axis) or per
-    `group_size` consecutive weights of a row. Defaults: INT8 per channel, INT4 groups of 32.
+    """Symmetric quantization of an array with ≥ 2 dims, one scale per row (its first axis:
+    group_size=None, "per channel") or per `group_size` consecutive weights of a row.
 
     Example: w = [[0.5, -1.0, 0.25]], bits=8: s = 1/127, q = [64, -127, 32] (63.5 rounds to even 64).
     """
@@ -78,9 +82,9 @@ def quantize(w, bits=8, group_size=None) -> QuantizedTensor:
     if w.ndim < 2:
         raise ValueError(f"quantize expects a matrix (≥ 2 dims, one scale per row), got shape {w.shape}")
     rows, cols = w.shape[0], math.prod(w.shape[1:])
-    g = group_size or (cols if bits == 8 else 32)
-    if g < 1 or (bits == 4 and g % 2):
-        raise ValueError(f"group_size must be ≥ 1 (and even for INT4: two values share a byte), got {g}")
+    g = cols if group_size is None else min(int(group_size), cols)
+    if g < 1:
+        raise ValueError(f"group_size must be ≥ 1 (or None for one scale per row), got {group_size}")
     n_groups = -(-cols // g)
     w2 = np.zeros((rows, n_groups * g), dtype=np.float64)  # zero-pad the last group
     w2[:, :cols] = w.reshape(rows, cols)
@@ -98,9 +102,10 @@ def quantize(w, bits=8, group_size=None) -> QuantizedTensor:
 
 def dequantize(qt: QuantizedTensor) -> np.ndarray:
     """ŵ = q · s, back to float32 with the original shape."""
-    q = _unpack4(qt.q) if qt.bits == 4 else qt.q
     rows, cols = qt.shape[0], math.prod(qt.shape[1:])
     g = qt.group_size
+    n = -(-cols // g) * g  # padded row length
+    q = _unpack4(qt.q)[:, :n] if qt.bits == 4 else qt.q
     deq = q.reshape(rows, -1, g).astype(np.float32) * qt.scale.reshape(rows, -1, 1)  # (rows, G, g)
     return deq.reshape(rows, -1)[:, :cols].reshape(qt.shape)
 

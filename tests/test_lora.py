@@ -106,3 +106,26 @@ def test_errors():
         add_lora(GPT(_tiny()), targets=("attn.q",))
     with pytest.raises(ValueError, match="rank r must be ≥ 1"):
         LoRALinear(Linear(2, 2), r=0)
+
+
+def test_sft_with_lora_trains_only_adapters_and_saves_a_plain_gpt(tmp_path):
+    """SFTConfig.lora_r > 0: the frozen weights of the blocks do not change, the adapters are merged at the end,
+    and the checkpoint loads as an ordinary SFT model."""
+    from align_helpers import tiny_gpt, world_tok
+
+    from minigpt.stages import sft
+    from minigpt.stages.common import load_model
+    tok = world_tok()
+    model = tiny_gpt(tok, seed=1)
+    before = model.state_dict()
+    demos = [("What is 2+2?", "4"), ("Sort: 2 1", "1 2")] * 8
+    cfg = sft.SFTConfig(out_dir=str(tmp_path), epochs=2, batch_size=4, lr=1e-2, lora_r=2, eval_interval=10**9)
+    sft.train(cfg, model, tok, demos, progress=False)
+    after = model.state_dict()
+    assert set(after) == set(before)  # merged: plain parameter names again
+    np.testing.assert_array_equal(after["wte.weight"], before["wte.weight"])  # not an adapter target: frozen
+    np.testing.assert_array_equal(after["blocks.0.ln1.weight"], before["blocks.0.ln1.weight"])
+    delta = after["blocks.0.attn.qkv.weight"] - before["blocks.0.attn.qkv.weight"]
+    assert np.abs(delta).max() > 0 and np.linalg.matrix_rank(delta.astype(np.float64), tol=1e-6) <= 2  # rank ≤ r
+    loaded, _, _ = load_model(str(tmp_path / "ckpt"), expect_stage="sft")
+    np.testing.assert_array_equal(loaded.state_dict()["blocks.0.attn.qkv.weight"], after["blocks.0.attn.qkv.weight"])

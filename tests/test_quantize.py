@@ -25,7 +25,7 @@ def test_int4_hand_worked():
     assert qt.q.dtype == np.uint8 and qt.q.shape == (1, 2)  # 4 values in 2 bytes
 
 
-@pytest.mark.parametrize("bits, group_size", [(8, None), (8, 16), (4, None), (4, 8), (4, 64)])
+@pytest.mark.parametrize("bits, group_size", [(8, None), (8, 16), (4, None), (4, 8), (4, 7), (4, 64)])
 @pytest.mark.parametrize("shape", [(16, 48), (7, 50), (3, 4, 10), (1, 1)])
 def test_error_bound_elementwise(bits, group_size, shape):
     """|w - deq(q(w))| ≤ s/2 for every weight, with s the scale of its row/group (float32 slack of 1e-6·|w|)."""
@@ -66,6 +66,7 @@ def test_state_dict_sizes_hand_worked(tmp_path):
     rng = np.random.default_rng(1)
     state = {"w": rng.standard_normal((4, 64)).astype(np.float32), "b": rng.standard_normal(64).astype(np.float32)}
     q8, q4 = quantize_state_dict(state, bits=8), quantize_state_dict(state, bits=4, group_size=32)
+    assert quantize(np.ones((3, 5)), bits=4).q.shape == (3, 3)  # per channel, 5 nibbles → 3 bytes
     assert isinstance(q8["w"], QuantizedTensor) and q8["b"] is not None and not isinstance(q8["b"], QuantizedTensor)
     r8, r4 = size_report(q8), size_report(q4)
     assert (r8["float32_bytes"], r8["quantized_bytes"], r4["quantized_bytes"]) == (1280, 528, 416)
@@ -99,5 +100,5 @@ def test_errors():
         quantize(np.ones((2, 2)), bits=3)
     with pytest.raises(ValueError, match="matrix"):
         quantize(np.ones(3))
-    with pytest.raises(ValueError, match="even for INT4"):
-        quantize(np.ones((2, 6)), bits=4, group_size=3)
+    with pytest.raises(ValueError, match="group_size must be ≥ 1"):
+        quantize(np.ones((2, 6)), bits=4, group_size=0)
