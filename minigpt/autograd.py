@@ -305,7 +305,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-4, seed=0):
         if not np.all(err <= tol):
             k = int(np.argmax(err - tol))
             raise AssertionError(
-                f"gradcheck failed for input {i} (shape {t.shape}): element {np.unravel_index(k, t.shape)} "
+                f"gradcheck failed for input {i} (shape {t.shape}): element {tuple(int(i) for i in np.unravel_index(k, t.shape))} "
                 f"analytic={analytic.reshape(-1)[k]:.8g} numeric={numeric.reshape(-1)[k]:.8g} "
                 f"(max abs err {err.max():.3g})")
     return True

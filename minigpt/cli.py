@@ -23,6 +23,7 @@ COMMANDS = {
     "ppo": ("minigpt.stages.ppo", "RLHF: PPO against the reward model with a KL penalty to SFT"),
     "pipeline": ("minigpt.pipeline", "pretrain -> sft -> reward -> ppo on the toy world, with a report card"),
     "chat": ("minigpt.chat", "talk to a checkpoint (base models complete text, SFT/PPO models answer)"),
+    "grade": ("minigpt.grade", "grade the course exercises"),
 }
 
 

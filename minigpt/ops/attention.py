@@ -23,6 +23,7 @@ import math
 
 from minigpt.autograd import Function, raw
 from minigpt.backend import get_xp
+from minigpt.ops.dispatch import K, use_kernels
 
 
 def causal_mask(T, S, xp):
@@ -88,6 +89,11 @@ class FlashAttention(Function):
         xp = get_xp(q)
         B, H, T, d = q.shape
         S = k.shape[2]
+        ctx.kernel = T == S and d <= 128 and use_kernels(q, k, v)
+        if ctx.kernel:  # GPU: tiled kernel with online softmax (kernels/attention.cu)
+            out, lse = K().attention_fwd(q, k, v)
+            ctx.save_for_backward(q, k, v, out, lse)
+            return out
         scale = 1.0 / math.sqrt(d)
         off = S - T
         out = xp.empty_like(q)
@@ -121,6 +127,8 @@ class FlashAttention(Function):
     @staticmethod
     def backward(ctx, g):
         q, k, v, out, lse = ctx.saved
+        if ctx.kernel:
+            return K().attention_bwd(q, k, v, out, lse, g)
         block, scale = ctx.args
         xp = get_xp(q)
         T, S = q.shape[2], k.shape[2]

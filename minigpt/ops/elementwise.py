@@ -11,6 +11,7 @@ import numpy as np
 
 from minigpt.autograd import Function, unbroadcast
 from minigpt.backend import get_xp as _xp
+from minigpt.ops.dispatch import K, use_kernels
 
 
 def _shape(a):
@@ -201,6 +202,11 @@ class Gelu(Function):
 
     @staticmethod
     def forward(ctx, x):
+        if use_kernels(x):
+            ctx.kernel = True
+            ctx.save_for_backward(x)
+            return K().gelu_fwd(x)
+        ctx.kernel = False
         xp = _xp(x)
         x2 = x * x
         t = x2 * 0.044715  # in-place steps below: this op is memory-bound, temporaries cost more than math
@@ -216,6 +222,8 @@ class Gelu(Function):
 
     @staticmethod
     def backward(ctx, g):
+        if ctx.kernel:
+            return K().gelu_bwd(ctx.saved[0], g)
         x, x2, t = ctx.saved
         d = t * t
         xp = _xp(d)

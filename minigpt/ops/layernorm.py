@@ -9,12 +9,13 @@ Backward, with ĝ = g ⊙ w (the gradient reaching x̂):
     dL/dw = Σ_rows g ⊙ x̂,   dL/db = Σ_rows g
 
 The dx formula comes from differentiating through μ and σ², both functions of
-every element of the row (derivation in notebooks/04_gpt.ipynb).
+every element of the row (derivation in notebooks/02_autograd.ipynb).
 
     python -c "import minigpt as m, numpy as np; x = m.Tensor(np.random.randn(2, 4)); print(m.ops.layernorm(x, m.Tensor(np.ones(4)), m.Tensor(np.zeros(4))).data.std(-1))"
 """
 from minigpt.autograd import Function
 from minigpt.backend import get_xp
+from minigpt.ops.dispatch import K, use_kernels
 
 
 class LayerNorm(Function):
@@ -24,6 +25,11 @@ class LayerNorm(Function):
         if w.shape != (C,) or (b is not None and b.shape != (C,)):
             raise ValueError(f"layernorm: weight/bias must have shape ({C},) to match the input's last dim, "
                              f"got {w.shape} and {None if b is None else b.shape}")
+        ctx.kernel = b is not None and use_kernels(x, w, b)
+        if ctx.kernel:  # GPU: one fused kernel (Welford mean/variance), see kernels/layernorm.cu
+            y, mean, rstd = K().layernorm_fwd(x, w, b, eps)
+            ctx.save_for_backward(x, w, mean, rstd)
+            return y
         xp = get_xp(x)
         mu = x.mean(axis=-1, keepdims=True)
         xc = x - mu
@@ -38,8 +44,12 @@ class LayerNorm(Function):
 
     @staticmethod
     def backward(ctx, g):
-        xhat, r, w = ctx.saved
         nx, nw, nb = ctx.needs_grad[:3]
+        if ctx.kernel:
+            x, w, mean, rstd = ctx.saved
+            gx, gw, gb = K().layernorm_bwd(g, x, w, mean, rstd)
+            return gx if nx else None, gw if nw else None, gb if nb else None
+        xhat, r, w = ctx.saved
         gx = gw = gb = None
         if nx:
             gh = g * w

@@ -15,6 +15,7 @@ gradient is 0 (PyTorch returns nan there).
 
 from minigpt.autograd import Function, raw
 from minigpt.backend import get_xp
+from minigpt.ops.dispatch import K, use_kernels
 
 
 class CrossEntropy(Function):
@@ -34,6 +35,12 @@ class CrossEntropy(Function):
         if bad.any():
             raise ValueError(f"cross_entropy: target id {int(t[bad][0])} out of range for {V} classes "
                              f"(ignore_index={ignore_index})")
+        ctx.kernel = use_kernels(z)
+        if ctx.kernel:  # GPU: fused kernel, per-row loss + log-sum-exp (kernels/crossentropy.cu)
+            loss, _, lse = K().cross_entropy_fwd(z, t, ignore_index)
+            ctx.save_for_backward(z, t, lse)
+            ctx.args = (ignore_index, logits.shape)
+            return xp.asarray(loss, dtype=logits.dtype)
         tt = xp.where(keep, t, 0)
         m = z.max(axis=1, keepdims=True)
         e = xp.exp(z - m)  # (N, V)
@@ -48,6 +55,10 @@ class CrossEntropy(Function):
 
     @staticmethod
     def backward(ctx, g):
+        if ctx.kernel:
+            z, t, lse = ctx.saved
+            ignore_index, shape = ctx.args
+            return K().cross_entropy_bwd(z, t, lse, float(g), ignore_index).reshape(shape), None
         e, s, tt, keep = ctx.saved
         n, shape = ctx.args
         p = e / s  # softmax, (N, V)

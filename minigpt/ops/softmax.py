@@ -12,6 +12,7 @@ overflowing for large logits (try x = 1000 without it).
 """
 from minigpt.autograd import Function
 from minigpt.backend import get_xp
+from minigpt.ops.dispatch import K, use_kernels
 
 
 def softmax_array(x, axis=-1):
@@ -25,7 +26,8 @@ def softmax_array(x, axis=-1):
 class Softmax(Function):
     @staticmethod
     def forward(ctx, x, axis=-1):
-        y = softmax_array(x, axis)
+        ctx.kernel = axis in (-1, x.ndim - 1) and use_kernels(x)
+        y = K().softmax_fwd(x) if ctx.kernel else softmax_array(x, axis)
         ctx.save_for_backward(y)
         ctx.axis = axis
         return y
@@ -33,6 +35,8 @@ class Softmax(Function):
     @staticmethod
     def backward(ctx, g):
         (y,) = ctx.saved
+        if ctx.kernel:
+            return K().softmax_bwd(y, g)
         gy = g * y
         return gy - y * gy.sum(axis=ctx.axis, keepdims=True)
 

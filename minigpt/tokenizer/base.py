@@ -145,13 +145,13 @@ class Tokenizer:
         """
         check_text(text)
         allowed, disallowed = self._resolve_special(allowed_special, disallowed_special)
-        for s in disallowed:
-            at = text.find(s)
-            if at >= 0:
-                raise ValueError(
-                    f"text contains the special token {s!r} at index {at}. Special tokens are not "
-                    "encoded from text by default; pass allowed_special={" + repr(s) + "} or 'all' to "
-                    "encode it as its id, or allowed_special='none' to encode it as plain text")
+        found = sorted((text.find(s), s) for s in disallowed if s in text)
+        if found:                                  # report the first one in the text
+            at, s = found[0]
+            raise ValueError(
+                f"text contains the special token {s!r} at index {at}. Special tokens are not "
+                "encoded from text by default; pass allowed_special={" + repr(s) + "} or 'all' to "
+                "encode it as its id, or allowed_special='none' to encode it as plain text")
         if not allowed:
             return self._encode_ordinary(text)
         names = sorted(allowed, key=lambda s: (-len(s), s))   # longest first

@@ -74,12 +74,8 @@ def train_bpe_naive(text: str, vocab_size: int, special_tokens=(), pattern: str 
         if not counts:
             break
         a, b = best_pair(counts)
-        merged = vocab[a] + vocab[b]
-        if merged in vocab:                                # same bytes spelled by another pair
-            new_id = vocab.index(merged)
-        else:
-            new_id = len(vocab)
-            vocab.append(merged)
+        new_id = len(vocab)
+        vocab.append(vocab[a] + vocab[b])
         merges.append((a, b, new_id))
         words = [merge(w, (a, b), new_id) for w in words]
     return vocab, merges

@@ -19,9 +19,11 @@ Tie-break (deterministic, stated): the highest count wins; among equal counts, t
 smallest first id, then the smallest second id. bpe_naive.py uses the same rule, and tests check
 both produce identical merges.
 
-Subtle: two different pairs can spell the same bytes, e.g. ("a", "ab") and ("aa", "b") both give
-"aab". A tokenizer that matches tiktoken needs one id per byte string, so such a merge reuses the
-existing id and adds no new token.
+Subtle: every merge creates a byte string that is not yet a token. Could ("a", "ab") be merged
+after ("aa", "b") made "aab"? No: if two adjacent tokens spell "aab", nothing ever merged across
+the span's two ends, so inside it the earlier merges acted exactly as on the lone word "aab" --
+which they had already turned into the single token "aab". tiktoken needs this (one id per byte
+string); the trainer asserts it.
 
     python -m minigpt.tokenizer.bpe_train   # trains 512 tokens on a toy-web sample and prints some
 """
@@ -111,14 +113,13 @@ def train_bpe(text: str, vocab_size: int, special_tokens=(), pattern: str = GPT2
         if counts.get((a, b), 0) != -negc or negc == 0:
             continue                                       # stale heap entry
         merged = vocab[a] + vocab[b]
-        new_id = id_of.get(merged)
-        if new_id is None:                                 # usual case: a brand-new token
-            new_id = len(vocab)
-            vocab.append(merged)
-            id_of[merged] = new_id
-            if bar is not None:
-                bar.update(1)
+        assert merged not in id_of, f"merge {merged!r} already a token"   # see the module docstring
+        new_id = len(vocab)
+        vocab.append(merged)
+        id_of[merged] = new_id
         merges.append((a, b, new_id))
+        if bar is not None:
+            bar.update(1)
 
         # touch only the words that contain (a, b); collect the count changes
         delta = Counter()

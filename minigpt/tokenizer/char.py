@@ -35,11 +35,14 @@ class CharTokenizer(Tokenizer):
     @classmethod
     def train(cls, text: str, vocab_size=None, special_tokens=CHAT_SPECIAL_TOKENS):
         """Vocabulary = the sorted distinct characters of `text` (+ special tokens after them).
+        Special-token spellings in `text` (e.g. <|endoftext|> separators) are not counted as text.
 
         vocab_size: optional check; if given it must equal the resulting size.
         """
-        chars = sorted(set(text))
         names = list(special_tokens)
+        for s in names:                      # separators are special ids, not characters to learn
+            text = text.replace(s, "")
+        chars = sorted(set(text))
         specials = (dict(special_tokens) if isinstance(special_tokens, dict)
                     else {s: len(chars) + k for k, s in enumerate(names)})
         tok = cls(chars, specials)
