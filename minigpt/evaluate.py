@@ -127,8 +127,8 @@ def kl_to_reference(policy, ref, tok, prompts, seed=0, max_new_tokens=40, batch_
             c, r = contexts[s:s + batch_size], responses[s:s + batch_size]
             x, _ = pad_batch([a + b for a, b in zip(c, r)], ids["pad"])
             plens, rlens = np.array([len(a) for a in c]), np.array([len(b) for b in r])
-            lp, _, lg, mask = response_logprobs(policy, xp.asarray(x), plens, rlens)
-            lr, _, lg_ref, _ = response_logprobs(ref, xp.asarray(x), plens, rlens)
+            lp, lg, mask = response_logprobs(policy, xp.asarray(x), plens, rlens)
+            lr, lg_ref, _ = response_logprobs(ref, xp.asarray(x), plens, rlens)
             kls += list(((to_numpy(lp.data) - to_numpy(lr.data)) * mask).sum(axis=1))
             h_pi.append(entropy(to_numpy(lg), mask))
             h_ref.append(entropy(to_numpy(lg_ref), mask))

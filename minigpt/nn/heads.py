@@ -4,12 +4,13 @@ Both read the final hidden states h = LN(h_n) (B, T, C) of a GPT and map a posit
 number with a Linear(C, 1):
 
     reward model   r(x, y) = w · h[last real token of prompt x + response y] + b
-    value head     V(s_t)  = w · h_t + b          (expected return from token t on, for PPO)
+    value model    V(s_t)  = w · h_t + b          (expected return from token t on, for PPO)
 
 InstructGPT initialised its reward model from the SFT model with the unembedding layer
-replaced by a scalar projection; so does `RewardModel.from_gpt`.
+replaced by a scalar projection (`RewardModel.from_gpt`), and its value function from the
+reward model (`ValueModel.from_reward_model`).
 
-    python -c "from minigpt.nn.heads import RewardModel; from minigpt.nn.gpt import GPTConfig; print(RewardModel(GPTConfig(vocab_size=10)))"
+    python -c "from minigpt.nn.heads import RewardModel; from minigpt.nn.gpt import GPTConfig; print(RewardModel(GPTConfig(vocab_size=10)).num_parameters())"
 """
 import numpy as np
 
@@ -46,11 +47,25 @@ class RewardModel(Module):
         return self.head(last).reshape(-1)  # (B,)
 
 
-class ValueHead(Module):
-    """V(s_t) for every position: Linear(C, 1) on hidden states, starting at V = 0."""
+class ValueModel(Module):
+    """V(s_t) at every position: GPT trunk + Linear(C, 1), its own weights (not the policy's).
 
-    def __init__(self, n_embd, seed=0):
-        self.proj = Linear(n_embd, 1, rng=np.random.default_rng([seed, 2]), std=0.0)
+    InstructGPT initialised the value function from the reward model: `from_reward_model`.
+    A separate trunk keeps the value loss from pushing the policy around (with a shared trunk,
+    a tiny model's policy drifts just from fitting values).
+    """
 
-    def forward(self, h):
-        return ops.reshape(self.proj(h), h.shape[:-1])  # (B, T, C) -> (B, T)
+    def __init__(self, cfg, seed=0):
+        self.config = cfg
+        self.gpt = GPT(cfg, seed=seed)
+        self.head = Linear(cfg.n_embd, 1, rng=np.random.default_rng([seed, 2]))
+
+    @classmethod
+    def from_reward_model(cls, rm):
+        vm = cls(rm.config)
+        vm.load_state_dict(rm.state_dict())
+        return vm
+
+    def forward(self, idx):
+        h = self.gpt.hidden(idx)  # (B, T, C)
+        return ops.reshape(self.head(h), h.shape[:-1])  # (B, T)

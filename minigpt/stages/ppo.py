@@ -6,11 +6,12 @@ Each iteration:
              response never closed with <|end|>), placed on the last response token;
 3. shape     per-token KL penalty against the frozen SFT policy π_ref:
                  r_t = -β (log π(a_t|s_t) - log π_ref(a_t|s_t)) + [t = last] · r(x, y)
-4. GAE       advantages A_t and returns R_t from r_t and the value head V(s_t), A whitened;
-5. update    several epochs over minibatches of the clipped surrogate + clipped value loss
-             (+ γ · pretraining LM loss: PPO-ptx), then adapt β toward a target KL.
+4. GAE       advantages A_t and returns R_t from r_t and the value model V(s_t), A whitened;
+5. update    several epochs over minibatches: the policy on the clipped surrogate (+ γ ·
+             pretraining LM loss: PPO-ptx), the value model (its own trunk, initialised from
+             the RM as in InstructGPT) on the clipped value loss; then adapt β toward a target KL.
 
-The reward and value heads never see the gold labeler; it is only logged, to show what the RM
+The reward and value models never see the gold labeler; it is only logged, to show what the RM
 score is worth. PAD (<|pad|>) fills the batch after a response; EOS (<|end|>) is a real action
 the policy takes and is trained on; padded positions are masked out of every loss.
 
@@ -29,7 +30,7 @@ from minigpt.autograd import no_grad
 from minigpt.backend import to_numpy, xp
 from minigpt.checkpoint import save_tensors
 from minigpt.data.tokens import get_batch
-from minigpt.nn.heads import ValueHead
+from minigpt.nn.heads import ValueModel
 from minigpt.optim import AdamW, clip_grad_norm
 from minigpt.stages import rl_math
 from minigpt.stages.chat_template import chat_ids, decode_response, encode_prompt, pad_batch
@@ -57,7 +58,7 @@ class PPOConfig:
     lam: float = 0.95  # GAE λ
     clip_eps: float = 0.2  # PPO ratio clip ε
     vf_clip: float = 0.2  # value clip
-    vf_coef: float = 0.1  # weight of the value loss
+    vf_lr: float = 1e-4  # learning rate of the value model (its own trunk, initialised from the RM)
     whiten_advantages: bool = True  # normalise advantages over each rollout
     ptx_coef: float = 0.0  # γ of PPO-ptx: weight of the pretraining LM loss (0 = plain PPO)
     ptx_batch: int = 8  # pretraining sequences per minibatch when ptx_coef > 0
@@ -71,22 +72,26 @@ class PPOConfig:
 # -----------------------------------------------------------------------------
 # forward passes
 
-def response_logprobs(gpt, x, prompt_lens, resp_lens, value_head=None):
-    r"""log π(a_t | s_t) (B, R) of each response token, V(s_t) (B, R) if a value head is given,
-    the logits at the response positions (B, R, V) and the mask (B, R). x: (B, T) prompt+response."""
+def response_logprobs(gpt, x, prompt_lens, resp_lens):
+    r"""log π(a_t | s_t) (B, R) of each response token, the logits at the response positions
+    (B, R, V) and the mask (B, R). x: (B, T) prompt+response ids, right-padded."""
     rows, cols, mask = response_positions(prompt_lens, resp_lens)
     h = gpt.hidden(x)  # (B, T, C)
     logits = ops.linear(h, gpt.wte.weight)  # (B, T, V)
     logp_all = ops.token_logprobs(logits[:, :-1], x[:, 1:])  # (B, T-1): log P(x_{t+1} | x_≤t)
-    logp = logp_all[rows, cols]  # (B, R)
-    values = value_head(h)[rows, cols] if value_head is not None else None  # (B, R)
-    return logp, values, logits.data[rows, cols], mask
+    return logp_all[rows, cols], logits.data[rows, cols], mask  # (B, R), (B, R, V), (B, R)
+
+
+def response_values(value_model, x, prompt_lens, resp_lens):
+    """V(s_t) (B, R): the value of the state each response token is chosen in."""
+    rows, cols, _ = response_positions(prompt_lens, resp_lens)
+    return value_model(x)[rows, cols]
 
 
 # -----------------------------------------------------------------------------
 # one rollout
 
-def rollout(policy, value_head, ref, rm, tok, prompts, cfg, beta, seed):
+def rollout(policy, value_model, ref, rm, tok, prompts, cfg, beta, seed):
     """Sample, score and shape one batch; returns a dict of arrays and the response texts."""
     from minigpt.data.assistant import gold_score, rule_based_reward
     from minigpt.stages.reward import score_texts
@@ -104,8 +109,9 @@ def rollout(policy, value_head, ref, rm, tok, prompts, cfg, beta, seed):
     plens = np.array([len(c) for c in contexts])
     rlens = np.array([len(r) for r in responses])
     with no_grad():
-        logp, values, logits, mask = response_logprobs(policy, xp.asarray(x), plens, rlens, value_head)
-        ref_logp, _, _, _ = response_logprobs(ref, xp.asarray(x), plens, rlens)
+        logp, logits, mask = response_logprobs(policy, xp.asarray(x), plens, rlens)
+        ref_logp, _, _ = response_logprobs(ref, xp.asarray(x), plens, rlens)
+        values = response_values(value_model, xp.asarray(x), plens, rlens)
     logp, values, ref_logp = (to_numpy(t.data).astype(np.float64) for t in (logp, values, ref_logp))
     rewards, kl = rl_math.kl_shaped_rewards(logp, ref_logp, scores, mask, beta)
     adv, returns = rl_math.gae(rewards, values * mask, mask, cfg.gamma, cfg.lam)
@@ -120,7 +126,7 @@ def rollout(policy, value_head, ref, rm, tok, prompts, cfg, beta, seed):
 # -----------------------------------------------------------------------------
 # the update
 
-def ppo_update(policy, value_head, opt, batch, cfg, rng, ptx_data=None):
+def ppo_update(policy, value_model, opt, vopt, batch, cfg, rng, ptx_data=None):
     """Several epochs of minibatch updates on one rollout; returns per-minibatch stats (first one first)."""
     B = len(batch["x"])
     stats = []
@@ -132,12 +138,10 @@ def ppo_update(policy, value_head, opt, batch, cfg, rng, ptx_data=None):
             x = batch["x"][idx][:, :int((plens + rlens).max())]
             R = int(rlens.max())
             mask, old_logp = batch["mask"][idx][:, :R], batch["logp"][idx][:, :R]
-            logp, values, _, _ = response_logprobs(policy, xp.asarray(x), plens, rlens, value_head)
+            logp, _, _ = response_logprobs(policy, xp.asarray(x), plens, rlens)
             pg_loss, st = rl_math.ppo_policy_loss(logp, old_logp, batch["adv"][idx][:, :R], mask, cfg.clip_eps)
-            vf_loss, vst = rl_math.ppo_value_loss(values, batch["values"][idx][:, :R], batch["returns"][idx][:, :R],
-                                                  mask, cfg.vf_clip)
-            loss = pg_loss + cfg.vf_coef * vf_loss
-            st.update(vst, pg_loss=pg_loss.item(), vf_loss=vf_loss.item(), epoch=epoch)
+            loss = pg_loss
+            st.update(pg_loss=pg_loss.item(), epoch=epoch)
             if cfg.ptx_coef and ptx_data is not None:
                 px, py = get_batch(ptx_data, cfg.ptx_batch, policy.config.block_size, rng)
                 ptx_loss = policy(xp.asarray(px), xp.asarray(py))[1]
@@ -148,15 +152,26 @@ def ppo_update(policy, value_head, opt, batch, cfg, rng, ptx_data=None):
                 st["grad_norm"] = clip_grad_norm(opt.params, cfg.grad_clip)
             opt.step()
             opt.zero_grad()
+            # the value model: its own loss, gradient and optimizer
+            values = response_values(value_model, xp.asarray(x), plens, rlens)
+            vf_loss, vst = rl_math.ppo_value_loss(values, batch["values"][idx][:, :R], batch["returns"][idx][:, :R],
+                                                  mask, cfg.vf_clip)
+            vf_loss.backward()
+            if cfg.grad_clip > 0:
+                clip_grad_norm(vopt.params, cfg.grad_clip)
+            vopt.step()
+            vopt.zero_grad()
+            st.update(vst, vf_loss=vf_loss.item())
             stats.append(st)
     return stats
 
 
 def train(cfg, policy, ref, rm, tok, prompts, ptx_data=None, progress=True, callback=None):
-    """Run PPO; returns a dict with the policy, value head, history (per iteration) and checkpoint."""
+    """Run PPO; returns a dict with the policy, value model, history (per iteration) and checkpoint."""
     check_compatible(policy, ref, rm)
-    value_head = ValueHead(policy.config.n_embd, seed=cfg.seed)
-    opt = AdamW(policy.parameters() + value_head.parameters(), lr=cfg.lr, betas=(0.9, 0.95), weight_decay=0.0)
+    value_model = ValueModel.from_reward_model(rm).eval()
+    opt = AdamW(policy.parameters(), lr=cfg.lr, betas=(0.9, 0.95), weight_decay=0.0)
+    vopt = AdamW(value_model.parameters(), lr=cfg.vf_lr, betas=(0.9, 0.95), weight_decay=0.0)
     kl_ctl = (rl_math.AdaptiveKLController(cfg.init_kl_coef, cfg.target_kl, cfg.kl_horizon) if cfg.target_kl > 0
               else rl_math.FixedKLController(cfg.init_kl_coef))
     ref.eval()
@@ -172,8 +187,8 @@ def train(cfg, policy, ref, rm, tok, prompts, ptx_data=None, progress=True, call
         pick = rng.choice(len(prompts), size=cfg.rollout_batch, replace=len(prompts) < cfg.rollout_batch)
         batch_prompts = [prompts[i] for i in pick]
         beta = kl_ctl.beta
-        batch = rollout(policy, value_head, ref, rm, tok, batch_prompts, cfg, beta, seed=int(rng.integers(2**31)))
-        st = ppo_update(policy, value_head, opt, batch, cfg, rng, ptx_data)
+        batch = rollout(policy, value_model, ref, rm, tok, batch_prompts, cfg, beta, seed=int(rng.integers(2**31)))
+        st = ppo_update(policy, value_model, opt, vopt, batch, cfg, rng, ptx_data)
         kl_mean = float(batch["kl"].mean())
         kl_ctl.update(kl_mean, cfg.rollout_batch)
         row = {"iter": it, "score": float(batch["scores"].mean()), "rm_score": float(batch["rm_scores"].mean()),
@@ -194,8 +209,8 @@ def train(cfg, policy, ref, rm, tok, prompts, ptx_data=None, progress=True, call
     ckpt = os.path.join(cfg.out_dir, "ckpt")
     save_stage(ckpt, policy, tok, "ppo", extra={"iters": cfg.iters, "train_config": dataclasses.asdict(cfg),
                                                 "final_beta": kl_ctl.beta})
-    save_tensors(os.path.join(ckpt, "value_head.safetensors"), value_head.state_dict())
-    return {"model": policy, "value_head": value_head, "tokenizer": tok, "history": history, "ckpt": ckpt,
+    save_tensors(os.path.join(ckpt, "value_model.safetensors"), value_model.state_dict())
+    return {"model": policy, "value_model": value_model, "tokenizer": tok, "history": history, "ckpt": ckpt,
             "seconds": time.time() - t0, "final_beta": kl_ctl.beta}
 
 
