@@ -10,7 +10,7 @@
 # **Learning goals.** After this notebook you can
 #
 # 1. write the RLHF objective: reward minus a KL penalty to the SFT policy, plus PPO-ptx's pretraining term;
-# 2. dissect one PPO iteration: rollouts, per-token KL-shaped rewards, GAE advantages from a value head, the
+# 2. dissect one PPO iteration: rollouts, per-token KL-shaped rewards, GAE advantages from a value model, the
 #    clipped surrogate, several epochs of minibatch updates;
 # 3. read PPO's training curves (reward, KL, entropy, value loss, clip fraction) and the adaptive KL coefficient;
 # 4. measure the result as a win rate against SFT, and see the policy become "peaky" (its entropy collapses);
@@ -37,7 +37,7 @@ from minigpt.backend import to_numpy
 from minigpt.checkpoint import load_tensors
 from minigpt.data.assistant import gold_score, sample_prompts
 from minigpt.evaluate import compare, evaluate_model, kl_to_reference
-from minigpt.nn.heads import ValueHead
+from minigpt.nn.heads import ValueModel
 from minigpt.pipeline import course_config, load_stage, pretrain_tokens, stage_checkpoint
 from minigpt.stages import ppo, rl_math
 from minigpt.stages.chat_template import chat_ids, decode_response, encode_prompt
@@ -86,7 +86,8 @@ print(f"SFT and reward model ready ({time.time() - t0:.0f} s)")
 # 1. **rollout**: sample one answer for each of `rollout_batch` training prompts from the current policy;
 # 2. **score**: the RM scores each whole answer (an answer that never closes with `<|end|>` loses a point);
 # 3. **shape**: turn the score into per-token rewards with a KL penalty at every token;
-# 4. **advantages**: GAE from those rewards and a value head $V(s_t)$ on the policy's trunk;
+# 4. **advantages**: GAE from those rewards and a value model $V(s_t)$ (a copy of the RM with its own trunk,
+#    as in InstructGPT, trained alongside the policy);
 # 5. **update**: a few epochs of minibatch steps on the clipped surrogate + value loss (+ γ·pretraining loss),
 #    then adapt β toward a target KL.
 #
@@ -128,22 +129,22 @@ print(f"RM score {H['rm_score'][0]:+.2f} -> {H['rm_score'][-1]:+.2f}, gold {H['g
 #   \pm 0.2)\cdot n/H)$.
 # * **Entropy** drops: the policy concentrates its probability on the answers the RM likes. RL-tuned models are
 #   known to become "peaky" like this (section 5).
-# * The **value loss** is large at first (the value head starts at $V = 0$) and falls as $V$ learns to predict
-#   the return.
+# * The **value loss** measures how well $V$ predicts the return. The value model starts as the RM, which
+#   scores whole answers; it has to learn what a half-written answer is worth.
 # * The **clip fraction** stays small: the policy moves a little per iteration, which is what PPO's clip is for.
 #
 # ## 3. One iteration, dissected
 #
-# Take a rollout from the trained policy (with the reference, value head and RM of the run) and follow its
+# Take a rollout from the trained policy (with the reference, value model and RM of the run) and follow its
 # numbers through the three computations that are your exercises 08.3, 08.1 and 08.2.
 
 # %%
-value_head = ValueHead(policy.config.n_embd)
-value_head.load_state_dict(load_tensors(os.path.join(ppo_path, "value_head.safetensors")))
+value_model = ValueModel(policy.config)
+value_model.load_state_dict(load_tensors(os.path.join(ppo_path, "value_model.safetensors")))
 pcfg = ppo.PPOConfig(**{k: v for k, v in ppo_info["train_config"].items() if k in ppo.PPOConfig.__dataclass_fields__})
 beta = ppo_info["final_beta"]
 prompts = sample_prompts(8, seed=42)
-batch = ppo.rollout(policy, value_head, sft_model, rm, tok, prompts, pcfg, beta, seed=1)
+batch = ppo.rollout(policy, value_model, sft_model, rm, tok, prompts, pcfg, beta, seed=1)
 for p, t, s, g in zip(prompts, batch["texts"], batch["scores"], batch["gold"]):
     print(f"{p.text:24} -> {t!r:26} RM {s:+.2f}   gold {g:.2f}")
 
@@ -180,7 +181,7 @@ print(f"KL of this answer: {kl_tok[i].sum():.2f} nats; mean over the batch {batc
 # %% [markdown]
 # ### 3b. Advantages with GAE (exercise 08.1)
 #
-# Which tokens deserve the credit for the final score? The **value head** $V(s_t)$ predicts the return from
+# Which tokens deserve the credit for the final score? The **value model** $V(s_t)$ predicts the return from
 # token $t$ on; the advantage says how much better the actual outcome was. Generalised advantage estimation
 # blends one-step and Monte-Carlo estimates with $\lambda$:
 #
@@ -249,8 +250,8 @@ print(f"course loss {loss_c:.6f}   library loss {loss_l.item():.6f}   clip fract
 assert np.isclose(loss_c, loss_l.item()) and np.allclose(grad_c * mask, t_new.grad * mask)
 
 # %% [markdown]
-# The full update adds the value loss (a clipped squared error against the returns, weight `vf_coef`) and, for
-# PPO-ptx, $\gamma$ times the pretraining LM loss on a batch of documents; it loops over `ppo_epochs` epochs of
+# The full update also trains the value model (a clipped squared error against the returns, its own optimizer)
+# and, for PPO-ptx, adds $\gamma$ times the pretraining LM loss on a batch of documents; it loops over `ppo_epochs` epochs of
 # shuffled minibatches. With dropout off, the first minibatch of each iteration starts at exactly $\rho = 1$.
 #
 # ## 4. Did it work? Win rate against SFT
@@ -421,7 +422,7 @@ for N, k, r, g in zip(Ns, bon["kl"], bon["rm"], bon["gold"]):
 # * RLHF objective: $\mathbb{E}[r_\theta(x,y)] - \beta\,\mathrm{KL}(\pi\,\|\,\pi^{\text{SFT}}) + \gamma\,
 #   \mathbb{E}_{\text{pretrain}}[\log\pi]$ (PPO-ptx). InstructGPT: 31k PPO prompts; labelers preferred its
 #   outputs to GPT-3's ~85% of the time.
-# * One PPO iteration: rollout → RM score → **per-token KL-shaped rewards** → **GAE** with a value head →
+# * One PPO iteration: rollout → RM score → **per-token KL-shaped rewards** → **GAE** with a value model →
 #   several epochs of the **clipped surrogate** on minibatches; an **adaptive β** steers the KL.
 # * The curves to watch: reward (RM and, if you have it, a gold check), KL, entropy, value loss, clip fraction.
 # * RL policies lose entropy: **peaky** distributions, less diverse samples.
