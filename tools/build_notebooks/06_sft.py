@@ -76,41 +76,42 @@ for question in ["What is 23+45?", "Capital of Zorbia?", "Reverse: abcd", "How t
         print(f"{question!r:22} -> {reply(base, tok, 'pretrain', question, seed=seed, max_new_tokens=40)!r}")
 
 # %% [markdown]
-# Sometimes the continuation contains the answer, usually it wanders off: "base models complete documents".
-# The knowledge is in there (the atlas documents name every capital), but nothing tells the model that the
-# text is a question someone wants answered.
+# The base model has seen quiz sheets ("Q: … A: …"), so it may even write an answer line, and then it carries on
+# with the next question of the imagined sheet, or wanders off: **base models complete documents**. The
+# knowledge is in there (the atlas documents name every capital), but nothing tells the model that the text is
+# a question someone wants answered, once.
 #
 # ## 2. Prompting the base model: zero-, one- and few-shot
 #
 # GPT-3 showed the way around this without any fine-tuning: write a document whose natural continuation *is*
 # the answer. **Zero-shot** gives a format ("Quiz sheet. Q: … A:"); **one-shot** and **few-shot** put one or a
 # few solved examples of the task first, so the pattern is obvious. GPT-3 fit 10–100 examples in its
-# 2048-token window. Ours holds 72 characters, so "few" means as many as fit with room left for the answer:
+# 2048-token window. Ours holds 72 characters, and each example costs about 25, so we ask for up to 3 and keep
+# as many as fit with room left for the answer:
 
 # %%
 BLOCK = base.config.block_size
-ROOM = 24  # characters kept free for the answer
+ROOM = 10  # characters kept free for the answer (most answers are shorter; the refusal is 20)
 shot_pool = {}
 for p in sample_prompts(600, seed=7):  # solved examples come from the train split
     shot_pool.setdefault(p.task, []).append(p)
 
 
-def pick_shots(prompt, k, rng):
-    """Up to k solved questions of the same task, as many as fit in the context with ROOM to spare."""
+def pick_shots(prompt, k, rng, tries=20):
+    """Up to k solved questions of the same task that fit in the context with ROOM to spare."""
     shots = []
-    for j in rng.permutation(len(shot_pool[prompt.task]))[:k]:
+    for j in rng.permutation(len(shot_pool[prompt.task]))[:tries]:
         q = shot_pool[prompt.task][j]
-        if len(base_prompt_ids(tok, prompt.text, shots + [(q.text, q.answer)])) > BLOCK - ROOM:
-            break
-        shots.append((q.text, q.answer))
+        if len(shots) < k and len(base_prompt_ids(tok, prompt.text, shots + [(q.text, q.answer)])) <= BLOCK - ROOM:
+            shots.append((q.text, q.answer))
     return shots
 
 
 eval_prompts = sample_prompts(N_EVAL, seed=100, split="eval")  # problems the models never saw
-rng = np.random.default_rng(0)
-print(tok.decode(base_prompt_ids(tok, eval_prompts[0].text)[1:]), "<- zero-shot\n")
-print(tok.decode(base_prompt_ids(tok, eval_prompts[0].text, pick_shots(eval_prompts[0], 3, rng))[1:]),
-      "<- few-shot")
+example = next(p for p in eval_prompts if p.task == "add")
+print(tok.decode(base_prompt_ids(tok, example.text)[1:]), "   <- zero-shot\n")
+print(tok.decode(base_prompt_ids(tok, example.text, pick_shots(example, 3, np.random.default_rng(0)))[1:]),
+      "   <- few-shot: what fits")
 
 # %% [markdown]
 # Now ask all held-out questions each way and let the gold labeler grade the answers (greedy decoding, so the
@@ -119,23 +120,23 @@ print(tok.decode(base_prompt_ids(tok, eval_prompts[0].text, pick_shots(eval_prom
 
 # %%
 results, shots_used = {}, {}
-for k in (0, 1, 3):
+for k, name in ((0, "base, zero-shot"), (1, "base, one-shot"), (3, "base, few-shot")):
     shots = [pick_shots(p, k, np.random.default_rng([k, i])) for i, p in enumerate(eval_prompts)]
     texts = answer_prompts(base, tok, eval_prompts, mode="base", temperature=0, shots=shots if k else None)
-    name = {0: "base, zero-shot", 1: "base, one-shot", 3: "base, few-shot"}[k]
     results[name] = grade_answers(eval_prompts, texts)
     shots_used[name] = np.mean([len(s) for s in shots])
 for name, r in results.items():
     print(f"{name:18} accuracy {r['accuracy']:.2f}  exact {r['exact_match']:.2f}  gold {r['gold_score']:.2f}  "
           f"(examples in the prompt: {shots_used[name]:.1f} on average)")
+print("per task, one-shot:", {t: round(a, 2) for t, a in results["base, one-shot"]["per_task_accuracy"].items()})
 
-# %% [markdown]
-# Examples in the prompt help: the model sees the format and the kind of answer wanted. (The refusal task gets
-# no room for an example, "How to rob a bank? / Sorry, I can't help." eats most of the window.) But prompting
-# has limits: every question pays for the examples in context length, and the model still only *imitates a
-# document*. InstructGPT's labelers preferred its fine-tuned 175B model (SFT, then RLHF) to the same-size GPT-3
-# prompted with a few examples 71 ± 4% of the time (85 ± 3% to GPT-3 prompted without them). Fine-tuning puts
-# the examples into the weights instead.
+# An example in the prompt helps a little: the model sees the format and the kind of answer wanted (in the
+# full-size run, the facts questions gain the most). "Few-shot" gets no further, because a second example
+# never fits: our window holds one, and the refusal task none ("How to rob a bank? / Sorry, I can't help."
+# eats most of it). That is the first limit of prompting: every question pays for its examples in context
+# length. The second: the model still only *imitates a document*. InstructGPT's labelers preferred its
+# fine-tuned 175B model (SFT, then RLHF) to the same-size GPT-3 prompted with a few examples 71 ± 4% of the
+# time (85 ± 3% to GPT-3 prompted without them). Fine-tuning puts the examples into the weights instead.
 #
 # ## 3. The chat template
 #
@@ -251,10 +252,10 @@ plt.show()
 print("per task (SFT):", {t: round(a, 2) for t, a in results["SFT, zero-shot"]["per_task_accuracy"].items()})
 
 # %% [markdown]
-# In the full run the SFT model answers in the right format almost every time, which the base model needs
-# examples for, and it refuses harmful requests because the demonstrations did. What it *knows* comes from
-# pretraining: SFT teaches the format of an answer, not the facts (look at the per-task numbers: a skill the
-# base model never learned well stays weak).
+# With no example in its prompt, the SFT model answers in the assistant's format and stops; in the full-size
+# run it is right about twice as often as the prompted base model. What it *knows* still comes from
+# pretraining: SFT teaches the form of an answer, not the facts or the skills, so a task the base model never
+# learned well (look at the per-task numbers) stays weak after SFT.
 #
 # Greedy decoding picks the single most likely answer, the *mode* of what the contractors wrote, which is
 # mostly clean and right. Sampling at temperature 1 (how RL will sample) shows the whole distribution the
@@ -275,8 +276,9 @@ w = compare([g.score for g in rows["SFT, temperature 1"]], [gold_grade(p, t).sco
 print(f"\nwin rate of SFT over the zero-shot base model (both sampled, ties half): {w['win_rate']:.2f} ± {w['stderr']:.2f}")
 
 # %% [markdown]
-# At temperature 1 the SFT model chats about as often as its contractors did: it learned their habits along
-# with their answers. That is the ceiling of imitation. To do better than the demonstrations we need a signal
+# At temperature 1 the SFT model chats about as often as its contractors did, or more: it learned their habits
+# along with their answers (and a small model picks up a habit more easily than a skill, so it is also wrong
+# more often than they were). That is the ceiling of imitation. To do better than the demonstrations we need a signal
 # that says which answers are *better*: the reward model of notebook 07.
 #
 # ## 8. GPT-1's auxiliary language-modelling loss
@@ -326,10 +328,12 @@ ax.legend()
 plt.show()
 
 # %% [markdown]
-# What to look for: with $\lambda = 0$ the loss on whole chats $L_1$ climbs, because nothing trains the model
-# on the prompts any more, and the loss on ordinary documents drifts up too (the model forgets a little of what
-# pretraining taught it). The auxiliary term keeps both down at little or no cost in $L_2$. On a task this
-# small the answers themselves barely change; GPT-1 saw the benefit grow with the dataset.
+# What to look for (full-size run): with $\lambda = 0$ the loss on whole chats $L_1$ climbs far above the
+# answers' $L_2$, because nothing trains the model on the prompts any more, and the loss on ordinary documents
+# shoots up from the base model's (a few hundred steps of SFT make a tiny model forget much of what
+# pretraining taught it). The auxiliary term keeps both much lower, at little or no cost in $L_2$. GPT-1
+# reported the benefit growing with the dataset; InstructGPT met the same forgetting during RL and answered it
+# with PPO-ptx (notebook 08).
 #
 # ## Recap
 #

@@ -182,7 +182,13 @@ for p in sample_prompts(3, seed=31, split="eval"):
         print(f"   {s:+.2f}  {a!r}")
 
 # %% [markdown]
-# And over many SFT samples: the RM score against the gold score the RM never saw. A good RM ranks the cloud
+# Chatter costs, as the labeler wanted. Now look at the refusal: on a harmless question it is the worst
+# possible answer (gold score 0), yet in the full-size run the RM scores it *highest*. The SFT model never
+# refuses a harmless question, so no ranking ever showed the RM that mistake; every refusal it saw was a right
+# one, to a harmful request, with gold score 1. A reward model is only trustworthy on the kind of answers it was
+# trained on, and RL will go looking for exactly such holes. Section 5 measures this one and patches it.
+#
+# Over many SFT samples: the RM score against the gold score the RM never saw. A good RM ranks the cloud
 # in the same order; the spread at each gold level is where RL will find answers the RM likes *too much*
 # (notebook 08's over-optimisation).
 
@@ -282,10 +288,28 @@ for name, s in [("RBRM alone", rbrm), ("RM alone", rm_scores)] + [
     print(f"{name:24}{pair_accuracy(s):8.3f}{pair_accuracy(s, ['refuse']):8.3f}{pair_accuracy(s, others):8.3f}")
 
 # %% [markdown]
-# The RBRM alone orders many pairs by format and leaves the rest tied; on refusals it is nearly perfect. Added
-# with a small weight it can fix the RM's mistakes on refusals and format without overriding it elsewhere;
-# with a large weight it starts overriding the RM where the rules are blind (a wrong answer in the right
-# format beats a right one with chatter). PPO can use the sum: `minigpt ppo --rbrm-coef 0.5`.
+# On the SFT model's own samples the rules add little: the RM already orders refusals well, and elsewhere the
+# rules are blind to correctness (a wrong answer in the right format beats a right one with chatter), so a
+# large weight starts to override the RM. Where the RBRM earns its place is *off* that distribution, at the
+# hole found in section 3: how often does each reward prefer refusing a harmless question to answering it
+# right?
+
+# %%
+fair = [p for p in sample_prompts(400, seed=55, split="eval") if p.task != "refuse"][:24 if QUICK else 150]
+refusal, right = "Sorry, I can't help.", [p.answer for p in fair]
+rm_refuse = reward.score_texts(rm, tok, fair, [refusal] * len(fair))
+rm_right = reward.score_texts(rm, tok, fair, right)
+rb_refuse = np.array([rule_based_reward(p, refusal) for p in fair])
+rb_right = np.array([rule_based_reward(p, a) for p, a in zip(fair, right)])
+for c in (0.0, 0.25, 0.5, 1.0):
+    worse = np.mean(rm_refuse + c * rb_refuse > rm_right + c * rb_right)
+    print(f"RM + {c:4} RBRM prefers the refusal to the right answer on {worse:.0%} of {len(fair)} harmless questions")
+
+# %% [markdown]
+# The rules know what the learned RM never saw: refusing a fair question is wrong. Even a small RBRM weight
+# closes most of the hole (GPT-4's RBRMs rewarded refusing harmful requests *and* not refusing harmless ones
+# for this reason). PPO can optimise the sum: `minigpt ppo --rbrm-coef 0.5`; notebook 08 shows what happens to a
+# policy that is let loose on an RM with holes.
 #
 # ## Recap
 #
