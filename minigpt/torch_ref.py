@@ -16,6 +16,7 @@ class TorchBlock(nn.Module):
         super().__init__()
         C = cfg.n_embd
         self.n_head = cfg.n_head
+        self.post_ln = getattr(cfg, "ln_position", "pre") == "post"
         self.ln1 = nn.LayerNorm(C)
         self.ln2 = nn.LayerNorm(C)
         self.qkv = nn.Linear(C, 3 * C)
@@ -23,13 +24,22 @@ class TorchBlock(nn.Module):
         self.fc = nn.Linear(C, 4 * C)
         self.mlp_proj = nn.Linear(4 * C, C)
 
-    def forward(self, x):
-        B, T, C = x.shape
-        q, k, v = self.qkv(self.ln1(x)).split(C, dim=-1)
+    def attend(self, h):
+        B, T, C = h.shape
+        q, k, v = self.qkv(h).split(C, dim=-1)
         q, k, v = (t.view(B, T, self.n_head, C // self.n_head).transpose(1, 2) for t in (q, k, v))
         y = F.scaled_dot_product_attention(q, k, v, is_causal=True).transpose(1, 2).reshape(B, T, C)
-        x = x + self.proj(y)
-        return x + self.mlp_proj(F.gelu(self.fc(self.ln2(x)), approximate="tanh"))
+        return self.proj(y)
+
+    def mlp(self, h):
+        return self.mlp_proj(F.gelu(self.fc(h), approximate="tanh"))
+
+    def forward(self, x):
+        if self.post_ln:  # LN(x + f(x)): the original Transformer / GPT-1 placement
+            x = self.ln1(x + self.attend(x))
+            return self.ln2(x + self.mlp(x))
+        x = x + self.attend(self.ln1(x))  # x + f(LN(x)): GPT-2
+        return x + self.mlp(self.ln2(x))
 
 
 class TorchGPT(nn.Module):

@@ -59,11 +59,14 @@ def test_whole_gpt_gradcheck(impl):
     assert m.gradcheck(lambda *ps: model(ids, tgt)[1], model.parameters(), eps=1e-6, atol=1e-6, rtol=1e-4)
 
 
-def test_matches_torch_model():
-    """An independent PyTorch GPT (minigpt.torch_ref, written with torch's own ops) given the same weights."""
+@pytest.mark.parametrize("ln_position", ["pre", "post"])
+def test_matches_torch_model(ln_position):
+    """An independent PyTorch GPT (minigpt.torch_ref, written with torch's own ops) given the same weights.
+
+    pre-LN: x + f(LN(x)) per sublayer; post-LN: LN(x + f(x)); both end with the final LayerNorm."""
     torch = pytest.importorskip("torch")
     from minigpt.torch_ref import TorchGPT
-    cfg = _tiny(n_layer=2, vocab_size=13, n_embd=16, n_head=4)
+    cfg = _tiny(n_layer=2, vocab_size=13, n_embd=16, n_head=4, ln_position=ln_position)
     model = GPT(cfg, seed=1)
     ref = TorchGPT(cfg)
     ref.load_minigpt_state(model.state_dict())
@@ -98,3 +101,18 @@ def test_too_long_sequence_error():
         model(np.zeros((1, 9), dtype=np.int64))
     with pytest.raises(ValueError, match="divisible"):
         GPTConfig(n_embd=10, n_head=3)
+    with pytest.raises(ValueError, match="ln_position must be 'pre' or 'post'"):
+        GPTConfig(ln_position="middle")
+
+
+def test_post_ln_kv_cache_and_same_param_count():
+    cfg = _tiny(n_layer=2, ln_position="post")
+    model = GPT(cfg, seed=0)
+    assert model.num_parameters() == count_params(cfg) == GPT(_tiny(n_layer=2)).num_parameters()
+    ids = np.array([[1, 2, 3, 4, 5]])
+    full, _ = model(ids)
+    cache = {}
+    with m.no_grad():
+        a, _ = model(ids[:, :3], cache=cache)
+        b, _ = model(ids[:, 3:], cache=cache)
+    np.testing.assert_allclose(np.concatenate([a.data, b.data], axis=1), full.data, atol=1e-5)

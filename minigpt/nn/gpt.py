@@ -34,12 +34,15 @@ class GPTConfig:
     bias: bool = True  # biases in Linear layers and LayerNorms (GPT-2: True)
     attn_impl: str = "naive"  # "naive" (materialise T×T) or "flash" (tiled, online softmax)
     flash_block: int = 32  # tile size for attn_impl="flash"
+    ln_position: str = "pre"  # "pre": x + f(LN(x)) (GPT-2); "post": LN(x + f(x)) (original Transformer, GPT-1)
 
     def __post_init__(self):
         if self.n_embd % self.n_head:
             raise ValueError(f"n_embd ({self.n_embd}) must be divisible by n_head ({self.n_head})")
         if self.attn_impl not in ("naive", "flash"):
             raise ValueError(f"attn_impl must be 'naive' or 'flash', got {self.attn_impl!r}")
+        if self.ln_position not in ("pre", "post"):
+            raise ValueError(f"ln_position must be 'pre' or 'post', got {self.ln_position!r}")
         for name in ("vocab_size", "block_size", "n_layer", "n_head", "n_embd"):
             if getattr(self, name) < 1:
                 raise ValueError(f"GPTConfig.{name} must be ≥ 1, got {getattr(self, name)}")
@@ -120,15 +123,25 @@ class MLP(Module):
 
 
 class Block(Module):
-    """Pre-LN transformer block: x + attn(LN(x)), then x + mlp(LN(x))."""
+    r"""Transformer block. Pre-LN (default): x + attn(LN(x)), then x + mlp(LN(x)).
+
+    Post-LN (ln_position="post", for comparison): LN(x + attn(x)), then LN(x + mlp(x)). The
+    residual stream is renormalised after every sublayer, so no path skips a LayerNorm; Xiong et
+    al. 2020 show this makes gradients near the output large at init (hence the need for warmup).
+    The number of parameters is the same either way.
+    """
 
     def __init__(self, cfg, rng):
+        self.post_ln = cfg.ln_position == "post"
         self.ln1 = LayerNorm(cfg.n_embd, bias=cfg.bias)
         self.attn = CausalSelfAttention(cfg, rng)
         self.ln2 = LayerNorm(cfg.n_embd, bias=cfg.bias)
         self.mlp = MLP(cfg, rng)
 
     def forward(self, x, cache=None):
+        if self.post_ln:
+            x = self.ln1(x + self.attn(x, cache=cache))
+            return self.ln2(x + self.mlp(x))
         x = x + self.attn(self.ln1(x), cache=cache)
         return x + self.mlp(self.ln2(x))
 
