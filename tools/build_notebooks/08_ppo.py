@@ -36,7 +36,7 @@ from minigpt.autograd import Tensor, no_grad
 from minigpt.backend import to_numpy
 from minigpt.checkpoint import load_tensors
 from minigpt.data.assistant import gold_score, sample_prompts
-from minigpt.evaluate import compare, evaluate_model, kl_to_reference
+from minigpt.evaluate import answer_prompts, compare, evaluate_model, kl_to_reference
 from minigpt.nn.heads import ValueModel
 from minigpt.pipeline import course_config, load_stage, pretrain_tokens, stage_checkpoint
 from minigpt.stages import ppo, rl_math
@@ -287,23 +287,31 @@ for p, a, b in list(zip(eval_prompts, res["SFT"]["texts"], res["PPO"]["texts"]))
 kl_info = kl_to_reference(policy, sft_model, tok, eval_prompts[:100], seed=300)
 print(f"KL(PPO ‖ SFT) {kl_info['kl']:.2f} ± {kl_info['kl_stderr']:.2f} nats per answer; entropy per token "
       f"SFT {kl_info['ref_entropy']:.3f} -> PPO {kl_info['entropy']:.3f} nats")
-p = next(q for q in eval_prompts if q.task == "add")
-ctx = np.array([encode_prompt(tok, p.text)])
+few = eval_prompts[:8 if QUICK else 40]
+for name, m in (("SFT", sft_model), ("PPO", policy)):
+    with no_grad():
+        top_p = [to_numpy(ops.softmax(m(np.array([encode_prompt(tok, q.text)]))[0][:, -1]).data).max() for q in few]
+    outs = sample_batch(m, [encode_prompt(tok, q.text) for q in few for _ in range(16)], 40,
+                        (chat_ids(tok)["end"],), seed=3)
+    distinct = [len({tuple(o) for o in outs[j * 16:(j + 1) * 16]}) for j in range(len(few))]
+    print(f"{name}: most likely first answer token has p = {np.mean(top_p):.2f} on average; "
+          f"{np.mean(distinct):.1f} different answers in 16 samples per prompt")
+q = next((q for q in eval_prompts if q.task == "reverse"), eval_prompts[0])
 fig, axes = plt.subplots(1, 2, figsize=(10, 3))
 for ax, (name, m) in zip(axes, (("SFT", sft_model), ("PPO", policy))):
     with no_grad():
-        probs = to_numpy(ops.softmax(m(ctx)[0][:, -1]).data)[0]
+        probs = to_numpy(ops.softmax(m(np.array([encode_prompt(tok, q.text)]))[0][:, -1]).data)[0]
     top = np.argsort(-probs)[:8]
     ax.bar([repr(tok.decode([int(j)])) for j in top], probs[top])
-    ax.set(ylim=(0, 1), title=f"{name}: first answer token for {p.text!r}")
-    samples = sample_batch(m, [encode_prompt(tok, p.text)] * 16, 40, (chat_ids(tok)["end"],), seed=3)
-    print(f"{name}: {len({tuple(s) for s in samples})} different answers in 16 samples")
+    ax.set(ylim=(0, 1), title=f"{name}: first answer token for {q.text!r}")
 plt.show()
 
 # %% [markdown]
-# The RL policy puts almost all its probability on one continuation. For an assistant that is mostly what we
-# want (one clean answer), but it costs diversity: RLHF models are worse at tasks that need varied samples, and
-# their probabilities stop being calibrated.
+# The RL policy concentrates its probability: fewer different answers, a more confident first token (for the
+# SFT model, a first "T", "S" or "H" starts the contractors' "The answer is", "Sure!", "Hmm,"; PPO has learned
+# that the RM dislikes them). For an assistant that is mostly what we want, one clean answer, but it costs
+# diversity: RLHF models are worse at tasks that need varied samples, and their probabilities are less
+# calibrated than the base model's.
 #
 # ## 6. PPO-ptx: paying less alignment tax
 #
@@ -361,12 +369,20 @@ print(f"{'PPO-ptx':10}{doc_loss(ptx_policy):10.3f}{r_ptx['gold_score']:8.3f}{w_p
 
 # %%
 t0 = time.time()
-_, greedy_hist = run_ppo(init_kl_coef=0.005, target_kl=0.0, lr=3 * pcfg.lr,
-                         iters=6 if QUICK else 2 * pcfg.iters)
+hacker, greedy_hist = run_ppo(init_kl_coef=0.005, target_kl=0.0, lr=3 * pcfg.lr,
+                              iters=6 if QUICK else 2 * pcfg.iters)
 G = {k: np.array(greedy_hist[k], dtype=float) for k in ("kl", "rm_score", "gold")}
 print(f"weak-penalty PPO run: {time.time() - t0:.0f} s, final KL {G['kl'][-1]:.1f} nats, "
-      f"RM {G['rm_score'][-1]:+.2f}, gold {G['gold'][-1]:.2f}")
+      f"RM {G['rm_score'][-1]:+.2f}, gold {G['gold'][-1]:.2f}\n")
+shown = eval_prompts[:10]
+hacked = answer_prompts(hacker, tok, shown, mode="chat", temperature=1.0, seed=5)
+for q, t, r in zip(shown, hacked, score_texts(rm, tok, shown, hacked)):
+    print(f"{q.text:24} -> {t!r:28} RM {r:+.2f}   gold {gold_score(q, t):.2f}")
 
+# %% [markdown]
+# Now best-of-N from the SFT model, on training prompts, for N up to 32:
+
+# %%
 bon_prompts = sample_prompts(16 if QUICK else 150, seed=77)
 Ns = [1, 2, 4] if QUICK else [1, 2, 4, 8, 16, 32]
 N_max = Ns[-1]
@@ -375,11 +391,9 @@ ctxs = [encode_prompt(tok, q.text) for q in bon_prompts for _ in range(N_max)]
 ids = chat_ids(tok)
 outs = sample_batch(sft_model, ctxs, 40, (ids["end"], ids["eot"]), temperature=1.0, seed=9)
 texts = [decode_response(tok, o) for o in outs]
-closed = np.array([len(o) > 0 and o[-1] in (ids["end"], ids["eot"]) for o in outs])
-rm_all = (score_texts(rm, tok, [q for q in bon_prompts for _ in range(N_max)], texts)
-          - pcfg.missing_eos_penalty * ~closed).reshape(len(bon_prompts), N_max)
-gold_all = np.array([gold_score(q, t) for q, t in zip([q for q in bon_prompts for _ in range(N_max)], texts)])
-gold_all = gold_all.reshape(len(bon_prompts), N_max)
+repeated = [q for q in bon_prompts for _ in range(N_max)]
+rm_all = score_texts(rm, tok, repeated, texts).reshape(len(bon_prompts), N_max)  # (prompts, N_max)
+gold_all = np.array([gold_score(q, t) for q, t in zip(repeated, texts)]).reshape(len(bon_prompts), N_max)
 bon = {"kl": [], "rm": [], "gold": []}
 for N in Ns:
     groups = N_max // N  # split the N_max samples of a prompt into disjoint groups of N and average over them
@@ -390,7 +404,13 @@ for N in Ns:
     bon["rm"].append(np.take_along_axis(r, pick, -1).mean())
     bon["gold"].append(np.take_along_axis(g, pick, -1).mean())
 print(f"best-of-N: {len(ctxs)} samples scored in {time.time() - t0:.0f} s")
+for N, k, r, g in zip(Ns, bon["kl"], bon["rm"], bon["gold"]):
+    print(f"best-of-{N:<3} KL {k:5.2f}  RM {r:+.2f}  gold {g:.3f}")
 
+# %% [markdown]
+# Both on one picture: gold score and RM score against the distance from the SFT policy.
+
+# %%
 fig, axes = plt.subplots(1, 2, figsize=(12, 4))
 smooth = max(1, len(G["kl"]) // 15)
 kernel = np.ones(smooth) / smooth
@@ -402,8 +422,6 @@ for ax, key, label in ((axes[0], "gold", "gold score (true objective)"), (axes[1
     ax.set(xlabel=r"$\sqrt{\mathrm{KL}(\pi \,\|\, \pi_{SFT})}$ (nats$^{1/2}$)", title=label)
     ax.legend()
 plt.show()
-for N, k, r, g in zip(Ns, bon["kl"], bon["rm"], bon["gold"]):
-    print(f"best-of-{N:<3} KL {k:5.2f}  RM {r:+.2f}  gold {g:.3f}")
 
 # %% [markdown]
 # (The x-axis is $\sqrt{\mathrm{KL}}$, as in Gao et al., who found gold $\approx d(\alpha - \beta d)$ in
