@@ -114,6 +114,7 @@ def pretrain_stage(cfg, tok, progress=True):
         eval_interval=max(1, cfg.pretrain_iters // 6), eval_iters=5, ckpt_interval=10**9, seed=cfg.seed)
     res = pretrain.train(pcfg, tok, train_ids, val_ids, progress=progress)
     res["train_ids"] = train_ids
+    _stamp(cfg, "pretrain")
     return res
 
 
@@ -126,7 +127,9 @@ def sft_stage(cfg, model, tok, progress=True):
                          seed=cfg.seed)
     demos = make_demonstrations(cfg.n_demos, seed=cfg.seed + 1)
     val = make_demonstrations(300, seed=cfg.seed + 2, split="eval")
-    return sft.train(scfg, model, tok, demos, val, progress=progress)
+    res = sft.train(scfg, model, tok, demos, val, progress=progress)
+    _stamp(cfg, "sft")
+    return res
 
 
 def reward_stage(cfg, sft_model, tok, progress=True):
@@ -141,8 +144,10 @@ def reward_stage(cfg, sft_model, tok, progress=True):
                                     seed=cfg.seed + 3)
     eval_rankings = reward.make_rankings(sft_model, tok, sample_prompts(cfg.rm_eval_prompts, seed=cfg.seed + 4,
                                                                         split="eval"), cfg.k, seed=cfg.seed + 4)
-    return reward.train(rcfg, RewardModel.from_gpt(sft_model, seed=cfg.seed), tok, rankings, eval_rankings,
-                        progress=progress)
+    res = reward.train(rcfg, RewardModel.from_gpt(sft_model, seed=cfg.seed), tok, rankings, eval_rankings,
+                       progress=progress)
+    _stamp(cfg, "reward")
+    return res
 
 
 def ppo_stage(cfg, sft_ckpt, rm, tok, ptx_ids=None, progress=True):
@@ -160,6 +165,7 @@ def ppo_stage(cfg, sft_ckpt, rm, tok, ptx_ids=None, progress=True):
     res = ppo.train(ocfg, policy, ref, rm, tok, sample_prompts(2000, seed=cfg.seed + 5), ptx_data=ptx_ids,
                     progress=progress)
     res["ref"] = ref
+    _stamp(cfg, "ppo")
     return res
 
 
@@ -280,11 +286,46 @@ def _has_checkpoint(directory):
     return all(os.path.exists(os.path.join(directory, f)) for f in ("config.json", "model.safetensors"))
 
 
+def _stamp_path(cfg, stage):
+    return os.path.join(cfg.out_dir, stage, "code_fingerprint.txt")
+
+
+def _stamp(cfg, stage):
+    """Record which code trained this stage (stage_checkpoint retrains stale quick checkpoints)."""
+    with open(_stamp_path(cfg, stage), "w") as f:
+        f.write(code_fingerprint() + "\n")
+
+
+def _stamped(cfg, stage):
+    path = _stamp_path(cfg, stage)
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return f.read().strip()
+
+
+def code_fingerprint():
+    """A short hash of the library's Python source: quick checkpoints made by other code are retrained."""
+    import hashlib
+    root = os.path.dirname(os.path.abspath(__file__))
+    h = hashlib.sha256()
+    for dirpath, dirnames, filenames in sorted(os.walk(root)):
+        dirnames.sort()
+        for name in sorted(f for f in filenames if f.endswith(".py")):
+            path = os.path.join(dirpath, name)
+            h.update(os.path.relpath(path, root).encode())
+            with open(path, "rb") as f:
+                h.update(f.read())
+    return h.hexdigest()[:16]
+
+
 def stage_checkpoint(stage, cfg=None, progress=True, log=print):
     """The checkpoint directory of `stage` ("pretrain", "sft", "reward", "ppo") under cfg.out_dir.
 
     Stages already on disk are reused; the missing ones up to `stage` are trained in order, each
-    from the checkpoint before it, exactly as run_pipeline would. cfg: course_config() if None.
+    from the checkpoint before it, exactly as run_pipeline would (and a retrained stage retrains
+    the ones after it). Quick checkpoints are also retrained when the library's code changed since
+    they were made (they take seconds; a full run is yours to redo). cfg: course_config() if None.
     """
     from minigpt.stages.reward import load_reward_model
     if stage not in STAGES:
@@ -294,10 +335,18 @@ def stage_checkpoint(stage, cfg=None, progress=True, log=print):
     def ckpt(name):
         return os.path.join(cfg.out_dir, name, "ckpt")
 
+    code = code_fingerprint() if cfg.quick else None
+    retrain = False  # once a stage is retrained, the ones after it must follow
     for name in STAGES[:STAGES.index(stage) + 1]:
-        if _has_checkpoint(ckpt(name)):
+        if not _has_checkpoint(ckpt(name)):
+            log(f"no {name} checkpoint in {cfg.out_dir}: training one ({'quick' if cfg.quick else 'full'} sizes)")
+        elif retrain:
+            log(f"retraining the {name} stage: the stage before it was retrained")
+        elif code is not None and _stamped(cfg, name) != code:
+            log(f"the quick {name} checkpoint in {cfg.out_dir} was made by other code: retraining it")
+        else:
             continue
-        log(f"no {name} checkpoint in {cfg.out_dir}: training one ({'quick' if cfg.quick else 'full'} sizes)")
+        retrain = True
         os.makedirs(cfg.out_dir, exist_ok=True)
         save_json(os.path.join(cfg.out_dir, "pipeline_config.json"), dataclasses.asdict(cfg))
         t = _Timer()

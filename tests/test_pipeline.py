@@ -97,6 +97,13 @@ def test_stage_checkpoint_reuses_stages_on_disk_and_trains_the_missing_ones(quic
     assert not (run / "ppo").exists()
     with pytest.raises(ValueError, match="unknown stage 'rlhf'"):
         stage_checkpoint("rlhf", cfg)
+    # quick checkpoints made by other code are retrained, and so is every stage after them
+    (run / "sft" / "code_fingerprint.txt").write_text("not this code\n")
+    said.clear()
+    stage_checkpoint("reward", PipelineConfig(out_dir=str(run), quick=True), progress=False, log=said.append)
+    assert [s.split(" in ")[0] for s in said if " done " not in s] == [
+        "the quick sft checkpoint", "retraining the reward stage: the stage before it was retrained"]
+    assert (run / "sft" / "ckpt" / "model.safetensors").stat().st_mtime_ns > before
 
 
 def test_course_config_picks_quick_sizes_and_run_dir(monkeypatch, tmp_path):
