@@ -22,7 +22,7 @@
 #
 # **Checkpoints.** The SFT model and the reward model come from the pipeline run directory (`runs/pipeline`,
 # filled by `minigpt pipeline`, or `MINIGPT_RUN_DIR`); a missing stage is trained here (full sizes: about
-# 5 minutes for the base model, 1 for SFT, 2 for the RM; the data-size sweep below adds about 2 more).
+# 6 minutes for the base model, 1 for SFT, 1 for the RM on 2 busy cores; the notebook itself takes about 1).
 # With `MINIGPT_QUICK=1` (CI) the models are tiny and the numbers are noise; the text quotes the full run.
 
 # %%

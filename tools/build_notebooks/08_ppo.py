@@ -19,8 +19,9 @@
 #
 # **Checkpoints.** SFT, RM and PPO come from the pipeline run directory (`runs/pipeline`, filled by
 # `minigpt pipeline`, or `MINIGPT_RUN_DIR`); a missing stage is trained here (full sizes: the base model about
-# 5 minutes, SFT 1, RM 2, PPO 2; the experiments of sections 6–7 add about 5 more). With `MINIGPT_QUICK=1` (CI)
-# the models are tiny and PPO runs a handful of iterations: the numbers are noise; the text quotes the full run.
+# 6 minutes, SFT 1, RM 1, PPO 2 on 2 busy cores; the two extra PPO runs of sections 6–7 add about 6 more).
+# With `MINIGPT_QUICK=1` (CI) the models are tiny and PPO runs a handful of iterations: the numbers are noise;
+# the text quotes the full run.
 
 # %%
 import os
