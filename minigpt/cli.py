@@ -16,6 +16,7 @@ import sys
 COMMANDS = {
     "pretrain": ("minigpt.stages.pretrain", "pretrain a GPT by next-token prediction"),
     "sample": ("minigpt.sample_cli", "sample text from a checkpoint"),
+    "lab": ("minigpt.lab", "open the course notebooks in JupyterLab"),
     "data": ("minigpt.data.cli", "fetch/prepare corpora: `data shakespeare`, `data toyweb`"),
     "world": ("minigpt.data.assistant.show", "print a sample of the toy assistant world (corpus, demos, grades)"),
     "sft": ("minigpt.stages.sft", "supervised fine-tuning on chat demonstrations (prompt-masked loss)"),
