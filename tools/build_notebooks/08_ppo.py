@@ -275,9 +275,12 @@ for p, a, b in list(zip(eval_prompts, res["SFT"]["texts"], res["PPO"]["texts"]))
     print(f"{p.text:24} SFT {a!r:26} PPO {b!r}")
 
 # %% [markdown]
-# In the full run PPO wins clearly: it dropped most of the contractors' chatter (the RM learned that the labeler
-# dislikes it) and answers shorter. It wins less often on *correctness*: RL can only reinforce right answers the
-# policy already samples sometimes, and the RM is least reliable exactly where the model is unsure.
+# In the full-size run PPO wins more often than it loses (about 0.57, ties half) and its exact-match rate is far
+# higher than SFT's: it dropped most of the contractors' chatter, which the RM learned the labeler dislikes, and
+# its answers got shorter. It gains much less on *correctness* (accuracy barely moves): RL can only reinforce
+# right answers the policy already samples, and the RM is least reliable exactly where the model is unsure.
+# InstructGPT's 175B model won 85% of comparisons against GPT-3 with a far stronger policy, RM and labelers;
+# the direction is the same.
 #
 # ## 5. A peaky policy
 #
@@ -339,7 +342,7 @@ def run_ppo(**changes):
 
 
 t0 = time.time()
-gamma_ptx = 1.0
+gamma_ptx = 0.3  # γ: the weight of the pretraining loss
 ptx_policy, ptx_hist = run_ppo(ptx_coef=gamma_ptx)
 r_ptx = evaluate_model(ptx_policy, tok, eval_prompts, mode="chat", temperature=1.0, seed=200)
 w_ptx = compare(r_ptx["scores"], res["SFT"]["scores"])
@@ -352,9 +355,13 @@ print(f"{'PPO':10}{doc_loss(policy):10.3f}{res['PPO']['gold_score']:8.3f}{w['win
 print(f"{'PPO-ptx':10}{doc_loss(ptx_policy):10.3f}{r_ptx['gold_score']:8.3f}{w_ptx['win_rate']:12.3f}")
 
 # %% [markdown]
-# SFT already costs some document loss, PPO a little more; the pretraining term pulls it back toward the base
-# model at little cost in reward. InstructGPT found the same at scale: PPO-ptx recovered most of the
-# performance lost on public NLP benchmarks, without hurting labeler preference.
+# The alignment tax is steep at this scale: a tiny model fine-tuned on nothing but short chats forgets much of
+# its document model (in the full-size run the loss on documents went from 0.4 nats per character for the base
+# model to about 4 after SFT, a bit more after PPO). The pretraining term pulls PPO's back most of the way
+# (about 1.5 with γ = 0.3), but here it also costs some of the reward gain: the two objectives compete for a
+# very small network, and γ sets the exchange rate (in our runs γ = 0.1 kept more reward and less of the
+# documents, γ = 1 the reverse). InstructGPT, with a 175B model, found a γ at which PPO-ptx recovered most of
+# the performance lost on public NLP benchmarks at little cost in labeler preference.
 #
 # ## 7. Reward over-optimisation, and best-of-N at equal KL
 #
