@@ -142,7 +142,7 @@ print("per task, one-shot:", {t: round(a, 2) for t, a in results["base, one-shot
 #
 # SFT data are conversations, and the model reads one token sequence. The **chat template**
 # (`minigpt/stages/chat_template.py`) wraps each turn in role markers, special tokens that no user text can
-# produce (a user who types "<|end|>" gets seven ordinary characters):
+# produce (a user who types "<|end|>" gets ordinary characters, never the special token):
 #
 #     <|user|> What is 23+45? <|end|> <|assistant|> 68 <|end|>
 #

@@ -432,8 +432,8 @@ for ax, key, label in ((axes[0], "gold", "gold score (true objective)"), (axes[1
 plt.show()
 
 # %% [markdown]
-# (The x-axis is $\sqrt{\mathrm{KL}}$, as in Gao et al., who found gold $\approx d(\alpha - \beta d)$ in
-# $d = \sqrt{\mathrm{KL}}$ for both methods.) What to look for:
+# (The x-axis is $d = \sqrt{\mathrm{KL}}$, as in Gao et al., who fit the gold score with $d(\alpha - \beta d)$ for
+# best-of-N and $d(\alpha - \beta \log d)$ for RL: both rise, peak and fall.) What to look for:
 #
 # * The **RM score** keeps climbing with KL for every method: the proxy always says "more is better".
 # * The **gold score** climbs more slowly, and with a weak penalty it flattens and can turn down while the RM
