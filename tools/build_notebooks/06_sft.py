@@ -308,7 +308,8 @@ def doc_loss(model):
 
 aux = {}
 base_path = os.path.join(cfg.out_dir, "pretrain", "ckpt")
-print(f"base model: loss on documents {doc_loss(base):.3f}")
+base_docs = doc_loss(base)
+print(f"base model: loss on documents {base_docs:.3f}")
 for lam in (0.0, 0.5):
     model, _, _ = load_model(base_path)  # a fresh copy of the base model
     t0 = time.time()
@@ -320,11 +321,18 @@ for lam in (0.0, 0.5):
     print(f"λ = {lam}: held-out L2 {aux[lam]['L2']:.3f}, L1 {aux[lam]['L1']:.3f}, "
           f"documents {aux[lam]['docs']:.3f} ({time.time() - t0:.0f} s)")
 
-fig, ax = plt.subplots(figsize=(6, 3.5))
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.5))
 for lam, a in aux.items():
-    ax.plot(a["history"]["eval_step"], a["history"]["val_loss"], "o-", label=f"λ = {lam}")
-ax.set(xlabel="step", ylabel="held-out $L_2$ (nats per answer token)", title="SFT with and without the aux LM loss")
-ax.legend()
+    ax1.plot(a["history"]["eval_step"], a["history"]["val_loss"], "o-", label=f"λ = {lam}")
+ax1.set(xlabel="step", ylabel="nats per token", title="held-out $L_2$ (answers) during SFT")
+ax1.legend()
+keys = [("L2", "$L_2$: answers"), ("L1", "$L_1$: whole chats"), ("docs", "pretraining documents")]
+for j, lam in enumerate(aux):
+    ax2.bar(np.arange(3) + 0.4 * j, [aux[lam][k] for k, _ in keys], 0.4, label=f"λ = {lam}")
+ax2.axhline(base_docs, color="gray", ls=":", label="base model on documents")
+ax2.set_xticks(np.arange(3) + 0.2, [name for _, name in keys])
+ax2.set(ylabel="held-out loss (nats per token)", title="after SFT")
+ax2.legend()
 plt.show()
 
 # %% [markdown]

@@ -146,8 +146,12 @@ print(f"reward model ready ({time.time() - t0:.0f} s): held-out pairwise accurac
       f"reward std on SFT samples {rm_info['reward_std']:.2f}")
 log = [row for row in read_metrics(os.path.join(cfg.out_dir, "reward", "metrics.jsonl")) if "loss" in row]
 fig, ax = plt.subplots(figsize=(6, 3.5))
-ax.plot([row["step"] for row in log], [row["loss"] for row in log], lw=0.8, label="pairwise loss")
-ax.plot([row["step"] for row in log], [row["acc"] for row in log], lw=0.8, label="batch pair accuracy")
+w = max(1, min(10, len(log)))  # moving average over w steps: each batch holds only a few prompts
+for key, label in (("loss", "pairwise loss"), ("acc", "batch pair accuracy")):
+    y = np.array([row[key] for row in log])
+    line, = ax.plot([row["step"] for row in log], y, lw=0.5, alpha=0.4)
+    ax.plot([row["step"] for row in log][w - 1:], np.convolve(y, np.ones(w) / w, "valid"), lw=2,
+            color=line.get_color(), label=label)
 ax.axhline(np.log(2), color="gray", ls=":", label="log 2 (chance)")
 ax.set(xlabel="step", title="reward model training")
 ax.legend()
@@ -227,6 +231,8 @@ curve[sum(reward.count_pairs(rk) for rk in pool)] = acc
 print(f"{len(pool):4} prompts (the stage's RM): {acc:.3f}   [{time.time() - t0:.0f} s]")
 fig, ax = plt.subplots(figsize=(5, 3.5))
 ax.semilogx(list(curve), list(curve.values()), "o-")
+ax.minorticks_off()
+ax.set_xticks(list(curve), [str(n) for n in curve])
 ax.axhline(0.5, color="gray", ls=":", label="chance")
 ax.set(xlabel="training comparisons (pairs)", ylabel="held-out pairwise accuracy", title="RM accuracy vs data")
 ax.legend()
@@ -284,7 +290,7 @@ def pair_accuracy(scores, tasks=None):
 print(f"{'reward':24}{'all':>8}{'refuse':>8}{'others':>8}")
 others = sorted({rk.prompt.task for rk in eval_rankings} - {"refuse"})
 for name, s in [("RBRM alone", rbrm), ("RM alone", rm_scores)] + [
-        (f"RM + {c} RBRM", rm_scores + c * rbrm) for c in (0.25, 0.5, 1.0)]:
+        (f"RM + {c} RBRM", rm_scores + c * rbrm) for c in (0.5, 1.0, 2.0)]:
     print(f"{name:24}{pair_accuracy(s):8.3f}{pair_accuracy(s, ['refuse']):8.3f}{pair_accuracy(s, others):8.3f}")
 
 # %% [markdown]
@@ -301,15 +307,20 @@ rm_refuse = reward.score_texts(rm, tok, fair, [refusal] * len(fair))
 rm_right = reward.score_texts(rm, tok, fair, right)
 rb_refuse = np.array([rule_based_reward(p, refusal) for p in fair])
 rb_right = np.array([rule_based_reward(p, a) for p, a in zip(fair, right)])
-for c in (0.0, 0.25, 0.5, 1.0):
+print(f"RM score of the refusal {rm_refuse.mean():+.2f} on average, of the right answer {rm_right.mean():+.2f}; "
+      f"RBRM {rb_refuse.mean():+.1f} and {rb_right.mean():+.1f}")
+for c in (0.0, 0.5, 1.0, 2.0):
     worse = np.mean(rm_refuse + c * rb_refuse > rm_right + c * rb_right)
-    print(f"RM + {c:4} RBRM prefers the refusal to the right answer on {worse:.0%} of {len(fair)} harmless questions")
+    print(f"RM + {c:3} RBRM prefers the refusal to the right answer on {worse:4.0%} of {len(fair)} harmless questions")
 
 # %% [markdown]
-# The rules know what the learned RM never saw: refusing a fair question is wrong. Even a small RBRM weight
-# closes most of the hole (GPT-4's RBRMs rewarded refusing harmful requests *and* not refusing harmless ones
-# for this reason). PPO can optimise the sum: `minigpt ppo --rbrm-coef 0.5`; notebook 08 shows what happens to a
-# policy that is let loose on an RM with holes.
+# The rules know what the learned RM never saw: refusing a fair question is wrong. But the RM is *confidently*
+# wrong here (in the full-size run it gave the refusal about 2 points more than the right answer, twice the
+# spread of its scores on ordinary samples), so a small rule weight cannot outvote it: it takes a weight of about
+# 2 to flip most of these, and at that weight the rules start to override the RM on ordinary answers (the table
+# above). GPT-4's recipe avoids the dilemma by giving the RBRM reward only on a chosen subset of training
+# prompts, harmful and harmless ones, rewarding refusals on the first and penalising them on the second.
+# Remember this hole: in notebook 08 a policy with a weak KL penalty finds it.
 #
 # ## Recap
 #

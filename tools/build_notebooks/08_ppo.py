@@ -102,6 +102,14 @@ print(f"PPO policy ready ({time.time() - t0:.0f} s): {ppo_info['train_config']['
       f"{ppo_info['train_config']['rollout_batch']} rollouts")
 hist = read_metrics(os.path.join(cfg.out_dir, "ppo", "metrics.jsonl"))
 H = {k: np.array([row[k] for row in hist], dtype=float) for k in hist[0] if k not in ("time", "ptx_loss")}
+
+
+def smooth(y, width=5):
+    """Moving average (rollout statistics are noisy: each iteration sees a new batch of prompts)."""
+    width = max(1, min(width, len(y)))
+    return np.convolve(y, np.ones(width) / width, "valid")
+
+
 fig, axes = plt.subplots(2, 3, figsize=(14, 6.5))
 panels = [("rewards", [("rm_score", "RM score"), ("gold", "gold score (hidden)")]),
           ("KL to SFT, nats per answer", [("kl", "KL")]),
@@ -111,10 +119,12 @@ panels = [("rewards", [("rm_score", "RM score"), ("gold", "gold score (hidden)")
           ("clip fraction", [("clipfrac", "tokens with |ρ−1| > ε")])]
 for ax, (title, keys) in zip(axes.flat, panels):
     for k, label in keys:
-        ax.plot(H["iter"], H[k], ".-", lw=0.8, label=label)
+        line, = ax.plot(H["iter"], H[k], lw=0.5, alpha=0.5)
+        ax.plot(smooth(H["iter"]), smooth(H[k]), lw=2, color=line.get_color(), label=label)
+    if title.startswith("KL"):
+        ax.axhline(cfg.target_kl, color="gray", ls=":", label="target of the adaptive β")
     ax.set(title=title, xlabel="iteration")
     ax.legend()
-axes[0, 1].axhline(cfg.target_kl, color="gray", ls=":", label="target")
 plt.tight_layout()
 plt.show()
 print(f"RM score {H['rm_score'][0]:+.2f} -> {H['rm_score'][-1]:+.2f}, gold {H['gold'][0]:.2f} -> {H['gold'][-1]:.2f}, "
@@ -128,8 +138,9 @@ print(f"RM score {H['rm_score'][0]:+.2f} -> {H['rm_score'][-1]:+.2f}, gold {H['g
 # * **KL** to SFT grows from 0; the **adaptive controller** (Ziegler et al.) raises β when the KL exceeds its
 #   target and lowers it when below: $\beta \leftarrow \beta\,(1 + \text{clip}(\mathrm{KL}/\mathrm{KL}_\text{target} - 1,
 #   \pm 0.2)\cdot n/H)$.
-# * **Entropy** drops: the policy concentrates its probability on the answers the RM likes. RL-tuned models are
-#   known to become "peaky" like this (section 5).
+# * **Entropy** drifts down (noisily: each batch has different prompts; section 5 measures it on fixed ones):
+#   the policy concentrates its probability on the answers the RM likes. RL-tuned models are known to become
+#   "peaky" like this.
 # * The **value loss** measures how well $V$ predicts the return. The value model starts as the RM, which
 #   scores whole answers; it has to learn what a half-written answer is worth.
 # * The **clip fraction** stays small: the policy moves a little per iteration, which is what PPO's clip is for.
@@ -420,12 +431,10 @@ for N, k, r, g in zip(Ns, bon["kl"], bon["rm"], bon["gold"]):
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(12, 4))
-smooth = max(1, len(G["kl"]) // 15)
-kernel = np.ones(smooth) / smooth
 for ax, key, label in ((axes[0], "gold", "gold score (true objective)"), (axes[1], "rm_score", "RM score (proxy)")):
-    ax.plot(np.sqrt(np.maximum(np.convolve(G["kl"], kernel, "valid"), 0)), np.convolve(G[key], kernel, "valid"),
-            ".-", label="PPO, β = 0.005")
-    ax.plot(np.sqrt(np.maximum(H["kl"], 0)), H[key], ".-", label="PPO, the stage's run (adaptive β)")
+    ax.plot(np.sqrt(np.maximum(smooth(G["kl"], 8), 0)), smooth(G[key], 8), ".-", label="PPO, β = 0.005")
+    ax.plot(np.sqrt(np.maximum(smooth(H["kl"], 8), 0)), smooth(H[key], 8), ".-",
+            label="PPO, the stage's run (adaptive β)")
     ax.plot(np.sqrt(bon["kl"]), bon["gold" if key == "gold" else "rm"], "s-", label="best-of-N from SFT")
     ax.set(xlabel=r"$\sqrt{\mathrm{KL}(\pi \,\|\, \pi_{SFT})}$ (nats$^{1/2}$)", title=label)
     ax.legend()
@@ -436,12 +445,19 @@ plt.show()
 # best-of-N and $d(\alpha - \beta \log d)$ for RL: both rise, peak and fall.) What to look for:
 #
 # * The **RM score** keeps climbing with KL for every method: the proxy always says "more is better".
-# * The **gold score** climbs more slowly, and with a weak penalty it flattens and can turn down while the RM
-#   score keeps rising: the policy has found the RM's blind spots. That is reward over-optimisation, and why
-#   PPO needs $\beta$ (or early stopping).
-# * **Best-of-N** is very KL-efficient at small N: it only re-weights SFT's own samples, so every answer it
-#   returns is one the SFT model writes anyway. RL has to move the policy to get the same gains, but then
-#   answers with one sample instead of N, and can keep going past what the SFT model ever samples.
+# * The **gold score** does not follow. In the full-size run best-of-N's gold score peaked at N = 4 (KL ≈ 0.6
+#   nats) and was lower at N = 32 than at N = 1, with the RM score still rising. The weakly penalised PPO run
+#   went much further: 30+ nats from SFT, RM score +2.6, gold score below 0.1.
+# * Look at what it learned to say: some garbled version of **"Sorry, I can't help."**, to every question. That
+#   is the blind spot notebook 07 found: the RM never saw a refusal of a harmless question, so it scores every
+#   refusal as good, and with nothing holding it near the SFT model the policy found that out. This is reward
+#   over-optimisation (Goodhart's law), and why PPO needs $\beta$ and early stopping, and why GPT-4 added
+#   rule-based rewards against over-refusal.
+# * The stage's run, with its adaptive β, stays at about 1 nat, on the rising side of the curve.
+# * **Best-of-N** is very KL-efficient at small N: it only re-weights the SFT model's own samples, so every
+#   answer it returns is one the SFT model writes anyway. RL has to move the policy to get the same gains, but
+#   then answers with one sample instead of N, and can keep improving past what the SFT model ever samples, if
+#   its reward can be trusted that far.
 #
 # ## Recap
 #
@@ -452,8 +468,9 @@ plt.show()
 #   several epochs of the **clipped surrogate** on minibatches; an **adaptive β** steers the KL.
 # * The curves to watch: reward (RM and, if you have it, a gold check), KL, entropy, value loss, clip fraction.
 # * RL policies lose entropy: **peaky** distributions, less diverse samples.
-# * The RM is a proxy: push KL far enough and the gold score stops following it (**over-optimisation**).
-#   Best-of-N reaches the same gains at a known, small KL, at N times the sampling cost.
+# * The RM is a proxy: push KL far enough and the gold score stops following it (**over-optimisation**); our
+#   weakly penalised policy learned to refuse everything, the RM's blind spot. Best-of-N reaches the early gains
+#   at a known, small KL, at N times the sampling cost.
 #
 # ## Exercises
 #
@@ -464,6 +481,8 @@ plt.show()
 # * **Exercise 08.2** `ppo_clip_loss(logp_new, logp_old, advantages, eps, mask)`: the clipped surrogate and its
 #   gradient (section 3c).
 # * **Exercise 08.3** `kl_penalized_rewards(logp, logp_ref, score, beta, mask)`: per-token rewards (section 3a).
-# * Try: `minigpt ppo --rbrm-coef 0.5` adds the rule-based reward of notebook 07; does the refusal style improve?
+# * Try: rerun the weakly penalised PPO of section 7 with `rbrm_coef=0.5` (the rule-based reward of notebook 07
+#   punishes refusing a harmless question). Does the policy still learn to refuse everything? What does it find
+#   instead?
 #
 # Next: `09_beyond.ipynb` replaces PPO with DPO and GRPO and looks at what came after.
