@@ -34,12 +34,12 @@ class PipelineConfig:
     block_size: int = 72  # context (the longest chat exchange of the world is 66 tokens)
     # pretraining
     n_docs: int = 4000  # world documents (~150 characters each)
-    pretrain_iters: int = 1200  # optimizer steps
+    pretrain_iters: int = 600  # optimizer steps
     pretrain_batch: int = 32  # sequences per step
     pretrain_lr: float = 2e-3  # peak learning rate
     # supervised fine-tuning
-    n_demos: int = 6000  # contractor demonstrations
-    sft_epochs: int = 4  # passes over them
+    n_demos: int = 38400  # contractor demonstrations (more distinct ones beat more epochs)
+    sft_epochs: int = 2  # passes over them
     sft_lr: float = 1e-3  # peak learning rate
     aux_lm_coef: float = 0.0  # λ of GPT-1's auxiliary LM loss
     # reward model
@@ -64,7 +64,7 @@ class PipelineConfig:
     time_budget_s: float = 600.0  # the report card checks the total wall time against this
 
 
-QUICK = dict(n_layer=2, n_embd=48, n_docs=300, pretrain_iters=60, n_demos=400, sft_epochs=1, rm_prompts=48,
+QUICK = dict(n_layer=2, n_embd=48, n_docs=300, pretrain_iters=60, n_demos=800, sft_epochs=1, rm_prompts=48,
              rm_eval_prompts=24, rm_epochs=1, ppo_iters=4, rollout_batch=16, n_eval=48, time_budget_s=120.0)
 
 
