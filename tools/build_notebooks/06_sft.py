@@ -21,8 +21,8 @@
 #
 # **Checkpoints.** The notebook loads the base and SFT models from a pipeline run directory: `runs/pipeline`,
 # which `minigpt pipeline` fills (about 10 minutes on 2 cores), or whatever `MINIGPT_RUN_DIR` names. A stage
-# that is missing is trained here, with the same code and sizes (the base model takes most of the time:
-# expect about 6 minutes for it and 1 for SFT on 2 busy cores; the notebook's own experiments take about 1).
+# that is missing is trained here first, with the same code and sizes (a few minutes per stage on 2 cores);
+# the notebook's own experiments then take about a minute.
 # With `MINIGPT_QUICK=1` (what CI uses) everything is tiny and lives in `runs/pipeline-quick`: the whole
 # notebook runs in well under two minutes, but a model trained for seconds has learned almost nothing, so the
 # numbers are noise. The text quotes what the full-size run shows.

@@ -21,8 +21,8 @@
 # 5. combine the learned RM with a **rule-based reward model** (RBRM), as GPT-4 did for refusals.
 #
 # **Checkpoints.** The SFT model and the reward model come from the pipeline run directory (`runs/pipeline`,
-# filled by `minigpt pipeline`, or `MINIGPT_RUN_DIR`); a missing stage is trained here (full sizes: about
-# 6 minutes for the base model, 1 for SFT, 1 for the RM on 2 busy cores; the notebook itself takes about 1).
+# filled by `minigpt pipeline`, or `MINIGPT_RUN_DIR`); a missing stage is trained here first (a few minutes
+# per stage on 2 cores); the notebook itself then takes about two minutes.
 # With `MINIGPT_QUICK=1` (CI) the models are tiny and the numbers are noise; the text quotes the full run.
 
 # %%

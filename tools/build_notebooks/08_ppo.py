@@ -18,8 +18,8 @@
 #    and compare RL with best-of-N sampling at equal KL.
 #
 # **Checkpoints.** SFT, RM and PPO come from the pipeline run directory (`runs/pipeline`, filled by
-# `minigpt pipeline`, or `MINIGPT_RUN_DIR`); a missing stage is trained here (full sizes: the base model about
-# 6 minutes, SFT 1, RM 1, PPO 2 on 2 busy cores; the two extra PPO runs of sections 6–7 add about 6 more).
+# `minigpt pipeline`, or `MINIGPT_RUN_DIR`); a missing stage is trained here first (a few minutes per stage on
+# 2 cores); the notebook itself then takes about 6 minutes, mostly two extra PPO runs (sections 6–7).
 # With `MINIGPT_QUICK=1` (CI) the models are tiny and PPO runs a handful of iterations: the numbers are noise;
 # the text quotes the full run.
 
