@@ -321,18 +321,18 @@ for lam in (0.0, 0.5):
     print(f"λ = {lam}: held-out L2 {aux[lam]['L2']:.3f}, L1 {aux[lam]['L1']:.3f}, "
           f"documents {aux[lam]['docs']:.3f} ({time.time() - t0:.0f} s)")
 
-fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.5))
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 3.8))
 for lam, a in aux.items():
     ax1.plot(a["history"]["eval_step"], a["history"]["val_loss"], "o-", label=f"λ = {lam}")
 ax1.set(xlabel="step", ylabel="nats per token", title="held-out $L_2$ (answers) during SFT")
 ax1.legend()
-keys = [("L2", "$L_2$: answers"), ("L1", "$L_1$: whole chats"), ("docs", "pretraining documents")]
+keys = [("L2", "answers ($L_2$)"), ("L1", "whole chats ($L_1$)"), ("docs", "documents")]
 for j, lam in enumerate(aux):
     ax2.bar(np.arange(3) + 0.4 * j, [aux[lam][k] for k, _ in keys], 0.4, label=f"λ = {lam}")
 ax2.axhline(base_docs, color="gray", ls=":", label="base model on documents")
 ax2.set_xticks(np.arange(3) + 0.2, [name for _, name in keys])
 ax2.set(ylabel="held-out loss (nats per token)", title="after SFT")
-ax2.legend()
+ax2.legend(fontsize=8, loc="upper left")
 plt.show()
 
 # %% [markdown]
