@@ -101,7 +101,8 @@ policy, _, ppo_info = load_model(ppo_path, expect_stage="ppo")
 print(f"PPO policy ready ({time.time() - t0:.0f} s): {ppo_info['train_config']['iters']} iterations of "
       f"{ppo_info['train_config']['rollout_batch']} rollouts")
 hist = read_metrics(os.path.join(cfg.out_dir, "ppo", "metrics.jsonl"))
-H = {k: np.array([row[k] for row in hist], dtype=float) for k in hist[0] if k not in ("time", "ptx_loss")}
+H = {k: np.array([row[k] for row in hist], dtype=float) for k, v in hist[0].items()
+     if isinstance(v, (int, float)) and k != "time"}  # one array per logged number
 
 
 def smooth(y, width=5):
@@ -137,7 +138,7 @@ print(f"RM score {H['rm_score'][0]:+.2f} -> {H['rm_score'][-1]:+.2f}, gold {H['g
 #   between the two is the subject of section 7.
 # * **KL** to SFT grows from 0; the **adaptive controller** (Ziegler et al.) raises β when the KL exceeds its
 #   target and lowers it when below: $\beta \leftarrow \beta\,(1 + \text{clip}(\mathrm{KL}/\mathrm{KL}_\text{target} - 1,
-#   \pm 0.2)\cdot n/H)$.
+#   \pm 0.2)\cdot n/\text{horizon})$, with $n$ the rollouts since the last update.
 # * **Entropy** drifts down (noisily: each batch has different prompts; section 5 measures it on fixed ones):
 #   the policy concentrates its probability on the answers the RM likes. RL-tuned models are known to become
 #   "peaky" like this.
