@@ -105,7 +105,7 @@ def sequence_logprobs(model, contexts, responses, pad_id):
     x, _ = pad_batch([c + r for c, r in zip(contexts, responses)], pad_id)
     plens = np.array([len(c) for c in contexts])
     rlens = np.array([len(r) for r in responses])
-    logp, _, _, mask = response_logprobs(model, xp.asarray(x), plens, rlens)  # (B, R) each
+    logp, _, mask = response_logprobs(model, xp.asarray(x), plens, rlens)  # (B, R) each
     return (logp * Tensor(mask.astype(logp.dtype))).sum(axis=1)
 
 

@@ -115,8 +115,8 @@ def rollout(policy, ref, rm, tok, prompts, cfg, seed):
     x, _ = pad_batch([c + r for c, r in zip(contexts, responses)], ids["pad"])
     plens, rlens = np.array([len(c) for c in contexts]), np.array([len(r) for r in responses])
     with no_grad():
-        logp, _, logits, mask = response_logprobs(policy, xp.asarray(x), plens, rlens)
-        ref_logp, _, _, _ = response_logprobs(ref, xp.asarray(x), plens, rlens)
+        logp, logits, mask = response_logprobs(policy, xp.asarray(x), plens, rlens)
+        ref_logp, _, _ = response_logprobs(ref, xp.asarray(x), plens, rlens)
     logp, ref_logp = (to_numpy(t.data).astype(np.float64) for t in (logp, ref_logp))
     return {"x": x, "plens": plens, "rlens": rlens, "mask": mask, "logp": logp, "ref_logp": ref_logp,
             "adv": group_advantages(scores, cfg.group_size, cfg.adv_eps), "scores": scores, "texts": texts,
@@ -135,7 +135,7 @@ def grpo_update(policy, opt, batch, cfg, rng):
             plens, rlens = batch["plens"][idx], batch["rlens"][idx]
             R = int(rlens.max())
             x = batch["x"][idx][:, :int((plens + rlens).max())]
-            logp, _, _, mask = response_logprobs(policy, xp.asarray(x), plens, rlens)
+            logp, _, mask = response_logprobs(policy, xp.asarray(x), plens, rlens)
             loss, st = grpo_loss(logp, batch["logp"][idx][:, :R], batch["ref_logp"][idx][:, :R], batch["adv"][idx],
                                  mask, cfg.clip_eps, cfg.kl_coef)
             loss.backward()
