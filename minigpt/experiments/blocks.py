@@ -44,7 +44,7 @@ class BlocksConfig:
     eval_batches: int = 40  # validation batches (fixed) for the loss and for quantization
     group_size: int = 32  # INT4 group size
     # LoRA vs full SFT, from the pretrained GPT-2 model
-    n_demos: int = 3000
+    n_demos: int = 12800  # one epoch: 400 steps of 32
     sft_epochs: int = 1
     sft_lr: float = 1e-3
     lora_lr: float = 3e-3
