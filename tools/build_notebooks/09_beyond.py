@@ -454,9 +454,12 @@ for k, ex in (FULL.get("reasoning") or RSN)["examples"].items():
 
 # %% [markdown]
 # Short training runs (quick mode) sit on a plateau: the model has not yet learned to find the right digit in
-# the prompt, and both curves stay near chance. With full training the direct model still cannot chain the
-# lookups, while the chain-of-thought model solves every length it was trained on — and may stumble on the
-# longer, unseen length (learned position embeddings generalise poorly past the lengths they saw).
+# the prompt, and both curves stay near chance. With full training (1,500 steps each) the direct model stays at
+# chance — even one-step problems, whose signal drowns in the unlearnable longer ones — while the
+# chain-of-thought model solves the lengths it was trained on almost perfectly. Beyond them (5 and 6 steps) it
+# falls to chance: it learned *where* operands sit for the lengths it saw, and learned position embeddings do not
+# extrapolate. Self-consistency and checked retries have little left to fix where the chains are already right,
+# and cannot fix a systematic error.
 #
 # ## 6. Retrieval: look it up instead of making it up
 #
@@ -483,7 +486,9 @@ print("\nthe reader's prompt:\n" + build_prompt(question, [chunks[idx[0]]]))
 # %% [markdown]
 # Bag-of-words vectors weight each word by tf-idf, so rare words — the names — decide the match. The other
 # embedding in `minigpt/retrieval.py`, a model's mean-pooled hidden states, is only as good as what the model
-# learned to represent.
+# learned to represent: a small reader trained to copy answers does not learn to tell names apart in its
+# average state, and the full run shows it retrieving almost at random. (Real systems train a separate
+# embedding model for retrieval, contrastively.)
 #
 # A small **reader** model is trained to answer from a context sentence, on people it will never be asked about.
 # Then we ask it about new people: with no context, with the top chunk from either index, and with the right
@@ -500,12 +505,14 @@ for name, R in (("this run", RAG), ("full run", FULL.get("rag"))):
     if R:
         print(f"{name}: accuracy " + ", ".join(f"{k} {v:.2f}" for k, v in R["accuracy"].items()) +
               f" | retrieval recall@1 " + ", ".join(f"{k} {v:.2f}" for k, v in R["retrieval_recall_at_1"].items()) +
-              f" | majority-answer baseline {R['majority_baseline']:.2f}")
+              f" | majority-answer baseline {R['majority_baseline']:.2f} | answers in the right format without "
+              f"retrieval {R['well_formed_without_retrieval']:.0%}")
 
 # %% [markdown]
 # ### A hallucination
 #
-# Without retrieval the reader has no way to know the answer — and it answers anyway, in the right format:
+# Without retrieval the reader has no way to know the answer — and it answers anyway, mostly in the right
+# format (a town, a number):
 
 # %%
 for h in (FULL.get("rag") or RAG)["hallucinations"][:3]:
