@@ -238,7 +238,8 @@ def run_alignment(cfg, progress=False, log=print):
     bon = best_of_n_experiment(cfg, sft_model, rm, tok, sample_prompts(cfg.bon_prompts, seed=cfg.world.seed + 101,
                                                                         split="eval"))
     refl = reflection_experiment(cfg, sft_model, rm, tok, eval_prompts[:cfg.bon_prompts])
-    return {"config": {**dataclasses.asdict(cfg), "world": dataclasses.asdict(cfg.world)}, "table": table, "rm_heldout_accuracy": rm_accuracy, "best_of_n": bon, "reflection": refl,
+    return {"config": dataclasses.asdict(cfg), "table": table, "rm_heldout_accuracy": rm_accuracy,
+            "best_of_n": bon, "reflection": refl,
             "dpo_pairs": pairs, "rankings": len(rankings), "seconds": seconds,
             "histories": results, "wall_s": time.time() - t_all, "models": models, "reward_model": rm,
             "tokenizer": tok}

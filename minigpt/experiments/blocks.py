@@ -92,7 +92,7 @@ def compare_blocks(cfg, tok, train_ids, val_ids, progress=False, log=print):
 # 2. quantization
 
 def quantization_report(model, loss_fn, group_size=32):
-    """{scheme: bytes, ratio, bits per weight, loss, relative loss change} for FP32, INT8, INT4 (groups), INT4 (rows)."""
+    """{scheme: bytes, ratio, bits/weight, loss, relative loss change}: FP32, INT8, INT4 (groups), INT4 (rows)."""
     from minigpt.quantize import quantized_copy
     base = loss_fn(model)
     fp32 = sum(p.data.nbytes for p in model.parameters())

@@ -42,7 +42,7 @@ from minigpt.stages.rollout import sample_batch
 
 @dataclass
 class GRPOConfig:
-    init: str = field(default="runs/sft/ckpt", metadata={"help": "SFT checkpoint: the initial policy and the reference"})
+    init: str = field(default="runs/sft/ckpt", metadata={"help": "SFT checkpoint: initial policy and reference"})
     reward: str = field(default="runs/reward/ckpt", metadata={"help": "reward-model checkpoint"})
     out_dir: str = field(default="runs/grpo", metadata={"help": "where checkpoints and metrics go"})
     n_prompts: int = 2000  # pool of train-split prompts
@@ -202,6 +202,7 @@ def cli_main(args):
     cfg = from_args(GRPOConfig, args)
     res = run(cfg)
     h = res["history"]
-    print(f"grpo: {cfg.iters} iterations in {res['seconds']:.1f}s; RM score {h['score'][0]:.3f} -> {h['score'][-1]:.3f}, "
+    print(f"grpo: {cfg.iters} iterations in {res['seconds']:.1f}s; "
+          f"RM score {h['score'][0]:.3f} -> {h['score'][-1]:.3f}, "
           f"KL {h['kl'][-1]:.3f} nats; checkpoint in {res['ckpt']}")
     return 0

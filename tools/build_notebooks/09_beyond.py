@@ -504,7 +504,7 @@ print(f"({time.time() - t0:.0f} s)")
 for name, R in (("this run", RAG), ("full run", FULL.get("rag"))):
     if R:
         print(f"{name}: accuracy " + ", ".join(f"{k} {v:.2f}" for k, v in R["accuracy"].items()) +
-              f" | retrieval recall@1 " + ", ".join(f"{k} {v:.2f}" for k, v in R["retrieval_recall_at_1"].items()) +
+              " | retrieval recall@1 " + ", ".join(f"{k} {v:.2f}" for k, v in R["retrieval_recall_at_1"].items()) +
               f" | majority-answer baseline {R['majority_baseline']:.2f} | answers in the right format without "
               f"retrieval {R['well_formed_without_retrieval']:.0%}")
 
