@@ -139,6 +139,19 @@ def lora_vs_full(cfg, base_model, tok, progress=False, log=print):
                      "train_memory_bytes": mem["total"], "grad_and_optimizer_bytes": mem["grads"] + mem["optimizer"],
                      "val_loss": res["val_loss"], "accuracy": g["accuracy"], "seconds": seconds}
         log(f"SFT {name}: {trainable:,} trainable, val loss {res['val_loss']:.3f}, accuracy {g['accuracy']:.3f}")
+        if name == "full":
+            out["quantized_sft_accuracy"] = quantized_accuracy(model, tok, prompts, cfg)
+    return out
+
+
+def quantized_accuracy(model, tok, prompts, cfg):
+    """Greedy accuracy on held-out prompts of the SFT model in FP32, INT8 and INT4 (groups)."""
+    from minigpt.evaluate import evaluate_model
+    from minigpt.quantize import quantized_copy
+    out = {"fp32": evaluate_model(model, tok, prompts, temperature=0.0, seed=cfg.seed)["accuracy"]}
+    for name, bits, g in (("int8", 8, None), (f"int4_g{cfg.group_size}", 4, cfg.group_size)):
+        q, _ = quantized_copy(model, bits=bits, group_size=g)
+        out[name] = evaluate_model(q, tok, prompts, temperature=0.0, seed=cfg.seed)["accuracy"]
     return out
 
 
