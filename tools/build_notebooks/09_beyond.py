@@ -234,7 +234,8 @@ if FULL.get("blocks"):
 for name, L in (("this run", BLK["lora"]), ("full run", FULL.get("blocks", {}).get("lora"))):
     if L:
         print(f"{name}: accuracy " + ", ".join(f"{k} {v:.3f}" for k, v in L["quantized_sft_accuracy"].items()))
-#
+
+# %% [markdown]
 # ## 3. LoRA: fine-tune a few million numbers instead of billions
 #
 # LoRA (Hu et al., 2021) freezes a pretrained weight $W$ and learns a low-rank change:
