@@ -44,7 +44,8 @@ def _summary(name, res):
         q = res["quantization"]
         return {"val_loss": {k: round(v["val_loss"], 4) for k, v in res["blocks"].items()},
                 "int8_rel_loss_change": q["int8"]["rel_change"],
-                "lora_trainable_fraction": res["lora"]["lora"]["trainable_params"] / res["lora"]["lora"]["total_params"]}
+                "lora_trainable_fraction": (res["lora"]["lora"]["trainable_params"]
+                                            / res["lora"]["lora"]["total_params"])}
     if name == "reasoning":
         a, trained = res["accuracy"], res["config"]["train_steps"]
         return {"cot_gain_on_trained_lengths": sum(a["cot"][k] - a["direct"][k] for k in trained) / len(trained),

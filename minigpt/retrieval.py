@@ -160,6 +160,6 @@ def recall_at_k(index, queries, gold, k=1):
 def build_prompt(question, chunks=()):
     """The reader's prompt: the retrieved chunks (if any), one per line, then the question.
 
-    Example: build_prompt("Where does Mira live?", ["Mira lives in Pell."]) → "Mira lives in Pell.\nWhere does Mira live?"
+    Example: build_prompt("Where?", ["Mira lives in Pell."]) → "Mira lives in Pell.\nWhere?"
     """
     return "\n".join([c.strip() for c in chunks] + [question])

@@ -23,7 +23,8 @@ def complex_rope(x, base):
     T, hs = x.shape[-2], x.shape[-1]
     theta = base ** (-torch.arange(0, hs, 2, dtype=torch.float64) / hs)
     angle = torch.outer(torch.arange(T, dtype=torch.float64), theta)
-    z = torch.complex(x[..., :hs // 2], x[..., hs // 2:]) * torch.polar(torch.ones_like(angle), angle).to(torch.complex64)
+    turn = torch.polar(torch.ones_like(angle), angle).to(torch.complex64)  # e^{i t θ}
+    z = torch.complex(x[..., :hs // 2], x[..., hs // 2:]) * turn
     return torch.cat([z.real, z.imag], dim=-1)
 
 

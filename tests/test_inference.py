@@ -1,6 +1,5 @@
 """Inference-time techniques: best-of-N picks and curves, majority vote, reflection's retries, and the
 chain-of-thought arithmetic task's answers and step checker — all on hand-worked examples."""
-import numpy as np
 import pytest
 from align_helpers import tiny_gpt, world_tok
 

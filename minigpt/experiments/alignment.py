@@ -15,47 +15,34 @@ r"""PPO vs DPO vs GRPO on the toy assistant world, from the same SFT model and r
 import dataclasses
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from minigpt.stages.common import load_model
 
 
+def _pipeline_defaults():
+    from minigpt.pipeline import PipelineConfig
+    return PipelineConfig()
+
+
 @dataclass
 class AlignConfig:
     out_dir: str = "runs/beyond/align"  # checkpoints of every model
-    reuse: bool = True  # load the world models from out_dir if they are there
-    seed: int = 0
-    # world models (the pipeline's defaults)
-    n_layer: int = 3
-    n_head: int = 4
-    n_embd: int = 96
-    block_size: int = 72
-    n_docs: int = 4000  # pretraining documents
-    pretrain_iters: int = 1200
-    pretrain_batch: int = 32
-    pretrain_lr: float = 2e-3
-    n_demos: int = 6000  # SFT demonstrations
-    sft_epochs: int = 4
-    sft_lr: float = 1e-3
-    rm_prompts: int = 800  # ranked prompts: the RM's data, and DPO's pairs
-    k: int = 4  # responses per ranking
-    rm_epochs: int = 2
-    rm_lr: float = 3e-4
-    # aligners
-    rl_iters: int = 60  # PPO and GRPO iterations, 64 sampled responses each
-    ppo_lr: float = 3e-5
-    ppo_kl_coef: float = 0.05  # β (adaptive, target 4 nats as in the pipeline)
+    reuse: bool = True  # load the SFT and reward models from out_dir if they are there
+    world: object = field(default_factory=_pipeline_defaults)  # a PipelineConfig: world models and PPO settings
+    # GRPO: the same iterations and responses per iteration as PPO, in groups
+    group_size: int = 4  # responses per prompt (rollout_batch / group_size prompts per iteration)
     grpo_lr: float = 3e-5
     grpo_kl_coef: float = 0.05
-    group_size: int = 4
+    # DPO: on the reward model's training rankings
     dpo_beta: float = 0.1
     dpo_epochs: int = 2
     dpo_lr: float = 5e-5
     # evaluation and inference-time techniques
     n_eval: int = 400  # held-out prompts
-    bon_prompts: int = 200  # prompts for the best-of-N curve
+    bon_prompts: int = 200  # prompts for the best-of-N curve and reflection
     best_of: int = 16  # largest N
     reflect_threshold: float = 0.0  # retry answers whose RM score is below this (0 = the SFT average)
     reflect_tries: int = 4
@@ -63,9 +50,9 @@ class AlignConfig:
     @classmethod
     def quick(cls, **kw):
         """A smoke-test size (tens of seconds): the numbers mean little, the code paths all run."""
-        small = dict(n_layer=2, n_embd=48, n_docs=300, pretrain_iters=60, n_demos=400, sft_epochs=1, rm_prompts=48,
-                     rm_epochs=1, rl_iters=3, dpo_epochs=1, n_eval=48, bon_prompts=24, best_of=4, reflect_tries=2,
-                     out_dir="runs/beyond/align_quick")
+        from minigpt.pipeline import PipelineConfig, quick_config
+        small = dict(world=quick_config(PipelineConfig(quick=True)), n_eval=48, bon_prompts=24, best_of=4,
+                     reflect_tries=2, dpo_epochs=1, out_dir="runs/beyond/align_quick")
         return cls(**{**small, **kw})
 
 
@@ -73,47 +60,56 @@ class AlignConfig:
 # 1. the world models
 
 def world_models(cfg, progress=False, log=print):
-    """(tokenizer, SFT model, reward model, the RM's train rankings, seconds per stage), trained or loaded."""
+    """(tokenizer, SFT model, reward model, the RM's train rankings, seconds per stage), trained or loaded.
+
+    The same stages and settings as `minigpt pipeline` (cfg.world is a PipelineConfig).
+    """
     from minigpt.data.assistant import make_demonstrations, sample_prompts
     from minigpt.nn.heads import RewardModel
     from minigpt.pipeline import pretrain_tokens, world_tokenizer
     from minigpt.stages import pretrain, reward, sft
     from minigpt.stages.reward import load_reward_model, make_rankings
+    w = cfg.world
     sft_dir, rm_dir = os.path.join(cfg.out_dir, "sft", "ckpt"), os.path.join(cfg.out_dir, "reward", "ckpt")
+    cached = cfg.reuse and os.path.exists(os.path.join(rm_dir, "config.json"))
     seconds = {}
-    if cfg.reuse and os.path.exists(os.path.join(rm_dir, "config.json")):
+    if cached:
         sft_model, tok, _ = load_model(sft_dir, expect_stage="sft")
         rm, _, _ = load_reward_model(rm_dir)
         log(f"loaded SFT and reward models from {cfg.out_dir}")
     else:
         tok = world_tokenizer()
         t = time.time()
-        train_ids, val_ids = pretrain_tokens(tok, cfg.n_docs, cfg.seed)
+        train_ids, val_ids = pretrain_tokens(tok, w.n_docs, w.seed)
         pcfg = pretrain.PretrainConfig(
-            out_dir=os.path.join(cfg.out_dir, "pretrain"), n_layer=cfg.n_layer, n_head=cfg.n_head,
-            n_embd=cfg.n_embd, block_size=cfg.block_size, batch_size=cfg.pretrain_batch, max_iters=cfg.pretrain_iters,
-            lr=cfg.pretrain_lr, min_lr=cfg.pretrain_lr / 10, warmup_iters=max(1, cfg.pretrain_iters // 30),
-            eval_interval=max(1, cfg.pretrain_iters // 6), eval_iters=5, ckpt_interval=10**9, seed=cfg.seed)
+            out_dir=os.path.join(cfg.out_dir, "pretrain"), n_layer=w.n_layer, n_head=w.n_head, n_embd=w.n_embd,
+            block_size=w.block_size, batch_size=w.pretrain_batch, max_iters=w.pretrain_iters, lr=w.pretrain_lr,
+            min_lr=w.pretrain_lr / 10, warmup_iters=max(1, w.pretrain_iters // 30),
+            eval_interval=max(1, w.pretrain_iters // 6), eval_iters=5, ckpt_interval=10**9, seed=w.seed)
         model = pretrain.train(pcfg, tok, train_ids, val_ids, progress=progress)["model"]
         seconds["pretrain"] = time.time() - t
         t = time.time()
-        scfg = sft.SFTConfig(out_dir=os.path.join(cfg.out_dir, "sft"), n_demos=cfg.n_demos, epochs=cfg.sft_epochs,
-                             lr=cfg.sft_lr, eval_interval=10**9, data_seed=cfg.seed + 1, seed=cfg.seed)
-        sft_model = sft.train(scfg, model, tok, make_demonstrations(cfg.n_demos, seed=cfg.seed + 1),
+        scfg = sft.SFTConfig(out_dir=os.path.join(cfg.out_dir, "sft"), n_demos=w.n_demos, epochs=w.sft_epochs,
+                             lr=w.sft_lr, aux_lm_coef=w.aux_lm_coef, eval_interval=10**9, data_seed=w.seed + 1,
+                             seed=w.seed)
+        sft_model = sft.train(scfg, model, tok, make_demonstrations(w.n_demos, seed=w.seed + 1),
                               progress=progress)["model"]
         seconds["sft"] = time.time() - t
         log(f"pretrain {seconds['pretrain']:.0f}s, SFT {seconds['sft']:.0f}s")
     t = time.time()
-    rankings = make_rankings(sft_model, tok, sample_prompts(cfg.rm_prompts, seed=cfg.seed + 3), cfg.k,
-                             seed=cfg.seed + 3)
+    rankings = make_rankings(sft_model, tok, sample_prompts(w.rm_prompts, seed=w.seed + 3), w.k, seed=w.seed + 3)
     seconds["rankings"] = time.time() - t
-    if not (cfg.reuse and os.path.exists(os.path.join(rm_dir, "config.json"))):
+    if not cached:
         t = time.time()
-        rcfg = reward.RewardConfig(out_dir=os.path.join(cfg.out_dir, "reward"), k=cfg.k, epochs=cfg.rm_epochs,
-                                   lr=cfg.rm_lr, seed=cfg.seed)
-        rm = reward.train(rcfg, RewardModel.from_gpt(sft_model, seed=cfg.seed), tok, rankings,
-                          progress=progress)["model"]
+        rcfg = reward.RewardConfig(out_dir=os.path.join(cfg.out_dir, "reward"), k=w.k, epochs=w.rm_epochs, lr=w.rm_lr,
+                                   seed=w.seed)
+        eval_rankings = make_rankings(sft_model, tok, sample_prompts(w.rm_eval_prompts, seed=w.seed + 4,
+                                                                     split="eval"), w.k, seed=w.seed + 4)
+        res = reward.train(rcfg, RewardModel.from_gpt(sft_model, seed=w.seed), tok, rankings, eval_rankings,
+                           progress=progress)
+        rm = res["model"]
         seconds["reward"] = time.time() - t
+        seconds["rm_heldout_accuracy"] = res["eval_accuracy"]
     return tok, sft_model, rm, rankings, seconds
 
 
@@ -128,23 +124,29 @@ def _copy(model):
 # 2. the three aligners
 
 def align_ppo(cfg, sft_model, rm, tok, prompts, progress=False):
+    """The pipeline's PPO stage (same settings)."""
     from minigpt.stages import ppo
-    ocfg = ppo.PPOConfig(out_dir=os.path.join(cfg.out_dir, "ppo"), iters=cfg.rl_iters, rollout_batch=16 * cfg.group_size,
-                         lr=cfg.ppo_lr, init_kl_coef=cfg.ppo_kl_coef, target_kl=4.0, seed=cfg.seed)
+    w = cfg.world
+    ocfg = ppo.PPOConfig(out_dir=os.path.join(cfg.out_dir, "ppo"), iters=w.ppo_iters, rollout_batch=w.rollout_batch,
+                         lr=w.ppo_lr, init_kl_coef=w.init_kl_coef, target_kl=w.target_kl, seed=w.seed)
     return ppo.train(ocfg, _copy(sft_model), _copy(sft_model), rm, tok, prompts, progress=progress)
 
 
 def align_grpo(cfg, sft_model, rm, tok, prompts, progress=False):
+    """GRPO with PPO's budget: as many iterations, rollout_batch responses each (in groups of group_size)."""
     from minigpt.stages import grpo
-    gcfg = grpo.GRPOConfig(out_dir=os.path.join(cfg.out_dir, "grpo"), iters=cfg.rl_iters, prompts_per_iter=16,
-                           group_size=cfg.group_size, lr=cfg.grpo_lr, kl_coef=cfg.grpo_kl_coef, seed=cfg.seed)
+    w = cfg.world
+    gcfg = grpo.GRPOConfig(out_dir=os.path.join(cfg.out_dir, "grpo"), iters=w.ppo_iters,
+                           prompts_per_iter=max(1, w.rollout_batch // cfg.group_size), group_size=cfg.group_size,
+                           lr=cfg.grpo_lr, kl_coef=cfg.grpo_kl_coef, seed=w.seed)
     return grpo.train(gcfg, _copy(sft_model), _copy(sft_model), rm, tok, prompts, progress=progress)
 
 
 def align_dpo(cfg, sft_model, tok, rankings, progress=False):
+    """DPO on the non-tied pairs of the reward model's own training rankings."""
     from minigpt.stages import dpo
     dcfg = dpo.DPOConfig(out_dir=os.path.join(cfg.out_dir, "dpo"), beta=cfg.dpo_beta, epochs=cfg.dpo_epochs,
-                         lr=cfg.dpo_lr, min_lr=cfg.dpo_lr / 10, seed=cfg.seed)
+                         lr=cfg.dpo_lr, min_lr=cfg.dpo_lr / 10, seed=cfg.world.seed)
     return dpo.train(dcfg, _copy(sft_model), _copy(sft_model), tok, dpo.preference_pairs(rankings), progress=progress)
 
 
@@ -154,14 +156,14 @@ def align_dpo(cfg, sft_model, tok, rankings, progress=False):
 def evaluate_policies(cfg, policies, sft_model, tok, eval_prompts):
     """{name: accuracy, gold score, win rate vs SFT (± stderr), KL to SFT} on the same prompts and seeds."""
     from minigpt.evaluate import compare, evaluate_model, kl_to_reference
-    graded = {name: evaluate_model(m, tok, eval_prompts, temperature=1.0, seed=cfg.seed + 200)
+    graded = {name: evaluate_model(m, tok, eval_prompts, temperature=1.0, seed=cfg.world.seed + 200)
               for name, m in policies.items()}
     out = {}
     for name, g in graded.items():
         row = {"accuracy": g["accuracy"], "exact_match": g["exact_match"], "gold_score": g["gold_score"]}
         if name != "sft":
             w = compare(g["scores"], graded["sft"]["scores"])
-            kl = kl_to_reference(policies[name], sft_model, tok, eval_prompts, seed=cfg.seed + 300)
+            kl = kl_to_reference(policies[name], sft_model, tok, eval_prompts, seed=cfg.world.seed + 300)
             row.update(win_rate_vs_sft=w["win_rate"], win_stderr=w["stderr"], kl_to_sft=kl["kl"],
                        entropy=kl["entropy"])
         out[name] = row
@@ -176,7 +178,7 @@ def best_of_n_experiment(cfg, policy, rm, tok, prompts):
     from minigpt.data.assistant import gold_score
     from minigpt.inference import best_of_n_curve, sample_responses
     from minigpt.stages.reward import score_texts
-    samples = sample_responses(policy, tok, prompts, cfg.best_of, seed=cfg.seed + 400)
+    samples = sample_responses(policy, tok, prompts, cfg.best_of, seed=cfg.world.seed + 400)
     flat_p = [p for p in prompts for _ in range(cfg.best_of)]
     flat_t = [t for row in samples for t in row]
     proxy = score_texts(rm, tok, flat_p, flat_t).reshape(len(prompts), cfg.best_of)
@@ -196,7 +198,7 @@ def reflection_experiment(cfg, policy, rm, tok, prompts):
     from minigpt.stages.reward import score_texts
 
     def gen(ps, attempt):
-        return answer_prompts(policy, tok, ps, temperature=1.0, seed=cfg.seed + 500 + attempt)
+        return answer_prompts(policy, tok, ps, temperature=1.0, seed=cfg.world.seed + 500 + attempt)
 
     def score(ps, texts):
         return score_texts(rm, tok, ps, texts)
@@ -216,8 +218,9 @@ def run_alignment(cfg, progress=False, log=print):
     from minigpt.data.assistant import sample_prompts
     t_all = time.time()
     tok, sft_model, rm, rankings, seconds = world_models(cfg, progress, log)
-    train_prompts = sample_prompts(2000, seed=cfg.seed + 5)
-    eval_prompts = sample_prompts(cfg.n_eval, seed=cfg.seed + 100, split="eval")
+    rm_accuracy = seconds.pop("rm_heldout_accuracy", None)  # None when the models were loaded
+    train_prompts = sample_prompts(2000, seed=cfg.world.seed + 5)
+    eval_prompts = sample_prompts(cfg.n_eval, seed=cfg.world.seed + 100, split="eval")
     results, models, pairs = {}, {"sft": sft_model}, 0
     for name, fn in (("ppo", lambda: align_ppo(cfg, sft_model, rm, tok, train_prompts, progress)),
                      ("grpo", lambda: align_grpo(cfg, sft_model, rm, tok, train_prompts, progress)),
@@ -232,10 +235,11 @@ def run_alignment(cfg, progress=False, log=print):
     table = evaluate_policies(cfg, models, sft_model, tok, eval_prompts)
     for name in ("ppo", "grpo", "dpo"):
         table[name]["train_s"] = seconds[name]
-    bon = best_of_n_experiment(cfg, sft_model, rm, tok, sample_prompts(cfg.bon_prompts, seed=cfg.seed + 101,
+    bon = best_of_n_experiment(cfg, sft_model, rm, tok, sample_prompts(cfg.bon_prompts, seed=cfg.world.seed + 101,
                                                                         split="eval"))
     refl = reflection_experiment(cfg, sft_model, rm, tok, eval_prompts[:cfg.bon_prompts])
-    return {"config": dataclasses.asdict(cfg), "table": table, "best_of_n": bon, "reflection": refl,
+    return {"config": dataclasses.asdict(cfg), "table": table, "rm_heldout_accuracy": rm_accuracy,
+            "best_of_n": bon, "reflection": refl,
             "dpo_pairs": pairs, "rankings": len(rankings), "seconds": seconds,
             "histories": results, "wall_s": time.time() - t_all, "models": models, "reward_model": rm,
             "tokenizer": tok}

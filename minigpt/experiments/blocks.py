@@ -44,7 +44,7 @@ class BlocksConfig:
     eval_batches: int = 40  # validation batches (fixed) for the loss and for quantization
     group_size: int = 32  # INT4 group size
     # LoRA vs full SFT, from the pretrained GPT-2 model
-    n_demos: int = 3000
+    n_demos: int = 12800  # one epoch: 400 steps of 32
     sft_epochs: int = 1
     sft_lr: float = 1e-3
     lora_lr: float = 3e-3
@@ -92,7 +92,7 @@ def compare_blocks(cfg, tok, train_ids, val_ids, progress=False, log=print):
 # 2. quantization
 
 def quantization_report(model, loss_fn, group_size=32):
-    """{scheme: bytes, ratio, bits per weight, loss, relative loss change} for FP32, INT8, INT4 (groups), INT4 (rows)."""
+    """{scheme: bytes, ratio, bits/weight, loss, relative loss change}: FP32, INT8, INT4 (groups), INT4 (rows)."""
     from minigpt.quantize import quantized_copy
     base = loss_fn(model)
     fp32 = sum(p.data.nbytes for p in model.parameters())
@@ -139,6 +139,19 @@ def lora_vs_full(cfg, base_model, tok, progress=False, log=print):
                      "train_memory_bytes": mem["total"], "grad_and_optimizer_bytes": mem["grads"] + mem["optimizer"],
                      "val_loss": res["val_loss"], "accuracy": g["accuracy"], "seconds": seconds}
         log(f"SFT {name}: {trainable:,} trainable, val loss {res['val_loss']:.3f}, accuracy {g['accuracy']:.3f}")
+        if name == "full":
+            out["quantized_sft_accuracy"] = quantized_accuracy(model, tok, prompts, cfg)
+    return out
+
+
+def quantized_accuracy(model, tok, prompts, cfg):
+    """Greedy accuracy on held-out prompts of the SFT model in FP32, INT8 and INT4 (groups)."""
+    from minigpt.evaluate import evaluate_model
+    from minigpt.quantize import quantized_copy
+    out = {"fp32": evaluate_model(model, tok, prompts, temperature=0.0, seed=cfg.seed)["accuracy"]}
+    for name, bits, g in (("int8", 8, None), (f"int4_g{cfg.group_size}", 4, cfg.group_size)):
+        q, _ = quantized_copy(model, bits=bits, group_size=g)
+        out[name] = evaluate_model(q, tok, prompts, temperature=0.0, seed=cfg.seed)["accuracy"]
     return out
 
 

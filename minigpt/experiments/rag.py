@@ -83,10 +83,16 @@ def run_rag(cfg, progress=False, log=print):
     goats = [str(p.goats) for p in train_p]
     common = {"town": max(set(towns), key=towns.count), "goats": max(set(goats), key=goats.count)}
     baseline = float(np.mean([q.answer == common[q.relation] for q in questions]))
-    halluc = [{"question": q.text, "truth": q.answer, "no_retrieval": answers["none"][i],
-               "retrieved": contexts["bag_of_words"][i][0], "with_retrieval": answers["bag_of_words"][i]}
-              for i, q in enumerate(questions) if answers["none"][i].strip() != q.answer][:4]
+    from minigpt.data.facts import TOWNS
+    wrong = [i for i, q in enumerate(questions) if answers["none"][i].strip() != q.answer]
+    well_formed = lambda i: (answers["none"][i].strip() in TOWNS if questions[i].relation == "town"  # noqa: E731
+                             else answers["none"][i].strip().isdigit())
+    halluc = [{"question": questions[i].text, "truth": questions[i].answer, "no_retrieval": answers["none"][i],
+               "well_formed": well_formed(i), "retrieved": contexts["bag_of_words"][i][0],
+               "with_retrieval": answers["bag_of_words"][i]}
+              for i in sorted(wrong, key=lambda i: not well_formed(i))[:4]]  # fluent, well-formed and wrong first
     return {"config": dataclasses.asdict(cfg), "accuracy": accuracy, "retrieval_recall_at_1": recall,
+            "well_formed_without_retrieval": float(np.mean([well_formed(i) for i in range(len(questions))])),
             "majority_baseline": baseline, "n_questions": len(questions), "n_chunks": len(chunks),
             "hallucinations": halluc, "train_s": train_s, "wall_s": time.time() - t0, "reader": reader,
             "tokenizer": tok}

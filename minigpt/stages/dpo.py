@@ -81,7 +81,7 @@ def dpo_loss(pi_w, pi_l, ref_w, ref_l, beta):
 def preference_pairs(rankings):
     """[(prompt text, chosen text, rejected text)] from gold-labeler Rankings; tied pairs dropped."""
     from minigpt.data.assistant import ranking_pairs
-    return [(rk.prompt.text, w, l) for rk in rankings for w, l in ranking_pairs(rk, drop_ties=True)]
+    return [(rk.prompt.text, win, lose) for rk in rankings for win, lose in ranking_pairs(rk, drop_ties=True)]
 
 
 def encode_pairs(tok, pairs, block_size):
@@ -89,14 +89,14 @@ def encode_pairs(tok, pairs, block_size):
     each response cut so that context + response fits the context window (as sampling does)."""
     end = chat_ids(tok)["end"]
     ctx, win, lose = [], [], []
-    for prompt, w, l in pairs:
+    for prompt, w, lo in pairs:
         c = encode_prompt(tok, prompt)
         room = block_size - len(c)
         if room < 1:
             raise ValueError(f"prompt {prompt!r} leaves no room for a response in block_size={block_size}")
         ctx.append(c)
         win.append((tok.encode_ordinary(w) + [end])[:room])
-        lose.append((tok.encode_ordinary(l) + [end])[:room])
+        lose.append((tok.encode_ordinary(lo) + [end])[:room])
     return ctx, win, lose
 
 
@@ -105,7 +105,7 @@ def sequence_logprobs(model, contexts, responses, pad_id):
     x, _ = pad_batch([c + r for c, r in zip(contexts, responses)], pad_id)
     plens = np.array([len(c) for c in contexts])
     rlens = np.array([len(r) for r in responses])
-    logp, _, _, mask = response_logprobs(model, xp.asarray(x), plens, rlens)  # (B, R) each
+    logp, _, mask = response_logprobs(model, xp.asarray(x), plens, rlens)  # (B, R) each
     return (logp * Tensor(mask.astype(logp.dtype))).sum(axis=1)
 
 

@@ -42,7 +42,7 @@ from minigpt.stages.rollout import sample_batch
 
 @dataclass
 class GRPOConfig:
-    init: str = field(default="runs/sft/ckpt", metadata={"help": "SFT checkpoint: the initial policy and the reference"})
+    init: str = field(default="runs/sft/ckpt", metadata={"help": "SFT checkpoint: initial policy and reference"})
     reward: str = field(default="runs/reward/ckpt", metadata={"help": "reward-model checkpoint"})
     out_dir: str = field(default="runs/grpo", metadata={"help": "where checkpoints and metrics go"})
     n_prompts: int = 2000  # pool of train-split prompts
@@ -115,8 +115,8 @@ def rollout(policy, ref, rm, tok, prompts, cfg, seed):
     x, _ = pad_batch([c + r for c, r in zip(contexts, responses)], ids["pad"])
     plens, rlens = np.array([len(c) for c in contexts]), np.array([len(r) for r in responses])
     with no_grad():
-        logp, _, logits, mask = response_logprobs(policy, xp.asarray(x), plens, rlens)
-        ref_logp, _, _, _ = response_logprobs(ref, xp.asarray(x), plens, rlens)
+        logp, logits, mask = response_logprobs(policy, xp.asarray(x), plens, rlens)
+        ref_logp, _, _ = response_logprobs(ref, xp.asarray(x), plens, rlens)
     logp, ref_logp = (to_numpy(t.data).astype(np.float64) for t in (logp, ref_logp))
     return {"x": x, "plens": plens, "rlens": rlens, "mask": mask, "logp": logp, "ref_logp": ref_logp,
             "adv": group_advantages(scores, cfg.group_size, cfg.adv_eps), "scores": scores, "texts": texts,
@@ -135,7 +135,7 @@ def grpo_update(policy, opt, batch, cfg, rng):
             plens, rlens = batch["plens"][idx], batch["rlens"][idx]
             R = int(rlens.max())
             x = batch["x"][idx][:, :int((plens + rlens).max())]
-            logp, _, _, mask = response_logprobs(policy, xp.asarray(x), plens, rlens)
+            logp, _, mask = response_logprobs(policy, xp.asarray(x), plens, rlens)
             loss, st = grpo_loss(logp, batch["logp"][idx][:, :R], batch["ref_logp"][idx][:, :R], batch["adv"][idx],
                                  mask, cfg.clip_eps, cfg.kl_coef)
             loss.backward()
@@ -202,6 +202,7 @@ def cli_main(args):
     cfg = from_args(GRPOConfig, args)
     res = run(cfg)
     h = res["history"]
-    print(f"grpo: {cfg.iters} iterations in {res['seconds']:.1f}s; RM score {h['score'][0]:.3f} -> {h['score'][-1]:.3f}, "
+    print(f"grpo: {cfg.iters} iterations in {res['seconds']:.1f}s; "
+          f"RM score {h['score'][0]:.3f} -> {h['score'][-1]:.3f}, "
           f"KL {h['kl'][-1]:.3f} nats; checkpoint in {res['ckpt']}")
     return 0
