@@ -48,6 +48,7 @@ class PipelineConfig:
     k: int = 4  # responses per ranking (4..9)
     rm_epochs: int = 2  # passes over the rankings
     rm_lr: float = 3e-4  # peak learning rate
+    rm_lm_feature: bool = True  # RM adds α·log-likelihood under its LM head (nn/heads.py; False = plain InstructGPT head)
     # PPO
     ppo_iters: int = 60  # rollout + update iterations
     rollout_batch: int = 64  # prompts per rollout
@@ -157,13 +158,13 @@ def run_pipeline(cfg, progress=True, log=print):
     # 3. reward model
     t = _Timer()
     rcfg = reward.RewardConfig(out_dir=os.path.join(out, "reward"), k=cfg.k, epochs=cfg.rm_epochs, lr=cfg.rm_lr,
-                               seed=cfg.seed)
+                               lm_feature=cfg.rm_lm_feature, seed=cfg.seed)
     rankings = reward.make_rankings(sft_model, tok, sample_prompts(cfg.rm_prompts, seed=cfg.seed + 3), cfg.k,
                                     seed=cfg.seed + 3)
     eval_rankings = reward.make_rankings(sft_model, tok, sample_prompts(cfg.rm_eval_prompts, seed=cfg.seed + 4,
                                                                         split="eval"), cfg.k, seed=cfg.seed + 4)
-    res = reward.train(rcfg, RewardModel.from_gpt(sft_model, seed=cfg.seed), tok, rankings, eval_rankings,
-                       progress=progress)
+    res = reward.train(rcfg, RewardModel.from_gpt(sft_model, seed=cfg.seed, lm_feature=cfg.rm_lm_feature), tok,
+                       rankings, eval_rankings, progress=progress)
     rm = res["model"]
     hist["reward"] = res["history"]
     rm_report = {k: res[k] for k in ("eval_accuracy", "eval_pairs", "train_accuracy", "train_pairs", "reward_bias",
