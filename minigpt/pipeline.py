@@ -11,7 +11,6 @@ Checkpoints, metrics.json, report_card.txt and plots go under `out_dir`.
     minigpt pipeline --quick         # a tiny smoke run (≈ 1 minute)
 """
 import dataclasses
-import json
 import os
 import time
 from dataclasses import dataclass, field
