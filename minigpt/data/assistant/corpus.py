@@ -15,7 +15,6 @@ teaches only the format of an answer, and the knowledge has to come from pretrai
 model seldom links a fact seen only in prose to a question about it, hence the quiz lines; they
 help the base model, but after SFT on the train facts it mostly answers a held-out question with
 a memorised fact of another country: a hallucination.)
-With a small `add_max`, "add" can be treated as knowledge too: the addition table.
 
     python -c "from minigpt.data.assistant import make_pretrain_corpus; print(*make_pretrain_corpus(6), sep='\n\n')"
 """
