@@ -1,0 +1,51 @@
+"""Benchmark: the whole pipeline (pretrain → SFT → RM → PPO) on the default toy world; prints JSON.
+
+Reports per-stage wall and CPU seconds (CPU seconds are what the run costs on an idle machine
+with single-threaded BLAS; wall seconds also count waiting for a shared CPU), the report card's
+numbers and the acceptance checks. The load average at start and end says how busy the machine was.
+
+    python benchmarks/pipeline.py                 # the default run (target: ≤ 10 minutes on 2 cores)
+    python benchmarks/pipeline.py --quick         # the smoke run
+"""
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+
+
+def main(argv=None):
+    from minigpt.pipeline import PipelineConfig, run_pipeline
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="the smoke-run sizes")
+    parser.add_argument("--out-dir", default="runs/bench_pipeline", help="run directory (default runs/bench_pipeline)")
+    args = parser.parse_args(argv)
+    load_start = os.getloadavg()
+    t0 = time.time()
+    report = run_pipeline(PipelineConfig(out_dir=args.out_dir, quick=args.quick), progress=False,
+                          log=lambda msg: print(msg, file=sys.stderr, flush=True))
+    out = {
+        "benchmark": "pipeline", "quick": args.quick, "wall_s": round(time.time() - t0, 1),
+        "cpu_s": round(report["total"]["cpu_s"], 1),
+        "stages": {k: {"wall_s": round(v["wall_s"], 1), "cpu_s": round(v["cpu_s"], 1), "summary": v["summary"]}
+                   for k, v in report["stages"].items()},
+        "rm_heldout_pair_accuracy": report["reward_model"]["eval_accuracy"],
+        "rm_heldout_pairs": report["reward_model"]["eval_pairs"],
+        "win_rates": {k: round(v["win_rate"], 4) for k, v in report["win_rates"].items()},
+        "models": {k: {m: round(v[m], 4) for m in ("accuracy", "exact_match", "gold_score")}
+                   for k, v in report["models"].items()},
+        "kl_ppo_sft_nats": round(report["kl"]["kl"], 3),
+        "entropy_sft": round(report["kl"]["ref_entropy"], 4), "entropy_ppo": round(report["kl"]["entropy"], 4),
+        "checks": {k: bool(v[0]) for k, v in report["checks"].items()},
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                    "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS"),
+                    "loadavg_start": [round(x, 2) for x in load_start],
+                    "loadavg_end": [round(x, 2) for x in os.getloadavg()]},
+    }
+    print(json.dumps(out, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,147 @@
+"""Training speed (and, with --full, final loss) of minigpt vs PyTorch eager on the CPU, as JSON.
+
+Config: nanoGPT's CPU baby model — n_layer 4, n_head 4, n_embd 128, block 64, batch 12,
+dropout 0, AdamW lr 1e-3 with warmup + cosine. Both models start from the same weights,
+see the same batches in the same order and run in this one process.
+
+    python benchmarks/train_cpu.py                 # tokens/s, 40 timed steps each
+    python benchmarks/train_cpu.py --full          # + 2000-iter Shakespeare (char) runs, val loss of both (slow)
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+if "--threads" in sys.argv:  # must be set before NumPy loads its BLAS
+    _n = sys.argv[sys.argv.index("--threads") + 1]
+    os.environ["OPENBLAS_NUM_THREADS"] = os.environ["OMP_NUM_THREADS"] = _n
+
+import numpy as np  # noqa: E402
+
+from minigpt.data.tokens import get_batch  # noqa: E402
+from minigpt.nn import GPT, GPTConfig  # noqa: E402
+from minigpt.optim import AdamW, clip_grad_norm, cosine_lr  # noqa: E402
+
+CFG = dict(n_layer=4, n_head=4, n_embd=128, block_size=64)
+BATCH, LR, MIN_LR, WARMUP, WD, BETAS, CLIP = 12, 1e-3, 1e-4, 100, 0.1, (0.9, 0.99), 1.0
+
+
+def minigpt_trainer(cfg, seed):
+    model = GPT(cfg, seed=seed)
+    opt = AdamW(model.parameters(), lr=LR, betas=BETAS, weight_decay=WD)
+
+    def step(x, y, lr):
+        opt.lr = lr
+        _, loss = model(x, y)
+        loss.backward()
+        clip_grad_norm(opt.params, CLIP)
+        opt.step()
+        opt.zero_grad()
+        return loss.item()
+
+    def evaluate(x, y):
+        from minigpt.autograd import no_grad
+        with no_grad():
+            return model(x, y)[1].item()
+    return model, step, evaluate
+
+
+def torch_trainer(cfg, state, decay_names):
+    import torch
+
+    from minigpt.torch_ref import TorchGPT
+    model = TorchGPT(cfg)
+    model.load_minigpt_state(state)
+    decay_set = {model.torch_name(d) for d in decay_names}
+    decay = [p for n, p in model.named_parameters() if n in decay_set]
+    no_decay = [p for n, p in model.named_parameters() if n not in decay_set]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": WD}, {"params": no_decay, "weight_decay": 0.0}],
+                            lr=LR, betas=BETAS)
+
+    def step(x, y, lr):
+        for g in opt.param_groups:
+            g["lr"] = lr
+        _, loss = model(torch.from_numpy(x), torch.from_numpy(y))
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), CLIP)
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+        return loss.item()
+
+    def evaluate(x, y):
+        with torch.no_grad():
+            return model(torch.from_numpy(x), torch.from_numpy(y))[1].item()
+    return model, step, evaluate
+
+
+def throughput(step, data, iters, seed=0):
+    rng = np.random.default_rng(seed)
+    batches = [get_batch(data, BATCH, CFG["block_size"], rng) for _ in range(iters + 5)]
+    for x, y in batches[:5]:
+        step(x, y, LR)  # warmup
+    t0 = time.perf_counter()
+    for x, y in batches[5:]:
+        step(x, y, LR)
+    return iters * BATCH * CFG["block_size"] / (time.perf_counter() - t0)
+
+
+def full_run(step, evaluate, train, val, iters, seed):
+    for it in range(iters):
+        x, y = get_batch(train, BATCH, CFG["block_size"], np.random.default_rng([seed, it]))
+        step(x, y, cosine_lr(it, LR, WARMUP, iters, MIN_LR))
+    rng = np.random.default_rng([seed, 7919])
+    return float(np.mean([evaluate(*get_batch(val, BATCH, CFG["block_size"], rng)) for _ in range(200)]))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--iters", type=int, default=40, help="timed steps per framework")
+    ap.add_argument("--full", action="store_true", help="also train 2000 iters on Shakespeare and compare val loss")
+    ap.add_argument("--full-iters", type=int, default=2000)
+    ap.add_argument("--seed", type=int, default=1337)
+    ap.add_argument("--threads", type=int, default=os.cpu_count(), help="BLAS / torch threads for both")
+    args = ap.parse_args()
+    if args.full:
+        from minigpt.data.shakespeare import load_text
+        text = load_text(download=True)
+    else:
+        from minigpt.data.toyweb import generate_corpus
+        text = generate_corpus(n_chars=200_000, seed=0)
+    from minigpt.tokenizer import CharTokenizer
+    tok = CharTokenizer.train(text)
+    ids = np.asarray(tok.encode(text, allowed_special="all"), dtype=np.int64)
+    n = int(0.9 * len(ids))
+    train, val = ids[:n], ids[n:]
+    cfg = GPTConfig(vocab_size=tok.vocab_size, dropout=0.0, **CFG)
+    out = {"benchmark": "train_cpu", "config": {**CFG, "batch": BATCH, "vocab": tok.vocab_size},
+           "threads": args.threads}
+    model, step, evaluate = minigpt_trainer(cfg, args.seed)
+    state0 = model.state_dict()
+    decay_names = [n for (n, _), d in zip(model.named_parameters(), AdamW(model.parameters(), weight_decay=WD).decay) if d]
+    out["minigpt_tokens_per_s"] = round(throughput(step, train, args.iters), 1)
+    try:
+        import torch
+        torch.set_num_threads(args.threads)
+        have_torch = True
+    except ImportError:
+        have_torch = False
+    if have_torch:
+        _, tstep, tevaluate = torch_trainer(cfg, state0, decay_names)
+        out["torch_tokens_per_s"] = round(throughput(tstep, train, args.iters), 1)
+        out["ratio_minigpt_over_torch"] = round(out["minigpt_tokens_per_s"] / out["torch_tokens_per_s"], 3)
+    if args.full:
+        model, step, evaluate = minigpt_trainer(cfg, args.seed)
+        t0 = time.time()
+        out["minigpt_val_loss"] = round(full_run(step, evaluate, train, val, args.full_iters, args.seed), 4)
+        out["minigpt_seconds"] = round(time.time() - t0, 1)
+        if have_torch:
+            _, tstep, tevaluate = torch_trainer(cfg, state0, decay_names)
+            t0 = time.time()
+            out["torch_val_loss"] = round(full_run(tstep, tevaluate, train, val, args.full_iters, args.seed), 4)
+            out["torch_seconds"] = round(time.time() - t0, 1)
+    print(json.dumps(out, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,220 @@
+r"""Causal scaled dot-product attention, two ways, with hand-derived backward.
+
+For one head, queries Q (T, d), keys K (S, d), values V (S, d):
+
+    S_ij = Q_i·K_j / √d          (masked to -∞ where key j is in query i's future)
+    P    = softmax_j(S)          Y = P V
+
+Backward (G = dL/dY):
+    dV = Pᵀ G,   dP = G Vᵀ,   dS = P ⊙ (dP - rowsum(dP ⊙ P)),
+    dQ = dS K / √d,   dK = dSᵀ Q / √d
+
+`attention` materialises the (T, S) matrix P: memory and time grow as O(T²).
+`flash_attention` walks over key tiles with an *online softmax* (running max m
+and running sum l), never storing P; its backward recomputes P tile by tile from
+the saved log-sum-exp. Both give the same numbers (tested).
+
+Queries may be fewer than keys (T ≤ S, generation with a KV cache): query i
+sits at absolute position S - T + i.
+
+    python -c "import minigpt as m, numpy as np; q = m.Tensor(np.random.randn(1, 2, 5, 4)); print(m.ops.attention(q, q, q).shape)"
+"""
+import math
+
+from minigpt.autograd import Function, raw
+from minigpt.backend import get_xp
+from minigpt.ops.dispatch import K, use_kernels
+from minigpt.ops.rope import rotate
+
+
+def causal_mask(T, S, xp):
+    """Boolean (T, S): True where query i may look at key j (j <= S - T + i)."""
+    return xp.arange(S)[None, :] <= (xp.arange(T)[:, None] + (S - T))
+
+
+def local_strided_mask(T, local, stride, xp=None):
+    r"""Sparse Transformer pattern (Child et al., 2019), causal, (T, T) boolean.
+
+    Query i sees key j ≤ i if it is recent (i - j < local) or on a stride
+    "summary" column ((j + 1) % stride == 0). Each row keeps O(local + T/stride)
+    keys instead of O(T).
+    """
+    import numpy as np
+    xp = xp or np
+    i = xp.arange(T)[:, None]
+    j = xp.arange(T)[None, :]
+    return (j <= i) & (((i - j) < local) | ((j + 1) % stride == 0))
+
+
+def _check_qkv(q, k, v):
+    if q.ndim != 4 or k.shape != v.shape or q.shape[:2] != k.shape[:2] or q.shape[3] != k.shape[3]:
+        raise ValueError(f"attention expects q (B, nh, T, hs), k and v (B, nh, S, hs); got q {q.shape}, "
+                         f"k {k.shape}, v {v.shape}")
+    if q.shape[2] > k.shape[2]:
+        raise ValueError(f"attention: more queries ({q.shape[2]}) than keys ({k.shape[2]})")
+
+
+class Attention(Function):
+    @staticmethod
+    def forward(ctx, q, k, v, mask=None):
+        _check_qkv(q, k, v)
+        xp = get_xp(q)
+        T, S, d = q.shape[2], k.shape[2], q.shape[3]
+        scale = 1.0 / math.sqrt(d)
+        allowed = causal_mask(T, S, xp) if mask is None else mask
+        s = (q @ k.swapaxes(-1, -2)) * scale  # (B, nh, T, S)
+        s = xp.where(allowed, s, -xp.inf)
+        s -= s.max(axis=-1, keepdims=True)
+        p = xp.exp(s, out=s)
+        p /= p.sum(axis=-1, keepdims=True)
+        ctx.save_for_backward(q, k, v, p)
+        ctx.scale = scale
+        return p @ v  # (B, nh, T, hs)
+
+    @staticmethod
+    def backward(ctx, g):
+        q, k, v, p = ctx.saved
+        scale = ctx.scale
+        dv = p.swapaxes(-1, -2) @ g  # (B, nh, S, hs)
+        dp = g @ v.swapaxes(-1, -2)  # (B, nh, T, S)
+        ds = p * (dp - (dp * p).sum(axis=-1, keepdims=True))
+        dq = (ds @ k) * scale
+        dk = (ds.swapaxes(-1, -2) @ q) * scale
+        return dq, dk, dv, None
+
+
+class FlashAttention(Function):
+    @staticmethod
+    def forward(ctx, q, k, v, block=32):
+        _check_qkv(q, k, v)
+        xp = get_xp(q)
+        B, H, T, d = q.shape
+        S = k.shape[2]
+        ctx.kernel = T == S and d <= 128 and use_kernels(q, k, v)
+        if ctx.kernel:  # GPU: tiled kernel with online softmax (kernels/attention.cu)
+            out, lse = K().attention_fwd(q, k, v)
+            ctx.save_for_backward(q, k, v, out, lse)
+            return out
+        scale = 1.0 / math.sqrt(d)
+        off = S - T
+        out = xp.empty_like(q)
+        lse = xp.empty((B, H, T), dtype=q.dtype)  # log Σ_j e^{s_ij}, kept for backward
+        for i0 in range(0, T, block):
+            qi = q[:, :, i0:i0 + block]  # (B, H, bq, d)
+            bq = qi.shape[2]
+            m = xp.full((B, H, bq, 1), -xp.inf, dtype=q.dtype)  # running max
+            l = xp.zeros((B, H, bq, 1), dtype=q.dtype)  # running Σ e^{s - m}
+            acc = xp.zeros((B, H, bq, d), dtype=q.dtype)  # running Σ e^{s - m} v
+            last_key = off + i0 + bq  # keys beyond this are in every query's future
+            for j0 in range(0, last_key, block):
+                kj, vj = k[:, :, j0:j0 + block], v[:, :, j0:j0 + block]
+                s = (qi @ kj.swapaxes(-1, -2)) * scale  # (B, H, bq, bk)
+                if j0 + kj.shape[2] > off + i0 + 1:  # tile crosses the diagonal: mask it
+                    allowed = (xp.arange(j0, j0 + kj.shape[2])[None, :]
+                               <= xp.arange(off + i0, off + i0 + bq)[:, None])
+                    s = xp.where(allowed, s, -xp.inf)
+                m_new = xp.maximum(m, s.max(axis=-1, keepdims=True))
+                corr = xp.exp(m - m_new)  # rescale what we summed under the old max
+                pt = xp.exp(s - m_new)
+                l = l * corr + pt.sum(axis=-1, keepdims=True)
+                acc = acc * corr + pt @ vj
+                m = m_new
+            out[:, :, i0:i0 + bq] = acc / l
+            lse[:, :, i0:i0 + bq] = (m + xp.log(l))[..., 0]
+        ctx.save_for_backward(q, k, v, out, lse)
+        ctx.args = (block, scale)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        q, k, v, out, lse = ctx.saved
+        if ctx.kernel:
+            return K().attention_bwd(q, k, v, out, lse, g)
+        block, scale = ctx.args
+        xp = get_xp(q)
+        T, S = q.shape[2], k.shape[2]
+        off = S - T
+        dq, dk, dv = xp.zeros_like(q), xp.zeros_like(k), xp.zeros_like(v)
+        D = (g * out).sum(axis=-1, keepdims=True)  # rowsum(dP ⊙ P) = rowsum(G ⊙ Y)
+        for i0 in range(0, T, block):
+            qi, gi = q[:, :, i0:i0 + block], g[:, :, i0:i0 + block]
+            bq = qi.shape[2]
+            Li, Di = lse[:, :, i0:i0 + bq, None], D[:, :, i0:i0 + bq]
+            for j0 in range(0, off + i0 + bq, block):
+                kj, vj = k[:, :, j0:j0 + block], v[:, :, j0:j0 + block]
+                s = (qi @ kj.swapaxes(-1, -2)) * scale
+                if j0 + kj.shape[2] > off + i0 + 1:
+                    allowed = (xp.arange(j0, j0 + kj.shape[2])[None, :]
+                               <= xp.arange(off + i0, off + i0 + bq)[:, None])
+                    s = xp.where(allowed, s, -xp.inf)
+                p = xp.exp(s - Li)  # recomputed probabilities of this tile
+                dv[:, :, j0:j0 + block] += p.swapaxes(-1, -2) @ gi
+                ds = p * (gi @ vj.swapaxes(-1, -2) - Di)
+                dq[:, :, i0:i0 + bq] += (ds @ kj) * scale
+                dk[:, :, j0:j0 + block] += (ds.swapaxes(-1, -2) @ qi) * scale
+        return dq, dk, dv
+
+
+def attention(q, k, v, mask=None):
+    """Causal attention on (B, nh, T, hs) inputs; `mask` (T, S) bool overrides the causal mask."""
+    mask = raw(mask)
+    return Attention.apply(q, k, v, mask) if mask is not None else Attention.apply(q, k, v)
+
+
+def flash_attention(q, k, v, block=32):
+    """Tiled causal attention with online softmax; same result as `attention`, O(T·block) memory."""
+    return FlashAttention.apply(q, k, v, block=block)
+
+
+class PackedAttention(Function):
+    r"""Multi-head attention straight from the fused QKV projection (causal, or bidirectional for BERT).
+
+    qkv (B, T, 3C) is split into heads, attended (naive or flash) and merged
+    back to (B, T, C) inside one Function, so the backward hands dqkv (B, T, 3C)
+    to the QKV Linear without three full-size scatter buffers.
+
+    `rope=(cos, sin)` (tables from `ops.rope.rope_tables`) rotates q and k by
+    their positions before attending (LLaMA); the backward rotates dq, dk back.
+    """
+
+    @staticmethod
+    def forward(ctx, qkv, n_head, impl="naive", block=32, rope=None, causal=True):
+        B, T, C3 = qkv.shape
+        if C3 % (3 * n_head):
+            raise ValueError(f"attention: qkv last dim {C3} is not 3 × n_head({n_head}) × head_size")
+        hs = C3 // (3 * n_head)
+        q, k, v = qkv.reshape(B, T, 3, n_head, hs).transpose(2, 0, 3, 1, 4)  # each (B, nh, T, hs)
+        if rope is not None:
+            q, k = rotate(q, *rope), rotate(k, *rope)
+        inner = {"naive": Attention, "flash": FlashAttention}[impl]
+        ictx = type(ctx)()
+        if not causal:  # bidirectional: every query sees every key
+            if impl != "naive":
+                raise ValueError("bidirectional attention (causal=False) is only implemented for impl='naive'")
+            y = inner.forward(ictx, q, k, v, mask=get_xp(q).ones((T, T), dtype=bool))
+        elif impl == "naive":
+            y = inner.forward(ictx, q, k, v)
+        else:
+            y = inner.forward(ictx, q, k, v, block=block)
+        ctx.inner, ctx.ictx, ctx.shape, ctx.rope = inner, ictx, (B, T, n_head, hs), rope
+        return y.transpose(0, 2, 1, 3).reshape(B, T, n_head * hs)  # (B, T, C)
+
+    @staticmethod
+    def backward(ctx, g):
+        B, T, nh, hs = ctx.shape
+        g4 = g.reshape(B, T, nh, hs).transpose(0, 2, 1, 3)  # (B, nh, T, hs)
+        dq, dk, dv = ctx.inner.backward(ctx.ictx, g4)[:3]
+        if ctx.rope is not None:
+            cos, sin = ctx.rope
+            dq, dk = rotate(dq, cos, -sin), rotate(dk, cos, -sin)  # Rᵀ = R(-φ)
+        d = get_xp(g).stack([dq, dk, dv])  # (3, B, nh, T, hs)
+        return d.transpose(1, 3, 0, 2, 4).reshape(B, T, 3 * nh * hs), None
+
+
+def packed_attention(qkv, n_head, impl="naive", block=32, rope=None, causal=True):
+    """Multi-head attention of a fused (B, T, 3C) qkv tensor → (B, T, C); rope=(cos, sin) or None;
+    causal unless causal=False (bidirectional, BERT)."""
+    kw = {} if causal else {"causal": False}
+    if rope is None:
+        return PackedAttention.apply(qkv, n_head, impl=impl, block=block, **kw)
+    return PackedAttention.apply(qkv, n_head, impl=impl, block=block, rope=rope, **kw)

@@ -1,0 +1,117 @@
+r"""Optimisation: AdamW, a warmup + cosine learning-rate schedule, gradient clipping.
+
+AdamW (Loshchilov & Hutter, 2019), as in torch.optim.AdamW. At step t, for each
+parameter p with gradient g:
+
+    p ← p - lr·λ·p                         (decoupled weight decay, not added to g)
+    m ← β1 m + (1-β1) g,     v ← β2 v + (1-β2) g²
+    m̂ = m / (1-β1ᵗ),         v̂ = v / (1-β2ᵗ)
+    p ← p - lr · m̂ / (√v̂ + ε)
+
+Weight decay applies to matrices only: biases, LayerNorm gains and embeddings
+(Parameters with no_decay=True) are left alone unless `decay_all=True`.
+
+    python -c "from minigpt.optim import cosine_lr; print([round(cosine_lr(s, 1.0, 2, 10), 3) for s in range(11)])"
+"""
+import math
+
+from minigpt.backend import get_xp
+from minigpt.ops.dispatch import K, use_kernels
+
+
+class AdamW:
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.01, decay_all=False):
+        self.params = [p for p in params if p.requires_grad]
+        if not self.params:
+            raise ValueError("AdamW got no parameters that require grad")
+        self.lr, self.betas, self.eps, self.weight_decay = lr, betas, eps, weight_decay
+        self.decay = [decay_all or (p.ndim >= 2 and not getattr(p, "no_decay", False)) for p in self.params]
+        self.m = [None] * len(self.params)
+        self.v = [None] * len(self.params)
+        self.t = 0
+
+    def zero_grad(self):
+        for p in self.params:
+            p.grad = None
+
+    def step(self):
+        self.t += 1
+        b1, b2 = self.betas
+        lr = self.lr
+        c1 = 1.0 - b1 ** self.t  # bias corrections (Python floats: no float64 upcast)
+        c2 = 1.0 - b2 ** self.t
+        step_size = lr / c1
+        for i, p in enumerate(self.params):
+            g = p.grad
+            if g is None:
+                continue
+            xp = get_xp(p.data)
+            if self.m[i] is None:
+                self.m[i] = xp.zeros_like(p.data)
+                self.v[i] = xp.zeros_like(p.data)
+            m, v = self.m[i], self.v[i]
+            wd = self.weight_decay if self.decay[i] else 0.0
+            if use_kernels(p.data) and p.data.flags.c_contiguous:  # GPU: one fused kernel pass
+                K().adamw_step(p.data.reshape(-1), xp.ascontiguousarray(g).reshape(-1), m.reshape(-1),
+                               v.reshape(-1), lr=lr, beta1=b1, beta2=b2, eps=self.eps, weight_decay=wd, step=self.t)
+                continue
+            if self.decay[i] and self.weight_decay:
+                p.data *= 1.0 - lr * self.weight_decay
+            m *= b1
+            m += (1.0 - b1) * g
+            v *= b2
+            v += (1.0 - b2) * (g * g)
+            denom = xp.sqrt(v / c2)
+            denom += self.eps
+            p.data -= step_size * (m / denom)
+
+    # --- for checkpoints (resume must reproduce the run exactly)
+    def state_dict(self):
+        out = {"t": self.t}
+        for i, (m, v) in enumerate(zip(self.m, self.v)):
+            if m is not None:
+                out[f"m.{i}"], out[f"v.{i}"] = m, v
+        return out
+
+    def load_state_dict(self, state):
+        self.t = int(state["t"])
+        for i, p in enumerate(self.params):
+            if f"m.{i}" in state:
+                xp = get_xp(p.data)
+                m, v = state[f"m.{i}"], state[f"v.{i}"]
+                if tuple(m.shape) != p.shape:
+                    raise ValueError(f"optimizer state m.{i} has shape {tuple(m.shape)}, parameter has {p.shape}")
+                self.m[i], self.v[i] = xp.asarray(m, dtype=p.dtype), xp.asarray(v, dtype=p.dtype)
+
+
+def cosine_lr(step, max_lr, warmup_steps, total_steps, min_lr=0.0):
+    r"""Learning rate at `step` (0-based):
+
+        step < warmup:           max_lr · (step + 1) / warmup          (linear warmup)
+        warmup ≤ step ≤ total:   min_lr + ½ (max_lr - min_lr)(1 + cos(π·progress)),
+                                 progress = (step - warmup) / (total - warmup)
+        step > total:            min_lr
+    """
+    if step < warmup_steps:
+        return max_lr * (step + 1) / warmup_steps
+    if step >= total_steps:
+        return min_lr
+    progress = (step - warmup_steps) / max(1, total_steps - warmup_steps)
+    return min_lr + 0.5 * (max_lr - min_lr) * (1.0 + math.cos(math.pi * progress))
+
+
+def clip_grad_norm(params, max_norm):
+    r"""Scale all gradients by min(1, max_norm / (‖g‖ + 1e-6)), ‖g‖ the global L2 norm.
+
+    Returns ‖g‖ before clipping (a useful number to log).
+    """
+    grads = [p.grad for p in params if p.grad is not None]
+    if not grads:
+        return 0.0
+    xp = get_xp(grads[0])
+    total = math.sqrt(sum(float(xp.vdot(g.ravel(), g.ravel())) for g in grads))
+    coef = max_norm / (total + 1e-6)
+    if coef < 1.0:
+        for g in grads:
+            g *= coef
+    return total

@@ -1,0 +1,95 @@
+"""What every stage shares: config dataclasses ↔ CLI flags, JSONL metrics, loading a stage's checkpoint.
+
+A stage's checkpoint directory holds `config.json` (with "stage", "model" = GPTConfig fields,
+"tokenizer" = file name of the tokenizer JSON next to it), `model.safetensors` and optionally
+`optim.safetensors`.
+
+    from minigpt.stages.common import load_model
+    model, tok, cfg = load_model("runs/pipeline/pretrain/ckpt")
+"""
+import argparse
+import dataclasses
+import json
+import os
+import time
+
+from minigpt.checkpoint import load_checkpoint, save_checkpoint
+from minigpt.nn.gpt import GPT, GPTConfig
+from minigpt.tokenizer import load_tokenizer
+
+# -----------------------------------------------------------------------------
+# dataclass <-> argparse
+
+
+def add_dataclass_args(parser: argparse.ArgumentParser, cls):
+    """One --flag per dataclass field, typed from the default, help from the field's `help` metadata."""
+    for f in dataclasses.fields(cls):
+        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+        flag = "--" + f.name.replace("_", "-")
+        help_ = f.metadata.get("help", "") + f" (default: {default})"
+        if isinstance(default, bool):
+            parser.add_argument(flag, dest=f.name, default=default, action=argparse.BooleanOptionalAction, help=help_)
+        else:
+            kind = type(default) if default is not None else str
+            parser.add_argument(flag, dest=f.name, default=default, type=kind, help=help_)
+
+
+def from_args(cls, args):
+    names = {f.name for f in dataclasses.fields(cls)}
+    return cls(**{k: v for k, v in vars(args).items() if k in names})
+
+
+# -----------------------------------------------------------------------------
+# metrics log
+
+class MetricsLog:
+    """Append-only JSONL log: one JSON object per line, flushed as written."""
+
+    def __init__(self, path, keep_before_step=None):
+        self.path = path
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        if keep_before_step is not None and os.path.exists(path):  # resume: drop lines after the checkpoint
+            rows = [r for r in read_metrics(path) if r.get("step", -1) < keep_before_step]
+            with open(path, "w") as f:
+                f.writelines(json.dumps(r) + "\n" for r in rows)
+        elif keep_before_step is None and os.path.exists(path):
+            os.unlink(path)
+
+    def write(self, **row):
+        row.setdefault("time", round(time.time(), 3))
+        with open(self.path, "a") as f:
+            f.write(json.dumps(row) + "\n")
+
+
+def read_metrics(path):
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+# -----------------------------------------------------------------------------
+# checkpoints of a stage
+
+def save_stage(directory, model, tokenizer, stage, extra=None, optimizer=None):
+    """Save model weights + config (+ optimizer) and the tokenizer next to them."""
+    os.makedirs(directory, exist_ok=True)
+    tokenizer.save(os.path.join(directory, "tokenizer.json"))
+    config = {"stage": stage, "model": model.config.to_dict(), "tokenizer": "tokenizer.json", **(extra or {})}
+    save_checkpoint(directory, model.state_dict(), config,
+                    optim_state=None if optimizer is None else optimizer.state_dict())
+
+
+def load_model(directory, expect_stage=None, model_cls=GPT):
+    """(model, tokenizer, config) from a stage checkpoint directory; checks the stage if asked."""
+    config, state = load_checkpoint(directory)
+    stage = config.get("stage")
+    if expect_stage is not None and stage not in ((expect_stage,) if isinstance(expect_stage, str) else expect_stage):
+        raise ValueError(f"{directory} is a {stage!r} checkpoint, expected {expect_stage!r}")
+    if "model" not in config:
+        raise ValueError(f"{directory}/config.json has no 'model' section: not a minigpt model checkpoint")
+    model = model_cls(GPTConfig.from_dict(config["model"]))
+    model.load_state_dict(state)
+    tok = load_tokenizer(os.path.join(directory, config.get("tokenizer", "tokenizer.json")))
+    if tok.vocab_size != model.config.vocab_size:
+        raise ValueError(f"tokenizer in {directory} has {tok.vocab_size} tokens but the model expects "
+                         f"vocab_size={model.config.vocab_size}: mismatched tokenizer/checkpoint")
+    return model, tok, config

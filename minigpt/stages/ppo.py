@@ -1,0 +1,272 @@
+r"""Stage 4, reinforcement learning from the reward model with PPO (InstructGPT's PPO-ptx).
+
+Each iteration:
+1. rollout   sample a response y for a batch of prompts x from the policy π (starts as SFT);
+2. score     r(x, y) from the reward model (+ optional rule-based reward, - a penalty if the
+             response never closed with <|end|>), placed on the last response token;
+3. shape     per-token KL penalty against the frozen SFT policy π_ref:
+                 r_t = -β (log π(a_t|s_t) - log π_ref(a_t|s_t)) + [t = last] · r(x, y)
+4. GAE       advantages A_t and returns R_t from r_t and the value model V(s_t), A whitened;
+5. update    several epochs over minibatches: the policy on the clipped surrogate (+ γ ·
+             pretraining LM loss: PPO-ptx), the value model (its own trunk, initialised from
+             the RM as in InstructGPT) on the clipped value loss; then adapt β toward a target KL.
+
+The reward and value models never see the gold labeler; it is only logged, to show what the RM
+score is worth. PAD (<|pad|>) fills the batch after a response; EOS (<|end|>) is a real action
+the policy takes and is trained on; padded positions are masked out of every loss.
+
+    minigpt ppo --init runs/sft/ckpt --reward runs/reward/ckpt --out-dir runs/ppo --iters 40
+"""
+import dataclasses
+import os
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from minigpt import ops
+from minigpt.autograd import no_grad
+from minigpt.backend import to_numpy, xp
+from minigpt.checkpoint import save_tensors
+from minigpt.data.tokens import get_batch
+from minigpt.nn.heads import ValueModel
+from minigpt.optim import AdamW, clip_grad_norm
+from minigpt.stages import rl_math
+from minigpt.stages.chat_template import chat_ids, decode_response, encode_prompt, pad_batch
+from minigpt.stages.common import MetricsLog, add_dataclass_args, from_args, load_model, save_stage
+from minigpt.stages.rollout import response_positions, sample_batch
+
+
+@dataclass
+class PPOConfig:
+    init: str = field(default="runs/sft/ckpt", metadata={"help": "SFT checkpoint: the initial policy and the reference"})
+    reward: str = field(default="runs/reward/ckpt", metadata={"help": "reward-model checkpoint"})
+    out_dir: str = field(default="runs/ppo", metadata={"help": "where checkpoints and metrics go"})
+    n_prompts: int = 2000  # pool of train-split prompts to draw rollouts from
+    iters: int = 40  # PPO iterations (rollout + update)
+    rollout_batch: int = 64  # prompts per rollout
+    ppo_epochs: int = 2  # passes over each rollout
+    minibatch_size: int = 32  # sequences per gradient step
+    lr: float = 3e-5  # AdamW learning rate (constant)
+    temperature: float = 1.0  # rollout sampling temperature
+    max_new_tokens: int = 40  # longest response
+    init_kl_coef: float = 0.1  # β, weight of the per-token KL penalty
+    target_kl: float = 0.0  # adaptive β steers the KL (nats per response) toward this; 0 = fixed β
+    kl_horizon: int = 2000  # adaptive controller horizon (in rollout samples)
+    gamma: float = 1.0  # discount
+    lam: float = 0.95  # GAE λ
+    clip_eps: float = 0.2  # PPO ratio clip ε
+    vf_clip: float = 0.2  # value clip
+    vf_lr: float = 1e-4  # learning rate of the value model (its own trunk, initialised from the RM)
+    whiten_advantages: bool = True  # normalise advantages over each rollout
+    ptx_coef: float = 0.0  # γ of PPO-ptx: weight of the pretraining LM loss (0 = plain PPO)
+    ptx_batch: int = 8  # pretraining sequences per minibatch when ptx_coef > 0
+    rbrm_coef: float = 0.0  # weight of the rule-based reward added to the RM score
+    missing_eos_penalty: float = 1.0  # subtracted from the score of a response without <|end|>
+    grad_clip: float = 1.0  # max global gradient norm (0 = off)
+    data_seed: int = 3  # seeds the prompt pool
+    seed: int = 1337  # seeds rollouts and minibatch order
+
+
+# -----------------------------------------------------------------------------
+# forward passes
+
+def response_logprobs(gpt, x, prompt_lens, resp_lens):
+    r"""log π(a_t | s_t) (B, R) of each response token, the logits at the response positions
+    (B, R, V) and the mask (B, R). x: (B, T) prompt+response ids, right-padded."""
+    rows, cols, mask = response_positions(prompt_lens, resp_lens)
+    h = gpt.hidden(x)  # (B, T, C)
+    logits = ops.linear(h, gpt.wte.weight)  # (B, T, V)
+    logp_all = ops.token_logprobs(logits[:, :-1], x[:, 1:])  # (B, T-1): log P(x_{t+1} | x_≤t)
+    return logp_all[rows, cols], logits.data[rows, cols], mask  # (B, R), (B, R, V), (B, R)
+
+
+def response_values(value_model, x, prompt_lens, resp_lens):
+    """V(s_t) (B, R): the value of the state each response token is chosen in."""
+    rows, cols, _ = response_positions(prompt_lens, resp_lens)
+    return value_model(x)[rows, cols]
+
+
+# -----------------------------------------------------------------------------
+# one rollout
+
+def rollout(policy, value_model, ref, rm, tok, prompts, cfg, beta, seed):
+    """Sample, score and shape one batch; returns a dict of arrays and the response texts."""
+    from minigpt.data.assistant import gold_score, rule_based_reward
+    from minigpt.stages.reward import score_texts
+    ids = chat_ids(tok)
+    contexts = [encode_prompt(tok, p.text) for p in prompts]
+    responses = sample_batch(policy, contexts, cfg.max_new_tokens, (ids["end"], ids["eot"]),
+                             temperature=cfg.temperature, seed=seed)
+    texts = [decode_response(tok, r) for r in responses]
+    rm_scores = score_texts(rm, tok, prompts, texts)
+    closed = np.array([len(r) > 0 and r[-1] in (ids["end"], ids["eot"]) for r in responses])
+    scores = rm_scores - cfg.missing_eos_penalty * (~closed)
+    if cfg.rbrm_coef:
+        scores = scores + cfg.rbrm_coef * np.array([rule_based_reward(p, t) for p, t in zip(prompts, texts)])
+    x, _ = pad_batch([c + r for c, r in zip(contexts, responses)], ids["pad"])
+    plens = np.array([len(c) for c in contexts])
+    rlens = np.array([len(r) for r in responses])
+    with no_grad():
+        logp, logits, mask = response_logprobs(policy, xp.asarray(x), plens, rlens)
+        ref_logp, _, _ = response_logprobs(ref, xp.asarray(x), plens, rlens)
+        values = response_values(value_model, xp.asarray(x), plens, rlens)
+    logp, values, ref_logp = (to_numpy(t.data).astype(np.float64) for t in (logp, values, ref_logp))
+    rewards, kl = rl_math.kl_shaped_rewards(logp, ref_logp, scores, mask, beta)
+    adv, returns = rl_math.gae(rewards, values * mask, mask, cfg.gamma, cfg.lam)
+    if cfg.whiten_advantages:
+        adv = rl_math.whiten(adv, mask)
+    return {"x": x, "plens": plens, "rlens": rlens, "mask": mask, "logp": logp, "values": values * mask,
+            "adv": adv, "returns": returns, "texts": texts, "scores": scores, "rm_scores": rm_scores,
+            "kl": kl.sum(axis=1), "entropy": rl_math.entropy(to_numpy(logits), mask), "closed": closed,
+            "gold": np.array([gold_score(p, t) for p, t in zip(prompts, texts)])}
+
+
+# -----------------------------------------------------------------------------
+# the update
+
+def ppo_update(policy, value_model, opt, vopt, batch, cfg, rng, ptx_data=None):
+    """Several epochs of minibatch updates on one rollout; returns per-minibatch stats (first one first)."""
+    B = len(batch["x"])
+    stats = []
+    for epoch in range(cfg.ppo_epochs):
+        order = rng.permutation(B)
+        for s in range(0, B, cfg.minibatch_size):
+            idx = order[s:s + cfg.minibatch_size]
+            plens, rlens = batch["plens"][idx], batch["rlens"][idx]
+            x = batch["x"][idx][:, :int((plens + rlens).max())]
+            R = int(rlens.max())
+            mask, old_logp = batch["mask"][idx][:, :R], batch["logp"][idx][:, :R]
+            logp, _, _ = response_logprobs(policy, xp.asarray(x), plens, rlens)
+            pg_loss, st = rl_math.ppo_policy_loss(logp, old_logp, batch["adv"][idx][:, :R], mask, cfg.clip_eps)
+            loss = pg_loss
+            st.update(pg_loss=pg_loss.item(), epoch=epoch)
+            if cfg.ptx_coef and ptx_data is not None:
+                px, py = get_batch(ptx_data, cfg.ptx_batch, policy.config.block_size, rng)
+                ptx_loss = policy(xp.asarray(px), xp.asarray(py))[1]
+                loss = loss + cfg.ptx_coef * ptx_loss
+                st["ptx_loss"] = ptx_loss.item()
+            loss.backward()
+            if cfg.grad_clip > 0:
+                st["grad_norm"] = clip_grad_norm(opt.params, cfg.grad_clip)
+            opt.step()
+            opt.zero_grad()
+            # the value model: its own loss, gradient and optimizer
+            values = response_values(value_model, xp.asarray(x), plens, rlens)
+            vf_loss, vst = rl_math.ppo_value_loss(values, batch["values"][idx][:, :R], batch["returns"][idx][:, :R],
+                                                  mask, cfg.vf_clip)
+            vf_loss.backward()
+            if cfg.grad_clip > 0:
+                clip_grad_norm(vopt.params, cfg.grad_clip)
+            vopt.step()
+            vopt.zero_grad()
+            st.update(vst, vf_loss=vf_loss.item())
+            stats.append(st)
+    return stats
+
+
+def train(cfg, policy, ref, rm, tok, prompts, ptx_data=None, progress=True, callback=None):
+    """Run PPO; returns a dict with the policy, value model, history (per iteration) and checkpoint."""
+    check_compatible(policy, ref, rm)
+    value_model = ValueModel.from_reward_model(rm).eval()
+    opt = AdamW(policy.parameters(), lr=cfg.lr, betas=(0.9, 0.95), weight_decay=0.0)
+    vopt = AdamW(value_model.parameters(), lr=cfg.vf_lr, betas=(0.9, 0.95), weight_decay=0.0)
+    kl_ctl = (rl_math.AdaptiveKLController(cfg.init_kl_coef, cfg.target_kl, cfg.kl_horizon) if cfg.target_kl > 0
+              else rl_math.FixedKLController(cfg.init_kl_coef))
+    ref.eval()
+    policy.eval()  # no dropout: old and new log-probs must come from the same function
+    log = MetricsLog(os.path.join(cfg.out_dir, "metrics.jsonl"))
+    keys = ("score", "rm_score", "gold", "kl", "beta", "entropy", "resp_len", "closed", "pg_loss", "vf_loss",
+            "clipfrac", "approx_kl", "first_ratio", "first_clipfrac", "first_log_ratio_absmax", "ptx_loss")
+    history = {k: [] for k in ("iter",) + keys}
+    rng = np.random.default_rng(cfg.seed)
+    t0 = time.time()
+    bar = tqdm(range(cfg.iters), desc="ppo", disable=not progress)
+    for it in bar:
+        pick = rng.choice(len(prompts), size=cfg.rollout_batch, replace=len(prompts) < cfg.rollout_batch)
+        batch_prompts = [prompts[i] for i in pick]
+        beta = kl_ctl.beta
+        batch = rollout(policy, value_model, ref, rm, tok, batch_prompts, cfg, beta, seed=int(rng.integers(2**31)))
+        st = ppo_update(policy, value_model, opt, vopt, batch, cfg, rng, ptx_data)
+        kl_mean = float(batch["kl"].mean())
+        kl_ctl.update(kl_mean, cfg.rollout_batch)
+        row = {"iter": it, "score": float(batch["scores"].mean()), "rm_score": float(batch["rm_scores"].mean()),
+               "gold": float(batch["gold"].mean()), "kl": kl_mean, "beta": beta, "entropy": batch["entropy"],
+               "resp_len": float(batch["rlens"].mean()), "closed": float(batch["closed"].mean()),
+               "pg_loss": float(np.mean([s["pg_loss"] for s in st])), "vf_loss": float(np.mean([s["vf_loss"] for s in st])),
+               "clipfrac": float(np.mean([s["clipfrac"] for s in st])),
+               "approx_kl": float(np.mean([s["approx_kl"] for s in st])),
+               "first_ratio": st[0]["ratio_mean"], "first_clipfrac": st[0]["clipfrac"],
+               "first_log_ratio_absmax": st[0]["log_ratio_absmax"],
+               "ptx_loss": float(np.mean([s["ptx_loss"] for s in st])) if "ptx_loss" in st[0] else None}
+        for k in history:
+            history[k].append(row[k])
+        log.write(**row)
+        bar.set_postfix(score=f"{row['score']:.2f}", gold=f"{row['gold']:.2f}", kl=f"{kl_mean:.2f}")
+        if callback:
+            callback(it, row, batch)
+    ckpt = os.path.join(cfg.out_dir, "ckpt")
+    save_stage(ckpt, policy, tok, "ppo", extra={"iters": cfg.iters, "train_config": dataclasses.asdict(cfg),
+                                                "final_beta": kl_ctl.beta})
+    save_tensors(os.path.join(ckpt, "value_model.safetensors"), value_model.state_dict())
+    return {"model": policy, "value_model": value_model, "tokenizer": tok, "history": history, "ckpt": ckpt,
+            "seconds": time.time() - t0, "final_beta": kl_ctl.beta}
+
+
+# -----------------------------------------------------------------------------
+# checks and loading
+
+def check_compatible(policy, ref, rm):
+    """Policy, reference and reward model must share the vocabulary (same tokenizer)."""
+    v = policy.config.vocab_size
+    for name, m in (("reference policy", ref), ("reward model", rm)):
+        if m.config.vocab_size != v:
+            raise ValueError(f"the {name} has vocab_size={m.config.vocab_size} but the policy has {v}: "
+                             f"they were trained with different tokenizers")
+
+
+def same_tokenizer(a, b):
+    return type(a) is type(b) and a._to_json() == b._to_json() and a.special_tokens == b.special_tokens
+
+
+def load_for_ppo(init, reward, ref=None):
+    """(policy, reference, reward model, tokenizer) with clear errors for wrong or mismatched checkpoints."""
+    from minigpt.stages.reward import load_reward_model
+    try:
+        policy, tok, _ = load_model(init, expect_stage=("sft", "ppo"))
+        reference, _, _ = load_model(ref or init, expect_stage=("sft", "ppo"))
+    except ValueError as e:
+        raise ValueError(f"the policy must be an SFT (or PPO) checkpoint, not a reward model or base model: {e}") from e
+    rm, rm_tok, _ = load_reward_model(reward)
+    if not same_tokenizer(tok, rm_tok):
+        raise ValueError(f"the reward model in {reward} was trained with a different tokenizer than the policy in "
+                         f"{init} (mismatched tokenizer/checkpoint)")
+    chat_ids(tok)
+    return policy, reference, rm, tok
+
+
+def run(cfg, progress=True):
+    from minigpt.data.assistant import make_pretrain_corpus, sample_prompts
+    policy, ref, rm, tok = load_for_ppo(cfg.init, cfg.reward)
+    ptx = None
+    if cfg.ptx_coef:
+        docs = make_pretrain_corpus(1000, seed=cfg.data_seed)
+        ptx = np.array(tok.encode("<|endoftext|>".join(docs), allowed_special="all"), dtype=np.int64)
+    return train(cfg, policy, ref, rm, tok, sample_prompts(cfg.n_prompts, seed=cfg.data_seed), ptx, progress)
+
+
+# -----------------------------------------------------------------------------
+# CLI
+
+def add_cli_args(parser):
+    add_dataclass_args(parser, PPOConfig)
+
+
+def cli_main(args):
+    cfg = from_args(PPOConfig, args)
+    res = run(cfg)
+    h = res["history"]
+    print(f"ppo: {cfg.iters} iterations in {res['seconds']:.1f}s; RM score {h['score'][0]:.3f} -> {h['score'][-1]:.3f}, "
+          f"KL {h['kl'][-1]:.3f} nats, entropy {h['entropy'][0]:.3f} -> {h['entropy'][-1]:.3f}; checkpoint in {res['ckpt']}")
+    return 0

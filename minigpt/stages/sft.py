@@ -1,0 +1,206 @@
+r"""Stage 2, supervised fine-tuning (SFT): imitate demonstrations written in the chat template.
+
+A pretrained model completes documents. Fine-tuning it on (prompt, response) demonstrations
+teaches it to answer. Each demonstration becomes one sequence (chat_template.py) and the loss
+counts only the assistant's tokens (prompt masking):
+
+    L2 = -1/|A| Σ_{t ∈ A} log P(u_t | u_<t)          A = assistant tokens (response + <|end|>)
+
+GPT-1 also kept the language-modelling loss on the fine-tuning text as an auxiliary objective:
+
+    L3 = L2 + λ · L1,    L1 = -1/|S| Σ_{t ∈ S} log P(u_t | u_<t)     S = every real token
+
+The demonstrations come from the toy world's imperfect contractors (errors and chatter), and
+SFT imitates them, flaws included; RL (ppo.py) then has room to do better.
+
+    minigpt sft --init runs/pretrain/ckpt --out-dir runs/sft --epochs 2
+    minigpt sft --init runs/pretrain/ckpt --out-dir runs/sft_lora --lora-r 8 --lr 3e-3     # LoRA adapters only
+"""
+import dataclasses
+import os
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from minigpt.autograd import no_grad
+from minigpt.backend import xp
+from minigpt.optim import AdamW, clip_grad_norm, cosine_lr
+from minigpt.stages.chat_template import IGNORE, chat_ids, pad_batch, sft_example
+from minigpt.stages.common import MetricsLog, add_dataclass_args, from_args, load_model, save_stage
+
+
+@dataclass
+class SFTConfig:
+    init: str = field(default="runs/pretrain/ckpt", metadata={"help": "pretrained checkpoint to start from"})
+    out_dir: str = field(default="runs/sft", metadata={"help": "where checkpoints and metrics go"})
+    n_demos: int = 4000  # contractor demonstrations (train split)
+    n_val: int = 300  # held-out demonstrations (eval split) for the validation loss
+    epochs: int = 2  # passes over the demonstrations (InstructGPT: 16)
+    batch_size: int = 32  # sequences per step
+    lr: float = 1e-3  # peak learning rate
+    min_lr: float = 1e-4  # final learning rate of the cosine
+    warmup_iters: int = 20  # linear warmup steps
+    weight_decay: float = 0.0  # AdamW decoupled decay (matrices only)
+    grad_clip: float = 1.0  # max global gradient norm (0 = off)
+    aux_lm_coef: float = 0.0  # λ in L3 = L2 + λ·L1 (GPT-1's auxiliary LM loss; 0 = off)
+    lora_r: int = 0  # > 0: train only rank-r LoRA adapters on the blocks' Linears (nn/lora.py), merged at the end
+    lora_alpha: float = 16.0  # LoRA scale α (the update is (α/r)·B·A)
+    eval_interval: int = 50  # steps between validation losses
+    data_seed: int = 1  # seeds the demonstrations
+    seed: int = 1337  # seeds batch order and dropout
+
+
+LORA_TARGETS = ("attn.qkv", "attn.proj", "mlp.fc", "mlp.proj", "mlp.gate", "mlp.up")  # every Linear of a block
+
+# -----------------------------------------------------------------------------
+# data
+
+def encode_demos(tok, demos, block_size):
+    """[(inputs, targets)] for a list of (Prompt or str, response); raises if one does not fit."""
+    out = []
+    for prompt, response in demos:
+        text = prompt if isinstance(prompt, str) else prompt.text
+        out.append(sft_example(tok, text, response, block_size=block_size))
+    return out
+
+
+def make_batch(examples, pad_id):
+    """(x, y_masked, y_all) arrays (B, T): inputs, assistant-only targets (L2), all-token targets (L1)."""
+    x, lengths = pad_batch([e[0] for e in examples], pad_id)
+    y, _ = pad_batch([e[1] for e in examples], IGNORE)
+    y_all = np.full_like(x, IGNORE)
+    for i, (inp, _) in enumerate(examples):
+        y_all[i, :len(inp) - 1] = inp[1:]  # next real token (the last target, <|end|>, is in y only)
+    y_all = np.where(y != IGNORE, y, y_all)  # every real next token, including the final <|end|>
+    return x, y, y_all
+
+
+def epoch_batches(lengths, batch_size, rng, pool=16):
+    """One epoch's batches of example indices: shuffled, but each batch drawn from a pool of
+    `pool` batches sorted by length, so a batch pads to a similar length (less wasted compute)."""
+    order = rng.permutation(len(lengths))
+    batches = []
+    span = batch_size * pool
+    for s in range(0, len(order), span):
+        chunk = sorted(order[s:s + span], key=lambda i: lengths[i])
+        batches += [chunk[i:i + batch_size] for i in range(0, len(chunk), batch_size)]
+    return [batches[i] for i in rng.permutation(len(batches))]
+
+
+def sft_losses(model, x, y, y_all, aux_lm_coef):
+    """(loss to minimise, L2, L1 or None) for one batch."""
+    logits, l2 = model(xp.asarray(x), xp.asarray(y), ignore_index=IGNORE)
+    if aux_lm_coef == 0:
+        return l2, l2, None
+    from minigpt import ops
+    l1 = ops.cross_entropy(logits, xp.asarray(y_all), ignore_index=IGNORE)
+    return l2 + aux_lm_coef * l1, l2, l1
+
+
+def eval_loss(model, examples, pad_id, batch_size=64, all_tokens=False):
+    """Mean assistant-token loss L2 over examples (token-weighted); all_tokens=True: the LM loss L1
+    over every real token (prompt included)."""
+    was = model.training
+    model.eval()
+    total, count = 0.0, 0
+    with no_grad():
+        for i in range(0, len(examples), batch_size):
+            x, y, y_all = make_batch(examples[i:i + batch_size], pad_id)
+            y = y_all if all_tokens else y
+            n = int((y != IGNORE).sum())
+            total += model(xp.asarray(x), xp.asarray(y), ignore_index=IGNORE)[1].item() * n
+            count += n
+    model.train(was)
+    return total / max(count, 1)
+
+
+# -----------------------------------------------------------------------------
+# training
+
+def train(cfg, model, tok, demos, val_demos=(), progress=True, callback=None):
+    """Fine-tune `model` on demonstrations [(prompt, response)]; returns a dict of results.
+
+    The history holds per-step train loss (L2, and L1 if λ > 0) and periodic validation L2.
+    """
+    ids = chat_ids(tok)
+    block = model.config.block_size
+    train_ex = encode_demos(tok, demos, block)
+    val_ex = encode_demos(tok, val_demos, block)
+    if not train_ex:
+        raise ValueError("SFT needs at least one demonstration")
+    total = cfg.epochs * len(epoch_batches([0] * len(train_ex), cfg.batch_size, np.random.default_rng(0)))
+    if cfg.lora_r:
+        from minigpt.nn.lora import add_lora
+        add_lora(model, r=cfg.lora_r, alpha=cfg.lora_alpha, targets=LORA_TARGETS, seed=cfg.seed)
+    opt = AdamW(model.parameters(), lr=cfg.lr, betas=(0.9, 0.99), weight_decay=cfg.weight_decay)
+    log = MetricsLog(os.path.join(cfg.out_dir, "metrics.jsonl"))
+    history = {"step": [], "loss": [], "l2": [], "l1": [], "eval_step": [], "val_loss": []}
+    model.train()
+    t0 = time.time()
+    bar = tqdm(total=total, desc="sft", disable=not progress)
+    step = 0
+    for epoch in range(cfg.epochs):
+        batches = epoch_batches([len(e[0]) for e in train_ex], cfg.batch_size, np.random.default_rng([cfg.seed, epoch]))
+        for rows in batches:
+            opt.lr = cosine_lr(step, cfg.lr, cfg.warmup_iters, total, cfg.min_lr)
+            model.reseed(hash((cfg.seed, step)) % (2**32))
+            x, y, y_all = make_batch([train_ex[i] for i in rows], ids["pad"])
+            loss, l2, l1 = sft_losses(model, x, y, y_all, cfg.aux_lm_coef)
+            loss.backward()
+            if cfg.grad_clip > 0:
+                clip_grad_norm(opt.params, cfg.grad_clip)
+            opt.step()
+            opt.zero_grad()
+            row = {"step": step, "epoch": epoch, "loss": loss.item(), "l2": l2.item(), "lr": opt.lr}
+            if l1 is not None:
+                row["l1"] = l1.item()
+            for k in ("loss", "l2", "l1"):
+                if k in row:
+                    history[k].append(row[k])
+            history["step"].append(step)
+            if val_ex and ((step + 1) % cfg.eval_interval == 0 or step == total - 1):
+                row["val_loss"] = eval_loss(model, val_ex, ids["pad"])
+                history["eval_step"].append(step)
+                history["val_loss"].append(row["val_loss"])
+                bar.set_postfix(loss=f"{row['l2']:.3f}", val=f"{row['val_loss']:.3f}")
+                if callback:
+                    callback(step, row)
+            log.write(**row)
+            bar.update(1)
+            step += 1
+    bar.close()
+    if cfg.lora_r:
+        from minigpt.nn.lora import merge_lora
+        merge_lora(model)  # a plain GPT again: the checkpoint loads like any SFT model
+    ckpt = os.path.join(cfg.out_dir, "ckpt")
+    save_stage(ckpt, model, tok, "sft", extra={"step": step, "train_config": dataclasses.asdict(cfg)})
+    return {"model": model, "tokenizer": tok, "history": history, "ckpt": ckpt, "seconds": time.time() - t0,
+            "val_loss": history["val_loss"][-1] if history["val_loss"] else None,
+            "train_loss": float(np.mean(history["l2"][-10:]))}
+
+
+def run(cfg, progress=True):
+    """Load the pretrained model, make the demonstrations, fine-tune."""
+    from minigpt.data.assistant import make_demonstrations
+    model, tok, _ = load_model(cfg.init, expect_stage=("pretrain", "sft"))
+    chat_ids(tok)  # clear error if the tokenizer lacks the chat tokens
+    demos = make_demonstrations(cfg.n_demos, seed=cfg.data_seed)
+    val = make_demonstrations(cfg.n_val, seed=cfg.data_seed + 1000, split="eval")
+    return train(cfg, model, tok, demos, val, progress=progress)
+
+
+# -----------------------------------------------------------------------------
+# CLI
+
+def add_cli_args(parser):
+    add_dataclass_args(parser, SFTConfig)
+
+
+def cli_main(args):
+    cfg = from_args(SFTConfig, args)
+    res = run(cfg)
+    print(f"sft: {len(res['history']['step'])} steps in {res['seconds']:.1f}s, train loss {res['train_loss']:.4f}, "
+          f"val loss {res['val_loss']:.4f}; checkpoint in {res['ckpt']}")
+    return 0

@@ -1,0 +1,69 @@
+r"""Plots for the course (matplotlib, imported lazily; the Agg backend when saving to files).
+
+    plot_pipeline(report, "runs/pipeline/plots")   # the pipeline's loss, reward, KL and score plots
+"""
+import os
+
+# -----------------------------------------------------------------------------
+# pipeline
+
+
+def plot_pipeline(report, out_dir):
+    """Save the pipeline's plots as PNG files; returns their paths."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    os.makedirs(out_dir, exist_ok=True)
+    h = report["history"]
+    paths = []
+
+    def save(fig, name):
+        path = os.path.join(out_dir, name)
+        fig.tight_layout()
+        fig.savefig(path, dpi=100)
+        plt.close(fig)
+        paths.append(path)
+
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.5))
+    p = h["pretrain"]
+    axes[0].plot(p["step"], p["train_loss"], lw=0.8, label="train")
+    axes[0].plot(p["eval_step"], p["val_loss"], "o-", label="val")
+    axes[0].set(title="pretraining (nats/char)", xlabel="step")
+    s = h["sft"]
+    axes[1].plot(s["step"], s["l2"], lw=0.8, label="train (assistant tokens)")
+    if s["val_loss"]:
+        axes[1].plot(s["eval_step"], s["val_loss"], "o-", label="val")
+    axes[1].set(title="SFT loss", xlabel="step")
+    r = h["reward"]
+    axes[2].plot(r["step"], r["loss"], lw=0.8, label="pairwise loss")
+    axes[2].plot(r["step"], r["acc"], lw=0.8, label="batch pair accuracy")
+    axes[2].set(title="reward model", xlabel="step")
+    for ax in axes:
+        ax.legend()
+    save(fig, "losses.png")
+
+    o = h["ppo"]
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.5))
+    axes[0].plot(o["iter"], o["score"], label="RM score (normalised)")
+    axes[0].plot(o["iter"], o["gold"], label="gold score (hidden)")
+    axes[0].set(title="PPO rewards", xlabel="iteration")
+    axes[1].plot(o["iter"], o["kl"], label="KL to SFT (nats/response)")
+    axes[1].plot(o["iter"], [10 * b for b in o["beta"]], label="10·β")
+    axes[1].set(title="KL penalty", xlabel="iteration")
+    axes[2].plot(o["iter"], o["entropy"], label="entropy (nats/token)")
+    axes[2].plot(o["iter"], o["clipfrac"], label="clip fraction")
+    axes[2].set(title="policy", xlabel="iteration")
+    for ax in axes:
+        ax.legend()
+    save(fig, "ppo.png")
+
+    names = list(report["models"])
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    width = 0.25
+    for i, key in enumerate(("accuracy", "exact_match", "gold_score")):
+        ax.bar([j + i * width for j in range(len(names))], [report["models"][n][key] for n in names], width, label=key)
+    ax.set_xticks([j + width for j in range(len(names))], names)
+    ax.set(title="held-out prompts, gold labeler", ylim=(0, 1))
+    ax.legend()
+    save(fig, "models.png")
+    return paths

@@ -1,0 +1,128 @@
+r"""Exercises for notebook 05 (pretraining): the loss, the optimizer step and the sampling filter.
+
+    MINIGPT_IMPL=exercises python -m pytest tests/graded -m "ex_05_1_cross_entropy or ex_05_2_adamw"
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+# -----------------------------------------------------------------------------
+def cross_entropy(logits, targets, ignore_index=-100):
+    r"""Exercise 05.1: mean next-token cross-entropy and its gradient with respect to the logits.
+
+    logits: (..., V) scores z; targets: (...) ints, each in [0, V) or equal to ignore_index.
+    For one position with target y:
+        ℓ = −log softmax(z)_y = logsumexp(z) − z_y
+    loss = MEAN of ℓ over the N positions whose target is not ignore_index (the ignored ones are
+    neither in the sum nor in the count). If N = 0 the loss is 0.0 and the gradient is all zeros.
+    Gradient: dlogits = (softmax(z) − onehot(y)) / N at counted positions, 0 at ignored positions.
+    Compute logsumexp stably: with m = max(z), logsumexp(z) = m + log Σ_j exp(z_j − m),
+    so logits like 1e4 give finite numbers.
+
+    Returns:
+        (loss, dlogits): a Python float and an array shaped like logits.
+
+    Example: logits = [[0, 0], [0, ln 3]], targets = [0, -100]
+        only row 0 counts (N = 1): loss = ln 2 ≈ 0.6931, dlogits = [[−0.5, 0.5], [0, 0]]
+    """
+    ### BEGIN SOLUTION
+    logits, targets = np.asarray(logits), np.asarray(targets)
+    V = logits.shape[-1]
+    z = logits.reshape(-1, V)  # (N_all, V)
+    y = targets.reshape(-1)  # (N_all,)
+    if y.shape[0] != z.shape[0]:
+        raise ValueError(f"targets shape {targets.shape} does not match logits shape {logits.shape} minus the last axis")
+    valid = y != ignore_index  # (N_all,)
+    if np.any((y[valid] < 0) | (y[valid] >= V)):
+        raise ValueError(f"targets must be in [0, {V}) or ignore_index={ignore_index}")
+    n = int(valid.sum())
+    if n == 0:
+        return 0.0, np.zeros_like(logits)
+    rows = np.arange(z.shape[0])
+    ys = np.where(valid, y, 0)  # any in-range id for ignored rows; they are masked below
+    shifted = z - z.max(axis=-1, keepdims=True)  # (N_all, V), max is 0
+    e = np.exp(shifted)
+    sum_e = e.sum(axis=-1, keepdims=True)  # (N_all, 1), >= 1
+    logp_y = shifted[rows, ys] - np.log(sum_e[:, 0])  # (N_all,)
+    loss = -float(np.sum(logp_y[valid], dtype=np.float64)) / n
+    dz = e / sum_e  # softmax, (N_all, V)
+    dz[rows, ys] -= 1.0
+    dz *= (valid / n).astype(dz.dtype)[:, None]
+    return loss, dz.reshape(logits.shape)
+    ### END SOLUTION
+
+
+def adamw_step(p, g, m, v, t, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+    r"""Exercise 05.2: one AdamW update (Adam with decoupled weight decay, Loshchilov & Hutter).
+
+    t is the step number and starts at 1. With (β1, β2) = betas:
+        m ← β1 m + (1 − β1) g                       running mean of gradients
+        v ← β2 v + (1 − β2) g²                      running mean of squared gradients
+        m̂ = m / (1 − β1^t),   v̂ = v / (1 − β2^t)    bias correction (m and v start at 0)
+        p ← p − lr · (m̂ / (sqrt(v̂) + ε) + weight_decay · p)
+    The decay shrinks p directly ("decoupled"); it is NOT added to g, which would be
+    Adam + L2 and would get divided by sqrt(v̂). ε is added after the square root.
+
+    Returns:
+        new arrays (p, m, v); the input arrays are left unchanged.
+
+    Example (first step t = 1, m = v = 0, weight_decay = 0): m̂ = g and v̂ = g², so each weight
+    moves by lr · g / (|g| + ε) ≈ lr · sign(g):
+        p = [1, 1], g = [0.5, −2], lr = 0.1 -> p ≈ [0.9, 1.1]
+    """
+    ### BEGIN SOLUTION
+    if t < 1:
+        raise ValueError(f"the step number t starts at 1, got {t}")
+    beta1, beta2 = betas
+    m = beta1 * m + (1.0 - beta1) * g
+    v = beta2 * v + (1.0 - beta2) * (g * g)
+    m_hat = m / (1.0 - beta1**t)
+    v_hat = v / (1.0 - beta2**t)
+    p = p - lr * (m_hat / (np.sqrt(v_hat) + eps) + weight_decay * p)
+    return p, m, v
+    ### END SOLUTION
+
+
+def top_k_top_p_filter(logits, k=None, p=None):
+    r"""Exercise 05.3: keep only the top-k and nucleus (top-p) tokens; set the other logits to −inf.
+
+    Works along the last axis of logits (..., V) and returns a new array of the same shape: kept
+    entries equal the input, removed entries are −inf, so sampling from softmax of the result
+    only draws kept tokens. The positions of the tokens do not change (no sorting of the output).
+    1. top-k (skipped when k is None or 0; k >= V keeps everything): keep the k largest logits of
+       each row, and any logit tied with the k-th largest; remove the rest.
+    2. top-p (skipped when p is None or p >= 1; need 0 < p): take the distribution that survived
+       step 1, renormalised (softmax of the filtered logits), sort its tokens by probability,
+       largest first, and keep a token if the total probability of the tokens BEFORE it is < p.
+       So the token that crosses p is kept, and the most likely token is always kept.
+
+    Example: probs = [0.5, 0.3, 0.15, 0.05] (logits = log probs), k = None, p = 0.75
+        mass before each token = [0, 0.5, 0.8, 0.95] -> keep tokens 0 and 1.
+    Example: the same logits, k = 2, p = 0.55: top-2 renormalised = [0.625, 0.375],
+        mass before = [0, 0.625] -> keep token 0 only (top-p looks at the top-k distribution).
+    """
+    ### BEGIN SOLUTION
+    x = np.array(logits, copy=True)
+    V = x.shape[-1]
+    if k is not None and k < 0:
+        raise ValueError(f"k must be None, 0 (off) or a positive int, got {k}")
+    if p is not None and p <= 0:
+        raise ValueError(f"p must be in (0, 1], got {p}")
+    if k and k < V:
+        kth = np.sort(x, axis=-1)[..., V - k]  # (...,) the k-th largest logit of each row
+        x = np.where(x < kth[..., None], -np.inf, x)
+    if p is not None and p < 1.0:
+        order = np.argsort(-x, axis=-1, kind="stable")  # (..., V) most likely first
+        xs = np.take_along_axis(x, order, axis=-1)
+        probs = np.exp(xs - xs[..., :1])  # the first entry is the row max
+        probs = probs / probs.sum(axis=-1, keepdims=True)
+        cum = np.cumsum(probs, axis=-1)
+        before = np.concatenate([np.zeros_like(cum[..., :1]), cum[..., :-1]], axis=-1)  # mass before each token
+        remove_sorted = before >= p
+        remove_sorted[..., 0] = False  # the most likely token always stays
+        remove = np.empty_like(remove_sorted)
+        np.put_along_axis(remove, order, remove_sorted, axis=-1)
+        x = np.where(remove, -np.inf, x)
+    return x
+    ### END SOLUTION

@@ -1,0 +1,27 @@
+"""Graded checks for exercise 02.1: mul_backward (solutions/ex02_autograd.py)."""
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.ex_02_1_mul_backward
+
+SHAPES = [((3, 4), (3, 4)), ((3, 4), (4,)), ((2, 1, 4), (3, 1)), ((), (2, 3)), ((5, 1), (1, 6)), ((1,), (1,)), ((2, 3, 1), (1,))]
+
+
+@pytest.mark.points(2)
+def test_worked_example(impl):
+    da, db = impl.mul_backward(np.array([[1.0], [2.0]]), np.array([10.0, 20.0, 30.0]), np.ones((2, 3)))
+    np.testing.assert_allclose(da, [[60.0], [60.0]], err_msg="da: grad * b summed over the broadcast axis 1, keeping shape (2, 1)")
+    np.testing.assert_allclose(db, [3.0, 3.0, 3.0], err_msg="db: grad * a summed over the added axis 0")
+
+
+@pytest.mark.parametrize("shape_a, shape_b", SHAPES)
+def test_shapes_and_central_differences(impl, numgrad, shape_a, shape_b):
+    rng = np.random.default_rng(201)
+    a, b = rng.normal(size=shape_a), rng.normal(size=shape_b)
+    grad = rng.normal(size=np.broadcast_shapes(shape_a, shape_b))
+    da, db = impl.mul_backward(a, b, grad)
+    assert np.shape(da) == shape_a, f"da must have a's shape {shape_a}, got {np.shape(da)}: sum the gradient over broadcast dims, keep size-1 dims"
+    assert np.shape(db) == shape_b, f"db must have b's shape {shape_b}, got {np.shape(db)}: sum the gradient over broadcast dims, keep size-1 dims"
+    loss = lambda a_, b_: float(np.sum(grad * (a_ * b_)))  # L with dL/dc = grad
+    np.testing.assert_allclose(da, numgrad(lambda x: loss(x, b), a), rtol=1e-6, atol=1e-8, err_msg="da differs from central differences")
+    np.testing.assert_allclose(db, numgrad(lambda x: loss(a, x), b), rtol=1e-6, atol=1e-8, err_msg="db differs from central differences")

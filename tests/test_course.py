@@ -1,0 +1,174 @@
+"""Tests of the course layer: exercise generation, the registry, and minigpt.course's fallback.
+
+    python -m pytest tests/test_course.py -q
+"""
+import ast
+import importlib
+import re
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from minigpt import course
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+import make_exercises  # noqa: E402
+
+
+# -----------------------------------------------------------------------------
+# tools/make_exercises.py
+def test_exercises_in_sync_with_solutions():
+    res = subprocess.run([sys.executable, str(ROOT / "tools" / "make_exercises.py"), "--check"], capture_output=True, text=True)
+    assert res.returncode == 0, f"exercises/ drifted from solutions/; run python tools/make_exercises.py\n{res.stdout}{res.stderr}"
+
+
+def test_stub_keeps_signature_docstring_and_markers():
+    src = '''import numpy as np
+
+
+def f(x, k=2):
+    r"""Exercise 99.1: double x.
+
+    Example: f(1) -> 2
+    """
+    y = x  # given setup stays
+    ### BEGIN SOLUTION
+    out = y * k
+    return out
+    ### END SOLUTION
+'''
+    out = make_exercises.stub_python(src, "test.py")
+    assert "def f(x, k=2):" in out and "Example: f(1) -> 2" in out and "y = x  # given setup stays" in out
+    assert "out = y * k" not in out, "the solution body must be removed"
+    assert out.count("### BEGIN SOLUTION") == 1 and out.count("### END SOLUTION") == 1, "markers stay so students see where to write"
+    namespace = {}
+    exec(compile(out, "stub", "exec"), namespace)
+    with pytest.raises(NotImplementedError, match=r"^exercise 99\.1: f\(\)"):
+        namespace["f"](1)
+
+
+@pytest.mark.parametrize("src, problem", [
+    ('def f():\n    """Exercise 1.1"""\n    ### BEGIN SOLUTION\n    return 1\n', "never closed"),
+    ('def f():\n    """Exercise 01.1"""\n    return 1\n    ### END SOLUTION\n', "without a matching"),
+    ('def f():\n    """No id here."""\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION\n', "names no 'Exercise NN.M'"),
+    ('### BEGIN SOLUTION\nx = 1\n### END SOLUTION\n', "inside a function"),
+])
+def test_malformed_solutions_are_rejected(src, problem):
+    with pytest.raises(make_exercises.ExerciseError, match=re.escape(problem)):
+        make_exercises.stub_python(src, "bad.py")
+
+
+def test_cuda_blocks_become_sentinel_comments():
+    src = "// Exercise 10.1: softmax\n__global__ void k(float* y) {\n    int i = 0;\n    // ### BEGIN SOLUTION\n    y[i] = 1.0f;\n    // ### END SOLUTION\n}\n"
+    out = make_exercises.stub_cuda(src, "k.cu")
+    assert "y[i] = 1.0f" not in out and make_exercises.SENTINEL in out and "exercise 10.1" in out
+    assert "int i = 0;" in out and out.count("// ### BEGIN SOLUTION") == 1
+
+
+def test_check_reports_drift_and_generate_repairs_it(tmp_path):
+    sol, ex = tmp_path / "solutions", tmp_path / "exercises"
+    sol.mkdir()
+    (sol / "__init__.py").write_text('"""pkg"""\n')
+    (sol / "ex99.py").write_text('def f():\n    """Exercise 99.1: one."""\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION\n')
+    assert make_exercises.drift(sol, ex) == ["missing: exercises/__init__.py", "missing: exercises/ex99.py"]
+    make_exercises.generate(sol, ex)
+    assert make_exercises.drift(sol, ex) == []
+    (ex / "ex99.py").write_text("edited\n")
+    (ex / "stray.py").write_text("x = 1\n")
+    assert make_exercises.drift(sol, ex) == ["out of date: exercises/ex99.py", "not generated from solutions/: exercises/stray.py"]
+    assert make_exercises.main(["--check", "--solutions", str(sol), "--exercises", str(ex)]) == 1
+    make_exercises.generate(sol, ex)
+    assert make_exercises.drift(sol, ex) == [] and not (ex / "stray.py").exists()
+
+
+# -----------------------------------------------------------------------------
+# the registry
+def test_registry_matches_solutions_markers_and_checks(pytestconfig):
+    markers = pytestconfig.getini("markers")
+    registered = {m.split(":")[0].strip() for m in markers}
+    graded = "".join(p.read_text() for p in (ROOT / "tests" / "graded").glob("test_*.py"))
+    assert len({ex.id for ex in course.EXERCISES}) == len(course.EXERCISES) and len(course.BY_FUNCTION) == len(course.EXERCISES)
+    for ex in course.EXERCISES:
+        assert ex.marker in registered, f"marker {ex.marker} is not registered in pyproject.toml"
+        assert f"pytest.mark.{ex.marker}" in graded, f"no graded checks carry the marker {ex.marker}"
+        assert ex.marker.startswith(f"ex_{ex.id.replace('.', '_')}_"), f"marker {ex.marker} must start with ex_{ex.id.replace('.', '_')}_"
+        fn = course.solution(ex.function)
+        assert f"Exercise {ex.id}:" in (fn.__doc__ or ""), f"the docstring of solutions.{ex.module}.{ex.function} must start with 'Exercise {ex.id}:'"
+
+
+def test_every_solution_block_belongs_to_a_registered_exercise():
+    ids = set()
+    for path in (ROOT / "solutions").glob("*.py"):
+        tree = ast.parse(path.read_text())
+        for fn in (n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)):
+            doc = ast.get_docstring(fn) or ""
+            if doc.startswith("Exercise "):
+                ids.add(doc.split(":")[0].removeprefix("Exercise "))
+    assert ids <= set(course.BY_ID), f"exercise ids in solutions/ without a registry entry: {ids - set(course.BY_ID)}"
+
+
+# -----------------------------------------------------------------------------
+# minigpt.course
+def test_unknown_function_is_an_attribute_error():
+    with pytest.raises(AttributeError, match="no exercise function"):
+        course.not_an_exercise
+    assert "merge" in dir(course)
+
+
+def test_strict_implementation_has_no_fallback(monkeypatch):
+    monkeypatch.delenv("MINIGPT_IMPL_PATH", raising=False)
+    with pytest.raises(NotImplementedError, match=r"^exercise 01\.2"):
+        course.Implementation("exercises").merge([1, 2], (1, 2), 3)
+    assert course.Implementation("solutions").merge([1, 2], (1, 2), 3) == [3]
+
+
+def test_fallback_to_solution_warns_once(monkeypatch):
+    monkeypatch.setenv("MINIGPT_IMPL", "exercises")
+    monkeypatch.setattr(course, "_warned", set())
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert course.merge([1, 2, 3, 1, 2], (1, 2), 4) == [4, 3, 4]
+        assert course.merge([5, 5, 5], (5, 5), 9) == [9, 5]
+    msgs = [str(w.message) for w in caught if issubclass(w.category, course.ExerciseNotDoneWarning)]
+    assert len(msgs) == 1, f"warn once per function, got {msgs}"
+    assert "exercise 01.2 (merge) is not done yet" in msgs[0] and "exercises/ex01_bpe.py" in msgs[0]
+
+
+def test_student_code_is_used_when_written(monkeypatch, tmp_path):
+    pkg = tmp_path / "student_pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "ex01_bpe.py").write_text("def merge(ids, pair, idx):\n    return ['student']\n")
+    (pkg / "ex02_autograd.py").write_text("def softmax_backward(y, dy, axis=-1):\n    raise ValueError('a real bug')\n")
+    monkeypatch.setenv("MINIGPT_IMPL", "student_pkg")
+    monkeypatch.setenv("MINIGPT_IMPL_PATH", str(tmp_path))
+    monkeypatch.setattr(course, "_warned", set())
+    assert course.merge([1, 2], (1, 2), 3) == ["student"]
+    with pytest.raises(ValueError, match="a real bug"):  # only the stub's NotImplementedError falls back
+        course.softmax_backward(np.ones(2) / 2, np.ones(2))
+    with pytest.warns(course.ExerciseNotDoneWarning, match=r"could not be loaded"):  # no ex05 module in the package
+        loss, _ = course.cross_entropy(np.zeros((1, 2)), np.array([0]))
+    assert loss == pytest.approx(np.log(2))
+    sys.modules.pop("student_pkg", None)
+    sys.modules.pop("student_pkg.ex01_bpe", None)
+    sys.modules.pop("student_pkg.ex02_autograd", None)
+
+
+def test_solutions_impl_calls_the_reference_directly(monkeypatch):
+    monkeypatch.setenv("MINIGPT_IMPL", "solutions")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert course.get_pair_counts([1, 1, 1]) == {(1, 1): 2}
+    assert course.get_pair_counts.__doc__ == importlib.import_module("solutions.ex01_bpe").get_pair_counts.__doc__
+
+
+def test_course_docs_list_every_exercise():
+    doc = (ROOT / "docs" / "course.md").read_text()
+    assert "## For students" in doc and "## For instructors" in doc
+    for ex in course.EXERCISES:
+        assert f"| {ex.id} | `{ex.function}` |" in doc and ex.marker in doc, f"docs/course.md does not list exercise {ex.id}"

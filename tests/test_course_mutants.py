@@ -1,0 +1,48 @@
+"""Mutation self-test of the graded checks: every deliberately wrong solution must be caught.
+
+tests/graded/mutants/exNN_M_<bug>.py each define exercise NN.M's function with one classic
+mistake. Each is graded like a student's package (MINIGPT_IMPL=<mutant module>,
+MINIGPT_IMPL_PATH=tests/graded/mutants) and must come out "fail", not "pass".
+
+    python -m pytest tests/test_course_mutants.py -q
+"""
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from minigpt import course, grade
+
+MUTANT_DIR = Path(__file__).resolve().parent / "graded" / "mutants"
+MUTANTS = sorted(p.stem for p in MUTANT_DIR.glob("ex*.py"))
+
+
+def exercise_of(mutant: str) -> course.Exercise:
+    """ex05_1_mean_over_all_tokens -> exercise 05.1"""
+    nn, m = mutant[2:4], mutant[5:].split("_", 1)[0]
+    return course.BY_ID[f"{nn}.{m}"]
+
+
+def test_every_exercise_has_a_mutant():
+    covered = {exercise_of(m).id for m in MUTANTS}
+    missing = [ex.id for ex in course.EXERCISES if ex.id not in covered]
+    assert not missing, f"exercises without a mutant in {MUTANT_DIR}: {missing}"
+    assert len(MUTANTS) >= 2 * len(course.EXERCISES) - 4, f"only {len(MUTANTS)} mutants"
+
+
+def test_graded_checks_catch_every_mutant():
+    expected = grade.collect()
+
+    def run(mutant):
+        return mutant, grade.run_exercise(exercise_of(mutant), mutant, expected, impl_path=str(MUTANT_DIR), timeout=90, test_timeout=20)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = dict(pool.map(run, MUTANTS))
+    skipped = {m: r for m, r in results.items() if r["status"] == "skipped"}
+    survivors = {m: r["status"] for m, r in results.items() if r["status"] != "fail" and m not in skipped}
+    assert not survivors, f"mutants not caught by the graded checks (status should be 'fail'): {survivors}"
+    for m, r in results.items():
+        if m not in skipped:
+            assert r["points"] < r["max_points"], f"{m} scored full points"
+    if skipped:
+        pytest.skip(f"{len(skipped)} mutant(s) could not be checked here: " + "; ".join(f"{m}: {r['detail']}" for m, r in skipped.items()))

@@ -1,0 +1,67 @@
+"""Sampling: filters by hand, seeded determinism, cached == uncached, clear errors."""
+import numpy as np
+import pytest
+
+from minigpt.generate import filter_logits, generate, sample_next
+from minigpt.nn import GPT, GPTConfig
+
+
+def test_top_k_by_hand():
+    np.testing.assert_array_equal(filter_logits([3.0, 1.0, 2.0, 0.0], top_k=2), [3, -np.inf, 2, -np.inf])
+    np.testing.assert_array_equal(filter_logits([3.0, 1.0], top_k=5), [3, 1])
+
+
+def test_top_p_by_hand():
+    """probs [0.5, 0.3, 0.15, 0.05]: p=0.7 keeps 0.5 and 0.3 (0.5 < 0.7, 0.8 ≥ 0.7); p=0.5 keeps only the top."""
+    z = np.log([0.15, 0.5, 0.05, 0.3])
+    kept = np.isfinite(filter_logits(z, top_p=0.7))
+    assert kept.tolist() == [False, True, False, True]
+    assert np.isfinite(filter_logits(z, top_p=0.5)).tolist() == [False, True, False, False]
+    assert np.isfinite(filter_logits(z, top_p=1.0)).all()
+
+
+def test_sampling_errors():
+    with pytest.raises(ValueError, match="top_p must be in \\(0, 1\\]"):
+        filter_logits([1.0, 2.0], top_p=0.0)
+    with pytest.raises(ValueError, match="top_k must be ≥ 1"):
+        filter_logits([1.0, 2.0], top_k=0)
+    with pytest.raises(ValueError, match="temperature must be ≥ 0"):
+        sample_next([1.0, 2.0], temperature=-0.1)
+    assert sample_next([1.0, 5.0, 2.0], temperature=0) == 1  # greedy
+
+
+def test_sample_frequencies_follow_softmax():
+    rng = np.random.default_rng(0)
+    z = np.log([0.7, 0.2, 0.1])
+    draws = np.bincount([sample_next(z, 1.0, rng=rng) for _ in range(4000)], minlength=3) / 4000
+    np.testing.assert_allclose(draws, [0.7, 0.2, 0.1], atol=0.03)
+
+
+@pytest.fixture(scope="module")
+def model():
+    return GPT(GPTConfig(vocab_size=17, block_size=12, n_layer=2, n_head=2, n_embd=16), seed=4)
+
+
+def test_seeded_and_cached_equals_uncached(model):
+    a = generate(model, [1, 2, 3], 20, temperature=1.0, seed=5, use_cache=True)  # runs past block_size
+    b = generate(model, [1, 2, 3], 20, temperature=1.0, seed=5, use_cache=False)
+    c = generate(model, [1, 2, 3], 20, temperature=1.0, seed=6)
+    assert a == b and len(a) == 20 and a != c
+
+
+def test_stop_token(model):
+    out = generate(model, [1], 50, temperature=0)
+    first = out[0]
+    stopped = generate(model, [1], 50, temperature=0, stop_ids=[first])
+    assert stopped == [first]
+
+
+def test_prompt_errors(model):
+    with pytest.raises(ValueError, match="empty prompt"):
+        generate(model, [], 5)
+    with pytest.raises(ValueError, match="prompt has 13 tokens but the context window is block_size=12"):
+        generate(model, list(range(13)), 5)
+    with pytest.raises(ValueError, match="token id 17 out of range"):
+        generate(model, [17], 5)
+    with pytest.raises(ValueError, match="temperature"):
+        generate(model, [1], 5, temperature=-1)
