@@ -237,7 +237,7 @@ def test_task_mix_honored():
     n = 2000
     prompts = sample_prompts(n, seed=0)
     share = sum(p.task == "refuse" for p in prompts) / n
-    assert abs(share - 0.5 / 5.5) <= sigma3(0.5 / 5.5, n)
+    assert abs(share - 0.5 / 5) <= sigma3(0.5 / 5, n)  # weights 1, 1, 1, 1, 0.5, 0.5
     only_add = WorldConfig(task_mix={"add": 1.0})
     assert {p.task for p in sample_prompts(200, seed=0, world=only_add)} == {"add"}
 

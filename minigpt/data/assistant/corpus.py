@@ -12,8 +12,9 @@ are shown only on train-split problems, so answering an eval question takes the 
 recall. Knowledge (`world.knowledge_tasks`, by default the invented facts of `lookup`) is stated
 in full, eval questions included, in prose and in quiz lines: knowing the facts is the point, SFT
 teaches only the format of an answer, and the knowledge has to come from pretraining. (A tiny
-model seldom links a fact seen only in prose to a question about it, hence the quiz lines.)
-With a small `add_max`, "add" can be treated as knowledge too: the addition table.
+model seldom links a fact seen only in prose to a question about it, hence the quiz lines; they
+help the base model, but after SFT on the train facts it mostly answers a held-out question with
+a memorised fact of another country: a hallucination.)
 
     python -c "from minigpt.data.assistant import make_pretrain_corpus; print(*make_pretrain_corpus(6), sep='\n\n')"
 """

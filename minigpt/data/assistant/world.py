@@ -82,7 +82,7 @@ class WorldConfig:
     error_rate: float = 0.2         # fraction of contractor demonstrations whose answer is wrong
     sloppiness: float = 0.5         # fraction of demonstrations wrapped in chatter ("The answer is 68.")
     task_mix: dict = field(default_factory=lambda: {  # relative weight of each task among prompts
-        "add": 1.0, "reverse": 1.0, "sort": 1.0, "count": 1.0, "lookup": 1.0, "refuse": 0.5})
+        "add": 1.0, "reverse": 1.0, "sort": 1.0, "count": 1.0, "lookup": 0.5, "refuse": 0.5})
     add_max: int = 49               # add operands are drawn from 0..add_max
     add_carry: bool = False         # allow sums with a carry (27+15); without, add is digit-wise (23+45)
     letters: str = "abcdef"         # letters of the words to reverse and count in
