@@ -239,7 +239,8 @@ ax.legend()
 plt.show()
 
 # %% [markdown]
-# Accuracy climbs roughly linearly in the log of the data, the shape preference-model studies report
+# Accuracy climbs with the log of the data (noisily: each point is a single training run), the shape
+# preference-model studies report
 # (Anthropic's, across model sizes too). InstructGPT's labelers agreed with each other on only about 73% of
 # comparisons, and its reward models predicted held-out labelers about as well. Our labeler is a noise-free
 # program, so here the ceiling is set by the model and the data, not by disagreement.
@@ -296,7 +297,7 @@ for name, s in [("RBRM alone", rbrm), ("RM alone", rm_scores)] + [
 # %% [markdown]
 # On the SFT model's own samples the rules add little: the RM already orders refusals well, and elsewhere the
 # rules are blind to correctness (a wrong answer in the right format beats a right one with chatter), so a
-# large weight starts to override the RM. Where the RBRM earns its place is *off* that distribution, at the
+# large weight can start to override the RM. Where the RBRM earns its place is *off* that distribution, at the
 # hole found in section 3: how often does each reward prefer refusing a harmless question to answering it
 # right?
 
@@ -315,10 +316,10 @@ for c in (0.0, 0.5, 1.0, 2.0):
 
 # %% [markdown]
 # The rules know what the learned RM never saw: refusing a fair question is wrong. But the RM is *confidently*
-# wrong here (in the full-size run it gave the refusal about 2 points more than the right answer, twice the
+# wrong here (in the full-size run it gave the refusal 1.5 to 2 points more than the right answer, more than the
 # spread of its scores on ordinary samples), so a small rule weight cannot outvote it: it takes a weight of about
-# 2 to flip most of these, and at that weight the rules start to override the RM on ordinary answers (the table
-# above). GPT-4's recipe avoids the dilemma by giving the RBRM reward only on a chosen subset of training
+# 2 to flip most of these, a weight at which rules that are blind to correctness have as much say as the RM on
+# every ordinary answer. GPT-4's recipe avoids the dilemma by giving the RBRM reward only on a chosen subset of training
 # prompts, harmful and harmless ones, rewarding refusals on the first and penalising them on the second.
 # Remember this hole: in notebook 08 a policy with a weak KL penalty finds it.
 #
