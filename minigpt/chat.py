@@ -18,7 +18,7 @@ from minigpt.stages.chat_template import chat_ids, decode_response, encode_promp
 from minigpt.stages.common import load_model
 from minigpt.stages.rollout import sample_batch
 
-CHAT_STAGES = ("sft", "ppo")
+CHAT_STAGES = ("sft", "ppo", "dpo", "grpo")
 POLICY_STAGES = ("pretrain",) + CHAT_STAGES
 
 # -----------------------------------------------------------------------------

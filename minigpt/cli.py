@@ -18,13 +18,15 @@ COMMANDS = {
     "sample": ("minigpt.sample_cli", "sample text from a checkpoint"),
     "lab": ("minigpt.lab", "open the course notebooks in JupyterLab"),
     "data": ("minigpt.data.cli", "fetch/prepare corpora: `data shakespeare`, `data toyweb`"),
+    "grade": ("minigpt.grade", "grade the course exercises"),
     "world": ("minigpt.data.assistant.show", "print a sample of the toy assistant world (corpus, demos, grades)"),
     "sft": ("minigpt.stages.sft", "supervised fine-tuning on chat demonstrations (prompt-masked loss)"),
     "reward": ("minigpt.stages.reward", "train a reward model on K-way rankings by the gold labeler"),
     "ppo": ("minigpt.stages.ppo", "RLHF: PPO against the reward model with a KL penalty to SFT"),
+    "dpo": ("minigpt.stages.dpo", "direct preference optimization on gold-labeler pairs (no reward model, no RL)"),
+    "grpo": ("minigpt.stages.grpo", "group-relative policy optimization against the reward model (no value head)"),
     "pipeline": ("minigpt.pipeline", "pretrain -> sft -> reward -> ppo on the toy world, with a report card"),
     "chat": ("minigpt.chat", "talk to a checkpoint (base models complete text, SFT/PPO models answer)"),
-    "grade": ("minigpt.grade", "grade the course exercises"),
 }
 
 

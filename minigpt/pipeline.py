@@ -11,7 +11,6 @@ Checkpoints, metrics.json, report_card.txt and plots go under `out_dir`.
     minigpt pipeline --quick         # a tiny smoke run (≈ 1 minute)
 """
 import dataclasses
-import json
 import os
 import time
 from dataclasses import dataclass, field
@@ -48,6 +47,7 @@ class PipelineConfig:
     k: int = 4  # responses per ranking (4..9)
     rm_epochs: int = 2  # passes over the rankings
     rm_lr: float = 3e-4  # peak learning rate
+    rm_lm_feature: bool = True  # RM adds α·log-likelihood under its LM head (nn/heads.py; False = plain InstructGPT head)
     # PPO
     ppo_iters: int = 60  # rollout + update iterations
     rollout_batch: int = 64  # prompts per rollout
@@ -139,13 +139,13 @@ def reward_stage(cfg, sft_model, tok, progress=True):
     from minigpt.nn.heads import RewardModel
     from minigpt.stages import reward
     rcfg = reward.RewardConfig(out_dir=os.path.join(cfg.out_dir, "reward"), k=cfg.k, epochs=cfg.rm_epochs,
-                               lr=cfg.rm_lr, seed=cfg.seed)
+                               lr=cfg.rm_lr, lm_feature=cfg.rm_lm_feature, seed=cfg.seed)
     rankings = reward.make_rankings(sft_model, tok, sample_prompts(cfg.rm_prompts, seed=cfg.seed + 3), cfg.k,
                                     seed=cfg.seed + 3)
     eval_rankings = reward.make_rankings(sft_model, tok, sample_prompts(cfg.rm_eval_prompts, seed=cfg.seed + 4,
                                                                         split="eval"), cfg.k, seed=cfg.seed + 4)
-    res = reward.train(rcfg, RewardModel.from_gpt(sft_model, seed=cfg.seed), tok, rankings, eval_rankings,
-                       progress=progress)
+    res = reward.train(rcfg, RewardModel.from_gpt(sft_model, seed=cfg.seed, lm_feature=cfg.rm_lm_feature), tok,
+                       rankings, eval_rankings, progress=progress)
     _stamp(cfg, "reward")
     return res
 

@@ -2,7 +2,8 @@
 
 Written independently with torch's own ops (F.scaled_dot_product_attention, F.layer_norm, ...)
 and the same parameter names as `minigpt.nn.GPT`, so `load_minigpt_state(state_dict)` gives
-both models identical weights.
+both models identical weights. The LLaMA options follow the config too: nn.RMSNorm, a SwiGLU MLP
+from F.silu, and RoPE written as complex multiplication (each pair x₁ + i·x₂ times e^{i·t·θ}).
 
     python -c "from minigpt.torch_ref import TorchGPT; from minigpt.nn import GPTConfig; print(TorchGPT(GPTConfig(vocab_size=65)))"
 """
@@ -11,27 +12,55 @@ import torch.nn.functional as F
 from torch import nn
 
 
+def _norm(cfg):
+    if getattr(cfg, "norm", "layernorm") == "rmsnorm":
+        return nn.RMSNorm(cfg.n_embd, eps=1e-5)
+    return nn.LayerNorm(cfg.n_embd, bias=cfg.bias)
+
+
+def complex_rope(x, base):
+    """Rotary embedding of x (B, nh, T, hs) at positions 0..T-1: pair (x[i], x[i + hs/2]) as a complex number."""
+    T, hs = x.shape[-2], x.shape[-1]
+    theta = base ** (-torch.arange(0, hs, 2, dtype=torch.float64) / hs)
+    angle = torch.outer(torch.arange(T, dtype=torch.float64), theta)
+    turn = torch.polar(torch.ones_like(angle), angle).to(torch.complex64)  # e^{i t θ}
+    z = torch.complex(x[..., :hs // 2], x[..., hs // 2:]) * turn
+    return torch.cat([z.real, z.imag], dim=-1)
+
+
 class TorchBlock(nn.Module):
     def __init__(self, cfg):
         super().__init__()
         C = cfg.n_embd
         self.n_head = cfg.n_head
+        self.cfg = cfg
         self.post_ln = getattr(cfg, "ln_position", "pre") == "post"
-        self.ln1 = nn.LayerNorm(C)
-        self.ln2 = nn.LayerNorm(C)
-        self.qkv = nn.Linear(C, 3 * C)
-        self.proj = nn.Linear(C, C)
-        self.fc = nn.Linear(C, 4 * C)
-        self.mlp_proj = nn.Linear(4 * C, C)
+        self.causal = getattr(cfg, "causal", True)
+        self.ln1 = _norm(cfg)
+        self.ln2 = _norm(cfg)
+        self.qkv = nn.Linear(C, 3 * C, bias=cfg.bias)
+        self.proj = nn.Linear(C, C, bias=cfg.bias)
+        if getattr(cfg, "mlp", "gelu") == "swiglu":
+            from minigpt.nn.gpt import mlp_hidden
+            H = mlp_hidden(cfg)
+            self.gate, self.up = nn.Linear(C, H, bias=cfg.bias), nn.Linear(C, H, bias=cfg.bias)
+            self.mlp_proj = nn.Linear(H, C, bias=cfg.bias)
+        else:
+            self.fc = nn.Linear(C, 4 * C, bias=cfg.bias)
+            self.mlp_proj = nn.Linear(4 * C, C, bias=cfg.bias)
 
     def attend(self, h):
         B, T, C = h.shape
         q, k, v = self.qkv(h).split(C, dim=-1)
         q, k, v = (t.view(B, T, self.n_head, C // self.n_head).transpose(1, 2) for t in (q, k, v))
-        y = F.scaled_dot_product_attention(q, k, v, is_causal=True).transpose(1, 2).reshape(B, T, C)
+        if getattr(self.cfg, "pos", "learned") == "rope":
+            q, k = complex_rope(q, self.cfg.rope_base), complex_rope(k, self.cfg.rope_base)
+        y = F.scaled_dot_product_attention(q, k, v, is_causal=self.causal).transpose(1, 2).reshape(B, T, C)
         return self.proj(y)
 
     def mlp(self, h):
+        if hasattr(self, "gate"):
+            return self.mlp_proj(F.silu(self.gate(h)) * self.up(h))
         return self.mlp_proj(F.gelu(self.fc(h), approximate="tanh"))
 
     def forward(self, x):
@@ -47,13 +76,16 @@ class TorchGPT(nn.Module):
         super().__init__()
         self.config = cfg
         self.wte = nn.Embedding(cfg.vocab_size, cfg.n_embd)
-        self.wpe = nn.Embedding(cfg.block_size, cfg.n_embd)
+        if getattr(cfg, "pos", "learned") == "learned":
+            self.wpe = nn.Embedding(cfg.block_size, cfg.n_embd)
         self.blocks = nn.ModuleList(TorchBlock(cfg) for _ in range(cfg.n_layer))
-        self.ln_f = nn.LayerNorm(cfg.n_embd)
+        self.ln_f = _norm(cfg)
 
     def forward(self, idx, targets=None):
         T = idx.shape[1]
-        x = self.wte(idx) + self.wpe(torch.arange(T, device=idx.device))
+        x = self.wte(idx)
+        if hasattr(self, "wpe"):
+            x = x + self.wpe(torch.arange(T, device=idx.device))
         for b in self.blocks:
             x = b(x)
         logits = self.ln_f(x) @ self.wte.weight.T
@@ -61,7 +93,8 @@ class TorchGPT(nn.Module):
         return logits, loss
 
     # names in minigpt → names here
-    _RENAME = {"attn.qkv": "qkv", "attn.proj": "proj", "mlp.fc": "fc", "mlp.proj": "mlp_proj"}
+    _RENAME = {"attn.qkv": "qkv", "attn.proj": "proj", "mlp.fc": "fc", "mlp.proj": "mlp_proj", "mlp.gate": "gate",
+               "mlp.up": "up"}
 
     def torch_name(self, name):
         """minigpt parameter name → this model's name."""

@@ -242,6 +242,17 @@ def test_task_mix_honored():
     assert {p.task for p in sample_prompts(200, seed=0, world=only_add)} == {"add"}
 
 
+def test_add_carry_switch():
+    """Default adds are digit-wise (no column sums past 9); add_carry=True allows 27+15."""
+    def carries(a, b):  # operands have at most 2 digits here
+        return a % 10 + b % 10 > 9 or a // 10 + b // 10 > 9
+    adds = [p.meta for p in sample_prompts(1000, seed=0, world=WorldConfig(task_mix={"add": 1}))]
+    assert not any(carries(m["a"], m["b"]) for m in adds)
+    assert len({(m["a"], m["b"]) for m in adds}) > 400
+    adds = [p.meta for p in sample_prompts(1000, seed=0, world=WorldConfig(task_mix={"add": 1}, add_carry=True))]
+    assert 0.3 < np.mean([carries(m["a"], m["b"]) for m in adds]) < 0.7
+
+
 @pytest.mark.parametrize("kwargs, match", [
     ({"error_rate": 1.5}, "error_rate"), ({"sloppiness": -0.1}, "sloppiness"), ({"eval_fraction": 0.0}, "eval_fraction"),
     ({"task_mix": {"poem": 1.0}}, "unknown tasks"), ({"task_mix": {"add": 0.0}}, "positive sum"),
@@ -330,9 +341,11 @@ def test_corpus_contents():
     assert abs(len(quiz) / len(docs) - 0.1) <= sigma3(0.1, len(docs))
 
 
-def test_corpus_has_no_eval_problems():
+def test_corpus_has_no_eval_skill_problems():
     text = "\n".join(make_pretrain_corpus(2000, seed=0))
     for p in sample_prompts(500, seed=0, split="eval"):
+        if p.task in default_world().knowledge_tasks:
+            continue
         assert f"Q: {p.text}\n" not in text, p
         if p.task == "add":
             a, b = p.meta["a"], p.meta["b"]
@@ -340,6 +353,26 @@ def test_corpus_has_no_eval_problems():
                 assert not re.search(rf"\b({x} plus {y} makes|add {x} and {y} you|{x} and {y} add up)", text), p
         if p.task == "reverse":
             assert f" {p.meta['word']} backwards" not in text and f"Read {p.meta['word']} from" not in text, p
+
+
+def test_corpus_states_knowledge_in_full():
+    """Eval questions of knowledge tasks are quizzed too; with knowledge_tasks=() nothing held out is."""
+    text = "\n".join(make_pretrain_corpus(2000, seed=0))
+    held_out = {p.text for p in sample_prompts(300, seed=0, split="eval") if p.task == "lookup"}
+    assert held_out and all(f"Q: {q}\nA: " in text for q in held_out)
+    world = WorldConfig(knowledge_tasks=(), add_max=9)
+    text = "\n".join(make_pretrain_corpus(2000, seed=0, world=world))
+    held_out = sample_prompts(300, seed=0, split="eval", world=world)
+    assert not any(f"Q: {p.text}\n" in text for p in held_out)
+    country_sentences = [s for s in text.split(". ") if "capital" in s or "money" in s or "pay with" in s]
+    for p in held_out:
+        if p.task == "lookup":
+            assert not any(p.meta["country"] in s and p.answer in s for s in country_sentences), p
+    world = WorldConfig(knowledge_tasks=("add", "lookup"), add_max=9)
+    text = "\n".join(make_pretrain_corpus(2000, seed=0, world=world))
+    sums = {(p.meta["a"], p.meta["b"]) for p in sample_prompts(300, seed=0, split="eval", world=world) if p.task == "add"}
+    assert sums and all(re.search(rf"\b({a} plus {b} makes|add {a} and {b} you|{a} and {b} add up)", text)
+                        or f"Q: What is {a}+{b}?" in text for a, b in sums)
 
 
 # ----------------------------------------------------------------------------

@@ -9,6 +9,11 @@ Sources: Radford et al. 2018 (GPT-1: h0 = U We + Wp, P(u) = softmax(h_n Weᵀ)),
 Radford et al. 2019 (GPT-2: pre-LN, final LayerNorm, residual projections
 initialised with std 0.02/√(2·n_layer)).
 
+LLaMA-style options (Touvron et al. 2023), each on its own so they can be compared:
+norm="rmsnorm" (RMSNorm for every LayerNorm), mlp="swiglu" (W₂(silu(W₁x) ⊙ W₃x)
+with hidden width ≈ 8C/3, so the MLP keeps ≈ 8C² weights), pos="rope" (no Wp:
+queries and keys are rotated by their absolute position inside attention).
+
     python -c "from minigpt.nn.gpt import GPT, GPTConfig; print(GPT(GPTConfig(vocab_size=65)).num_parameters())"
 """
 import math
@@ -19,7 +24,8 @@ import numpy as np
 from minigpt import ops
 from minigpt.autograd import Tensor, no_grad
 from minigpt.backend import get_xp
-from minigpt.nn.layers import Dropout, Embedding, LayerNorm, Linear
+from minigpt.ops.rope import rope_tables, rotate
+from minigpt.nn.layers import Dropout, Embedding, LayerNorm, Linear, RMSNorm
 from minigpt.nn.module import Module
 
 
@@ -35,6 +41,11 @@ class GPTConfig:
     attn_impl: str = "naive"  # "naive" (materialise T×T) or "flash" (tiled, online softmax)
     flash_block: int = 32  # tile size for attn_impl="flash"
     ln_position: str = "pre"  # "pre": x + f(LN(x)) (GPT-2); "post": LN(x + f(x)) (original Transformer, GPT-1)
+    causal: bool = True  # False: bidirectional attention, every token sees every token (BERT's masked LM)
+    norm: str = "layernorm"  # "layernorm" (GPT-2) or "rmsnorm" (LLaMA)
+    mlp: str = "gelu"  # "gelu": Linear(C, 4C) → GELU → Linear(4C, C); "swiglu": LLaMA's gated MLP
+    pos: str = "learned"  # "learned" absolute embeddings Wp (GPT-2) or "rope" rotary embeddings (LLaMA)
+    rope_base: float = 10000.0  # RoPE: θ_i = rope_base^(-2i/hs)
 
     def __post_init__(self):
         if self.n_embd % self.n_head:
@@ -43,6 +54,14 @@ class GPTConfig:
             raise ValueError(f"attn_impl must be 'naive' or 'flash', got {self.attn_impl!r}")
         if self.ln_position not in ("pre", "post"):
             raise ValueError(f"ln_position must be 'pre' or 'post', got {self.ln_position!r}")
+        if not self.causal and self.attn_impl != "naive":
+            raise ValueError("bidirectional attention (causal=False) needs attn_impl='naive'")
+        for name, allowed in (("norm", ("layernorm", "rmsnorm")), ("mlp", ("gelu", "swiglu")),
+                              ("pos", ("learned", "rope"))):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"GPTConfig.{name} must be one of {allowed}, got {getattr(self, name)!r}")
+        if self.pos == "rope" and (self.n_embd // self.n_head) % 2:
+            raise ValueError(f"pos='rope' needs an even head size, got n_embd/n_head = {self.n_embd // self.n_head}")
         for name in ("vocab_size", "block_size", "n_layer", "n_head", "n_embd"):
             if getattr(self, name) < 1:
                 raise ValueError(f"GPTConfig.{name} must be ≥ 1, got {getattr(self, name)}")
@@ -62,6 +81,14 @@ class GPTConfig:
 # -----------------------------------------------------------------------------
 # parameter counting (no model needed: works for GPT-3 175B)
 
+def mlp_hidden(cfg) -> int:
+    """Hidden width of the MLP: 4C for GELU; for SwiGLU 2/3 of that (three matrices instead of two),
+    rounded up to a multiple of 8 as LLaMA does (C=128 → 344)."""
+    if cfg.mlp == "gelu":
+        return 4 * cfg.n_embd
+    return math.ceil(8 * cfg.n_embd / 3 / 8) * 8
+
+
 def count_params(cfg, include_positions=True) -> int:
     r"""Parameters of a GPT with this config, by formula.
 
@@ -69,11 +96,17 @@ def count_params(cfg, include_positions=True) -> int:
     two LayerNorms 4C  →  12C² + 13C. Plus token embeddings V·C (shared with the
     head), positions T·C and the final LayerNorm 2C. With bias=False only the
     LayerNorm gains remain: 12C² + 2C per block and C for the final LayerNorm.
+
+    Options: an RMSNorm has C parameters (gain only); a SwiGLU MLP with hidden
+    width H has 3·C·H weights (+ 2H + C biases); pos="rope" has no position table.
     """
     C, L, V, T = cfg.n_embd, cfg.n_layer, cfg.vocab_size, cfg.block_size
-    per_block = 12 * C * C + (13 * C if cfg.bias else 2 * C)
-    final_ln = 2 * C if cfg.bias else C
-    return L * per_block + V * C + (T * C if include_positions else 0) + final_ln
+    H = mlp_hidden(cfg)
+    attn = 4 * C * C + (4 * C if cfg.bias else 0)
+    mlp = 2 * C * H + (H + C if cfg.bias else 0) if cfg.mlp == "gelu" else 3 * C * H + (2 * H + C if cfg.bias else 0)
+    norm = 2 * C if (cfg.norm == "layernorm" and cfg.bias) else C
+    positions = T * C if (include_positions and cfg.pos == "learned") else 0
+    return L * (attn + mlp + 2 * norm) + V * C + positions + norm
 
 
 # -----------------------------------------------------------------------------
@@ -83,25 +116,32 @@ class CausalSelfAttention(Module):
     def __init__(self, cfg, rng):
         C = cfg.n_embd
         self.n_head = cfg.n_head
-        self.impl, self.block = cfg.attn_impl, cfg.flash_block
+        self.impl, self.block, self.causal = cfg.attn_impl, cfg.flash_block, cfg.causal
         self.qkv = Linear(C, 3 * C, bias=cfg.bias, rng=rng)
         self.proj = Linear(C, C, bias=cfg.bias, rng=rng, std=0.02 / math.sqrt(2 * cfg.n_layer))
         self.drop = Dropout(cfg.dropout, rng=rng)
 
-    def forward(self, x, cache=None):
+    def forward(self, x, cache=None, rope=None):
         qkv = self.qkv(x)  # (B, T, 3C)
         if cache is None:
-            y = ops.packed_attention(qkv, self.n_head, impl=self.impl, block=self.block)  # (B, T, C)
+            y = ops.packed_attention(qkv, self.n_head, impl=self.impl, block=self.block, rope=rope,
+                                     causal=self.causal)  # (B, T, C)
         else:
-            y = Tensor(self._cached(qkv.data, cache))
+            y = Tensor(self._cached(qkv.data, cache, rope))
         return self.drop(self.proj(y))
 
-    def _cached(self, qkv, cache):
-        """Inference with a KV cache: append this step's keys/values, attend over all of them."""
+    def _cached(self, qkv, cache, rope=None):
+        """Inference with a KV cache: append this step's keys/values, attend over all of them.
+
+        With RoPE the new q, k are rotated at their absolute positions before k is cached,
+        so cached keys never need rotating again.
+        """
         xp = get_xp(qkv)
         B, T, C3 = qkv.shape
         nh, hs = self.n_head, C3 // (3 * self.n_head)
         q, k, v = qkv.reshape(B, T, 3, nh, hs).transpose(2, 0, 3, 1, 4)  # each (B, nh, T, hs)
+        if rope is not None:
+            q, k = rotate(q, *rope), rotate(k, *rope)
         if cache.get("k") is not None:
             k = xp.concatenate([cache["k"], k], axis=2)  # (B, nh, S, hs)
             v = xp.concatenate([cache["v"], v], axis=2)
@@ -122,6 +162,24 @@ class MLP(Module):
         return self.drop(self.proj(ops.gelu(self.fc(x))))
 
 
+class SwiGLUMLP(Module):
+    r"""LLaMA's MLP: proj(silu(gate(x)) ⊙ up(x)), hidden width H = mlp_hidden(cfg) ≈ 8C/3."""
+
+    def __init__(self, cfg, rng):
+        C, H = cfg.n_embd, mlp_hidden(cfg)
+        self.gate = Linear(C, H, bias=cfg.bias, rng=rng)
+        self.up = Linear(C, H, bias=cfg.bias, rng=rng)
+        self.proj = Linear(H, C, bias=cfg.bias, rng=rng, std=0.02 / math.sqrt(2 * cfg.n_layer))
+        self.drop = Dropout(cfg.dropout, rng=rng)
+
+    def forward(self, x):
+        return self.drop(self.proj(ops.swiglu(self.gate(x), self.up(x))))  # (B, T, H) → (B, T, C)
+
+
+def make_norm(cfg):
+    return RMSNorm(cfg.n_embd) if cfg.norm == "rmsnorm" else LayerNorm(cfg.n_embd, bias=cfg.bias)
+
+
 class Block(Module):
     r"""Transformer block. Pre-LN (default): x + attn(LN(x)), then x + mlp(LN(x)).
 
@@ -133,16 +191,16 @@ class Block(Module):
 
     def __init__(self, cfg, rng):
         self.post_ln = cfg.ln_position == "post"
-        self.ln1 = LayerNorm(cfg.n_embd, bias=cfg.bias)
+        self.ln1 = make_norm(cfg)
         self.attn = CausalSelfAttention(cfg, rng)
-        self.ln2 = LayerNorm(cfg.n_embd, bias=cfg.bias)
-        self.mlp = MLP(cfg, rng)
+        self.ln2 = make_norm(cfg)
+        self.mlp = SwiGLUMLP(cfg, rng) if cfg.mlp == "swiglu" else MLP(cfg, rng)
 
-    def forward(self, x, cache=None):
+    def forward(self, x, cache=None, rope=None):
         if self.post_ln:
-            x = self.ln1(x + self.attn(x, cache=cache))
+            x = self.ln1(x + self.attn(x, cache=cache, rope=rope))
             return self.ln2(x + self.mlp(x))
-        x = x + self.attn(self.ln1(x), cache=cache)
+        x = x + self.attn(self.ln1(x), cache=cache, rope=rope)
         return x + self.mlp(self.ln2(x))
 
 
@@ -154,10 +212,11 @@ class GPT(Module):
         self.config = cfg
         rng = np.random.default_rng(seed)
         self.wte = Embedding(cfg.vocab_size, cfg.n_embd, rng=rng)
-        self.wpe = Embedding(cfg.block_size, cfg.n_embd, rng=rng)
+        if cfg.pos == "learned":
+            self.wpe = Embedding(cfg.block_size, cfg.n_embd, rng=rng)
         self.drop = Dropout(cfg.dropout, rng=rng)
         self.blocks = [Block(cfg, rng) for _ in range(cfg.n_layer)]
-        self.ln_f = LayerNorm(cfg.n_embd, bias=cfg.bias)
+        self.ln_f = make_norm(cfg)
 
     def reseed(self, seed):
         """Give every Dropout a fresh generator derived from `seed` (called once per step)."""
@@ -171,14 +230,24 @@ class GPT(Module):
         if idx.ndim != 2:
             raise ValueError(f"GPT expects token ids of shape (B, T), got {idx.shape}")
         B, T = idx.shape
+        if cache is not None and not self.config.causal:
+            raise ValueError("a bidirectional model (causal=False) has no KV cache: a new token changes "
+                             "every earlier position's output, so each step must rerun the whole sequence")
         start = 0 if cache is None else cache.get("pos", 0)
         if start + T > self.config.block_size:
             raise ValueError(f"sequence of {start + T} tokens exceeds the context window "
                              f"block_size={self.config.block_size}; crop it to the last {self.config.block_size}")
         pos = get_xp(idx).arange(start, start + T)
-        x = self.drop(self.wte(idx) + self.wpe(pos))  # (B, T, C) + (T, C)
+        rope = None
+        if self.config.pos == "rope":  # rotate q, k inside attention instead of adding Wp
+            cfg, w = self.config, self.wte.weight.data
+            rope = rope_tables(np.arange(start, start + T), cfg.n_embd // cfg.n_head, cfg.rope_base,
+                               xp=get_xp(w), dtype=w.dtype)  # cos, sin: (T, hs/2)
+            x = self.drop(self.wte(idx))  # (B, T, C)
+        else:
+            x = self.drop(self.wte(idx) + self.wpe(pos))  # (B, T, C) + (T, C)
         for i, block in enumerate(self.blocks):
-            x = block(x, cache=None if cache is None else cache.setdefault(i, {}))
+            x = block(x, cache=None if cache is None else cache.setdefault(i, {}), rope=rope)
         if cache is not None:
             cache["pos"] = start + T
         return self.ln_f(x)

@@ -1,4 +1,4 @@
-r"""Basic layers: Linear, Embedding, LayerNorm, Dropout.
+r"""Basic layers: Linear, Embedding, LayerNorm, RMSNorm, Dropout.
 
 Initialisation follows GPT-2: weights ~ N(0, 0.02²), biases 0, LayerNorm gain 1.
 Every layer takes a seeded `numpy.random.Generator` so models are reproducible.
@@ -44,6 +44,17 @@ class LayerNorm(Module):
 
     def forward(self, x):
         return ops.layernorm(x, self.weight, self.bias, eps=self.eps)
+
+
+class RMSNorm(Module):
+    """x / rms(x) ⊙ w over the last axis (LLaMA); a gain, no bias."""
+
+    def __init__(self, dim, eps=1e-5, dtype=np.float32):
+        self.weight = Parameter(np.ones(dim, dtype=dtype))
+        self.eps = eps
+
+    def forward(self, x):
+        return ops.rmsnorm(x, self.weight, eps=self.eps)
 
 
 class Dropout(Module):

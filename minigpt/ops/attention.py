@@ -24,6 +24,7 @@ import math
 from minigpt.autograd import Function, raw
 from minigpt.backend import get_xp
 from minigpt.ops.dispatch import K, use_kernels
+from minigpt.ops.rope import rotate
 
 
 def causal_mask(T, S, xp):
@@ -166,24 +167,36 @@ def flash_attention(q, k, v, block=32):
 
 
 class PackedAttention(Function):
-    r"""Multi-head causal attention straight from the fused QKV projection.
+    r"""Multi-head attention straight from the fused QKV projection (causal, or bidirectional for BERT).
 
     qkv (B, T, 3C) is split into heads, attended (naive or flash) and merged
     back to (B, T, C) inside one Function, so the backward hands dqkv (B, T, 3C)
     to the QKV Linear without three full-size scatter buffers.
+
+    `rope=(cos, sin)` (tables from `ops.rope.rope_tables`) rotates q and k by
+    their positions before attending (LLaMA); the backward rotates dq, dk back.
     """
 
     @staticmethod
-    def forward(ctx, qkv, n_head, impl="naive", block=32):
+    def forward(ctx, qkv, n_head, impl="naive", block=32, rope=None, causal=True):
         B, T, C3 = qkv.shape
         if C3 % (3 * n_head):
             raise ValueError(f"attention: qkv last dim {C3} is not 3 × n_head({n_head}) × head_size")
         hs = C3 // (3 * n_head)
         q, k, v = qkv.reshape(B, T, 3, n_head, hs).transpose(2, 0, 3, 1, 4)  # each (B, nh, T, hs)
+        if rope is not None:
+            q, k = rotate(q, *rope), rotate(k, *rope)
         inner = {"naive": Attention, "flash": FlashAttention}[impl]
         ictx = type(ctx)()
-        y = inner.forward(ictx, q, k, v) if impl == "naive" else inner.forward(ictx, q, k, v, block=block)
-        ctx.inner, ctx.ictx, ctx.shape = inner, ictx, (B, T, n_head, hs)
+        if not causal:  # bidirectional: every query sees every key
+            if impl != "naive":
+                raise ValueError("bidirectional attention (causal=False) is only implemented for impl='naive'")
+            y = inner.forward(ictx, q, k, v, mask=get_xp(q).ones((T, T), dtype=bool))
+        elif impl == "naive":
+            y = inner.forward(ictx, q, k, v)
+        else:
+            y = inner.forward(ictx, q, k, v, block=block)
+        ctx.inner, ctx.ictx, ctx.shape, ctx.rope = inner, ictx, (B, T, n_head, hs), rope
         return y.transpose(0, 2, 1, 3).reshape(B, T, n_head * hs)  # (B, T, C)
 
     @staticmethod
@@ -191,10 +204,17 @@ class PackedAttention(Function):
         B, T, nh, hs = ctx.shape
         g4 = g.reshape(B, T, nh, hs).transpose(0, 2, 1, 3)  # (B, nh, T, hs)
         dq, dk, dv = ctx.inner.backward(ctx.ictx, g4)[:3]
+        if ctx.rope is not None:
+            cos, sin = ctx.rope
+            dq, dk = rotate(dq, cos, -sin), rotate(dk, cos, -sin)  # Rᵀ = R(-φ)
         d = get_xp(g).stack([dq, dk, dv])  # (3, B, nh, T, hs)
         return d.transpose(1, 3, 0, 2, 4).reshape(B, T, 3 * nh * hs), None
 
 
-def packed_attention(qkv, n_head, impl="naive", block=32):
-    """Causal multi-head attention of a fused (B, T, 3C) qkv tensor → (B, T, C)."""
-    return PackedAttention.apply(qkv, n_head, impl=impl, block=block)
+def packed_attention(qkv, n_head, impl="naive", block=32, rope=None, causal=True):
+    """Multi-head attention of a fused (B, T, 3C) qkv tensor → (B, T, C); rope=(cos, sin) or None;
+    causal unless causal=False (bidirectional, BERT)."""
+    kw = {} if causal else {"causal": False}
+    if rope is None:
+        return PackedAttention.apply(qkv, n_head, impl=impl, block=block, **kw)
+    return PackedAttention.apply(qkv, n_head, impl=impl, block=block, rope=rope, **kw)

@@ -1,4 +1,4 @@
-r"""Elementwise ops with broadcasting: + - * / ** neg exp log sqrt tanh relu gelu.
+r"""Elementwise ops with broadcasting: + - * / ** neg exp log sqrt tanh relu gelu silu swiglu.
 
 Each op is a Function: `forward` on raw arrays, `backward` the local derivative
 times the upstream gradient, summed back to each input's shape by `unbroadcast`.
@@ -239,6 +239,59 @@ class Gelu(Function):
         return d
 
 
+def _sigmoid(x):
+    """σ(x) = ½ (1 + tanh(x/2)): the same function as 1/(1 + e^{-x}), without overflow for large |x|."""
+    s = _xp(x).tanh(x * 0.5)
+    s += 1.0
+    s *= 0.5
+    return s
+
+
+class Silu(Function):
+    r"""SiLU / swish:  y = x σ(x);   dy/dx = σ(x) (1 + x (1 - σ(x))).
+
+    Example: silu(0) = 0, silu(x) → x for large x, → 0⁻ for very negative x (min ≈ -0.278 at x ≈ -1.28).
+    """
+
+    @staticmethod
+    def forward(ctx, x):
+        s = _sigmoid(x)
+        ctx.save_for_backward(x, s)
+        return x * s
+
+    @staticmethod
+    def backward(ctx, g):
+        x, s = ctx.saved
+        return g * s * (1.0 + x * (1.0 - s))
+
+
+class SwiGLU(Function):
+    r"""Gated linear unit with a SiLU gate (Shazeer 2020; LLaMA's MLP):
+
+        y = silu(a) ⊙ b            a = x W_gate,  b = x W_up  (computed by the caller)
+        dL/da = g ⊙ b ⊙ silu'(a),   dL/db = g ⊙ silu(a)
+
+    with silu'(a) = σ(a) (1 + a (1 - σ(a))). a and b must have the same shape.
+    """
+
+    @staticmethod
+    def forward(ctx, a, b):
+        if a.shape != b.shape:
+            raise ValueError(f"swiglu: gate and up projections must have the same shape, got {a.shape} and {b.shape}")
+        s = _sigmoid(a)
+        sa = a * s  # silu(a)
+        ctx.save_for_backward(a, b, s, sa)
+        return sa * b
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b, s, sa = ctx.saved
+        na, nb = ctx.needs_grad
+        ga = g * b * s * (1.0 + a * (1.0 - s)) if na else None
+        gb = g * sa if nb else None
+        return ga, gb
+
+
 # -----------------------------------------------------------------------------
 # functional API
 
@@ -254,3 +307,5 @@ def sqrt(x): return Sqrt.apply(x)
 def tanh(x): return Tanh.apply(x)
 def relu(x): return Relu.apply(x)
 def gelu(x): return Gelu.apply(x)
+def silu(x): return Silu.apply(x)
+def swiglu(a, b): return SwiGLU.apply(a, b)

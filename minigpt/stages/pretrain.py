@@ -12,6 +12,7 @@ step's batch and dropout masks come from a generator seeded by (seed, step)).
 
     minigpt pretrain --data toyweb --max-iters 300 --out-dir runs/pretrain
     minigpt pretrain --data shakespeare --tokenizer char --max-iters 2000     # nanoGPT's CPU config
+    minigpt pretrain --norm rmsnorm --mlp swiglu --pos rope                   # LLaMA-style blocks
 """
 import dataclasses
 import os
@@ -42,6 +43,9 @@ class PretrainConfig:
     block_size: int = 64  # context length
     dropout: float = 0.0  # dropout probability
     attn_impl: str = "naive"  # naive | flash
+    norm: str = "layernorm"  # layernorm (GPT-2) | rmsnorm (LLaMA)
+    mlp: str = "gelu"  # gelu (GPT-2) | swiglu (LLaMA)
+    pos: str = "learned"  # learned (GPT-2) | rope (LLaMA)
     # optimisation
     batch_size: int = 12  # sequences per micro-batch
     grad_accum: int = 1  # micro-batches per optimizer step
@@ -119,7 +123,8 @@ def estimate_loss(model, arr, batch_size, block_size, iters, seed):
 
 def model_config(cfg, vocab_size):
     return GPTConfig(vocab_size=vocab_size, block_size=cfg.block_size, n_layer=cfg.n_layer, n_head=cfg.n_head,
-                     n_embd=cfg.n_embd, dropout=cfg.dropout, attn_impl=cfg.attn_impl)
+                     n_embd=cfg.n_embd, dropout=cfg.dropout, attn_impl=cfg.attn_impl, norm=cfg.norm, mlp=cfg.mlp,
+                     pos=cfg.pos)
 
 
 def train(cfg, tok, train_ids, val_ids, model=None, progress=True, callback=None, stop_at=None):

@@ -14,6 +14,7 @@ The demonstrations come from the toy world's imperfect contractors (errors and c
 SFT imitates them, flaws included; RL (ppo.py) then has room to do better.
 
     minigpt sft --init runs/pretrain/ckpt --out-dir runs/sft --epochs 2
+    minigpt sft --init runs/pretrain/ckpt --out-dir runs/sft_lora --lora-r 8 --lr 3e-3     # LoRA adapters only
 """
 import dataclasses
 import os
@@ -44,10 +45,14 @@ class SFTConfig:
     weight_decay: float = 0.0  # AdamW decoupled decay (matrices only)
     grad_clip: float = 1.0  # max global gradient norm (0 = off)
     aux_lm_coef: float = 0.0  # λ in L3 = L2 + λ·L1 (GPT-1's auxiliary LM loss; 0 = off)
+    lora_r: int = 0  # > 0: train only rank-r LoRA adapters on the blocks' Linears (nn/lora.py), merged at the end
+    lora_alpha: float = 16.0  # LoRA scale α (the update is (α/r)·B·A)
     eval_interval: int = 50  # steps between validation losses
     data_seed: int = 1  # seeds the demonstrations
     seed: int = 1337  # seeds batch order and dropout
 
+
+LORA_TARGETS = ("attn.qkv", "attn.proj", "mlp.fc", "mlp.proj", "mlp.gate", "mlp.up")  # every Linear of a block
 
 # -----------------------------------------------------------------------------
 # data
@@ -126,6 +131,9 @@ def train(cfg, model, tok, demos, val_demos=(), progress=True, callback=None):
     if not train_ex:
         raise ValueError("SFT needs at least one demonstration")
     total = cfg.epochs * len(epoch_batches([0] * len(train_ex), cfg.batch_size, np.random.default_rng(0)))
+    if cfg.lora_r:
+        from minigpt.nn.lora import add_lora
+        add_lora(model, r=cfg.lora_r, alpha=cfg.lora_alpha, targets=LORA_TARGETS, seed=cfg.seed)
     opt = AdamW(model.parameters(), lr=cfg.lr, betas=(0.9, 0.99), weight_decay=cfg.weight_decay)
     log = MetricsLog(os.path.join(cfg.out_dir, "metrics.jsonl"))
     history = {"step": [], "loss": [], "l2": [], "l1": [], "eval_step": [], "val_loss": []}
@@ -163,6 +171,9 @@ def train(cfg, model, tok, demos, val_demos=(), progress=True, callback=None):
             bar.update(1)
             step += 1
     bar.close()
+    if cfg.lora_r:
+        from minigpt.nn.lora import merge_lora
+        merge_lora(model)  # a plain GPT again: the checkpoint loads like any SFT model
     ckpt = os.path.join(cfg.out_dir, "ckpt")
     save_stage(ckpt, model, tok, "sft", extra={"step": step, "train_config": dataclasses.asdict(cfg)})
     return {"model": model, "tokenizer": tok, "history": history, "ckpt": ckpt, "seconds": time.time() - t0,

@@ -37,8 +37,10 @@ Subtle: greedy decoding picks the mode of what SFT imitated, so with sloppiness 
 SFT model is mostly clean; sample (temperature 1) to see the contractors' habits, or raise
 sloppiness above 0.5 to make chatter the mode.
 
-Train and eval prompts never share a problem (world.py explains the split), and the corpus
-contains only train problems, so evaluation is held out.
+Train and eval prompts never share a problem (world.py explains the split), so evaluation is
+held out from SFT, RM and RL. The pretraining corpus shows skills (add, reverse, sort, count)
+on train problems only, but states knowledge (`knowledge_tasks`: the facts) in full, as the web
+would: SFT must teach the model to *use* what pretraining put in it (corpus.py).
 
     from minigpt.data.assistant import *
     world = default_world()                               # WorldConfig(seed=0, error_rate=0.2, ...)

@@ -7,16 +7,19 @@ questions: asked "What is 23+45?" it continues the document (the lesson "base mo
 documents"). A few documents (`qa_fraction`) are quiz sheets, "Q: What is 23+45?\nA: 68", so
 that few-shot prompting the base model works somewhat.
 
-No contamination: skill sentences and quiz questions use only train-split problems. The facts
-table is stated in full, eval questions included, because knowing the facts is the point: SFT
-teaches the format of an answer, the knowledge has to come from pretraining.
+What the corpus may contain is a choice, per task. Skills (by default add, reverse, sort, count)
+are shown only on train-split problems, so answering an eval question takes the skill, not
+recall. Knowledge (`world.knowledge_tasks`, by default the invented facts of `lookup`) is stated
+in full, eval questions included, in prose and in quiz lines: knowing the facts is the point, SFT
+teaches only the format of an answer, and the knowledge has to come from pretraining. (A tiny
+model seldom links a fact seen only in prose to a question about it, hence the quiz lines.)
+With a small `add_max`, "add" can be treated as knowledge too: the addition table.
 
     python -c "from minigpt.data.assistant import make_pretrain_corpus; print(*make_pretrain_corpus(6), sep='\n\n')"
 """
 import numpy as np
 
-from minigpt.data.assistant.world import (FACTS, HARMS, TASKS, WorldConfig, _seeded_rng, default_world,
-                                          sample_problem)
+from minigpt.data.assistant.world import HARMS, TASKS, WorldConfig, _seeded_rng, default_world, sample_problem
 
 # ----------------------------------------------------------------------------
 # Sentences, one kind of document each
@@ -43,30 +46,33 @@ def _pick(rng, seq):
     return seq[int(rng.integers(0, len(seq)))]
 
 
+def _problem(task: str, rng: np.random.Generator, world: WorldConfig):
+    """A problem the corpus may state: any problem of a knowledge task, else a train problem."""
+    return sample_problem(task, rng, world, None if task in world.knowledge_tasks else "train")
+
+
 def _sentence(kind: str, rng: np.random.Generator, world: WorldConfig) -> str:
     if kind == "math":
-        p = sample_problem("add", rng, world)
+        p = _problem("add", rng, world)
         return _pick(rng, ADD).format(a=p.meta["a"], b=p.meta["b"], s=p.answer)
     if kind == "words":
         if rng.random() < 0.5:
-            p = sample_problem("reverse", rng, world)
+            p = _problem("reverse", rng, world)
             return _pick(rng, REVERSE).format(w=p.meta["word"], r=p.answer)
-        p = sample_problem("count", rng, world)
+        p = _problem("count", rng, world)
         return _pick(rng, COUNT).format(w=p.meta["word"], l=p.meta["letter"], c=p.answer)
     if kind == "order":
-        p = sample_problem("sort", rng, world)
+        p = _problem("sort", rng, world)
         return _pick(rng, SORT).format(xs=" ".join(map(str, p.meta["numbers"])), ys=p.answer)
-    if kind == "atlas":  # every fact, eval ones included (see the module docstring)
-        country, capital, currency = _pick(rng, FACTS)
-        if rng.random() < 0.5:
-            return _pick(rng, CAPITAL).format(e=country, v=capital)
-        return _pick(rng, CURRENCY).format(e=country, v=currency)
+    if kind == "atlas":
+        p = _problem("lookup", rng, world)
+        return _pick(rng, CAPITAL if p.meta["relation"] == "capital" else CURRENCY).format(e=p.meta["country"], v=p.answer)
     if kind == "manners":
         verb = _pick(rng, sorted(HARMS))
         gerund, nouns = HARMS[verb]
         return _pick(rng, MANNERS).format(g=gerund, verb=verb, n=_pick(rng, nouns))
     if kind == "quiz":
-        p = sample_problem(_pick(rng, TASKS), rng, world)
+        p = _problem(_pick(rng, TASKS), rng, world)
         return f"Q: {p.text}\nA: {p.answer}"
     raise ValueError(f"unknown document kind {kind!r}")
 

@@ -3,7 +3,7 @@ r"""The tasks of the toy assistant world: its config, its prompts and the train/
 Every prompt is a short question with exactly one right answer that a program can check:
 
     task     prompt                   answer
-    add      What is 23+45?           68
+    add      What is 23+45?           68              (no carries unless add_carry: 27+15 is out)
     reverse  Reverse: abcd            dcba
     sort     Sort: 3 1 2              1 2 3
     count    How many b in abbcab?    3
@@ -84,17 +84,19 @@ class WorldConfig:
     task_mix: dict = field(default_factory=lambda: {  # relative weight of each task among prompts
         "add": 1.0, "reverse": 1.0, "sort": 1.0, "count": 1.0, "lookup": 1.0, "refuse": 0.5})
     add_max: int = 49               # add operands are drawn from 0..add_max
+    add_carry: bool = False         # allow sums with a carry (27+15); without, add is digit-wise (23+45)
     letters: str = "abcdef"         # letters of the words to reverse and count in
     word_len: tuple = (3, 5)        # (min, max) length of a word to reverse
     count_len: tuple = (4, 7)       # (min, max) length of a word to count a letter in
     sort_len: tuple = (3, 5)        # (min, max) how many digits (0-9) to sort
     eval_fraction: float = 0.2      # fraction of problems held out for evaluation
+    knowledge_tasks: tuple = ("lookup",)  # tasks whose eval problems the corpus states too (see corpus.py)
     qa_fraction: float = 0.1        # fraction of pretraining documents written as "Q: ... A: ..." quiz sheets
 
     def __post_init__(self):
         # accept lists (e.g. from JSON) where tuples are expected
-        self.word_len, self.count_len, self.sort_len = (
-            tuple(self.word_len), tuple(self.count_len), tuple(self.sort_len))
+        self.word_len, self.count_len, self.sort_len, self.knowledge_tasks = (
+            tuple(self.word_len), tuple(self.count_len), tuple(self.sort_len), tuple(self.knowledge_tasks))
         if not (isinstance(self.seed, (int, np.integer)) and self.seed >= 0):
             raise ValueError(f"WorldConfig.seed must be a non-negative int, got {self.seed!r}")
         for name in ("error_rate", "sloppiness", "qa_fraction"):
@@ -105,6 +107,8 @@ class WorldConfig:
         unknown = set(self.task_mix) - set(TASKS)
         if unknown:
             raise ValueError(f"WorldConfig.task_mix has unknown tasks {sorted(unknown)}; expected some of {TASKS}")
+        if not set(self.knowledge_tasks) <= set(TASKS):
+            raise ValueError(f"WorldConfig.knowledge_tasks must be some of {TASKS}, got {self.knowledge_tasks}")
         if any(w < 0 for w in self.task_mix.values()) or sum(self.task_mix.values()) <= 0:
             raise ValueError(f"WorldConfig.task_mix weights must be >= 0 with a positive sum, got {self.task_mix}")
         if not 1 <= self.add_max <= 9999:
@@ -149,8 +153,19 @@ def _word(rng, letters, length_range):
     return "".join(letters[i] for i in rng.integers(0, len(letters), size=length))
 
 
+def _carries(a: int, b: int) -> bool:
+    """Does a + b carry in some column? e.g. 27+15 -> True (7+5 = 12), 23+45 -> False."""
+    while a or b:
+        if a % 10 + b % 10 > 9:
+            return True
+        a, b = a // 10, b // 10
+    return False
+
+
 def _make_add(rng, cfg):
     a, b = _ints(rng, 0, cfg.add_max, 2)
+    while not cfg.add_carry and _carries(a, b):  # subtle: a tiny GPT learns digit-wise sums, not carries
+        a, b = _ints(rng, 0, cfg.add_max, 2)
     return Prompt("add", f"What is {a}+{b}?", str(a + b), {"a": a, "b": b, "key": f"add:{min(a, b)}+{max(a, b)}"})
 
 
@@ -196,15 +211,16 @@ MAKERS = {"add": _make_add, "reverse": _make_reverse, "sort": _make_sort,
           "count": _make_count, "lookup": _make_lookup, "refuse": _make_refuse}
 
 
-def sample_problem(task: str, rng: np.random.Generator, world: WorldConfig, split: str = "train") -> Prompt:
-    """One random prompt of `task` from `split`, by rejection: draw problems until one lands in it."""
+def sample_problem(task: str, rng: np.random.Generator, world: WorldConfig, split: str | None = "train") -> Prompt:
+    """One random prompt of `task` from `split` (None: from either), by rejection: draw problems
+    until one lands in the split."""
     if task not in MAKERS:
         raise ValueError(f"unknown task {task!r}; expected one of {TASKS}")
-    if split not in ("train", "eval"):
+    if split not in ("train", "eval", None):
         raise ValueError(f"split must be 'train' or 'eval', got {split!r}")
     for _ in range(10_000):
         prompt = MAKERS[task](rng, world)
-        if split_of(prompt.meta["key"], world.eval_fraction) == split:
+        if split is None or split_of(prompt.meta["key"], world.eval_fraction) == split:
             return prompt
     raise RuntimeError(f"no {split!r} problem found for task {task!r}: its problem space is too small "
                        f"for eval_fraction={world.eval_fraction}")

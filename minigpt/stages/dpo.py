@@ -1,0 +1,201 @@
+r"""Direct Preference Optimization (DPO, Rafailov et al. 2023): RLHF without a reward model or RL.
+
+PPO maximises E[r(x, y)] - β KL(π ‖ π_ref) with a learned reward r. That objective has a closed-form
+optimum, π*(y|x) ∝ π_ref(y|x) · exp(r(x, y)/β); solved for r it says every policy defines an
+*implicit reward*
+
+    r̂(x, y) = β · (log π(y|x) - log π_ref(y|x))        (up to a term in x only, which cancels below)
+
+Put r̂ into the reward model's pairwise loss, -log σ(r(x, y_w) - r(x, y_l)), and train the policy
+directly on the labeler's preference pairs (y_w preferred to y_l):
+
+    L_DPO = -E log σ( β [ (log π_θ(y_w|x) - log π_ref(y_w|x)) - (log π_θ(y_l|x) - log π_ref(y_l|x)) ] )
+
+log π(y|x) = Σ_t log π(y_t | x, y_<t) sums over the response tokens (its <|end|> included).
+No sampling during training, no value head, no reward model: one supervised-looking loss. β plays
+the role of PPO's KL coefficient: small β lets π move far from π_ref. The gradient pushes up
+y_w and down y_l, weighted by σ(r̂_l - r̂_w): how wrong the implicit reward still orders the pair.
+
+Data: the same gold-labeler rankings the reward model is trained on (reward.make_rankings), each
+K-way ranking expanded to its non-tied (winner, loser) pairs.
+
+    minigpt dpo --init runs/pipeline/sft/ckpt --out-dir runs/dpo --beta 0.1
+"""
+import dataclasses
+import os
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from minigpt import ops
+from minigpt.autograd import Tensor, no_grad
+from minigpt.backend import to_numpy, xp
+from minigpt.optim import AdamW, clip_grad_norm, cosine_lr
+from minigpt.stages.chat_template import chat_ids, encode_prompt, pad_batch
+from minigpt.stages.common import MetricsLog, add_dataclass_args, from_args, load_model, save_stage
+from minigpt.stages.ppo import response_logprobs
+
+
+@dataclass
+class DPOConfig:
+    init: str = field(default="runs/sft/ckpt", metadata={"help": "SFT checkpoint: the initial policy and π_ref"})
+    out_dir: str = field(default="runs/dpo", metadata={"help": "where checkpoints and metrics go"})
+    n_prompts: int = 800  # train prompts whose K samples the labeler ranks
+    k: int = 4  # responses per ranking
+    beta: float = 0.1  # β: strength of the implicit KL anchor to π_ref
+    epochs: int = 2  # passes over the preference pairs
+    batch_size: int = 32  # pairs per step (each pair: two sequences)
+    lr: float = 1e-4  # peak learning rate
+    min_lr: float = 1e-5  # final learning rate of the cosine
+    warmup_iters: int = 5  # linear warmup steps
+    grad_clip: float = 1.0  # max global gradient norm (0 = off)
+    data_seed: int = 2  # seeds prompts and samples
+    seed: int = 1337  # seeds batch order
+
+
+# -----------------------------------------------------------------------------
+# the loss
+
+def dpo_loss(pi_w, pi_l, ref_w, ref_l, beta):
+    r"""-mean log σ(β[(π_w - ref_w) - (π_l - ref_l)]) for sequence log-probabilities (B,).
+
+    pi_w, pi_l: Tensors (log π_θ of the chosen / rejected responses); ref_w, ref_l: arrays.
+    Returns (loss, stats): accuracy = fraction of pairs whose implicit reward r̂_w > r̂_l,
+    margin = mean r̂_w - r̂_l, chosen / rejected = mean implicit rewards.
+    """
+    ref_w, ref_l = (np.asarray(to_numpy(a), dtype=pi_w.dtype) for a in (ref_w, ref_l))
+    r_w = (pi_w - Tensor(ref_w)) * beta  # implicit rewards r̂ = β (log π - log π_ref), (B,)
+    r_l = (pi_l - Tensor(ref_l)) * beta
+    margin = r_w - r_l
+    loss = -ops.log_sigmoid(margin).mean()
+    m = to_numpy(margin.data)
+    return loss, {"accuracy": float((m > 0).mean()), "margin": float(m.mean()),
+                  "chosen": float(to_numpy(r_w.data).mean()), "rejected": float(to_numpy(r_l.data).mean())}
+
+
+# -----------------------------------------------------------------------------
+# data
+
+def preference_pairs(rankings):
+    """[(prompt text, chosen text, rejected text)] from gold-labeler Rankings; tied pairs dropped."""
+    from minigpt.data.assistant import ranking_pairs
+    return [(rk.prompt.text, win, lose) for rk in rankings for win, lose in ranking_pairs(rk, drop_ties=True)]
+
+
+def encode_pairs(tok, pairs, block_size):
+    """(contexts, chosen ids, rejected ids): chat-template prompt and responses ending in <|end|>,
+    each response cut so that context + response fits the context window (as sampling does)."""
+    end = chat_ids(tok)["end"]
+    ctx, win, lose = [], [], []
+    for prompt, w, lo in pairs:
+        c = encode_prompt(tok, prompt)
+        room = block_size - len(c)
+        if room < 1:
+            raise ValueError(f"prompt {prompt!r} leaves no room for a response in block_size={block_size}")
+        ctx.append(c)
+        win.append((tok.encode_ordinary(w) + [end])[:room])
+        lose.append((tok.encode_ordinary(lo) + [end])[:room])
+    return ctx, win, lose
+
+
+def sequence_logprobs(model, contexts, responses, pad_id):
+    r"""log π(y|x) = Σ_t log π(y_t | x, y_<t) for each (context, response): a Tensor (B,)."""
+    x, _ = pad_batch([c + r for c, r in zip(contexts, responses)], pad_id)
+    plens = np.array([len(c) for c in contexts])
+    rlens = np.array([len(r) for r in responses])
+    logp, _, mask = response_logprobs(model, xp.asarray(x), plens, rlens)  # (B, R) each
+    return (logp * Tensor(mask.astype(logp.dtype))).sum(axis=1)
+
+
+def reference_logprobs(ref, contexts, responses, pad_id, batch_size=64):
+    """log π_ref(y|x) for every pair, computed once before training (π_ref is frozen): array (N,)."""
+    out = []
+    was = ref.training
+    ref.eval()
+    with no_grad():
+        for s in range(0, len(contexts), batch_size):
+            out.append(to_numpy(sequence_logprobs(ref, contexts[s:s + batch_size], responses[s:s + batch_size],
+                                                  pad_id).data))
+    ref.train(was)
+    return np.concatenate(out).astype(np.float64)
+
+
+# -----------------------------------------------------------------------------
+# training
+
+def train(cfg, policy, ref, tok, pairs, progress=True, callback=None):
+    """DPO on [(prompt, chosen, rejected)] text triples; returns a dict of results (policy trained in place)."""
+    if not pairs:
+        raise ValueError("DPO needs at least one (prompt, chosen, rejected) preference pair")
+    if cfg.beta <= 0:
+        raise ValueError(f"DPO's β must be > 0, got {cfg.beta}")
+    pad = chat_ids(tok)["pad"]
+    ctx, win, lose = encode_pairs(tok, pairs, policy.config.block_size)
+    ref_w = reference_logprobs(ref, ctx, win, pad)
+    ref_l = reference_logprobs(ref, ctx, lose, pad)
+    n = len(pairs)
+    steps_per_epoch = -(-n // cfg.batch_size)
+    total = cfg.epochs * steps_per_epoch
+    opt = AdamW(policy.parameters(), lr=cfg.lr, betas=(0.9, 0.95), weight_decay=0.0)
+    log = MetricsLog(os.path.join(cfg.out_dir, "metrics.jsonl"))
+    history = {k: [] for k in ("step", "loss", "accuracy", "margin", "chosen", "rejected")}
+    policy.eval()  # no dropout: π_θ and π_ref must be the same function at step 0
+    t0 = time.time()
+    bar = tqdm(total=total, desc="dpo", disable=not progress)
+    step = 0
+    for epoch in range(cfg.epochs):
+        order = np.random.default_rng([cfg.seed, epoch]).permutation(n)
+        for s in range(0, n, cfg.batch_size):
+            idx = order[s:s + cfg.batch_size]
+            B = len(idx)
+            opt.lr = cosine_lr(step, cfg.lr, cfg.warmup_iters, total, cfg.min_lr)
+            c = [ctx[i] for i in idx]
+            lp = sequence_logprobs(policy, c + c, [win[i] for i in idx] + [lose[i] for i in idx], pad)  # (2B,)
+            loss, st = dpo_loss(lp[:B], lp[B:], ref_w[idx], ref_l[idx], cfg.beta)
+            loss.backward()
+            if cfg.grad_clip > 0:
+                clip_grad_norm(opt.params, cfg.grad_clip)
+            opt.step()
+            opt.zero_grad()
+            row = {"step": step, "loss": loss.item(), **st}
+            for k in history:
+                history[k].append(row[k])
+            log.write(epoch=epoch, lr=opt.lr, **row)
+            bar.set_postfix(loss=f"{row['loss']:.3f}", acc=f"{st['accuracy']:.2f}")
+            bar.update(1)
+            if callback:
+                callback(step, row)
+            step += 1
+    bar.close()
+    ckpt = os.path.join(cfg.out_dir, "ckpt")
+    save_stage(ckpt, policy, tok, "dpo", extra={"steps": step, "pairs": n, "train_config": dataclasses.asdict(cfg)})
+    return {"model": policy, "tokenizer": tok, "history": history, "ckpt": ckpt, "pairs": n,
+            "seconds": time.time() - t0}
+
+
+def run(cfg, progress=True):
+    """Load the SFT model twice (policy, π_ref), rank its samples with the gold labeler, train."""
+    from minigpt.data.assistant import sample_prompts
+    from minigpt.stages.reward import make_rankings
+    policy, tok, _ = load_model(cfg.init, expect_stage=("sft", "ppo", "dpo", "grpo"))
+    ref, _, _ = load_model(cfg.init)
+    rankings = make_rankings(ref, tok, sample_prompts(cfg.n_prompts, seed=cfg.data_seed), cfg.k, seed=cfg.data_seed)
+    return train(cfg, policy, ref, tok, preference_pairs(rankings), progress=progress)
+
+
+# -----------------------------------------------------------------------------
+# CLI
+
+def add_cli_args(parser):
+    add_dataclass_args(parser, DPOConfig)
+
+
+def cli_main(args):
+    cfg = from_args(DPOConfig, args)
+    res = run(cfg)
+    h = res["history"]
+    print(f"dpo: {res['pairs']} pairs, {len(h['step'])} steps in {res['seconds']:.1f}s; loss {h['loss'][0]:.3f} -> "
+          f"{h['loss'][-1]:.3f}, implicit-reward accuracy {h['accuracy'][-1]:.2f}; checkpoint in {res['ckpt']}")
+    return 0

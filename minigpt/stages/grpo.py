@@ -1,0 +1,208 @@
+r"""Group Relative Policy Optimization (GRPO, Shao et al. 2024, DeepSeekMath): PPO without a value head.
+
+PPO needs a value function V(s_t) as a baseline, i.e. a second network to train. GRPO gets its
+baseline from the samples instead: for each prompt x draw a *group* of G responses y_1..y_G, score
+them with the reward model, and compare each with its siblings:
+
+    A_i = (r_i - mean(r_1..r_G)) / (std(r_1..r_G) + ε)          (population std; one A per response)
+
+Every token of response i gets the same advantage A_i. The update is PPO's clipped surrogate, with
+the KL to the SFT policy as a loss term (not folded into the reward), using the non-negative,
+unbiased per-token estimator (Schulman's k3)
+
+    ρ_t = π_θ(a_t|s_t) / π_old(a_t|s_t)
+    KL_t = π_ref/π_θ - log(π_ref/π_θ) - 1          (≥ 0, with expectation KL(π_θ ‖ π_ref))
+    L = -mean_t min(ρ_t A, clip(ρ_t, 1-ε, 1+ε) A) + β · mean_t KL_t
+
+Means run over every real response token of the batch (each token weighs the same, as in the
+"Dr. GRPO"/DAPO variants; the paper first averages within a response). A group whose G rewards are
+all equal teaches nothing (all A = 0): it is the spread inside a group that carries the signal.
+Rollouts, scores and log-probabilities reuse the PPO stage's code (ppo.py, rl_math.py).
+
+    minigpt grpo --init runs/pipeline/sft/ckpt --reward runs/pipeline/reward/ckpt --out-dir runs/grpo
+"""
+import dataclasses
+import os
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from minigpt import ops
+from minigpt.autograd import Tensor, no_grad
+from minigpt.backend import to_numpy, xp
+from minigpt.optim import AdamW, clip_grad_norm
+from minigpt.stages import rl_math
+from minigpt.stages.chat_template import chat_ids, decode_response, encode_prompt, pad_batch
+from minigpt.stages.common import MetricsLog, add_dataclass_args, from_args, save_stage
+from minigpt.stages.ppo import check_compatible, load_for_ppo, response_logprobs
+from minigpt.stages.rollout import sample_batch
+
+
+@dataclass
+class GRPOConfig:
+    init: str = field(default="runs/sft/ckpt", metadata={"help": "SFT checkpoint: initial policy and reference"})
+    reward: str = field(default="runs/reward/ckpt", metadata={"help": "reward-model checkpoint"})
+    out_dir: str = field(default="runs/grpo", metadata={"help": "where checkpoints and metrics go"})
+    n_prompts: int = 2000  # pool of train-split prompts
+    iters: int = 40  # rollout + update iterations
+    prompts_per_iter: int = 16  # prompts per rollout ...
+    group_size: int = 4  # ... each answered G times (16 × 4 = PPO's 64 responses)
+    ppo_epochs: int = 2  # passes over each rollout
+    minibatch_size: int = 32  # sequences per gradient step
+    lr: float = 3e-5  # AdamW learning rate (constant)
+    temperature: float = 1.0  # rollout sampling temperature
+    max_new_tokens: int = 40  # longest response
+    clip_eps: float = 0.2  # ratio clip ε
+    kl_coef: float = 0.05  # β, weight of the KL(π ‖ π_ref) loss term
+    adv_eps: float = 1e-4  # ε in the group normalisation
+    missing_eos_penalty: float = 1.0  # subtracted from the score of a response without <|end|>
+    grad_clip: float = 1.0  # max global gradient norm (0 = off)
+    data_seed: int = 3  # seeds the prompt pool
+    seed: int = 1337  # seeds rollouts and minibatch order
+
+
+# -----------------------------------------------------------------------------
+# the math
+
+def group_advantages(scores, group_size, eps=1e-4):
+    r"""(r - group mean) / (group std + ε) for scores (N,) laid out as N/G consecutive groups of G.
+
+    Example: scores [1, 0, 0, 1, 2, 2], G = 2 → groups [1, 0], [0, 1], [2, 2]: means .5, .5, 2;
+    stds .5, .5, 0 → [1, -1, -1, 1, 0, 0] (up to ε).
+    """
+    s = np.asarray(scores, dtype=np.float64)
+    if group_size < 2 or s.ndim != 1 or len(s) % group_size:
+        raise ValueError(f"scores must be 1-D with a length divisible by group_size ≥ 2, got {s.shape} and "
+                         f"group_size={group_size}")
+    g = s.reshape(-1, group_size)  # (P, G)
+    adv = (g - g.mean(axis=1, keepdims=True)) / (g.std(axis=1, keepdims=True) + eps)
+    return adv.reshape(-1)
+
+
+def grpo_loss(logp, old_logp, ref_logp, advantages, mask, clip_eps=0.2, kl_coef=0.05):
+    r"""Clipped surrogate with one advantage per sequence + β · mean k3 estimate of KL(π_θ ‖ π_ref).
+
+    logp: Tensor (B, T); old_logp, ref_logp, mask: arrays (B, T); advantages: (B,).
+    Returns (loss, stats) with the policy part (pg_loss), the mean KL_t (kl) and PPO's clip stats.
+    """
+    mask = np.asarray(mask)
+    adv = np.asarray(advantages, dtype=np.float64)[:, None] * mask  # (B, T): A_i on every token of response i
+    pg_loss, stats = rl_math.ppo_policy_loss(logp, np.asarray(old_logp), adv, mask, clip_eps)
+    d = Tensor(np.asarray(ref_logp, dtype=logp.dtype)) - logp  # log(π_ref / π_θ), (B, T)
+    kl = ops.exp(d) - d - 1.0  # k3: ≥ 0, zero where π_θ = π_ref
+    kl_loss = rl_math.masked_mean(kl, mask)
+    stats.update(pg_loss=pg_loss.item(), kl=kl_loss.item())
+    return pg_loss + kl_loss * kl_coef, stats
+
+
+# -----------------------------------------------------------------------------
+# rollouts
+
+def rollout(policy, ref, rm, tok, prompts, cfg, seed):
+    """G samples per prompt, RM scores, group advantages, old and reference log-probabilities."""
+    from minigpt.data.assistant import gold_score
+    from minigpt.stages.reward import score_texts
+    ids = chat_ids(tok)
+    group = [p for p in prompts for _ in range(cfg.group_size)]  # each prompt G times, consecutively
+    contexts = [encode_prompt(tok, p.text) for p in group]
+    responses = sample_batch(policy, contexts, cfg.max_new_tokens, (ids["end"], ids["eot"]),
+                             temperature=cfg.temperature, seed=seed)
+    texts = [decode_response(tok, r) for r in responses]
+    closed = np.array([len(r) > 0 and r[-1] in (ids["end"], ids["eot"]) for r in responses])
+    scores = score_texts(rm, tok, group, texts) - cfg.missing_eos_penalty * (~closed)
+    x, _ = pad_batch([c + r for c, r in zip(contexts, responses)], ids["pad"])
+    plens, rlens = np.array([len(c) for c in contexts]), np.array([len(r) for r in responses])
+    with no_grad():
+        logp, logits, mask = response_logprobs(policy, xp.asarray(x), plens, rlens)
+        ref_logp, _, _ = response_logprobs(ref, xp.asarray(x), plens, rlens)
+    logp, ref_logp = (to_numpy(t.data).astype(np.float64) for t in (logp, ref_logp))
+    return {"x": x, "plens": plens, "rlens": rlens, "mask": mask, "logp": logp, "ref_logp": ref_logp,
+            "adv": group_advantages(scores, cfg.group_size, cfg.adv_eps), "scores": scores, "texts": texts,
+            "kl": ((logp - ref_logp) * mask).sum(axis=1), "entropy": rl_math.entropy(to_numpy(logits), mask),
+            "closed": closed, "gold": np.array([gold_score(p, t) for p, t in zip(group, texts)])}
+
+
+def grpo_update(policy, opt, batch, cfg, rng):
+    """Epochs of minibatch steps on one rollout; returns per-minibatch stats."""
+    B = len(batch["x"])
+    stats = []
+    for _ in range(cfg.ppo_epochs):
+        order = rng.permutation(B)
+        for s in range(0, B, cfg.minibatch_size):
+            idx = order[s:s + cfg.minibatch_size]
+            plens, rlens = batch["plens"][idx], batch["rlens"][idx]
+            R = int(rlens.max())
+            x = batch["x"][idx][:, :int((plens + rlens).max())]
+            logp, _, mask = response_logprobs(policy, xp.asarray(x), plens, rlens)
+            loss, st = grpo_loss(logp, batch["logp"][idx][:, :R], batch["ref_logp"][idx][:, :R], batch["adv"][idx],
+                                 mask, cfg.clip_eps, cfg.kl_coef)
+            loss.backward()
+            if cfg.grad_clip > 0:
+                clip_grad_norm(opt.params, cfg.grad_clip)
+            opt.step()
+            opt.zero_grad()
+            stats.append(st)
+    return stats
+
+
+# -----------------------------------------------------------------------------
+# training
+
+def train(cfg, policy, ref, rm, tok, prompts, progress=True, callback=None):
+    """Run GRPO; returns a dict with the policy, per-iteration history and checkpoint path."""
+    check_compatible(policy, ref, rm)
+    opt = AdamW(policy.parameters(), lr=cfg.lr, betas=(0.9, 0.95), weight_decay=0.0)
+    ref.eval()
+    policy.eval()  # no dropout: old and new log-probs must come from the same function
+    log = MetricsLog(os.path.join(cfg.out_dir, "metrics.jsonl"))
+    keys = ("score", "gold", "kl", "entropy", "resp_len", "closed", "pg_loss", "kl_loss", "clipfrac",
+            "zero_adv_groups")
+    history = {k: [] for k in ("iter",) + keys}
+    rng = np.random.default_rng(cfg.seed)
+    t0 = time.time()
+    bar = tqdm(range(cfg.iters), desc="grpo", disable=not progress)
+    for it in bar:
+        pick = rng.choice(len(prompts), size=cfg.prompts_per_iter, replace=len(prompts) < cfg.prompts_per_iter)
+        batch = rollout(policy, ref, rm, tok, [prompts[i] for i in pick], cfg, seed=int(rng.integers(2**31)))
+        st = grpo_update(policy, opt, batch, cfg, rng)
+        spread = batch["scores"].reshape(-1, cfg.group_size).std(axis=1)
+        row = {"iter": it, "score": float(batch["scores"].mean()), "gold": float(batch["gold"].mean()),
+               "kl": float(batch["kl"].mean()), "entropy": batch["entropy"], "resp_len": float(batch["rlens"].mean()),
+               "closed": float(batch["closed"].mean()), "pg_loss": float(np.mean([s["pg_loss"] for s in st])),
+               "kl_loss": float(np.mean([s["kl"] for s in st])),
+               "clipfrac": float(np.mean([s["clipfrac"] for s in st])),
+               "zero_adv_groups": float((spread == 0).mean())}
+        for k in history:
+            history[k].append(row[k])
+        log.write(**row)
+        bar.set_postfix(score=f"{row['score']:.2f}", gold=f"{row['gold']:.2f}", kl=f"{row['kl']:.2f}")
+        if callback:
+            callback(it, row, batch)
+    ckpt = os.path.join(cfg.out_dir, "ckpt")
+    save_stage(ckpt, policy, tok, "grpo", extra={"iters": cfg.iters, "train_config": dataclasses.asdict(cfg)})
+    return {"model": policy, "tokenizer": tok, "history": history, "ckpt": ckpt, "seconds": time.time() - t0}
+
+
+def run(cfg, progress=True):
+    from minigpt.data.assistant import sample_prompts
+    policy, ref, rm, tok = load_for_ppo(cfg.init, cfg.reward)
+    return train(cfg, policy, ref, rm, tok, sample_prompts(cfg.n_prompts, seed=cfg.data_seed), progress)
+
+
+# -----------------------------------------------------------------------------
+# CLI
+
+def add_cli_args(parser):
+    add_dataclass_args(parser, GRPOConfig)
+
+
+def cli_main(args):
+    cfg = from_args(GRPOConfig, args)
+    res = run(cfg)
+    h = res["history"]
+    print(f"grpo: {cfg.iters} iterations in {res['seconds']:.1f}s; "
+          f"RM score {h['score'][0]:.3f} -> {h['score'][-1]:.3f}, "
+          f"KL {h['kl'][-1]:.3f} nats; checkpoint in {res['ckpt']}")
+    return 0
