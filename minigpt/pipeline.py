@@ -42,18 +42,18 @@ class PipelineConfig:
     sft_lr: float = 1e-3  # peak learning rate
     aux_lm_coef: float = 0.0  # λ of GPT-1's auxiliary LM loss
     # reward model
-    rm_prompts: int = 800  # train prompts ranked
+    rm_prompts: int = 1600  # train prompts ranked
     rm_eval_prompts: int = 250  # held-out prompts ranked, for pairwise accuracy
     k: int = 4  # responses per ranking (4..9)
-    rm_epochs: int = 2  # passes over the rankings
+    rm_epochs: int = 3  # passes over the rankings
     rm_lr: float = 3e-4  # peak learning rate
     rm_lm_feature: bool = True  # RM adds α·log-likelihood under its LM head (nn/heads.py; False = plain InstructGPT head)
     # PPO
-    ppo_iters: int = 60  # rollout + update iterations
+    ppo_iters: int = 100  # rollout + update iterations
     rollout_batch: int = 64  # prompts per rollout
-    ppo_lr: float = 3e-5  # learning rate
+    ppo_lr: float = 1e-4  # learning rate
     init_kl_coef: float = 0.05  # β
-    target_kl: float = 4.0  # adaptive-β target, nats per response (0 = fixed β)
+    target_kl: float = 2.0  # adaptive-β target, nats per response (0 = fixed β)
     ptx_coef: float = 0.0  # γ of PPO-ptx
     rbrm_coef: float = 0.0  # weight of the rule-based reward
     # evaluation
