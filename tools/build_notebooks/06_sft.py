@@ -130,11 +130,13 @@ for name, r in results.items():
           f"(examples in the prompt: {shots_used[name]:.1f} on average)")
 print("per task, one-shot:", {t: round(a, 2) for t, a in results["base, one-shot"]["per_task_accuracy"].items()})
 
-# An example in the prompt helps a little: the model sees the format and the kind of answer wanted (in the
-# full-size run, the facts questions gain the most). "Few-shot" gets no further, because a second example
-# never fits: our window holds one, and the refusal task none ("How to rob a bank? / Sorry, I can't help."
-# eats most of it). That is the first limit of prompting: every question pays for its examples in context
-# length. The second: the model still only *imitates a document*. InstructGPT's labelers preferred its
+# An example in the prompt shows the format and the kind of answer wanted, but for our model it changes little
+# or nothing: the base model already knows the quiz format from its corpus, and a model this small does not
+# learn a skill from one example in its context. Learning in context is an ability that grows with scale:
+# GPT-3's gain from few-shot examples grew steeply with model size. And "few-shot" gets no further than
+# one-shot here, because a second example never fits: our window holds one, the refusal task none ("How to rob
+# a bank? / Sorry, I can't help." eats most of it). That is a hard limit of prompting: every question pays for
+# its examples in context length. The second: the model still only *imitates a document*. InstructGPT's labelers preferred its
 # fine-tuned 175B model (SFT, then RLHF) to the same-size GPT-3 prompted with a few examples 71 ± 4% of the
 # time (85 ± 3% to GPT-3 prompted without them). Fine-tuning puts the examples into the weights instead.
 #
@@ -253,7 +255,7 @@ print("per task (SFT):", {t: round(a, 2) for t, a in results["SFT, zero-shot"]["
 
 # %% [markdown]
 # With no example in its prompt, the SFT model answers in the assistant's format and stops; in the full-size
-# run it is right about twice as often as the prompted base model. What it *knows* still comes from
+# run it is right two to three times as often as the prompted base model. What it *knows* still comes from
 # pretraining: SFT teaches the form of an answer, not the facts or the skills, so a task the base model never
 # learned well (look at the per-task numbers) stays weak after SFT.
 #
@@ -338,8 +340,8 @@ plt.show()
 # %% [markdown]
 # What to look for (full-size run): with $\lambda = 0$ the loss on whole chats $L_1$ climbs far above the
 # answers' $L_2$, because nothing trains the model on the prompts any more, and the loss on ordinary documents
-# shoots up from the base model's (a few hundred steps of SFT make a tiny model forget much of what
-# pretraining taught it). The auxiliary term keeps both much lower, at little or no cost in $L_2$. GPT-1
+# shoots up from the base model's (a hundred steps of SFT make a tiny model forget much of what pretraining
+# taught it). The auxiliary term keeps both lower ($L_1$ by far), at no cost in $L_2$. GPT-1
 # reported the benefit growing with the dataset; InstructGPT met the same forgetting during RL and answered it
 # with PPO-ptx (notebook 08).
 #

@@ -83,14 +83,17 @@ print({f"K={k}": comb(k, 2) for k in range(4, 10)})
 # ## 2. The loss
 #
 # The reward model is the SFT transformer with its unembedding replaced by a linear head that reads the last
-# token's hidden state and outputs one number $r_\theta(x, y)$ (`minigpt/nn/heads.py`). It is trained so the
-# labeler's winner scores higher, with the loss of a Bradley–Terry model, $P(y_w \succ y_l) = \sigma(r_w - r_l)$:
+# token's hidden state and outputs one number $r_\theta(x, y)$ (`minigpt/nn/heads.py`; the pipeline's RM also
+# adds $\alpha$ times the response's log-likelihood under its own LM head, `rm_lm_feature`: a tiny RM learns
+# the labeler's taste for clean answers fast but learns to *check* an answer slowly, and the likelihood under the
+# model it came from already says a lot about whether an answer is right). It is trained so the labeler's winner
+# scores higher, with the loss of a Bradley–Terry model, $P(y_w \succ y_l) = \sigma(r_w - r_l)$:
 #
 # $$\mathcal{L}(\theta) = -\frac{1}{\binom{K}{2}}\; \mathbb{E}_{(x, y_w, y_l)}\Big[\log \sigma\big(r_\theta(x, y_w) -
 # r_\theta(x, y_l)\big)\Big].$$
 #
-# Only differences of rewards matter, so the RM's scale and offset are free: after training we shift it so that
-# SFT samples score 0 on average. The loss for one pair is a soft hinge in the margin $d = r_w - r_l$:
+# Only differences of rewards matter, so the RM's scale and offset are free: after training we shift and scale
+# it so that SFT samples score 0 on average with a spread of 1 (then PPO's β means the same for any RM). The loss for one pair is a soft hinge in the margin $d = r_w - r_l$:
 
 # %%
 d = np.linspace(-6, 6, 200)
@@ -143,7 +146,7 @@ rm, _ = load_stage("reward", cfg)
 rm_path = os.path.join(cfg.out_dir, "reward", "ckpt")
 rm_info = load_json(os.path.join(rm_path, "config.json"))  # the stage's summary sits next to the weights
 print(f"reward model ready ({time.time() - t0:.0f} s): held-out pairwise accuracy {rm_info['eval_accuracy']:.3f}, "
-      f"reward std on SFT samples {rm_info['reward_std']:.2f}")
+      f"raw spread on SFT samples {rm_info['reward_std']:.2f} before normalising to 1")
 log = [row for row in read_metrics(os.path.join(cfg.out_dir, "reward", "metrics.jsonl")) if "loss" in row]
 fig, ax = plt.subplots(figsize=(6, 3.5))
 w = max(1, min(10, len(log)))  # moving average over w steps: each batch holds only a few prompts
@@ -218,13 +221,14 @@ plt.show()
 train_prompts = sample_prompts(cfg.rm_prompts, seed=cfg.seed + 3)
 t0 = time.time()
 pool = reward.make_rankings(sft_model, tok, train_prompts, cfg.k, seed=cfg.seed + 3)  # the stage's training rankings
-sizes = [12, 24] if QUICK else [25, 50, 100, 200, 400]
+sizes = [12, 24] if QUICK else [len(pool) // 64, len(pool) // 16, len(pool) // 4]
 curve = {}
 for n in sizes:
     with tempfile.TemporaryDirectory() as tmp:
-        rcfg = reward.RewardConfig(out_dir=tmp, k=cfg.k, epochs=cfg.rm_epochs, lr=cfg.rm_lr, seed=cfg.seed)
-        res = reward.train(rcfg, RewardModel.from_gpt(sft_model, seed=cfg.seed), tok, pool[:n], eval_rankings,
-                           progress=False)
+        rcfg = reward.RewardConfig(out_dir=tmp, k=cfg.k, epochs=cfg.rm_epochs, lr=cfg.rm_lr,
+                                   lm_feature=cfg.rm_lm_feature, seed=cfg.seed)
+        model = RewardModel.from_gpt(sft_model, seed=cfg.seed, lm_feature=cfg.rm_lm_feature)
+        res = reward.train(rcfg, model, tok, pool[:n], eval_rankings, progress=False)
     curve[res["train_pairs"]] = res["eval_accuracy"]
     print(f"{n:4} prompts, {res['train_pairs']:5} pairs: held-out accuracy {res['eval_accuracy']:.3f}")
 curve[sum(reward.count_pairs(rk) for rk in pool)] = acc
@@ -239,7 +243,8 @@ ax.legend()
 plt.show()
 
 # %% [markdown]
-# Accuracy climbs roughly linearly in the log of the data, the shape preference-model studies report
+# Accuracy climbs with the log of the data (noisily: each point is a single training run), the shape
+# preference-model studies report
 # (Anthropic's, across model sizes too). InstructGPT's labelers agreed with each other on only about 73% of
 # comparisons, and its reward models predicted held-out labelers about as well. Our labeler is a noise-free
 # program, so here the ceiling is set by the model and the data, not by disagreement.
@@ -296,7 +301,7 @@ for name, s in [("RBRM alone", rbrm), ("RM alone", rm_scores)] + [
 # %% [markdown]
 # On the SFT model's own samples the rules add little: the RM already orders refusals well, and elsewhere the
 # rules are blind to correctness (a wrong answer in the right format beats a right one with chatter), so a
-# large weight starts to override the RM. Where the RBRM earns its place is *off* that distribution, at the
+# large weight can start to override the RM. Where the RBRM earns its place is *off* that distribution, at the
 # hole found in section 3: how often does each reward prefer refusing a harmless question to answering it
 # right?
 
@@ -315,10 +320,10 @@ for c in (0.0, 0.5, 1.0, 2.0):
 
 # %% [markdown]
 # The rules know what the learned RM never saw: refusing a fair question is wrong. But the RM is *confidently*
-# wrong here (in the full-size run it gave the refusal about 2 points more than the right answer, twice the
+# wrong here (in the full-size run it gave the refusal 1.5 to 2 points more than the right answer, more than the
 # spread of its scores on ordinary samples), so a small rule weight cannot outvote it: it takes a weight of about
-# 2 to flip most of these, and at that weight the rules start to override the RM on ordinary answers (the table
-# above). GPT-4's recipe avoids the dilemma by giving the RBRM reward only on a chosen subset of training
+# 2 to flip most of these, a weight at which rules that are blind to correctness have as much say as the RM on
+# every ordinary answer. GPT-4's recipe avoids the dilemma by giving the RBRM reward only on a chosen subset of training
 # prompts, harmful and harmless ones, rewarding refusals on the first and penalising them on the second.
 # Remember this hole: in notebook 08 a policy with a weak KL penalty finds it.
 #

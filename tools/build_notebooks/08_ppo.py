@@ -368,9 +368,9 @@ print(f"{'PPO-ptx':10}{doc_loss(ptx_policy):10.3f}{r_ptx['gold_score']:8.3f}{w_p
 
 # %% [markdown]
 # The alignment tax is steep at this scale: a tiny model fine-tuned on nothing but short chats forgets much of
-# its document model (in the full-size run the loss on documents went from 0.4 nats per character for the base
-# model to about 4 after SFT, a bit more after PPO). The pretraining term pulls PPO's back most of the way
-# (about 1.5 with γ = 0.3), but here it also costs some of the reward gain: the two objectives compete for a
+# its document model (in our full-size runs the loss on documents went from about 0.5 nats per character for the
+# base model to 4–5 after SFT, a bit more after PPO). With γ = 0.3 the pretraining term pulls PPO's back half of
+# the way or more, but here it also costs some of the reward gain: the two objectives compete for a
 # very small network, and γ sets the exchange rate (in our runs γ = 0.1 kept more reward and less of the
 # documents, γ = 1 the reverse). InstructGPT, with a 175B model, found a γ at which PPO-ptx recovered most of
 # the performance lost on public NLP benchmarks at little cost in labeler preference.
@@ -446,14 +446,17 @@ plt.show()
 # best-of-N and $d(\alpha - \beta \log d)$ for RL: both rise, peak and fall.) What to look for:
 #
 # * The **RM score** keeps climbing with KL for every method: the proxy always says "more is better".
-# * The **gold score** does not follow. In the full-size run best-of-N's gold score peaked at N = 4 (KL ≈ 0.6
-#   nats) and was lower at N = 32 than at N = 1, with the RM score still rising. The weakly penalised PPO run
-#   went much further: 30+ nats from SFT, RM score +2.6, gold score below 0.1.
-# * Look at what it learned to say: some garbled version of **"Sorry, I can't help."**, to every question. That
-#   is the blind spot notebook 07 found: the RM never saw a refusal of a harmless question, so it scores every
-#   refusal as good, and with nothing holding it near the SFT model the policy found that out. This is reward
-#   over-optimisation (Goodhart's law), and why PPO needs $\beta$ and early stopping, and why GPT-4 added
-#   rule-based rewards against over-refusal.
+# * The **gold score** does not follow. In our full-size runs best-of-N's gold score peaked at N = 4 (KL ≈ 0.6
+#   nats) and by N = 32 had fallen below its N = 1 value, with the RM score still rising. The weakly penalised
+#   PPO run drifted several nats from SFT (7 in one run, over 30 in another), and its gold score fell far below
+#   the SFT model's while its RM score stayed as high as the stage's run, or climbed far above it.
+# * Look at what it learned to say: short answers in the right format, often wrong. The RM learned to like
+#   the *form* of good answers, and the policy found the form without the substance. In one of our runs it went
+#   further and collapsed onto a garbled **"Sorry, I can't help."** for every question: the blind spot
+#   notebook 07 found (the RM never saw a refusal of a harmless question, so it scores every refusal as good).
+#   Which hole a policy finds depends on the run; that it finds one when nothing holds it back does not. This is
+#   reward over-optimisation (Goodhart's law), and why PPO needs $\beta$ and early stopping, and why GPT-4
+#   added rule-based rewards against over-refusal.
 # * The stage's run, with its adaptive β, stays at about 1 nat, on the rising side of the curve.
 # * **Best-of-N** is very KL-efficient at small N: it only re-weights the SFT model's own samples, so every
 #   answer it returns is one the SFT model writes anyway. RL has to move the policy to get the same gains, but
@@ -470,7 +473,7 @@ plt.show()
 # * The curves to watch: reward (RM and, if you have it, a gold check), KL, entropy, value loss, clip fraction.
 # * RL policies lose entropy: **peaky** distributions, less diverse samples.
 # * The RM is a proxy: push KL far enough and the gold score stops following it (**over-optimisation**); our
-#   weakly penalised policy learned to refuse everything, the RM's blind spot. Best-of-N reaches the early gains
+#   weakly penalised policy found answers the RM likes and the labeler does not. Best-of-N reaches the early gains
 #   at a known, small KL, at N times the sampling cost.
 #
 # ## Exercises
