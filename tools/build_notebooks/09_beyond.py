@@ -54,13 +54,14 @@ print(f"minigpt from {minigpt.__file__} | quick mode: {QUICK} | full-run results
       f"{'found' if FULL else 'not found'} ({RESULTS.relative_to(ROOT)})")
 
 
-def show(rows, cols, fmt=None, title=None):
-    """Print a dict of dicts as a table: one row per key, the given columns."""
+def show(rows, cols, fmt=None, title=None, order=None):
+    """Print a dict of dicts as a table: one row per key (in `order` if given), the given columns."""
     fmt, width, first = fmt or {}, [max(12, len(c) + 2) for c in cols], max(map(len, rows)) + 1
     if title:
         print(title)
     print(" " * first + "".join(f"{c:>{w}}" for c, w in zip(cols, width)))
-    for name, r in rows.items():
+    for name in [k for k in (order or []) if k in rows] + [k for k in rows if k not in (order or [])]:
+        r = rows[name]
         print(f"{name:<{first}}" + "".join(f"{format(r[c], fmt.get(c, '.4g')) if c in r else '-':>{w}}"
                                      for c, w in zip(cols, width)))
 
@@ -180,7 +181,7 @@ show(BLK["blocks"], ["params", "val_loss", "seconds"], {"params": ",", "val_loss
 if FULL.get("blocks"):
     F = FULL["blocks"]
     show(F["blocks"], ["params", "val_loss", "seconds"], {"params": ",", "val_loss": ".4f", "seconds": ".1f"},
-         title=f"\nfull run ({F['config']['iters']} steps)")
+         title=f"\nfull run ({F['config']['iters']} steps)", order=list(exp_blocks.VARIANTS))
 
 # %% [markdown]
 # In the full run (600 steps, about 350k parameters each) the LLaMA block ends with a validation loss about 8%
@@ -221,7 +222,7 @@ cols = ["bytes", "ratio", "weight_error", "loss", "rel_change"]
 fm = {"bytes": ",", "ratio": ".2f", "weight_error": ".2%", "loss": ".4f", "rel_change": "+.3%"}
 show(BLK["quantization"], cols, fm, title="this run")
 if FULL.get("blocks"):
-    show(FULL["blocks"]["quantization"], cols, fm, title="\nfull run")
+    show(FULL["blocks"]["quantization"], cols, fm, title="\nfull run", order=list(BLK["quantization"]))
     print(f"\nINT8 relative loss change (full run): {FULL['blocks']['quantization']['int8']['rel_change']:+.4%} "
           f"— well under 1%")
 
@@ -237,7 +238,8 @@ if FULL.get("blocks"):
 # %%
 for name, L in (("this run", BLK["lora"]), ("full run", FULL.get("blocks", {}).get("lora"))):
     if L:
-        print(f"{name}: accuracy " + ", ".join(f"{k} {v:.3f}" for k, v in L["quantized_sft_accuracy"].items()))
+        acc = L["quantized_sft_accuracy"]
+        print(f"{name}: accuracy " + ", ".join(f"{k} {acc[k]:.3f}" for k in BLK["lora"]["quantized_sft_accuracy"]))
 
 # %% [markdown]
 # ## 3. LoRA: fine-tune a few million numbers instead of billions
@@ -344,7 +346,7 @@ cols = ["win_rate_vs_sft", "kl_to_sft", "accuracy", "gold_score", "train_s"]
 fm = {"win_rate_vs_sft": ".3f", "kl_to_sft": ".2f", "accuracy": ".3f", "gold_score": ".3f", "train_s": ".0f"}
 show(ALN["table"], cols, fm, title="this run")
 if FULL.get("alignment"):
-    show(FULL["alignment"]["table"], cols, fm, title="\nfull run")
+    show(FULL["alignment"]["table"], cols, fm, title="\nfull run", order=list(ALN["table"]))
 
 # %% [markdown]
 # Win rate counts ties as half, so 0.5 means "no better than SFT" (± is about 0.02 here); KL is in nats per
@@ -523,7 +525,7 @@ RAG = exp_rag.run_rag(gcfg, log=lambda *a: None)
 print(f"({time.time() - t0:.0f} s)")
 for name, R in (("this run", RAG), ("full run", FULL.get("rag"))):
     if R:
-        print(f"{name}: accuracy " + ", ".join(f"{k} {v:.2f}" for k, v in R["accuracy"].items()) +
+        print(f"{name}: accuracy " + ", ".join(f"{k} {R['accuracy'][k]:.2f}" for k in RAG["accuracy"]) +
               " | retrieval recall@1 " + ", ".join(f"{k} {v:.2f}" for k, v in R["retrieval_recall_at_1"].items()) +
               f" | majority-answer baseline {R['majority_baseline']:.2f} | answers in the right format without "
               f"retrieval {R['well_formed_without_retrieval']:.0%}")
