@@ -27,21 +27,35 @@ BASE_PREFIX = "Quiz sheet.\n"
 # answering
 
 
-def base_prompt_ids(tok, text):
-    """The document-style prompt for a base model: <|endoftext|>Quiz sheet.\\nQ: {text}\\nA: """
-    return [tok.eot_id, *tok.encode_ordinary(f"{BASE_PREFIX}Q: {text}\nA: ")]
+def base_prompt_ids(tok, text, shots=()):
+    """The document-style prompt for a base model: <|endoftext|>Quiz sheet.\\nQ: {text}\\nA: (zero-shot).
+
+    With `shots`, a list of solved (question, answer) examples, the examples replace the heading
+    (few-shot prompting, GPT-3 style): <|endoftext|>Q: {q1}\\nA: {a1}\\n ... Q: {text}\\nA: (no heading).
+    """
+    if not shots:
+        return [tok.eot_id, *tok.encode_ordinary(f"{BASE_PREFIX}Q: {text}\nA: ")]
+    solved = "".join(f"Q: {q}\nA: {a}\n" for q, a in shots)
+    return [tok.eot_id, *tok.encode_ordinary(f"{solved}Q: {text}\nA: ")]
 
 
 def answer_prompts(model, tok, prompts, mode="chat", temperature=1.0, seed=0, max_new_tokens=40, system=None,
-                   top_k=None):
-    """Sample one answer text per prompt (Prompt objects or strings)."""
+                   top_k=None, shots=None):
+    """Sample one answer text per prompt (Prompt objects or strings).
+
+    shots (mode "base" only): one list of solved (question, answer) examples per prompt, for
+    few-shot prompting (base_prompt_ids); None or empty lists for zero-shot.
+    """
     texts = [p if isinstance(p, str) else p.text for p in prompts]
+    if shots and (mode != "base" or len(shots) != len(texts)):
+        raise ValueError(f"shots are for mode 'base', one list per prompt: got mode {mode!r}, {len(shots)} lists "
+                         f"for {len(texts)} prompts")
     ids = chat_ids(tok)
     if mode == "chat":
         contexts = [encode_prompt(tok, t, system) for t in texts]
         stops = (ids["end"], ids["eot"])
     elif mode == "base":
-        contexts = [base_prompt_ids(tok, t) for t in texts]
+        contexts = [base_prompt_ids(tok, t, shots[i] if shots else ()) for i, t in enumerate(texts)]
         stops = (tok.encode_ordinary("\n")[0], ids["eot"])
     else:
         raise ValueError(f"mode must be 'chat' or 'base', got {mode!r}")

@@ -11,7 +11,6 @@ Checkpoints, metrics.json, report_card.txt and plots go under `out_dir`.
     minigpt pipeline --quick         # a tiny smoke run (≈ 1 minute)
 """
 import dataclasses
-import json
 import os
 import time
 from dataclasses import dataclass, field
@@ -48,6 +47,7 @@ class PipelineConfig:
     k: int = 4  # responses per ranking (4..9)
     rm_epochs: int = 2  # passes over the rankings
     rm_lr: float = 3e-4  # peak learning rate
+    rm_lm_feature: bool = True  # RM adds α·log-likelihood under its LM head (nn/heads.py; False = plain InstructGPT head)
     # PPO
     ppo_iters: int = 60  # rollout + update iterations
     rollout_batch: int = 64  # prompts per rollout
@@ -93,7 +93,7 @@ def pretrain_tokens(tok, n_docs, seed):
 
 
 # -----------------------------------------------------------------------------
-# the stages
+# the stages, one function each (run_pipeline chains them; stage_checkpoint runs the missing ones)
 
 class _Timer:
     def __init__(self):
@@ -103,16 +103,81 @@ class _Timer:
         return {"wall_s": time.time() - self.wall, "cpu_s": time.process_time() - self.cpu, **summary}
 
 
+def pretrain_stage(cfg, tok, progress=True):
+    """Pretrain a GPT on the world's documents into out_dir/pretrain; pretrain.train's result dict."""
+    from minigpt.stages import pretrain
+    train_ids, val_ids = pretrain_tokens(tok, cfg.n_docs, cfg.seed)
+    pcfg = pretrain.PretrainConfig(
+        out_dir=os.path.join(cfg.out_dir, "pretrain"), n_layer=cfg.n_layer, n_head=cfg.n_head, n_embd=cfg.n_embd,
+        block_size=cfg.block_size, batch_size=cfg.pretrain_batch, max_iters=cfg.pretrain_iters, lr=cfg.pretrain_lr,
+        min_lr=cfg.pretrain_lr / 10, warmup_iters=max(1, cfg.pretrain_iters // 30),
+        eval_interval=max(1, cfg.pretrain_iters // 6), eval_iters=5, ckpt_interval=10**9, seed=cfg.seed)
+    res = pretrain.train(pcfg, tok, train_ids, val_ids, progress=progress)
+    res["train_ids"] = train_ids
+    _stamp(cfg, "pretrain")
+    return res
+
+
+def sft_stage(cfg, model, tok, progress=True):
+    """Fine-tune `model` (trained in place) on contractor demonstrations into out_dir/sft; sft.train's dict."""
+    from minigpt.data.assistant import make_demonstrations
+    from minigpt.stages import sft
+    scfg = sft.SFTConfig(out_dir=os.path.join(cfg.out_dir, "sft"), n_demos=cfg.n_demos, epochs=cfg.sft_epochs,
+                         lr=cfg.sft_lr, aux_lm_coef=cfg.aux_lm_coef, eval_interval=10**9, data_seed=cfg.seed + 1,
+                         seed=cfg.seed)
+    demos = make_demonstrations(cfg.n_demos, seed=cfg.seed + 1)
+    val = make_demonstrations(300, seed=cfg.seed + 2, split="eval")
+    res = sft.train(scfg, model, tok, demos, val, progress=progress)
+    _stamp(cfg, "sft")
+    return res
+
+
+def reward_stage(cfg, sft_model, tok, progress=True):
+    """Rank K samples of the SFT model per prompt with the gold labeler, train a reward model on them
+    into out_dir/reward; reward.train's dict."""
+    from minigpt.data.assistant import sample_prompts
+    from minigpt.nn.heads import RewardModel
+    from minigpt.stages import reward
+    rcfg = reward.RewardConfig(out_dir=os.path.join(cfg.out_dir, "reward"), k=cfg.k, epochs=cfg.rm_epochs,
+                               lr=cfg.rm_lr, lm_feature=cfg.rm_lm_feature, seed=cfg.seed)
+    rankings = reward.make_rankings(sft_model, tok, sample_prompts(cfg.rm_prompts, seed=cfg.seed + 3), cfg.k,
+                                    seed=cfg.seed + 3)
+    eval_rankings = reward.make_rankings(sft_model, tok, sample_prompts(cfg.rm_eval_prompts, seed=cfg.seed + 4,
+                                                                        split="eval"), cfg.k, seed=cfg.seed + 4)
+    res = reward.train(rcfg, RewardModel.from_gpt(sft_model, seed=cfg.seed, lm_feature=cfg.rm_lm_feature), tok,
+                       rankings, eval_rankings, progress=progress)
+    _stamp(cfg, "reward")
+    return res
+
+
+def ppo_stage(cfg, sft_ckpt, rm, tok, ptx_ids=None, progress=True):
+    """PPO from the SFT checkpoint (policy and frozen reference) against `rm` into out_dir/ppo; ppo.train's
+    dict plus the reference model under "ref". `ptx_ids`: pretraining tokens for PPO-ptx (made if None)."""
+    from minigpt.data.assistant import sample_prompts
+    from minigpt.stages import ppo
+    policy, _, _ = load_model(sft_ckpt, expect_stage="sft")
+    ref, _, _ = load_model(sft_ckpt, expect_stage="sft")
+    if ptx_ids is None and cfg.ptx_coef:
+        ptx_ids = pretrain_tokens(tok, cfg.n_docs, cfg.seed)[0]
+    ocfg = ppo.PPOConfig(out_dir=os.path.join(cfg.out_dir, "ppo"), iters=cfg.ppo_iters, rollout_batch=cfg.rollout_batch,
+                         lr=cfg.ppo_lr, init_kl_coef=cfg.init_kl_coef, target_kl=cfg.target_kl,
+                         ptx_coef=cfg.ptx_coef, rbrm_coef=cfg.rbrm_coef, seed=cfg.seed)
+    res = ppo.train(ocfg, policy, ref, rm, tok, sample_prompts(2000, seed=cfg.seed + 5), ptx_data=ptx_ids,
+                    progress=progress)
+    res["ref"] = ref
+    _stamp(cfg, "ppo")
+    return res
+
+
 def run_pipeline(cfg, progress=True, log=print):
     """Run all four stages and the evaluation; returns the report dict (also saved as metrics.json)."""
-    from minigpt.data.assistant import make_demonstrations, sample_prompts
+    from minigpt.data.assistant import sample_prompts
     from minigpt.evaluate import compare, evaluate_model, kl_to_reference
-    from minigpt.nn.heads import RewardModel
-    from minigpt.stages import ppo, pretrain, reward, sft
     if cfg.quick:
         cfg = quick_config(cfg)
     out = cfg.out_dir
     os.makedirs(out, exist_ok=True)
+    save_json(os.path.join(out, "pipeline_config.json"), dataclasses.asdict(cfg))
     t_all = _Timer()
     stages, models, hist = {}, {}, {}
     eval_prompts = sample_prompts(cfg.n_eval, seed=cfg.seed + 100, split="eval")
@@ -126,13 +191,8 @@ def run_pipeline(cfg, progress=True, log=print):
     # 1. pretraining
     t = _Timer()
     tok = world_tokenizer()
-    train_ids, val_ids = pretrain_tokens(tok, cfg.n_docs, cfg.seed)
-    pcfg = pretrain.PretrainConfig(
-        out_dir=os.path.join(out, "pretrain"), n_layer=cfg.n_layer, n_head=cfg.n_head, n_embd=cfg.n_embd,
-        block_size=cfg.block_size, batch_size=cfg.pretrain_batch, max_iters=cfg.pretrain_iters, lr=cfg.pretrain_lr,
-        min_lr=cfg.pretrain_lr / 10, warmup_iters=max(1, cfg.pretrain_iters // 30),
-        eval_interval=max(1, cfg.pretrain_iters // 6), eval_iters=5, ckpt_interval=10**9, seed=cfg.seed)
-    res = pretrain.train(pcfg, tok, train_ids, val_ids, progress=progress)
+    res = pretrain_stage(cfg, tok, progress)
+    train_ids = res["train_ids"]
     hist["pretrain"] = res["history"]
     eval_s = evaluate("base", res["model"], mode="base")
     stages["pretrain"] = t.done(summary=f"val loss {res['val_loss']:.3f} nats/char", val_loss=res["val_loss"],
@@ -141,11 +201,7 @@ def run_pipeline(cfg, progress=True, log=print):
 
     # 2. SFT (continues the pretrained model in place; the base checkpoint stays on disk)
     t = _Timer()
-    scfg = sft.SFTConfig(out_dir=os.path.join(out, "sft"), n_demos=cfg.n_demos, epochs=cfg.sft_epochs, lr=cfg.sft_lr,
-                         aux_lm_coef=cfg.aux_lm_coef, eval_interval=10**9, data_seed=cfg.seed + 1, seed=cfg.seed)
-    demos = make_demonstrations(cfg.n_demos, seed=cfg.seed + 1)
-    val = make_demonstrations(300, seed=cfg.seed + 2, split="eval")
-    res = sft.train(scfg, res["model"], tok, demos, val, progress=progress)
+    res = sft_stage(cfg, res["model"], tok, progress)
     sft_model = res["model"]
     hist["sft"] = res["history"]
     eval_s = evaluate("sft", sft_model)
@@ -156,14 +212,7 @@ def run_pipeline(cfg, progress=True, log=print):
 
     # 3. reward model
     t = _Timer()
-    rcfg = reward.RewardConfig(out_dir=os.path.join(out, "reward"), k=cfg.k, epochs=cfg.rm_epochs, lr=cfg.rm_lr,
-                               seed=cfg.seed)
-    rankings = reward.make_rankings(sft_model, tok, sample_prompts(cfg.rm_prompts, seed=cfg.seed + 3), cfg.k,
-                                    seed=cfg.seed + 3)
-    eval_rankings = reward.make_rankings(sft_model, tok, sample_prompts(cfg.rm_eval_prompts, seed=cfg.seed + 4,
-                                                                        split="eval"), cfg.k, seed=cfg.seed + 4)
-    res = reward.train(rcfg, RewardModel.from_gpt(sft_model, seed=cfg.seed), tok, rankings, eval_rankings,
-                       progress=progress)
+    res = reward_stage(cfg, sft_model, tok, progress)
     rm = res["model"]
     hist["reward"] = res["history"]
     rm_report = {k: res[k] for k in ("eval_accuracy", "eval_pairs", "train_accuracy", "train_pairs", "reward_bias",
@@ -174,13 +223,8 @@ def run_pipeline(cfg, progress=True, log=print):
 
     # 4. PPO (policy and reference start as copies of the SFT checkpoint)
     t = _Timer()
-    policy, _, _ = load_model(sft_ckpt, expect_stage="sft")
-    ref, _, _ = load_model(sft_ckpt, expect_stage="sft")
-    ocfg = ppo.PPOConfig(out_dir=os.path.join(out, "ppo"), iters=cfg.ppo_iters, rollout_batch=cfg.rollout_batch,
-                         lr=cfg.ppo_lr, init_kl_coef=cfg.init_kl_coef, target_kl=cfg.target_kl,
-                         ptx_coef=cfg.ptx_coef, rbrm_coef=cfg.rbrm_coef, seed=cfg.seed)
-    res = ppo.train(ocfg, policy, ref, rm, tok, sample_prompts(2000, seed=cfg.seed + 5), ptx_data=train_ids,
-                    progress=progress)
+    res = ppo_stage(cfg, sft_ckpt, rm, tok, ptx_ids=train_ids, progress=progress)
+    policy, ref = res["model"], res["ref"]
     h = res["history"]
     hist["ppo"] = h
     eval_s = evaluate("ppo", policy)
@@ -213,6 +257,121 @@ def run_pipeline(cfg, progress=True, log=print):
     except ImportError:  # matplotlib is a dev extra
         report["plots"] = []
     return report
+
+
+# -----------------------------------------------------------------------------
+# the course notebooks: load a stage's checkpoint, training it (and what it needs) if it is missing
+
+STAGES = ("pretrain", "sft", "reward", "ppo")
+
+
+def course_config(quick=None, out_dir=None):
+    """The PipelineConfig the notebooks use: quick sizes if MINIGPT_QUICK=1, checkpoints in `out_dir`,
+    else $MINIGPT_RUN_DIR, else <repo>/runs/pipeline (where `minigpt pipeline` writes; the quick run goes
+    to runs/pipeline-quick so that its tiny models never stand in for the real ones)."""
+    quick = os.environ.get("MINIGPT_QUICK") == "1" if quick is None else quick
+    if out_dir is None:
+        out_dir = os.environ.get("MINIGPT_RUN_DIR") or os.path.join(_runs_root(), "pipeline-quick" if quick else "pipeline")
+    cfg = PipelineConfig(out_dir=out_dir, quick=quick)
+    return quick_config(cfg) if quick else cfg
+
+
+def _runs_root():
+    """<repo>/runs in a source checkout (so notebooks/ and the repo root share it), else ./runs."""
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    return os.path.join(repo, "runs") if os.path.exists(os.path.join(repo, "pyproject.toml")) else "runs"
+
+
+def _has_checkpoint(directory):
+    return all(os.path.exists(os.path.join(directory, f)) for f in ("config.json", "model.safetensors"))
+
+
+def _stamp_path(cfg, stage):
+    return os.path.join(cfg.out_dir, stage, "code_fingerprint.txt")
+
+
+def _stamp(cfg, stage):
+    """Record which code trained this stage (stage_checkpoint retrains stale quick checkpoints)."""
+    with open(_stamp_path(cfg, stage), "w") as f:
+        f.write(code_fingerprint() + "\n")
+
+
+def _stamped(cfg, stage):
+    path = _stamp_path(cfg, stage)
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return f.read().strip()
+
+
+def code_fingerprint():
+    """A short hash of the library's Python source: quick checkpoints made by other code are retrained."""
+    import hashlib
+    root = os.path.dirname(os.path.abspath(__file__))
+    h = hashlib.sha256()
+    for dirpath, dirnames, filenames in sorted(os.walk(root)):
+        dirnames.sort()
+        for name in sorted(f for f in filenames if f.endswith(".py")):
+            path = os.path.join(dirpath, name)
+            h.update(os.path.relpath(path, root).encode())
+            with open(path, "rb") as f:
+                h.update(f.read())
+    return h.hexdigest()[:16]
+
+
+def stage_checkpoint(stage, cfg=None, progress=True, log=print):
+    """The checkpoint directory of `stage` ("pretrain", "sft", "reward", "ppo") under cfg.out_dir.
+
+    Stages already on disk are reused; the missing ones up to `stage` are trained in order, each
+    from the checkpoint before it, exactly as run_pipeline would (and a retrained stage retrains
+    the ones after it). Quick checkpoints are also retrained when the library's code changed since
+    they were made (they take seconds; a full run is yours to redo). cfg: course_config() if None.
+    """
+    from minigpt.stages.reward import load_reward_model
+    if stage not in STAGES:
+        raise ValueError(f"unknown stage {stage!r}; expected one of {STAGES}")
+    cfg = course_config() if cfg is None else (quick_config(cfg) if cfg.quick else cfg)
+
+    def ckpt(name):
+        return os.path.join(cfg.out_dir, name, "ckpt")
+
+    code = code_fingerprint() if cfg.quick else None
+    retrain = False  # once a stage is retrained, the ones after it must follow
+    for name in STAGES[:STAGES.index(stage) + 1]:
+        if not _has_checkpoint(ckpt(name)):
+            log(f"no {name} checkpoint in {cfg.out_dir}: training one ({'quick' if cfg.quick else 'full'} sizes)")
+        elif retrain:
+            log(f"retraining the {name} stage: the stage before it was retrained")
+        elif code is not None and _stamped(cfg, name) != code:
+            log(f"the quick {name} checkpoint in {cfg.out_dir} was made by other code: retraining it")
+        else:
+            continue
+        retrain = True
+        os.makedirs(cfg.out_dir, exist_ok=True)
+        save_json(os.path.join(cfg.out_dir, "pipeline_config.json"), dataclasses.asdict(cfg))
+        t = _Timer()
+        if name == "pretrain":
+            pretrain_stage(cfg, world_tokenizer(), progress)
+        elif name == "sft":
+            model, tok, _ = load_model(ckpt("pretrain"), expect_stage="pretrain")
+            sft_stage(cfg, model, tok, progress)
+        elif name == "reward":
+            model, tok, _ = load_model(ckpt("sft"), expect_stage="sft")
+            reward_stage(cfg, model, tok, progress)
+        else:
+            rm, tok, _ = load_reward_model(ckpt("reward"))
+            ppo_stage(cfg, ckpt("sft"), rm, tok, progress=progress)
+        log(f"{name} done in {t.done()['wall_s']:.0f} s -> {ckpt(name)}")
+    return ckpt(stage)
+
+
+def load_stage(stage, cfg=None, progress=True, log=print):
+    """(model, tokenizer) of a stage, trained first if missing (stage_checkpoint); the reward stage
+    gives a RewardModel, the others a GPT."""
+    from minigpt.stages.reward import load_reward_model
+    path = stage_checkpoint(stage, cfg, progress, log)
+    model, tok, _ = load_reward_model(path) if stage == "reward" else load_model(path, expect_stage=stage)
+    return model, tok
 
 
 def checks(report, cfg):

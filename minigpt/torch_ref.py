@@ -35,6 +35,7 @@ class TorchBlock(nn.Module):
         self.n_head = cfg.n_head
         self.cfg = cfg
         self.post_ln = getattr(cfg, "ln_position", "pre") == "post"
+        self.causal = getattr(cfg, "causal", True)
         self.ln1 = _norm(cfg)
         self.ln2 = _norm(cfg)
         self.qkv = nn.Linear(C, 3 * C, bias=cfg.bias)
@@ -54,7 +55,7 @@ class TorchBlock(nn.Module):
         q, k, v = (t.view(B, T, self.n_head, C // self.n_head).transpose(1, 2) for t in (q, k, v))
         if getattr(self.cfg, "pos", "learned") == "rope":
             q, k = complex_rope(q, self.cfg.rope_base), complex_rope(k, self.cfg.rope_base)
-        y = F.scaled_dot_product_attention(q, k, v, is_causal=True).transpose(1, 2).reshape(B, T, C)
+        y = F.scaled_dot_product_attention(q, k, v, is_causal=self.causal).transpose(1, 2).reshape(B, T, C)
         return self.proj(y)
 
     def mlp(self, h):

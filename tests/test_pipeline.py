@@ -74,3 +74,45 @@ def test_default_pipeline_meets_the_targets(tmp_path):
     if os.environ.get("MINIGPT_SKIP_TIME_CHECK"):
         failed.pop("time", None)
     assert not failed, failed
+
+
+def test_stage_checkpoint_reuses_stages_on_disk_and_trains_the_missing_ones(quick_run, tmp_path):
+    import shutil
+
+    from minigpt.pipeline import load_stage, stage_checkpoint
+    out, _ = quick_run
+    said = []
+    cfg = PipelineConfig(out_dir=str(out), quick=True)
+    assert stage_checkpoint("ppo", cfg, progress=False, log=said.append) == str(out / "ppo" / "ckpt")
+    assert said == []  # everything was there: nothing trained
+    run = tmp_path / "run"
+    shutil.copytree(out, run)
+    shutil.rmtree(run / "reward")
+    shutil.rmtree(run / "ppo")
+    before = (run / "sft" / "ckpt" / "model.safetensors").stat().st_mtime_ns
+    rm, tok = load_stage("reward", PipelineConfig(out_dir=str(run), quick=True), progress=False, log=said.append)
+    assert [s.split(":")[0] for s in said if s.startswith("no ")] == [f"no reward checkpoint in {run}"]
+    assert type(rm).__name__ == "RewardModel" and tok.vocab_size == rm.config.vocab_size
+    assert (run / "sft" / "ckpt" / "model.safetensors").stat().st_mtime_ns == before  # SFT reused, not retrained
+    assert not (run / "ppo").exists()
+    with pytest.raises(ValueError, match="unknown stage 'rlhf'"):
+        stage_checkpoint("rlhf", cfg)
+    # quick checkpoints made by other code are retrained, and so is every stage after them
+    (run / "sft" / "code_fingerprint.txt").write_text("not this code\n")
+    said.clear()
+    stage_checkpoint("reward", PipelineConfig(out_dir=str(run), quick=True), progress=False, log=said.append)
+    assert [s.split(" in ")[0] for s in said if " done " not in s] == [
+        "the quick sft checkpoint", "retraining the reward stage: the stage before it was retrained"]
+    assert (run / "sft" / "ckpt" / "model.safetensors").stat().st_mtime_ns > before
+
+
+def test_course_config_picks_quick_sizes_and_run_dir(monkeypatch, tmp_path):
+    from minigpt.pipeline import course_config
+    monkeypatch.setenv("MINIGPT_QUICK", "1")
+    monkeypatch.delenv("MINIGPT_RUN_DIR", raising=False)
+    cfg = course_config()
+    assert cfg.quick and cfg.n_layer == 2 and cfg.out_dir.endswith(os.path.join("runs", "pipeline-quick"))
+    monkeypatch.setenv("MINIGPT_RUN_DIR", str(tmp_path))
+    monkeypatch.setenv("MINIGPT_QUICK", "0")
+    cfg = course_config()
+    assert not cfg.quick and cfg.n_layer == PipelineConfig().n_layer and cfg.out_dir == str(tmp_path)

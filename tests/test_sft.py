@@ -71,6 +71,9 @@ def test_prompt_masking_and_aux_loss_match_a_naive_computation(tok):
     assert l2.item() == pytest.approx(np.mean(a_terms), rel=1e-5)
     assert l1.item() == pytest.approx(np.mean(all_terms), rel=1e-5)
     assert loss.item() == pytest.approx(np.mean(a_terms) + 0.5 * np.mean(all_terms), rel=1e-5)
+    pad = chat_ids(tok)["pad"]
+    assert sft.eval_loss(model, ex, pad, batch_size=1) == pytest.approx(np.mean(a_terms), rel=1e-5)
+    assert sft.eval_loss(model, ex, pad, all_tokens=True) == pytest.approx(np.mean(all_terms), rel=1e-5)
 
 
 def test_prompt_tokens_get_no_gradient(tok):

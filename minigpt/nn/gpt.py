@@ -40,25 +40,28 @@ class GPTConfig:
     bias: bool = True  # biases in Linear layers and LayerNorms (GPT-2: True)
     attn_impl: str = "naive"  # "naive" (materialise T×T) or "flash" (tiled, online softmax)
     flash_block: int = 32  # tile size for attn_impl="flash"
+    ln_position: str = "pre"  # "pre": x + f(LN(x)) (GPT-2); "post": LN(x + f(x)) (original Transformer, GPT-1)
+    causal: bool = True  # False: bidirectional attention, every token sees every token (BERT's masked LM)
     norm: str = "layernorm"  # "layernorm" (GPT-2) or "rmsnorm" (LLaMA)
     mlp: str = "gelu"  # "gelu": Linear(C, 4C) → GELU → Linear(4C, C); "swiglu": LLaMA's gated MLP
     pos: str = "learned"  # "learned" absolute embeddings Wp (GPT-2) or "rope" rotary embeddings (LLaMA)
     rope_base: float = 10000.0  # RoPE: θ_i = rope_base^(-2i/hs)
-    ln_position: str = "pre"  # "pre": x + f(LN(x)) (GPT-2); "post": LN(x + f(x)) (original Transformer, GPT-1)
 
     def __post_init__(self):
         if self.n_embd % self.n_head:
             raise ValueError(f"n_embd ({self.n_embd}) must be divisible by n_head ({self.n_head})")
         if self.attn_impl not in ("naive", "flash"):
             raise ValueError(f"attn_impl must be 'naive' or 'flash', got {self.attn_impl!r}")
+        if self.ln_position not in ("pre", "post"):
+            raise ValueError(f"ln_position must be 'pre' or 'post', got {self.ln_position!r}")
+        if not self.causal and self.attn_impl != "naive":
+            raise ValueError("bidirectional attention (causal=False) needs attn_impl='naive'")
         for name, allowed in (("norm", ("layernorm", "rmsnorm")), ("mlp", ("gelu", "swiglu")),
                               ("pos", ("learned", "rope"))):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"GPTConfig.{name} must be one of {allowed}, got {getattr(self, name)!r}")
         if self.pos == "rope" and (self.n_embd // self.n_head) % 2:
             raise ValueError(f"pos='rope' needs an even head size, got n_embd/n_head = {self.n_embd // self.n_head}")
-        if self.ln_position not in ("pre", "post"):
-            raise ValueError(f"ln_position must be 'pre' or 'post', got {self.ln_position!r}")
         for name in ("vocab_size", "block_size", "n_layer", "n_head", "n_embd"):
             if getattr(self, name) < 1:
                 raise ValueError(f"GPTConfig.{name} must be ≥ 1, got {getattr(self, name)}")
@@ -113,7 +116,7 @@ class CausalSelfAttention(Module):
     def __init__(self, cfg, rng):
         C = cfg.n_embd
         self.n_head = cfg.n_head
-        self.impl, self.block = cfg.attn_impl, cfg.flash_block
+        self.impl, self.block, self.causal = cfg.attn_impl, cfg.flash_block, cfg.causal
         self.qkv = Linear(C, 3 * C, bias=cfg.bias, rng=rng)
         self.proj = Linear(C, C, bias=cfg.bias, rng=rng, std=0.02 / math.sqrt(2 * cfg.n_layer))
         self.drop = Dropout(cfg.dropout, rng=rng)
@@ -121,7 +124,8 @@ class CausalSelfAttention(Module):
     def forward(self, x, cache=None, rope=None):
         qkv = self.qkv(x)  # (B, T, 3C)
         if cache is None:
-            y = ops.packed_attention(qkv, self.n_head, impl=self.impl, block=self.block, rope=rope)  # (B, T, C)
+            y = ops.packed_attention(qkv, self.n_head, impl=self.impl, block=self.block, rope=rope,
+                                     causal=self.causal)  # (B, T, C)
         else:
             y = Tensor(self._cached(qkv.data, cache, rope))
         return self.drop(self.proj(y))
@@ -226,6 +230,9 @@ class GPT(Module):
         if idx.ndim != 2:
             raise ValueError(f"GPT expects token ids of shape (B, T), got {idx.shape}")
         B, T = idx.shape
+        if cache is not None and not self.config.causal:
+            raise ValueError("a bidirectional model (causal=False) has no KV cache: a new token changes "
+                             "every earlier position's output, so each step must rerun the whole sequence")
         start = 0 if cache is None else cache.get("pos", 0)
         if start + T > self.config.block_size:
             raise ValueError(f"sequence of {start + T} tokens exceeds the context window "

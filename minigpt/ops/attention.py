@@ -167,7 +167,7 @@ def flash_attention(q, k, v, block=32):
 
 
 class PackedAttention(Function):
-    r"""Multi-head causal attention straight from the fused QKV projection.
+    r"""Multi-head attention straight from the fused QKV projection (causal, or bidirectional for BERT).
 
     qkv (B, T, 3C) is split into heads, attended (naive or flash) and merged
     back to (B, T, C) inside one Function, so the backward hands dqkv (B, T, 3C)
@@ -178,7 +178,7 @@ class PackedAttention(Function):
     """
 
     @staticmethod
-    def forward(ctx, qkv, n_head, impl="naive", block=32, rope=None):
+    def forward(ctx, qkv, n_head, impl="naive", block=32, rope=None, causal=True):
         B, T, C3 = qkv.shape
         if C3 % (3 * n_head):
             raise ValueError(f"attention: qkv last dim {C3} is not 3 × n_head({n_head}) × head_size")
@@ -188,7 +188,14 @@ class PackedAttention(Function):
             q, k = rotate(q, *rope), rotate(k, *rope)
         inner = {"naive": Attention, "flash": FlashAttention}[impl]
         ictx = type(ctx)()
-        y = inner.forward(ictx, q, k, v) if impl == "naive" else inner.forward(ictx, q, k, v, block=block)
+        if not causal:  # bidirectional: every query sees every key
+            if impl != "naive":
+                raise ValueError("bidirectional attention (causal=False) is only implemented for impl='naive'")
+            y = inner.forward(ictx, q, k, v, mask=get_xp(q).ones((T, T), dtype=bool))
+        elif impl == "naive":
+            y = inner.forward(ictx, q, k, v)
+        else:
+            y = inner.forward(ictx, q, k, v, block=block)
         ctx.inner, ctx.ictx, ctx.shape, ctx.rope = inner, ictx, (B, T, n_head, hs), rope
         return y.transpose(0, 2, 1, 3).reshape(B, T, n_head * hs)  # (B, T, C)
 
@@ -204,8 +211,10 @@ class PackedAttention(Function):
         return d.transpose(1, 3, 0, 2, 4).reshape(B, T, 3 * nh * hs), None
 
 
-def packed_attention(qkv, n_head, impl="naive", block=32, rope=None):
-    """Causal multi-head attention of a fused (B, T, 3C) qkv tensor → (B, T, C); rope=(cos, sin) or None."""
+def packed_attention(qkv, n_head, impl="naive", block=32, rope=None, causal=True):
+    """Multi-head attention of a fused (B, T, 3C) qkv tensor → (B, T, C); rope=(cos, sin) or None;
+    causal unless causal=False (bidirectional, BERT)."""
+    kw = {} if causal else {"causal": False}
     if rope is None:
-        return PackedAttention.apply(qkv, n_head, impl=impl, block=block)
-    return PackedAttention.apply(qkv, n_head, impl=impl, block=block, rope=rope)
+        return PackedAttention.apply(qkv, n_head, impl=impl, block=block, **kw)
+    return PackedAttention.apply(qkv, n_head, impl=impl, block=block, rope=rope, **kw)

@@ -8,9 +8,11 @@ replaced by a scalar head read at the last token (nn/heads.py), trained with
     loss(θ) = -1/C(K,2) · E_{(x, y_w, y_l)} [ log σ(r_θ(x, y_w) - r_θ(x, y_l)) ]
 
 where all C(K, 2) pairs of one prompt sit in the same batch, so each response runs through the
-model once (rl_math.rm_pairwise_loss). Pairs whose gold scores tie carry no preference and are
-left out. After training the reward is normalised: a bias is subtracted so that responses
-sampled from the SFT model score 0 on average. Reported: held-out pairwise accuracy, on rankings
+model once (rl_math.rm_pairwise_loss). `--lm-feature` adds α·log-likelihood of the response
+under the RM's own LM head to the scalar (nn/heads.py says why; the pipeline uses it). Pairs whose gold scores tie carry no preference and are
+left out. After training the reward is normalised on reference samples (the SFT model's own
+responses): a bias is subtracted so they score 0 on average, as in InstructGPT, and the reward
+is divided by their standard deviation so that PPO's β means the same for any RM. Reported: held-out pairwise accuracy, on rankings
 of eval-split prompts the RM never saw.
 
     minigpt reward --init runs/sft/ckpt --out-dir runs/reward --k 4
@@ -40,6 +42,7 @@ class RewardConfig:
     n_prompts: int = 800  # train-split prompts to rank
     n_eval_prompts: int = 200  # eval-split prompts for held-out pairwise accuracy
     k: int = 4  # responses ranked per prompt (InstructGPT: 4 to 9)
+    lm_feature: bool = False  # add α·log-likelihood of the response under the RM's LM head (nn/heads.py)
     temperature: float = 1.0  # sampling temperature of the responses
     max_new_tokens: int = 40  # longest sampled response
     epochs: int = 2  # passes over the rankings
@@ -69,19 +72,23 @@ def make_rankings(policy, tok, prompts, k, temperature=1.0, max_new_tokens=40, s
     return [rank_responses(p, texts[i * k:(i + 1) * k]) for i, p in enumerate(prompts)]
 
 
-def ranking_batch(tok, rankings, block_size):
-    """Token ids (N, T), lengths (N,) and pair index arrays (winners, losers, groups) for rankings.
+def encode_for_rm(tok, prompt, response, block_size):
+    """(ids, start) of one exchange for the RM: start = where the response begins."""
+    ids, mask = encode_chat(tok, prompt if isinstance(prompt, str) else prompt.text, response)
+    # subtle: a too-long response is judged on its first block_size tokens
+    return ids[:block_size], mask.index(1)
 
-    Responses are each encoded once; pairs with tied gold scores are left out.
-    """
-    rows, winners, losers, groups = [], [], [], []
+
+def ranking_batch(tok, rankings, block_size):
+    """Token ids (N, T), lengths (N,), response starts (N,) and pair index arrays (winners,
+    losers, groups) for rankings. Responses are each encoded once; tied pairs are left out."""
+    rows, starts, winners, losers, groups = [], [], [], [], []
     for g, rk in enumerate(rankings):
         base = len(rows)
         for resp in rk.responses:
-            ids, _ = encode_chat(tok, rk.prompt.text, resp)
-            if len(ids) > block_size:
-                ids = ids[:block_size]  # subtle: a too-long response is judged on its first block_size tokens
+            ids, start = encode_for_rm(tok, rk.prompt, resp, block_size)
             rows.append(ids)
+            starts.append(start)
         K = len(rk.responses)
         for i in range(K):
             for j in range(i + 1, K):
@@ -90,7 +97,8 @@ def ranking_batch(tok, rankings, block_size):
                     losers.append(base + j)
                     groups.append(g)
     x, lengths = pad_batch(rows, chat_ids(tok)["pad"])
-    return x, lengths, np.array(winners, dtype=np.int64), np.array(losers, dtype=np.int64), np.array(groups)
+    return (x, lengths, np.array(starts), np.array(winners, dtype=np.int64), np.array(losers, dtype=np.int64),
+            np.array(groups))
 
 
 def count_pairs(ranking):
@@ -107,12 +115,9 @@ def score_texts(rm, tok, prompts, texts, batch_size=64):
     rm.eval()
     with no_grad():
         for i in range(0, len(texts), batch_size):
-            rows = []
-            for p, t in zip(prompts[i:i + batch_size], texts[i:i + batch_size]):
-                ids, _ = encode_chat(tok, p if isinstance(p, str) else p.text, t)
-                rows.append(ids[:block])
-            x, lengths = pad_batch(rows, chat_ids(tok)["pad"])
-            out.append(to_numpy(rm(xp.asarray(x), lengths).data))
+            enc = [encode_for_rm(tok, p, t, block) for p, t in zip(prompts[i:i + batch_size], texts[i:i + batch_size])]
+            x, lengths = pad_batch([e[0] for e in enc], chat_ids(tok)["pad"])
+            out.append(to_numpy(rm(xp.asarray(x), lengths, np.array([e[1] for e in enc])).data))
     rm.train(was)
     return np.concatenate(out).astype(np.float64) if out else np.zeros(0)
 
@@ -122,10 +127,10 @@ def pairwise_accuracy(rm, tok, rankings, batch_size=32):
     correct, total = 0, 0
     with no_grad():
         for i in range(0, len(rankings), batch_size):
-            x, lengths, w, l_, _ = ranking_batch(tok, rankings[i:i + batch_size], rm.config.block_size)
+            x, lengths, starts, w, l_, _ = ranking_batch(tok, rankings[i:i + batch_size], rm.config.block_size)
             if len(w) == 0:
                 continue
-            r = to_numpy(rm(xp.asarray(x), lengths).data)
+            r = to_numpy(rm(xp.asarray(x), lengths, starts).data)
             correct += int((r[w] > r[l_]).sum())
             total += len(w)
     return correct / max(total, 1), total
@@ -154,9 +159,9 @@ def train(cfg, rm, tok, rankings, eval_rankings=(), progress=True):
         for b in range(steps_per_epoch):
             opt.lr = cosine_lr(step, cfg.lr, cfg.warmup_iters, total, cfg.min_lr)
             rm.gpt.reseed(hash((cfg.seed, step)) % (2**32))
-            x, lengths, w, l_, g = ranking_batch(tok, [rankings[i] for i in order[b * G:(b + 1) * G]],
-                                                 rm.config.block_size)
-            loss, acc = rm_pairwise_loss(rm(xp.asarray(x), lengths), w, l_, g)
+            x, lengths, starts, w, l_, g = ranking_batch(tok, [rankings[i] for i in order[b * G:(b + 1) * G]],
+                                                         rm.config.block_size)
+            loss, acc = rm_pairwise_loss(rm(xp.asarray(x), lengths, starts), w, l_, g)
             loss.backward()
             if cfg.grad_clip > 0:
                 clip_grad_norm(opt.params, cfg.grad_clip)
@@ -175,24 +180,39 @@ def train(cfg, rm, tok, rankings, eval_rankings=(), progress=True):
     prompts = [r.prompt for r in rankings for _ in r.responses]
     texts = [t for r in rankings for t in r.responses]
     raw = score_texts(rm, tok, prompts, texts)
-    bias = float(raw.mean())
-    rm.head.bias.data -= np.float32(bias)
+    bias, std = float(raw.mean()), float(raw.std())
+    normalize_reward_model(rm, bias, std)
     train_acc, _ = pairwise_accuracy(rm, tok, rankings)
     eval_acc, n_eval_pairs = pairwise_accuracy(rm, tok, list(eval_rankings)) if eval_rankings else (None, 0)
     log.write(step=step, train_acc=train_acc, eval_acc=eval_acc, reward_bias=bias)
     ckpt = os.path.join(cfg.out_dir, "ckpt")
     save_stage(ckpt, rm, tok, "reward", extra={"step": step, "train_config": dataclasses.asdict(cfg),
-                                              "reward_bias": bias, "reward_std": float(raw.std()),
+                                              "lm_feature": rm.lm_feature,
+                                              "reward_bias": bias, "reward_std": std,
                                               "eval_accuracy": eval_acc})
     return {"model": rm, "tokenizer": tok, "history": history, "ckpt": ckpt, "seconds": time.time() - t0,
             "train_accuracy": train_acc, "eval_accuracy": eval_acc, "eval_pairs": n_eval_pairs,
             "train_pairs": sum(count_pairs(r) for r in rankings),
-            "reward_bias": bias, "reward_std": float(raw.std())}
+            "reward_bias": bias, "reward_std": std}
+
+
+def normalize_reward_model(rm, mean, std):
+    r"""Rescale the RM in place so that r ← (r - mean) / std: every term of r is linear in
+    (head.weight, head.bias, α), so dividing them by std and shifting the bias does it."""
+    std = max(std, 1e-6)
+    rm.head.weight.data /= np.float32(std)
+    rm.head.bias.data -= np.float32(mean)
+    rm.head.bias.data /= np.float32(std)
+    if rm.lm_feature:
+        rm.alpha.data /= np.float32(std)
 
 
 def load_reward_model(directory):
     """(RewardModel, tokenizer, config) from a reward checkpoint; a clear error for any other stage."""
-    return load_model(directory, expect_stage="reward", model_cls=RewardModel)
+    from functools import partial
+    from minigpt.checkpoint import load_json
+    lm_feature = bool(load_json(os.path.join(directory, "config.json")).get("lm_feature", False))
+    return load_model(directory, expect_stage="reward", model_cls=partial(RewardModel, lm_feature=lm_feature))
 
 
 def run(cfg, progress=True):
@@ -207,7 +227,8 @@ def run(cfg, progress=True):
     eval_rankings = make_rankings(policy, tok, sample_prompts(cfg.n_eval_prompts, seed=cfg.data_seed, split="eval"),
                                   cfg.k, cfg.temperature, cfg.max_new_tokens, seed=cfg.data_seed + 1)
     sample_s = time.time() - t0
-    res = train(cfg, RewardModel.from_gpt(policy, seed=cfg.seed), tok, rankings, eval_rankings, progress=progress)
+    rm = RewardModel.from_gpt(policy, seed=cfg.seed, lm_feature=cfg.lm_feature)
+    res = train(cfg, rm, tok, rankings, eval_rankings, progress=progress)
     res["sample_seconds"] = sample_s
     return res
 

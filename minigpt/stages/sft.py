@@ -99,14 +99,16 @@ def sft_losses(model, x, y, y_all, aux_lm_coef):
     return l2 + aux_lm_coef * l1, l2, l1
 
 
-def eval_loss(model, examples, pad_id, batch_size=64):
-    """Mean assistant-token loss L2 over examples (token-weighted)."""
+def eval_loss(model, examples, pad_id, batch_size=64, all_tokens=False):
+    """Mean assistant-token loss L2 over examples (token-weighted); all_tokens=True: the LM loss L1
+    over every real token (prompt included)."""
     was = model.training
     model.eval()
     total, count = 0.0, 0
     with no_grad():
         for i in range(0, len(examples), batch_size):
-            x, y, _ = make_batch(examples[i:i + batch_size], pad_id)
+            x, y, y_all = make_batch(examples[i:i + batch_size], pad_id)
+            y = y_all if all_tokens else y
             n = int((y != IGNORE).sum())
             total += model(xp.asarray(x), xp.asarray(y), ignore_index=IGNORE)[1].item() * n
             count += n
