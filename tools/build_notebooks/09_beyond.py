@@ -24,7 +24,7 @@
 # **Two sets of numbers.** Every experiment runs here in quick mode (`MINIGPT_QUICK=1`, what CI uses) at toy
 # sizes — those runs are too short for the models to learn much, and their numbers mostly show that the code
 # runs. Next to them the notebook prints the numbers of the full-size run, `python benchmarks/beyond.py`,
-# saved in `benchmarks/results/beyond.json` (about an hour on 2 CPU cores). Unset `MINIGPT_QUICK` to reproduce
+# saved in `benchmarks/results/beyond.json` (about 12 minutes on 2 idle CPU cores). Unset `MINIGPT_QUICK` to reproduce
 # those here.
 
 # %%
