@@ -232,7 +232,8 @@ if FULL.get("blocks"):
 # the weight error steadily (one extra float per group), but in the full run the loss does not follow it
 # closely — *which* weights are hit matters more than the average. The most sensitive matrix is the token
 # embedding, which the tied output head shares: keeping it in float32 and quantizing only the linear layers
-# ("linear_only") halves the damage. Loss is a fine-grained measure; what users see is answers. Section 3 fine-tunes this model into an assistant; here is its greedy
+# ("linear_only") cuts the loss increase of INT4 with groups of 32 from about 11% to 2% in the full run. Loss is a
+# fine-grained measure; what users see is answers. Section 3 fine-tunes this model into an assistant; here is its greedy
 # accuracy on held-out prompts before and after quantization:
 
 # %%
