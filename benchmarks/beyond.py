@@ -7,7 +7,7 @@ reasoning (chain-of-thought accuracy vs steps; self-consistency), rag (retrieval
 shows next to its own quick-mode numbers.
 
     python benchmarks/beyond.py --quick                                   # smoke sizes, ~1 minute
-    python benchmarks/beyond.py --out benchmarks/results/beyond.json      # full sizes (~30-60 min on 2 cores)
+    python benchmarks/beyond.py --out benchmarks/results/beyond.json      # full sizes (~12 min on 2 idle cores)
     python benchmarks/beyond.py --sections rag reasoning --out benchmarks/results/beyond.json
 """
 import argparse

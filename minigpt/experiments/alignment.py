@@ -60,57 +60,34 @@ class AlignConfig:
 # 1. the world models
 
 def world_models(cfg, progress=False, log=print):
-    """(tokenizer, SFT model, reward model, the RM's train rankings, seconds per stage), trained or loaded.
-
-    The same stages and settings as `minigpt pipeline` (cfg.world is a PipelineConfig).
-    """
-    from minigpt.data.assistant import make_demonstrations, sample_prompts
-    from minigpt.nn.heads import RewardModel
-    from minigpt.pipeline import pretrain_tokens, world_tokenizer
-    from minigpt.stages import pretrain, reward, sft
+    """(tokenizer, SFT model, reward model, the RM's train rankings, info), trained by the pipeline's own stage
+    functions (cfg.world is a PipelineConfig) into cfg.out_dir, or loaded from there."""
+    from minigpt.data.assistant import sample_prompts
+    from minigpt.pipeline import pretrain_stage, reward_stage, sft_stage, world_tokenizer
     from minigpt.stages.reward import load_reward_model, make_rankings
-    w = cfg.world
+    w = dataclasses.replace(cfg.world, out_dir=cfg.out_dir)
     sft_dir, rm_dir = os.path.join(cfg.out_dir, "sft", "ckpt"), os.path.join(cfg.out_dir, "reward", "ckpt")
-    cached = cfg.reuse and os.path.exists(os.path.join(rm_dir, "config.json"))
-    seconds = {}
-    if cached:
+    info = {}
+    if cfg.reuse and os.path.exists(os.path.join(rm_dir, "config.json")):
         sft_model, tok, _ = load_model(sft_dir, expect_stage="sft")
         rm, _, _ = load_reward_model(rm_dir)
         log(f"loaded SFT and reward models from {cfg.out_dir}")
     else:
         tok = world_tokenizer()
         t = time.time()
-        train_ids, val_ids = pretrain_tokens(tok, w.n_docs, w.seed)
-        pcfg = pretrain.PretrainConfig(
-            out_dir=os.path.join(cfg.out_dir, "pretrain"), n_layer=w.n_layer, n_head=w.n_head, n_embd=w.n_embd,
-            block_size=w.block_size, batch_size=w.pretrain_batch, max_iters=w.pretrain_iters, lr=w.pretrain_lr,
-            min_lr=w.pretrain_lr / 10, warmup_iters=max(1, w.pretrain_iters // 30),
-            eval_interval=max(1, w.pretrain_iters // 6), eval_iters=5, ckpt_interval=10**9, seed=w.seed)
-        model = pretrain.train(pcfg, tok, train_ids, val_ids, progress=progress)["model"]
-        seconds["pretrain"] = time.time() - t
+        model = pretrain_stage(w, tok, progress)["model"]
+        info["pretrain_s"] = time.time() - t
         t = time.time()
-        scfg = sft.SFTConfig(out_dir=os.path.join(cfg.out_dir, "sft"), n_demos=w.n_demos, epochs=w.sft_epochs,
-                             lr=w.sft_lr, aux_lm_coef=w.aux_lm_coef, eval_interval=10**9, data_seed=w.seed + 1,
-                             seed=w.seed)
-        sft_model = sft.train(scfg, model, tok, make_demonstrations(w.n_demos, seed=w.seed + 1),
-                              progress=progress)["model"]
-        seconds["sft"] = time.time() - t
-        log(f"pretrain {seconds['pretrain']:.0f}s, SFT {seconds['sft']:.0f}s")
-    t = time.time()
-    rankings = make_rankings(sft_model, tok, sample_prompts(w.rm_prompts, seed=w.seed + 3), w.k, seed=w.seed + 3)
-    seconds["rankings"] = time.time() - t
-    if not cached:
+        sft_model = sft_stage(w, model, tok, progress)["model"]
+        info["sft_s"] = time.time() - t
         t = time.time()
-        rcfg = reward.RewardConfig(out_dir=os.path.join(cfg.out_dir, "reward"), k=w.k, epochs=w.rm_epochs, lr=w.rm_lr,
-                                   seed=w.seed)
-        eval_rankings = make_rankings(sft_model, tok, sample_prompts(w.rm_eval_prompts, seed=w.seed + 4,
-                                                                     split="eval"), w.k, seed=w.seed + 4)
-        res = reward.train(rcfg, RewardModel.from_gpt(sft_model, seed=w.seed), tok, rankings, eval_rankings,
-                           progress=progress)
+        res = reward_stage(w, sft_model, tok, progress)
         rm = res["model"]
-        seconds["reward"] = time.time() - t
-        seconds["rm_heldout_accuracy"] = res["eval_accuracy"]
-    return tok, sft_model, rm, rankings, seconds
+        info.update(reward_s=time.time() - t, rm_heldout_accuracy=res["eval_accuracy"])
+        log(f"pretrain {info['pretrain_s']:.0f}s, SFT {info['sft_s']:.0f}s, reward {info['reward_s']:.0f}s")
+    # the reward model's training rankings again (same seeds as reward_stage): DPO's preference data
+    rankings = make_rankings(sft_model, tok, sample_prompts(w.rm_prompts, seed=w.seed + 3), w.k, seed=w.seed + 3)
+    return tok, sft_model, rm, rankings, info
 
 
 def _copy(model):
@@ -124,12 +101,10 @@ def _copy(model):
 # 2. the three aligners
 
 def align_ppo(cfg, sft_model, rm, tok, prompts, progress=False):
-    """The pipeline's PPO stage (same settings)."""
-    from minigpt.stages import ppo
-    w = cfg.world
-    ocfg = ppo.PPOConfig(out_dir=os.path.join(cfg.out_dir, "ppo"), iters=w.ppo_iters, rollout_batch=w.rollout_batch,
-                         lr=w.ppo_lr, init_kl_coef=w.init_kl_coef, target_kl=w.target_kl, seed=w.seed)
-    return ppo.train(ocfg, _copy(sft_model), _copy(sft_model), rm, tok, prompts, progress=progress)
+    """The pipeline's PPO stage, from the SFT checkpoint in cfg.out_dir."""
+    from minigpt.pipeline import ppo_stage
+    return ppo_stage(dataclasses.replace(cfg.world, out_dir=cfg.out_dir), os.path.join(cfg.out_dir, "sft", "ckpt"),
+                     rm, tok, progress=progress)
 
 
 def align_grpo(cfg, sft_model, rm, tok, prompts, progress=False):
@@ -217,8 +192,9 @@ def reflection_experiment(cfg, policy, rm, tok, prompts):
 def run_alignment(cfg, progress=False, log=print):
     from minigpt.data.assistant import sample_prompts
     t_all = time.time()
-    tok, sft_model, rm, rankings, seconds = world_models(cfg, progress, log)
-    rm_accuracy = seconds.pop("rm_heldout_accuracy", None)  # None when the models were loaded
+    tok, sft_model, rm, rankings, info = world_models(cfg, progress, log)
+    rm_accuracy = info.pop("rm_heldout_accuracy", None)  # None when the models were loaded
+    seconds = {k[:-2]: v for k, v in info.items()}  # pretrain, sft, reward (when trained here)
     train_prompts = sample_prompts(2000, seed=cfg.world.seed + 5)
     eval_prompts = sample_prompts(cfg.n_eval, seed=cfg.world.seed + 100, split="eval")
     results, models, pairs = {}, {"sft": sft_model}, 0

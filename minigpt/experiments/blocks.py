@@ -4,8 +4,9 @@ r"""LLaMA's block vs GPT-2's on one budget, weight quantization of the result, a
               and learning rate: GPT-2 (LayerNorm, GELU MLP, learned positions), each LLaMA change
               alone (RMSNorm, SwiGLU, RoPE), and all three (the LLaMA block). Validation loss,
               parameters, time.
-2. quantize   the trained GPT-2 model's matrices to INT8 per channel and INT4 per group (and INT4
-              per channel, to see why groups matter): size and validation-loss change.
+2. quantize   the trained GPT-2 model's matrices to INT8 per channel, INT4 per channel and INT4 in
+              groups of 32/16 (also with the tied embedding kept in float32): size, weight error,
+              validation-loss change.
 3. LoRA       supervised fine-tuning of the pretrained model with all weights vs with rank-r
               adapters on every Linear of the blocks (SFTConfig.lora_r; the rest frozen): trainable parameters,
               memory for gradients and AdamW state, validation loss, accuracy.
@@ -42,7 +43,7 @@ class BlocksConfig:
     batch_size: int = 32
     lr: float = 2e-3
     eval_batches: int = 40  # validation batches (fixed) for the loss and for quantization
-    group_size: int = 32  # INT4 group size
+    group_size: int = 32  # INT4 group size for the quantized assistant's accuracy
     # LoRA vs full SFT, from the pretrained GPT-2 model
     n_demos: int = 12800  # one epoch: 400 steps of 32
     sft_epochs: int = 1
@@ -91,18 +92,26 @@ def compare_blocks(cfg, tok, train_ids, val_ids, progress=False, log=print):
 # -----------------------------------------------------------------------------
 # 2. quantization
 
-def quantization_report(model, loss_fn, group_size=32):
-    """{scheme: bytes, ratio, bits/weight, loss, relative loss change}: FP32, INT8, INT4 (groups), INT4 (rows)."""
-    from minigpt.quantize import quantized_copy
+def quantization_report(model, loss_fn, group_sizes=(32, 16)):
+    """{scheme: bytes, ratio, bits/weight, relative RMS weight error, loss, relative loss change} for FP32,
+    INT8 per channel, INT4 per channel, INT4 in groups of each size, and INT4 groups of 32 with the tied
+    embedding / output head kept in float32 ("linear layers only")."""
+    from minigpt.quantize import dequantize, quantize, quantized_copy
     base = loss_fn(model)
+    state = model.state_dict()
     fp32 = sum(p.data.nbytes for p in model.parameters())
-    out = {"fp32": {"bytes": fp32, "ratio": 1.0, "loss": base, "rel_change": 0.0}}
-    for name, bits, g in (("int8", 8, None), (f"int4_g{group_size}", 4, group_size), ("int4_channel", 4, None)):
-        q, rep = quantized_copy(model, bits=bits, group_size=g)
+    out = {"fp32": {"bytes": fp32, "ratio": 1.0, "weight_error": 0.0, "loss": base, "rel_change": 0.0}}
+    schemes = ([("int8", 8, None, ()), ("int4_channel", 4, None, ())] +
+               [(f"int4_g{g}", 4, g, ()) for g in group_sizes] + [("int4_g32_linear_only", 4, 32, ("wte.weight",))])
+    for name, bits, g, skip in schemes:
+        q, rep = quantized_copy(model, bits=bits, group_size=g, skip=skip)
+        mats = [w for k, w in state.items() if w.ndim >= 2 and k not in skip]
+        err2 = sum(float(((w - dequantize(quantize(w, bits, g))) ** 2).sum()) for w in mats)
+        norm2 = sum(float((w.astype(np.float64) ** 2).sum()) for w in mats)
         loss = loss_fn(q)
         out[name] = {"bytes": rep["quantized_bytes"], "ratio": rep["ratio"],
-                     "bits_per_weight": rep["bits_per_quantized_weight"], "loss": loss,
-                     "rel_change": (loss - base) / base}
+                     "bits_per_weight": rep["bits_per_quantized_weight"], "weight_error": (err2 / norm2) ** 0.5,
+                     "loss": loss, "rel_change": (loss - base) / base}
     return out
 
 
@@ -165,7 +174,7 @@ def run_blocks(cfg, progress=False, log=print):
     train_ids, val_ids = pretrain_tokens(tok, cfg.n_docs, cfg.seed)
     blocks, models = compare_blocks(cfg, tok, train_ids, val_ids, progress, log)
     base = models["gpt2"]
-    quant = quantization_report(base, lambda m: val_loss(m, val_ids, cfg), cfg.group_size)
+    quant = quantization_report(base, lambda m: val_loss(m, val_ids, cfg))
     lora = lora_vs_full(cfg, base, tok, progress, log)
     return {"config": dataclasses.asdict(cfg), "blocks": blocks, "quantization": quant, "lora": lora,
             "wall_s": time.time() - t0, "models": models, "tokenizer": tok, "val_ids": val_ids}
