@@ -47,13 +47,16 @@ def minigpt_trainer(cfg, seed):
     return model, step, evaluate
 
 
-def torch_trainer(cfg, state, decay_names):
+def torch_trainer(cfg, state, decayed, device="cpu", compiled=False):
+    """The PyTorch twin from the same weights; batches may be NumPy arrays or tensors already on `device`."""
     import torch
 
     from minigpt.torch_ref import TorchGPT
     model = TorchGPT(cfg)
     model.load_minigpt_state(state)
-    decay_set = {model.torch_name(d) for d in decay_names}
+    model.to(device)
+    forward = torch.compile(model) if compiled else model  # compiled on its first call
+    decay_set = {model.torch_name(d) for d in decayed}
     decay = [p for n, p in model.named_parameters() if n in decay_set]
     no_decay = [p for n, p in model.named_parameters() if n not in decay_set]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": WD}, {"params": no_decay, "weight_decay": 0.0}],
@@ -62,7 +65,7 @@ def torch_trainer(cfg, state, decay_names):
     def step(x, y, lr):
         for g in opt.param_groups:
             g["lr"] = lr
-        _, loss = model(torch.from_numpy(x), torch.from_numpy(y))
+        _, loss = forward(torch.as_tensor(x, device=device), torch.as_tensor(y, device=device))
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), CLIP)
         opt.step()
@@ -71,8 +74,20 @@ def torch_trainer(cfg, state, decay_names):
 
     def evaluate(x, y):
         with torch.no_grad():
-            return model(torch.from_numpy(x), torch.from_numpy(y))[1].item()
+            return forward(torch.as_tensor(x, device=device), torch.as_tensor(y, device=device))[1].item()
     return model, step, evaluate
+
+
+def char_ids(text):
+    """Character-level token ids of `text` (int64) and the vocabulary size."""
+    from minigpt.tokenizer import CharTokenizer
+    tok = CharTokenizer.train(text)
+    return np.asarray(tok.encode(text, allowed_special="all"), dtype=np.int64), tok.vocab_size
+
+
+def decay_names(model):
+    """Names of the parameters minigpt's AdamW decays (matrices), for the torch twin's param groups."""
+    return [n for (n, _), d in zip(model.named_parameters(), AdamW(model.parameters(), weight_decay=WD).decay) if d]
 
 
 def throughput(step, data, iters, seed=0):
@@ -108,17 +123,15 @@ def main():
     else:
         from minigpt.data.toyweb import generate_corpus
         text = generate_corpus(n_chars=200_000, seed=0)
-    from minigpt.tokenizer import CharTokenizer
-    tok = CharTokenizer.train(text)
-    ids = np.asarray(tok.encode(text, allowed_special="all"), dtype=np.int64)
+    ids, vocab = char_ids(text)
     n = int(0.9 * len(ids))
     train, val = ids[:n], ids[n:]
-    cfg = GPTConfig(vocab_size=tok.vocab_size, dropout=0.0, **CFG)
-    out = {"benchmark": "train_cpu", "config": {**CFG, "batch": BATCH, "vocab": tok.vocab_size},
+    cfg = GPTConfig(vocab_size=vocab, dropout=0.0, **CFG)
+    out = {"benchmark": "train_cpu", "config": {**CFG, "batch": BATCH, "vocab": vocab},
            "threads": args.threads}
     model, step, evaluate = minigpt_trainer(cfg, args.seed)
     state0 = model.state_dict()
-    decay_names = [n for (n, _), d in zip(model.named_parameters(), AdamW(model.parameters(), weight_decay=WD).decay) if d]
+    decayed = decay_names(model)
     out["minigpt_tokens_per_s"] = round(throughput(step, train, args.iters), 1)
     try:
         import torch
@@ -127,7 +140,7 @@ def main():
     except ImportError:
         have_torch = False
     if have_torch:
-        _, tstep, tevaluate = torch_trainer(cfg, state0, decay_names)
+        _, tstep, tevaluate = torch_trainer(cfg, state0, decayed)
         out["torch_tokens_per_s"] = round(throughput(tstep, train, args.iters), 1)
         out["ratio_minigpt_over_torch"] = round(out["minigpt_tokens_per_s"] / out["torch_tokens_per_s"], 3)
     if args.full:
@@ -136,7 +149,7 @@ def main():
         out["minigpt_val_loss"] = round(full_run(step, evaluate, train, val, args.full_iters, args.seed), 4)
         out["minigpt_seconds"] = round(time.time() - t0, 1)
         if have_torch:
-            _, tstep, tevaluate = torch_trainer(cfg, state0, decay_names)
+            _, tstep, tevaluate = torch_trainer(cfg, state0, decayed)
             t0 = time.time()
             out["torch_val_loss"] = round(full_run(tstep, tevaluate, train, val, args.full_iters, args.seed), 4)
             out["torch_seconds"] = round(time.time() - t0, 1)
