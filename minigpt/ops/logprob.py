@@ -21,6 +21,7 @@ class TokenLogProbs(Function):
     @staticmethod
     def forward(ctx, logits, ids):
         xp = get_xp(logits)
+        ids = xp.asarray(ids)  # ids given as a NumPy array follow GPU logits to the device
         if ids.shape != logits.shape[:-1]:
             raise ValueError(f"token_logprobs: ids shape {ids.shape} must equal logits shape without the "
                              f"vocabulary dim {logits.shape[:-1]} (logits are {logits.shape})")

@@ -22,6 +22,7 @@ class CrossEntropy(Function):
     @staticmethod
     def forward(ctx, logits, targets, ignore_index=-100):
         xp = get_xp(logits)
+        targets = xp.asarray(targets)  # ids given as a NumPy array follow GPU logits to the device
         V = logits.shape[-1]
         if targets.shape != logits.shape[:-1]:
             raise ValueError(f"cross_entropy: targets shape {targets.shape} must equal logits shape without "
