@@ -99,7 +99,7 @@ def torch_or_reason(device):
 # ----------------------------------------------------------------------------
 def parse_args(argv):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--steps", type=int, default=20, help="timed steps per framework")
+    ap.add_argument("--steps", type=int, default=None, help="timed steps per framework (20; 3 with --cpu-smoke)")
     ap.add_argument("--warmup", type=int, default=5, help="untimed steps first (at least 1)")
     ap.add_argument("--device", choices=("cuda", "cpu"), default="cuda")
     ap.add_argument("--cpu-smoke", action="store_true",
@@ -112,8 +112,8 @@ def parse_args(argv):
     args = ap.parse_args(argv)
     if args.cpu_smoke:
         args.device = "cpu"
-        if "--steps" not in (argv if argv is not None else sys.argv):
-            args.steps = 3
+    if args.steps is None:
+        args.steps = 3 if args.cpu_smoke else 20
     if args.steps < 1 or args.warmup < 1:
         ap.error(f"--steps and --warmup must be at least 1, got {args.steps} and {args.warmup}")
     return args
