@@ -109,7 +109,8 @@ def clip_grad_norm(params, max_norm):
     if not grads:
         return 0.0
     xp = get_xp(grads[0])
-    total = math.sqrt(sum(float(xp.vdot(g.ravel(), g.ravel())) for g in grads))
+    # summed on the device, read back once: one GPU sync per step instead of one per parameter
+    total = math.sqrt(float(sum(xp.vdot(g.ravel(), g.ravel()).astype(xp.float64) for g in grads)))
     coef = max_norm / (total + 1e-6)
     if coef < 1.0:
         for g in grads:
