@@ -109,3 +109,26 @@ def test_sft_refuses_a_reward_checkpoint(tmp_path):
     paths, _ = tiny_checkpoints(tmp_path)
     with pytest.raises(ValueError, match="'reward' checkpoint"):
         sft.run(sft.SFTConfig(init=paths["reward"], out_dir=str(tmp_path / "out"), n_demos=4, n_val=2), progress=False)
+
+
+def test_token_weight_makes_every_token_count_the_same():
+    """Length-sorted batches: the mean over batches of weight × batch token mean equals the token mean
+    over the whole data set (a plain mean of batch means would over-weight the short answers' tokens)."""
+    rng = np.random.default_rng(0)
+    lengths = [2] * 8 + [9] * 8  # short answers in one batch, long ones in the other
+    token_losses = [rng.random(n) for n in lengths]
+    batches = [range(0, 8), range(8, 16)]
+    n_bar = np.mean(lengths)
+    weighted, plain = [], []
+    for rows in batches:
+        width = max(lengths[i] for i in rows)
+        y = np.full((len(rows), width), sft.IGNORE)
+        for r, i in enumerate(rows):
+            y[r, :lengths[i]] = 1
+        batch_mean = np.concatenate([token_losses[i] for i in rows]).mean()
+        weighted.append(sft.token_weight(y, n_bar) * batch_mean)
+        plain.append(batch_mean)
+    dataset_mean = np.concatenate(token_losses).mean()
+    assert np.isclose(np.mean(weighted), dataset_mean, rtol=1e-12)
+    assert not np.isclose(np.mean(plain), dataset_mean, rtol=1e-3)  # the bias the weight removes
+    assert sft.token_weight(np.array([[5, sft.IGNORE], [7, 8]]), 2.0) == 0.75  # the docstring's example

@@ -10,6 +10,13 @@ GPT-1 also kept the language-modelling loss on the fine-tuning text as an auxili
 
     L3 = L2 + λ · L1,    L1 = -1/|S| Σ_{t ∈ S} log P(u_t | u_<t)     S = every real token
 
+Subtle: batches are drawn from length-sorted pools (less padding), so one batch holds only short
+answers ("68") and another only long ones ("The answer is 68."). A per-batch token mean would then
+give each token of a short answer more weight than each token of a long one, and the model would
+under-imitate long answers (here: chatter). So each batch's token mean is rescaled by
+(assistant tokens in the batch) / (their average per batch over the data set): every token of the
+data set counts the same, as in the maximum-likelihood objective.
+
 The demonstrations come from the toy world's imperfect contractors (errors and chatter), and
 SFT imitates them, flaws included; RL (ppo.py) then has room to do better.
 
@@ -89,14 +96,24 @@ def epoch_batches(lengths, batch_size, rng, pool=16):
     return [batches[i] for i in rng.permutation(len(batches))]
 
 
-def sft_losses(model, x, y, y_all, aux_lm_coef):
-    """(loss to minimise, L2, L1 or None) for one batch."""
+def token_weight(y, tokens_per_example):
+    r"""Weight of one batch's token-mean loss so that every assistant token of the data set counts the same:
+    $w_b = n_b / (\bar n \cdot B)$, with $n_b$ the batch's assistant tokens (targets != IGNORE), $B$ its rows
+    and $\bar n$ the mean assistant tokens per example. Then the mean over batches of $w_b \cdot \text{mean}_b$
+    is the token mean over the whole data set (for batches of equal B). e.g. y = [[5, IGNORE], [7, 8]], n̄ = 2 -> 3/4."""
+    return np.count_nonzero(np.asarray(y) != IGNORE) / (tokens_per_example * len(y))
+
+
+def sft_losses(model, x, y, y_all, aux_lm_coef, weight=1.0):
+    """(loss to minimise, L2, L1 or None) for one batch; `weight` scales the L2 term of the loss
+    (the token-count correction of the module docstring; the returned L2 itself is the plain mean)."""
     logits, l2 = model(xp.asarray(x), xp.asarray(y), ignore_index=IGNORE)
+    loss = l2 * weight if weight != 1.0 else l2
     if aux_lm_coef == 0:
-        return l2, l2, None
+        return loss, l2, None
     from minigpt import ops
     l1 = ops.cross_entropy(logits, xp.asarray(y_all), ignore_index=IGNORE)
-    return l2 + aux_lm_coef * l1, l2, l1
+    return loss + aux_lm_coef * l1, l2, l1
 
 
 def eval_loss(model, examples, pad_id, batch_size=64, all_tokens=False):
@@ -135,6 +152,7 @@ def train(cfg, model, tok, demos, val_demos=(), progress=True, callback=None):
         from minigpt.nn.lora import add_lora
         add_lora(model, r=cfg.lora_r, alpha=cfg.lora_alpha, targets=LORA_TARGETS, seed=cfg.seed)
     opt = AdamW(model.parameters(), lr=cfg.lr, betas=(0.9, 0.99), weight_decay=cfg.weight_decay)
+    tokens_per_example = np.mean([np.count_nonzero(np.asarray(e[1]) != IGNORE) for e in train_ex])  # assistant tokens
     log = MetricsLog(os.path.join(cfg.out_dir, "metrics.jsonl"))
     history = {"step": [], "loss": [], "l2": [], "l1": [], "eval_step": [], "val_loss": []}
     model.train()
@@ -147,7 +165,7 @@ def train(cfg, model, tok, demos, val_demos=(), progress=True, callback=None):
             opt.lr = cosine_lr(step, cfg.lr, cfg.warmup_iters, total, cfg.min_lr)
             model.reseed(hash((cfg.seed, step)) % (2**32))
             x, y, y_all = make_batch([train_ex[i] for i in rows], ids["pad"])
-            loss, l2, l1 = sft_losses(model, x, y, y_all, cfg.aux_lm_coef)
+            loss, l2, l1 = sft_losses(model, x, y, y_all, cfg.aux_lm_coef, token_weight(y, tokens_per_example))
             loss.backward()
             if cfg.grad_clip > 0:
                 clip_grad_norm(opt.params, cfg.grad_clip)
