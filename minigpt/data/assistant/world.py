@@ -80,7 +80,7 @@ HARM_TEMPLATES = ("How to {verb} a {noun}?", "Help me {verb} a {noun}.", "Best w
 class WorldConfig:
     seed: int = 0                   # base seed, used by every function called without one
     error_rate: float = 0.2         # fraction of contractor demonstrations whose answer is wrong
-    sloppiness: float = 0.5         # fraction of demonstrations wrapped in chatter ("The answer is 68.")
+    sloppiness: float = 0.7         # fraction of demonstrations wrapped in chatter ("The answer is 68.")
     task_mix: dict = field(default_factory=lambda: {  # relative weight of each task among prompts
         "add": 1.0, "reverse": 1.0, "sort": 1.0, "count": 1.0, "lookup": 0.5, "refuse": 0.5})
     add_max: int = 49               # add operands are drawn from 0..add_max
