@@ -6,6 +6,7 @@ numbers and the acceptance checks. The load average at start and end says how bu
 
     python benchmarks/pipeline.py                 # the default run (target: ≤ 10 minutes on 2 cores)
     python benchmarks/pipeline.py --quick         # the smoke run
+    python benchmarks/pipeline.py --from-run runs/pipeline   # the JSON of a finished `minigpt pipeline` run
 """
 import argparse
 import json
@@ -15,34 +16,46 @@ import sys
 import time
 
 
-def main(argv=None):
-    from minigpt.pipeline import PipelineConfig, run_pipeline
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="the smoke-run sizes")
-    parser.add_argument("--out-dir", default="runs/bench_pipeline", help="run directory (default runs/bench_pipeline)")
-    args = parser.parse_args(argv)
-    load_start = os.getloadavg()
-    t0 = time.time()
-    report = run_pipeline(PipelineConfig(out_dir=args.out_dir, quick=args.quick), progress=False,
-                          log=lambda msg: print(msg, file=sys.stderr, flush=True))
-    out = {
-        "benchmark": "pipeline", "quick": args.quick, "wall_s": round(time.time() - t0, 1),
+def summarize(report, wall_s=None):
+    """The benchmark's JSON figures from a pipeline report (run_pipeline's dict or a run's metrics.json)."""
+    return {
+        "benchmark": "pipeline", "quick": report["config"]["quick"],
+        "wall_s": round(report["total"]["wall_s"] if wall_s is None else wall_s, 1),
         "cpu_s": round(report["total"]["cpu_s"], 1),
         "stages": {k: {"wall_s": round(v["wall_s"], 1), "cpu_s": round(v["cpu_s"], 1), "summary": v["summary"]}
                    for k, v in report["stages"].items()},
         "rm_heldout_pair_accuracy": report["reward_model"]["eval_accuracy"],
         "rm_heldout_pairs": report["reward_model"]["eval_pairs"],
         "win_rates": {k: round(v["win_rate"], 4) for k, v in report["win_rates"].items()},
+        "win_rate_stderr": {k: round(v["stderr"], 4) for k, v in report["win_rates"].items()},
         "models": {k: {m: round(v[m], 4) for m in ("accuracy", "exact_match", "gold_score")}
                    for k, v in report["models"].items()},
         "kl_ppo_sft_nats": round(report["kl"]["kl"], 3),
         "entropy_sft": round(report["kl"]["ref_entropy"], 4), "entropy_ppo": round(report["kl"]["entropy"], 4),
         "checks": {k: bool(v[0]) for k, v in report["checks"].items()},
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS"),
-                    "loadavg_start": [round(x, 2) for x in load_start],
-                    "loadavg_end": [round(x, 2) for x in os.getloadavg()]},
     }
+
+
+def main(argv=None):
+    from minigpt.pipeline import PipelineConfig, run_pipeline
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="the smoke-run sizes")
+    parser.add_argument("--out-dir", default="runs/bench_pipeline", help="run directory (default runs/bench_pipeline)")
+    parser.add_argument("--from-run", help="summarize a finished run's metrics.json instead of running (no machine info)")
+    args = parser.parse_args(argv)
+    if args.from_run:
+        with open(os.path.join(args.from_run, "metrics.json")) as f:
+            print(json.dumps(summarize(json.load(f)), indent=2))
+        return 0
+    load_start = os.getloadavg()
+    t0 = time.time()
+    report = run_pipeline(PipelineConfig(out_dir=args.out_dir, quick=args.quick), progress=False,
+                          log=lambda msg: print(msg, file=sys.stderr, flush=True))
+    out = summarize(report, wall_s=time.time() - t0)
+    out["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version(),
+                      "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS"),
+                      "loadavg_start": [round(x, 2) for x in load_start],
+                      "loadavg_end": [round(x, 2) for x in os.getloadavg()]}
     print(json.dumps(out, indent=2))
     return 0
 

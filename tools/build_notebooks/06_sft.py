@@ -195,8 +195,8 @@ print(f"trained tokens: {sum(map(sum, masks))} of {sum(map(len, masks))} "
 # ## 5. Imperfect demonstrations
 #
 # Our contractors are like real ones: a fraction `error_rate` = 20% of their answers are wrong in a plausible
-# way (off by one, two letters swapped, the wrong capital, complying with a harmful request), and half of them
-# wrap the answer in chatter ("The answer is 68.", "68, I think!"). The gold labeler gives a right, clean
+# way (off by one, two letters swapped, the wrong capital, complying with a harmful request), and `sloppiness`
+# = 70% wrap the answer in chatter ("The answer is 68.", "68, I think!"). The gold labeler gives a right, clean
 # answer 1.0, a right but chatty one 0.6–0.99, a near miss at most 0.4.
 
 # %%
