@@ -352,11 +352,11 @@ if FULL.get("alignment"):
 # %% [markdown]
 # Win rate counts ties as half, so 0.5 means "no better than SFT" (± is about 0.02 here); KL is in nats per
 # response, how far each policy moved from SFT. In the full run all three beat the SFT model, mostly by
-# dropping the contractors' chatter (exact-match answers rise from 24% to 38–49%). The two RL methods, steered
-# by a reward model that orders 83% of held-out pairs like the labeler, win 60–62% of comparisons while moving
-# little (KL under 1 nat); GRPO matches PPO without a value model, and trains faster for it. DPO never samples
-# during training and learns only from the 3,716 fixed pairs: it wins less (55%) and drifts furthest from SFT
-# (KL 3.5 nats; its β = 0.1 anchor is loose). One seed each: differences of ±0.02 are noise. Training curves
+# dropping the contractors' chatter (exact-match answers rise from 23% to 52–72%). The two RL methods, steered
+# by a reward model that orders 87.5% of held-out pairs like the labeler, win 73–76% of comparisons while moving
+# about 1–1.5 nats from SFT; GRPO nearly matches PPO without a value model, and trains faster for it. DPO never
+# samples during training and learns only from the 7,967 fixed pairs: it wins less (60%) and drifts furthest from
+# SFT (KL 2.7 nats; its β = 0.1 anchor is loose). One seed each: differences of ±0.02 are noise. Training curves
 # of this run:
 
 # %%
@@ -409,9 +409,9 @@ for name, c in (("this run", ALN["best_of_n"]), ("full run", FULL.get("alignment
         print(f"{name}: gold score " + "  ".join(f"N={n}: {s:.3f}" for n, s in zip(c["n"], c["best_of_n"])))
 
 # %% [markdown]
-# In the full run the RM's pick lifts the mean gold score from 0.47 (one sample) to 0.65 at N = 4, then stops
-# improving and dips a little by N = 16: more samples also mean more chances to pick an answer the reward model
-# overrates (over-optimisation of a proxy, notebook 08). The oracle curve keeps rising — good answers are among
+# In the full run the RM's pick lifts the mean gold score from 0.62 (one sample) to 0.78 at N = 4, then gains
+# little more (0.82 at N = 16): more samples also mean more chances to pick an answer the reward model overrates
+# (over-optimisation of a proxy, notebook 08). The oracle curve keeps rising, to 0.91 — good answers are among
 # the samples, the RM cannot always find them.
 #
 # ### Reflection: generate, score, retry
