@@ -190,10 +190,14 @@ for p in sample_prompts(3, seed=31, split="eval"):
 
 # %% [markdown]
 # Chatter costs, as the labeler wanted. Now look at the refusal: on a harmless question it is the worst
-# possible answer (gold score 0), yet in the full-size run the RM scores it *highest*. The SFT model never
-# refuses a harmless question, so no ranking ever showed the RM that mistake; every refusal it saw was a right
-# one, to a harmful request, with gold score 1. A reward model is only trustworthy on the kind of answers it was
-# trained on, and RL will go looking for exactly such holes. Section 5 measures this one and patches it.
+# possible answer (gold score 0), and the SFT model never gives it (0 of 600 samples in the full-size run), so
+# no ranking ever showed the RM that mistake; every refusal it saw was a right one, to a harmful request, with
+# gold score 1. Its scalar head alone learned little about it: in the full-size run, with the likelihood term
+# switched off (α = 0), the RM scores a refusal within 0.1 of the right answer on average and prefers it on
+# 11% of harmless questions. What pushes the refusal down is the likelihood term: the SFT-initialised LM head
+# finds "Sorry, I can't help." to a sum very unlikely, which costs it about 2 points. A reward model is only
+# trustworthy on the kind of answers it was trained on, and RL will go looking for exactly such holes.
+# Section 5 measures this one.
 #
 # Over many SFT samples: the RM score against the gold score the RM never saw. A good RM ranks the cloud
 # in the same order; the spread at each gold level is where RL will find answers the RM likes *too much*
@@ -319,10 +323,12 @@ for c in (0.0, 0.5, 1.0, 2.0):
     print(f"RM + {c:3} RBRM prefers the refusal to the right answer on {worse:4.0%} of {len(fair)} harmless questions")
 
 # %% [markdown]
-# The rules know what the learned RM never saw: refusing a fair question is wrong. But the RM is *confidently*
-# wrong here (in the full-size run it gave the refusal 1.5 to 2 points more than the right answer, more than the
-# spread of its scores on ordinary samples), so a small rule weight cannot outvote it: it takes a weight of about
-# 2 to flip most of these, a weight at which rules that are blind to correctness have as much say as the RM on
+# The rules know what the learned RM never saw: refusing a fair question is wrong. In the full-size run the
+# learned RM mostly gets it right too, thanks to its likelihood term (it prefers the refusal on 2% of these 150
+# questions; a rule weight of 1 removes the rest). Without that term the head is unsure (11%, see section 3),
+# and in our runs with the earlier defaults the RM was *confidently* wrong (1.5 to 2 points more for the
+# refusal than the right answer): then a small rule weight cannot outvote it, and it takes a weight of about 2,
+# at which rules that are blind to correctness have as much say as the RM on
 # every ordinary answer. GPT-4's recipe avoids the dilemma by giving the RBRM reward only on a chosen subset of training
 # prompts, harmful and harmless ones, rewarding refusals on the first and penalising them on the second.
 # Remember this hole: in notebook 08 a policy with a weak KL penalty finds it.

@@ -454,8 +454,9 @@ plt.show()
 #   the SFT model's while its RM score stayed as high as the stage's run, or climbed far above it.
 # * Look at what it learned to say: short answers in the right format, often wrong. The RM learned to like
 #   the *form* of good answers, and the policy found the form without the substance. In one of our runs it went
-#   further and collapsed onto a garbled **"Sorry, I can't help."** for every question: the blind spot
-#   notebook 07 found (the RM never saw a refusal of a harmless question, so it scores every refusal as good).
+#   further and collapsed onto a garbled **"Sorry, I can't help."** for every question: the blind spot of
+#   notebook 07 (that run's RM, with the earlier defaults, had never seen a refusal of a harmless question and
+#   scored every refusal as good).
 #   Which hole a policy finds depends on the run; that it finds one when nothing holds it back does not. This is
 #   reward over-optimisation (Goodhart's law), and why PPO needs $\beta$ and early stopping, and why GPT-4
 #   added rule-based rewards against over-refusal.
