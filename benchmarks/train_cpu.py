@@ -4,7 +4,7 @@ Config: nanoGPT's CPU baby model — n_layer 4, n_head 4, n_embd 128, block 64, 
 dropout 0, AdamW lr 1e-3 with warmup + cosine. Both models start from the same weights,
 see the same batches in the same order and run in this one process.
 
-    python benchmarks/train_cpu.py                 # tokens/s, 40 timed steps each
+    python benchmarks/train_cpu.py                 # tokens/s, 40 timed steps each, in alternating blocks
     python benchmarks/train_cpu.py --full          # + 2000-iter Shakespeare (char) runs, val loss of both (slow)
 """
 import argparse
@@ -90,15 +90,27 @@ def decay_names(model):
     return [n for (n, _), d in zip(model.named_parameters(), AdamW(model.parameters(), weight_decay=WD).decay) if d]
 
 
-def throughput(step, data, iters, seed=0):
+def throughput(steps, data, iters, rounds=5, seed=0):
+    """Tokens/s of each trainer in `steps` ({name: step}), timed in alternating blocks of iters/rounds
+    steps on the same batches, so that a machine speeding up or slowing down during the run (other
+    tenants, clock boost) shifts every trainer alike instead of biasing the ratio. The first step of
+    each block is not timed: NumPy's BLAS and torch keep their own worker threads, which spin for a
+    while after their last call and would steal the cores at every switch."""
     rng = np.random.default_rng(seed)
-    batches = [get_batch(data, BATCH, CFG["block_size"], rng) for _ in range(iters + 5)]
-    for x, y in batches[:5]:
-        step(x, y, LR)  # warmup
-    t0 = time.perf_counter()
-    for x, y in batches[5:]:
-        step(x, y, LR)
-    return iters * BATCH * CFG["block_size"] / (time.perf_counter() - t0)
+    batches = [get_batch(data, BATCH, CFG["block_size"], rng) for _ in range(iters)]
+    for step in steps.values():
+        for x, y in batches[:5]:
+            step(x, y, LR)  # warmup
+    seconds, timed = dict.fromkeys(steps, 0.0), dict.fromkeys(steps, 0)
+    for chunk in np.array_split(np.arange(iters), rounds):
+        for name, step in steps.items():
+            step(*batches[chunk[0]], LR)  # untimed: lets the other library's worker threads go idle first
+            t0 = time.perf_counter()
+            for i in chunk[1:]:
+                step(*batches[i], LR)
+            seconds[name] += time.perf_counter() - t0
+            timed[name] += len(chunk) - 1
+    return {name: timed[name] * BATCH * CFG["block_size"] / seconds[name] for name in steps}
 
 
 def full_run(step, evaluate, train, val, iters, seed):
@@ -132,7 +144,7 @@ def main():
     model, step, evaluate = minigpt_trainer(cfg, args.seed)
     state0 = model.state_dict()
     decayed = decay_names(model)
-    out["minigpt_tokens_per_s"] = round(throughput(step, train, args.iters), 1)
+    steps = {"minigpt": step}
     try:
         import torch
         torch.set_num_threads(args.threads)
@@ -140,8 +152,10 @@ def main():
     except ImportError:
         have_torch = False
     if have_torch:
-        _, tstep, tevaluate = torch_trainer(cfg, state0, decayed)
-        out["torch_tokens_per_s"] = round(throughput(tstep, train, args.iters), 1)
+        _, steps["torch"], _ = torch_trainer(cfg, state0, decayed)
+    for name, tps in throughput(steps, train, args.iters).items():
+        out[f"{name}_tokens_per_s"] = round(tps, 1)
+    if have_torch:
         out["ratio_minigpt_over_torch"] = round(out["minigpt_tokens_per_s"] / out["torch_tokens_per_s"], 3)
     if args.full:
         model, step, evaluate = minigpt_trainer(cfg, args.seed)
