@@ -217,6 +217,12 @@ print(f"\nover {len(demos)} demonstrations: wrong {wrong:.0%}, chatty {chatty:.0
 # The SFT stage (`minigpt/stages/sft.py`) continues training the base model on the demonstrations with the
 # masked loss: AdamW, warmup and cosine decay, batches of similar length so that little compute goes to
 # padding. `load_stage("sft")` loads the run's SFT checkpoint or trains it now; its metrics log gives the curve.
+#
+# Subtle: batches of similar length mean one batch holds only short answers ("68") and another only chatty
+# ones ("The answer is 68."). The usual per-batch token mean then gives a token of a short answer several times
+# the weight of a token of a long one, and the model learns to be *less* chatty than its contractors: ours
+# sampled chatter at half the contractors' rate until `sft.token_weight` rescaled each batch by its share of
+# assistant tokens, which makes every token of the data set count the same.
 
 # %%
 t0 = time.time()
