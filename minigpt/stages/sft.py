@@ -96,12 +96,17 @@ def epoch_batches(lengths, batch_size, rng, pool=16):
     return [batches[i] for i in rng.permutation(len(batches))]
 
 
+def assistant_tokens(y):
+    """How many targets of y (one example's list or a batch array) are trained on (not IGNORE)."""
+    return np.count_nonzero(np.asarray(y) != IGNORE)
+
+
 def token_weight(y, tokens_per_example):
     r"""Weight of one batch's token-mean loss so that every assistant token of the data set counts the same:
     $w_b = n_b / (\bar n \cdot B)$, with $n_b$ the batch's assistant tokens (targets != IGNORE), $B$ its rows
     and $\bar n$ the mean assistant tokens per example. Then the mean over batches of $w_b \cdot \text{mean}_b$
     is the token mean over the whole data set (for batches of equal B). e.g. y = [[5, IGNORE], [7, 8]], n̄ = 2 -> 3/4."""
-    return np.count_nonzero(np.asarray(y) != IGNORE) / (tokens_per_example * len(y))
+    return assistant_tokens(y) / (tokens_per_example * len(y))
 
 
 def sft_losses(model, x, y, y_all, aux_lm_coef, weight=1.0):
@@ -152,7 +157,7 @@ def train(cfg, model, tok, demos, val_demos=(), progress=True, callback=None):
         from minigpt.nn.lora import add_lora
         add_lora(model, r=cfg.lora_r, alpha=cfg.lora_alpha, targets=LORA_TARGETS, seed=cfg.seed)
     opt = AdamW(model.parameters(), lr=cfg.lr, betas=(0.9, 0.99), weight_decay=cfg.weight_decay)
-    tokens_per_example = np.mean([np.count_nonzero(np.asarray(e[1]) != IGNORE) for e in train_ex])  # assistant tokens
+    tokens_per_example = np.mean([assistant_tokens(e[1]) for e in train_ex])
     log = MetricsLog(os.path.join(cfg.out_dir, "metrics.jsonl"))
     history = {"step": [], "loss": [], "l2": [], "l1": [], "eval_step": [], "val_loss": []}
     model.train()
