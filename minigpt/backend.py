@@ -112,3 +112,23 @@ def to_device(a, dev: str):
 def array_module(dev: str):
     """The array module for a device name."""
     return np if dev == "cpu" else _import_cupy()
+
+
+# -----------------------------------------------------------------------------
+# fast sums (a NumPy speed trap, measured on a (768, 128) float32 array)
+#
+# NumPy reduces a short last axis one row at a time: x.sum(-1) on 768 rows of 128
+# costs ~25 µs, x.max(-1) more, while the same sums as a matrix-vector product
+# x @ 1 run in BLAS in ~5 µs. Summing over the rows (x.sum(0)) is ~4x slower than
+# 1ᵀ @ x for the same reason. The hot paths (layernorm, attention, bias grads)
+# use these two helpers; both work unchanged on CuPy.
+
+def rowsum(x):
+    """Σ over the last axis of a float array, computed as x @ 1: shape (..., C) → (...)."""
+    return x @ get_xp(x).ones(x.shape[-1], dtype=x.dtype)
+
+
+def colsum(x):
+    """Σ over every axis but the last of a float array, computed as 1ᵀ @ x: shape (..., C) → (C,)."""
+    x2 = x.reshape(-1, x.shape[-1])
+    return get_xp(x).ones(x2.shape[0], dtype=x.dtype) @ x2

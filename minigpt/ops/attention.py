@@ -6,7 +6,7 @@ For one head, queries Q (T, d), keys K (S, d), values V (S, d):
     P    = softmax_j(S)          Y = P V
 
 Backward (G = dL/dY):
-    dV = Pᵀ G,   dP = G Vᵀ,   dS = P ⊙ (dP - rowsum(dP ⊙ P)),
+    dV = Pᵀ G,   dP = G Vᵀ,   dS = P ⊙ (dP - rowsum(dP ⊙ P)),   rowsum(dP ⊙ P) = rowsum(G ⊙ Y),
     dQ = dS K / √d,   dK = dSᵀ Q / √d
 
 `attention` materialises the (T, S) matrix P: memory and time grow as O(T²).
@@ -22,7 +22,7 @@ sits at absolute position S - T + i.
 import math
 
 from minigpt.autograd import Function, raw
-from minigpt.backend import get_xp
+from minigpt.backend import get_xp, rowsum
 from minigpt.ops.dispatch import K, use_kernels
 from minigpt.ops.rope import rotate
 
@@ -62,22 +62,25 @@ class Attention(Function):
         T, S, d = q.shape[2], k.shape[2], q.shape[3]
         scale = 1.0 / math.sqrt(d)
         allowed = causal_mask(T, S, xp) if mask is None else mask
-        s = (q @ k.swapaxes(-1, -2)) * scale  # (B, nh, T, S)
-        s = xp.where(allowed, s, -xp.inf)
+        s = q @ k.swapaxes(-1, -2)  # (B, nh, T, S)
+        s *= scale
+        s += xp.where(allowed, 0.0, -xp.inf).astype(s.dtype)  # additive mask: 0 or -∞ (cheaper than where on s)
         s -= s.max(axis=-1, keepdims=True)
         p = xp.exp(s, out=s)
-        p /= p.sum(axis=-1, keepdims=True)
-        ctx.save_for_backward(q, k, v, p)
+        p *= (1.0 / rowsum(p))[..., None]
+        y = p @ v  # (B, nh, T, hs)
+        ctx.save_for_backward(q, k, v, p, y)
         ctx.scale = scale
-        return p @ v  # (B, nh, T, hs)
+        return y
 
     @staticmethod
     def backward(ctx, g):
-        q, k, v, p = ctx.saved
+        q, k, v, p, y = ctx.saved
         scale = ctx.scale
         dv = p.swapaxes(-1, -2) @ g  # (B, nh, S, hs)
-        dp = g @ v.swapaxes(-1, -2)  # (B, nh, T, S)
-        ds = p * (dp - (dp * p).sum(axis=-1, keepdims=True))
+        ds = g @ v.swapaxes(-1, -2)  # dP, (B, nh, T, S)
+        ds -= rowsum(g * y)[..., None]  # rowsum(dP ⊙ P) = rowsum(G ⊙ Y): a (T, hs) product, not (T, S)
+        ds *= p  # dS = P ⊙ (dP - rowsum(dP ⊙ P))
         dq = (ds @ k) * scale
         dk = (ds.swapaxes(-1, -2) @ q) * scale
         return dq, dk, dv, None

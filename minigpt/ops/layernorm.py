@@ -14,7 +14,7 @@ every element of the row (derivation in notebooks/02_autograd.ipynb).
     python -c "import minigpt as m, numpy as np; x = m.Tensor(np.random.randn(2, 4)); print(m.ops.layernorm(x, m.Tensor(np.ones(4)), m.Tensor(np.zeros(4))).data.std(-1))"
 """
 from minigpt.autograd import Function
-from minigpt.backend import get_xp
+from minigpt.backend import colsum, get_xp, rowsum
 from minigpt.ops.dispatch import K, use_kernels
 
 
@@ -31,11 +31,12 @@ class LayerNorm(Function):
             ctx.save_for_backward(x, w, mean, rstd)
             return y
         xp = get_xp(x)
-        mu = x.mean(axis=-1, keepdims=True)
-        xc = x - mu
-        var = (xc * xc).mean(axis=-1, keepdims=True)
-        r = 1.0 / xp.sqrt(var + eps)
-        xhat = xc * r
+        mu = rowsum(x) * (1.0 / C)  # row sums as x @ 1, see backend.rowsum
+        xc = x - mu[..., None]
+        var = rowsum(xc * xc) * (1.0 / C)
+        r = (1.0 / xp.sqrt(var + eps))[..., None]
+        xhat = xc
+        xhat *= r  # in place: xc is not needed again
         ctx.save_for_backward(xhat, r, w)
         y = xhat * w
         if b is not None:
@@ -52,15 +53,19 @@ class LayerNorm(Function):
         xhat, r, w = ctx.saved
         gx = gw = gb = None
         if nx:
+            C = g.shape[-1]
             gh = g * w
-            gx = r * (gh - gh.mean(axis=-1, keepdims=True) - xhat * (gh * xhat).mean(axis=-1, keepdims=True))
-        red = tuple(range(g.ndim - 1))
+            mean_gh = rowsum(gh) * (1.0 / C)
+            mean_ghx = rowsum(gh * xhat) * (1.0 / C)
+            gx = xhat * mean_ghx[..., None]
+            gx += mean_gh[..., None]
+            get_xp(g).subtract(gh, gx, out=gx)  # gh - mean(gh) - x̂·mean(gh ⊙ x̂)
+            gx *= r
         if nw:
-            gw = (g * xhat).sum(axis=red)
+            gw = colsum(g * xhat)
         if nb:
-            gb = g.sum(axis=red)
+            gb = colsum(g)
         return gx, gw, gb
-
 
 def layernorm(x, w, b=None, eps=1e-5):
     return LayerNorm.apply(x, w, b, eps=eps)

@@ -10,6 +10,7 @@ W stored as (out_features, in_features), computed as one 2-D GEMM per pass.
     python -c "import minigpt as m, numpy as np; print(m.ops.matmul(m.Tensor(np.ones((2,3))), m.Tensor(np.ones((3,4)))).shape)"
 """
 from minigpt.autograd import Function, unbroadcast
+from minigpt.backend import colsum
 
 
 def _swap(a):
@@ -63,7 +64,7 @@ class Linear(Function):
         g2 = g.reshape(-1, w.shape[0])  # (N, out)
         gx = (g2 @ w).reshape(ctx.xshape) if nx else None
         gw = g2.T @ x2 if nw else None
-        gb = g2.sum(axis=0) if len(ctx.needs_grad) > 2 and ctx.needs_grad[2] else None
+        gb = colsum(g2) if len(ctx.needs_grad) > 2 and ctx.needs_grad[2] else None
         return gx, gw, gb
 
 
