@@ -41,6 +41,7 @@ class AdamW:
         c1 = 1.0 - b1 ** self.t  # bias corrections (Python floats: no float64 upcast)
         c2 = 1.0 - b2 ** self.t
         step_size = lr / c1
+        inv_sqrt_c2 = 1.0 / math.sqrt(c2)  # √v̂ = √v / √c2
         for i, p in enumerate(self.params):
             g = p.grad
             if g is None:
@@ -60,10 +61,15 @@ class AdamW:
             m *= b1
             m += (1.0 - b1) * g
             v *= b2
-            v += (1.0 - b2) * (g * g)
-            denom = xp.sqrt(v / c2)
-            denom += self.eps
-            p.data -= step_size * (m / denom)
+            u = g * g  # one scratch array, reused in place: AdamW is memory-bound
+            u *= 1.0 - b2
+            v += u
+            xp.sqrt(v, out=u)
+            u *= inv_sqrt_c2
+            u += self.eps  # √v̂ + ε
+            xp.divide(m, u, out=u)
+            u *= step_size
+            p.data -= u
 
     # --- for checkpoints (resume must reproduce the run exactly)
     def state_dict(self):

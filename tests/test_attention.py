@@ -42,6 +42,26 @@ def test_first_query_sees_only_itself(rng):
     np.testing.assert_allclose(y2[0, 0, :4], y[0, 0, :4])
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_softmax_shift_extreme_scores(dtype, rng):
+    """The naive path shifts scores by each head's block max, not each row's max (ops/attention.py).
+    Scores far apart between rows must still give the textbook softmax: row 0 sits ~1000 below row 1
+    (its terms would underflow to 0 under the block shift and must be redone), and scores of ~1e3
+    must not overflow."""
+    T, d = 4, 2
+    q = np.abs(rng.standard_normal((1, 2, T, d))) + 1.0
+    q[:, :, 0] *= -300.0  # row 0: scores ≈ -1000, far below the others (≈ +1000)
+    q[:, :, 1:] *= 300.0
+    k = np.abs(rng.standard_normal((1, 2, T, d))) + 1.0
+    v = rng.standard_normal((1, 2, T, d))
+    allowed = np.ones((T, T), dtype=bool)
+    ref = _reference(q, k, v, allowed)
+    y = ops.attention(*(Tensor(a.astype(dtype)) for a in (q, k, v)), mask=allowed).data
+    assert np.isfinite(y).all()
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(y, ref, atol=tol * np.abs(v).max())
+
+
 @pytest.mark.parametrize("flash", [False, True])
 def test_gradcheck(flash, rng):
     q, k, v = (Tensor(rng.standard_normal((1, 2, 6, 3)), requires_grad=True) for _ in range(3))

@@ -196,8 +196,11 @@ GELU_C = math.sqrt(2.0 / math.pi)  # a Python float: never upcasts float32 array
 class Gelu(Function):
     r"""GELU, tanh approximation (as in GPT-2):
 
-        y  = ½ x (1 + tanh u),   u = c (x + 0.044715 x³),   c = √(2/π)
-        dy/dx = ½ (1 + tanh u) + ½ x (1 - tanh² u) · c (1 + 3·0.044715 x²)
+        y = a x,   a = ½ (1 + tanh u),   u = c (x + k x³),   c = √(2/π),  k = 0.044715
+        dy/dx = a + x · ½ (1 - tanh² u) · du/dx = a + x · 2a(1 - a) · c (1 + 3k x²)
+
+    using 1 - tanh² u = (1 - tanh u)(1 + tanh u) = 4a(1 - a), so the backward needs only
+    the saved a (and x², x), not tanh u.
     """
 
     @staticmethod
@@ -209,32 +212,27 @@ class Gelu(Function):
         ctx.kernel = False
         xp = _xp(x)
         x2 = x * x
-        t = x2 * 0.044715  # in-place steps below: this op is memory-bound, temporaries cost more than math
-        t += 1.0
-        t *= x
-        t *= GELU_C
-        xp.tanh(t, out=t)  # t = tanh u
-        y = t + 1.0
-        y *= x
-        y *= 0.5
-        ctx.save_for_backward(x, x2, t)
-        return y
+        a = x2 * (GELU_C * 0.044715)  # in-place steps below: this op is memory-bound, each pass costs
+        a += GELU_C
+        a *= x  # u
+        xp.tanh(a, out=a)
+        a *= 0.5
+        a += 0.5  # a = ½ (1 + tanh u)
+        ctx.save_for_backward(x, x2, a)
+        return a * x
 
     @staticmethod
     def backward(ctx, g):
         if ctx.kernel:
             return K().gelu_bwd(ctx.saved[0], g)
-        x, x2, t = ctx.saved
-        d = t * t
-        xp = _xp(d)
-        xp.subtract(1.0, d, out=d)  # 1 - tanh² u
+        x, x2, a = ctx.saved
+        d = 1.0 - a
+        d *= a
         d *= x
-        du = x2 * (3 * 0.044715 * GELU_C)
-        du += GELU_C  # du/dx = c (1 + 3·0.044715 x²)
+        du = x2 * (6 * 0.044715 * GELU_C)
+        du += 2 * GELU_C  # 2 du/dx, the 2 of 2a(1 - a) folded in
         d *= du
-        d += t
-        d += 1.0
-        d *= 0.5  # ½ (1 + tanh u) + ½ x (1 - tanh² u) du/dx
+        d += a
         d *= g
         return d
 
