@@ -165,6 +165,21 @@ def test_embedding_scatter_add_and_torch(rng):
     np.testing.assert_allclose(w.grad[:, 0], [1, 3, 1, 0, 1])  # token 1 appears 3 times; 3 never
 
 
+def test_embedding_backward_unsorted_repeats_and_empty(rng):
+    """The backward sums each id's rows (sort + reduceat): compare with an explicit loop, and an empty batch."""
+    w = Tensor(rng.standard_normal((7, 4)), requires_grad=True)
+    ids = rng.integers(0, 7, size=(3, 11))
+    g = rng.standard_normal((3, 11, 4))
+    ops.embedding(w, ids).backward(g)
+    expect = np.zeros((7, 4))
+    for i, row in zip(ids.reshape(-1), g.reshape(-1, 4)):
+        expect[i] += row
+    np.testing.assert_allclose(w.grad, expect, atol=1e-12)
+    w.grad = None
+    ops.embedding(w, np.zeros((2, 0), dtype=np.int64)).backward(np.zeros((2, 0, 4)))
+    np.testing.assert_array_equal(w.grad, np.zeros((7, 4)))
+
+
 def test_embedding_out_of_range():
     w = Tensor(np.zeros((5, 3)))
     with pytest.raises(IndexError, match="token id 5 out of range for a vocabulary of 5"):

@@ -33,6 +33,8 @@ class Embedding(Function):
         xp = get_xp(g)
         gw = xp.zeros((V, C), dtype=g.dtype)
         flat_ids, flat_g = ids.reshape(-1), g.reshape(-1, C)
+        if not flat_ids.size:
+            return gw, None
         if xp is np:  # sort, then sum each run of equal ids: ~6x faster than np.add.at(gw, flat_ids, flat_g)
             order = np.argsort(flat_ids, kind="stable")
             ids_sorted = flat_ids[order]

@@ -67,5 +67,6 @@ class LayerNorm(Function):
             gb = colsum(g)
         return gx, gw, gb
 
+
 def layernorm(x, w, b=None, eps=1e-5):
     return LayerNorm.apply(x, w, b, eps=eps)
