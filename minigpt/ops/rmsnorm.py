@@ -17,7 +17,7 @@ is gone because nothing was centred.
     python -c "import minigpt as m, numpy as np; x = m.Tensor(np.random.randn(2, 4)); y = m.ops.rmsnorm(x, m.Tensor(np.ones(4))); print((y.data ** 2).mean(-1))"
 """
 from minigpt.autograd import Function
-from minigpt.backend import get_xp
+from minigpt.backend import colsum, get_xp, rowsum
 
 
 class RMSNorm(Function):
@@ -27,7 +27,7 @@ class RMSNorm(Function):
         if w.shape != (C,):
             raise ValueError(f"rmsnorm: weight must have shape ({C},) to match the input's last dim, got {w.shape}")
         xp = get_xp(x)
-        r = 1.0 / xp.sqrt((x * x).mean(axis=-1, keepdims=True) + eps)  # (..., 1)
+        r = (1.0 / xp.sqrt(rowsum(x * x) * (1.0 / C) + eps))[..., None]  # (..., 1); rowsum: see backend
         xhat = x * r
         ctx.save_for_backward(xhat, r, w)
         return xhat * w
@@ -39,9 +39,10 @@ class RMSNorm(Function):
         gx = gw = None
         if nx:
             gh = g * w
-            gx = r * (gh - xhat * (gh * xhat).mean(axis=-1, keepdims=True))
+            mean_ghx = rowsum(gh * xhat) * (1.0 / g.shape[-1])
+            gx = r * (gh - xhat * mean_ghx[..., None])
         if nw:
-            gw = (g * xhat).sum(axis=tuple(range(g.ndim - 1)))
+            gw = colsum(g * xhat)
         return gx, gw
 
 
