@@ -7,7 +7,7 @@ eval prompts and the gold labeler grades them; the report card prints per-stage 
 accuracy, win rates (ties half), the RM's held-out pairwise accuracy, KL(PPO ‖ SFT) and entropy.
 Checkpoints, metrics.json, report_card.txt and plots go under `out_dir`.
 
-    minigpt pipeline                 # the default run (≈ 8 minutes on 2 cores)
+    minigpt pipeline                 # the default run (≈ 6 minutes on 2 cores)
     minigpt pipeline --quick         # a tiny smoke run (≈ 1 minute)
 """
 import dataclasses
@@ -132,21 +132,28 @@ def sft_stage(cfg, model, tok, progress=True):
     return res
 
 
+def train_rankings(cfg, sft_model, tok):
+    """The reward model's training data: K samples of the SFT model per train prompt, ranked by the gold labeler."""
+    from minigpt.data.assistant import sample_prompts
+    from minigpt.stages.reward import make_rankings
+    return make_rankings(sft_model, tok, sample_prompts(cfg.rm_prompts, seed=cfg.seed + 3), cfg.k, seed=cfg.seed + 3)
+
+
 def reward_stage(cfg, sft_model, tok, progress=True):
     """Rank K samples of the SFT model per prompt with the gold labeler, train a reward model on them
-    into out_dir/reward; reward.train's dict."""
+    into out_dir/reward; reward.train's dict plus the training rankings under "rankings"."""
     from minigpt.data.assistant import sample_prompts
     from minigpt.nn.heads import RewardModel
     from minigpt.stages import reward
     rcfg = reward.RewardConfig(out_dir=os.path.join(cfg.out_dir, "reward"), k=cfg.k, epochs=cfg.rm_epochs,
                                lr=cfg.rm_lr, lm_feature=cfg.rm_lm_feature, seed=cfg.seed)
-    rankings = reward.make_rankings(sft_model, tok, sample_prompts(cfg.rm_prompts, seed=cfg.seed + 3), cfg.k,
-                                    seed=cfg.seed + 3)
+    rankings = train_rankings(cfg, sft_model, tok)
     eval_rankings = reward.make_rankings(sft_model, tok, sample_prompts(cfg.rm_eval_prompts, seed=cfg.seed + 4,
                                                                         split="eval"), cfg.k, seed=cfg.seed + 4)
     res = reward.train(rcfg, RewardModel.from_gpt(sft_model, seed=cfg.seed, lm_feature=cfg.rm_lm_feature), tok,
                        rankings, eval_rankings, progress=progress)
     _stamp(cfg, "reward")
+    res["rankings"] = rankings
     return res
 
 

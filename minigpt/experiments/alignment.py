@@ -62,15 +62,15 @@ class AlignConfig:
 def world_models(cfg, progress=False, log=print):
     """(tokenizer, SFT model, reward model, the RM's train rankings, info), trained by the pipeline's own stage
     functions (cfg.world is a PipelineConfig) into cfg.out_dir, or loaded from there."""
-    from minigpt.data.assistant import sample_prompts
-    from minigpt.pipeline import pretrain_stage, reward_stage, sft_stage, world_tokenizer
-    from minigpt.stages.reward import load_reward_model, make_rankings
+    from minigpt.pipeline import pretrain_stage, reward_stage, sft_stage, train_rankings, world_tokenizer
+    from minigpt.stages.reward import load_reward_model
     w = dataclasses.replace(cfg.world, out_dir=cfg.out_dir)
     sft_dir, rm_dir = os.path.join(cfg.out_dir, "sft", "ckpt"), os.path.join(cfg.out_dir, "reward", "ckpt")
     info = {}
     if cfg.reuse and os.path.exists(os.path.join(rm_dir, "config.json")):
         sft_model, tok, _ = load_model(sft_dir, expect_stage="sft")
         rm, _, _ = load_reward_model(rm_dir)
+        rankings = train_rankings(w, sft_model, tok)  # the RM's training rankings again: DPO's preference data
         log(f"loaded SFT and reward models from {cfg.out_dir}")
     else:
         tok = world_tokenizer()
@@ -82,11 +82,9 @@ def world_models(cfg, progress=False, log=print):
         info["sft_s"] = time.time() - t
         t = time.time()
         res = reward_stage(w, sft_model, tok, progress)
-        rm = res["model"]
+        rm, rankings = res["model"], res["rankings"]
         info.update(reward_s=time.time() - t, rm_heldout_accuracy=res["eval_accuracy"])
         log(f"pretrain {info['pretrain_s']:.0f}s, SFT {info['sft_s']:.0f}s, reward {info['reward_s']:.0f}s")
-    # the reward model's training rankings again (same seeds as reward_stage): DPO's preference data
-    rankings = make_rankings(sft_model, tok, sample_prompts(w.rm_prompts, seed=w.seed + 3), w.k, seed=w.seed + 3)
     return tok, sft_model, rm, rankings, info
 
 
