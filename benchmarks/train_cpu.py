@@ -4,7 +4,7 @@ Config: nanoGPT's CPU baby model — n_layer 4, n_head 4, n_embd 128, block 64, 
 dropout 0, AdamW lr 1e-3 with warmup + cosine. Both models start from the same weights,
 see the same batches in the same order and run in this one process.
 
-    python benchmarks/train_cpu.py                 # tokens/s, 40 timed steps each, in alternating blocks
+    python benchmarks/train_cpu.py                 # tokens/s over 40 steps each, in 5 alternating blocks
     python benchmarks/train_cpu.py --full          # + 2000-iter Shakespeare (char) runs, val loss of both (slow)
 """
 import argparse

@@ -135,7 +135,7 @@ def main(argv=None) -> int:
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # sibling scripts, however this one was started
     from train_cpu import LR, decay_names, minigpt_trainer, torch_trainer
 
-    small = args.device == "cpu" and args.cpu_smoke
+    small = args.cpu_smoke  # (it implies --device cpu)
     shape, batch = (SMOKE_CFG, SMOKE_BATCH) if small else (GPU_CFG, GPU_BATCH)
     ids, vocab = token_ids(args.data, args.seed)
     cfg = GPTConfig(vocab_size=vocab, dropout=0.0, attn_impl=args.attn, **shape)

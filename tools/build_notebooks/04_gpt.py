@@ -454,7 +454,8 @@ for (file, line, func), (_, _, tottime, cumtime, _) in stats.items():
         ms[names[(file, line)]] = ms.get(names[(file, line)], 0) + cumtime / n_steps * 1e3
     elif func == "step" and file.endswith("optim.py"):
         ms["AdamW.step"] = cumtime / n_steps * 1e3
-ms.pop("PackedAttention.forward", None), ms.pop("PackedAttention.backward", None)  # they wrap Attention.*
+for wrapper in ("PackedAttention.forward", "PackedAttention.backward"):  # they wrap Attention.*
+    ms.pop(wrapper, None)
 top = sorted(ms.items(), key=lambda kv: kv[1])[-10:]
 plt.figure(figsize=(6, 3.5))
 plt.barh([k for k, _ in top], [v for _, v in top])
