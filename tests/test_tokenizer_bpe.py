@@ -207,3 +207,25 @@ def test_constructor_rejects_duplicate_bytes():
     vocab = [bytes([i]) for i in range(256)] + [b"ab", b"ab"]
     with pytest.raises(ValueError, match="appear twice"):
         BPETokenizer(vocab)
+
+
+def test_unknown_pattern_in_a_file_is_refused_before_it_runs(tok, tmp_path):
+    """A crafted regex ((a+)+$ backtracks exponentially) in tokenizer.json must not reach encode()."""
+    path = tmp_path / "tok.json"
+    tok.save(path)
+    d = json.loads(path.read_text(encoding="utf-8"))
+    d["pattern"] = r"(a+)+$"
+    path.write_text(json.dumps(d), encoding="utf-8")
+    with pytest.raises(ValueError, match="unknown pre-split pattern.*gpt2, gpt4"):
+        load_tokenizer(path)
+
+
+def test_known_patterns_are_accepted_and_others_refused():
+    from minigpt.tokenizer.patterns import GPT4_PATTERN, PATTERNS, check_pattern
+    vocab = [bytes([i]) for i in range(256)]
+    assert BPETokenizer(vocab, pattern=GPT4_PATTERN).pattern == GPT4_PATTERN
+    assert all(check_pattern(p) == p for p in PATTERNS.values())
+    with pytest.raises(ValueError, match="unknown pre-split pattern"):
+        BPETokenizer(vocab, pattern=r"\w+")
+    with pytest.raises(ValueError, match="unknown pre-split pattern"):
+        BPETokenizer.train("some text", 300, pattern=r"\w+")

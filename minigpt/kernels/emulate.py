@@ -3,7 +3,8 @@ r"""Run the CUDA kernels on the CPU: compile a .cu with the shim header and g++,
 The shim (shim/cuda_shim.h) turns every CUDA thread of a block into a std::thread,
 `__syncthreads()` into a std::barrier and warp shuffles into an exchange through
 memory. This module glues one .cu file, the shim and a generated launcher into a
-shared library (g++ -std=c++20 -O1 -pthread, cached by a hash of the source) and
+shared library (g++ -std=c++20 -O1 -pthread, cached by a hash of the source in a private
+directory, `cache_dir()`, whose owner and mode are checked before anything is loaded) and
 loads it with ctypes:
 
     import numpy as np
@@ -27,8 +28,8 @@ import hashlib
 import os
 import re
 import shutil
+import stat
 import subprocess
-import tempfile
 import threading
 from pathlib import Path
 
@@ -47,9 +48,43 @@ _MODULES: dict[str, "Module"] = {}
 # ----------------------------------------------------------------------------
 # building
 def cache_dir() -> Path:
-    d = os.environ.get("MINIGPT_SHIM_CACHE") or os.path.join(tempfile.gettempdir(), f"minigpt-shim-{os.getuid()}")
-    Path(d).mkdir(parents=True, exist_ok=True)
-    return Path(d)
+    """The directory of compiled shim libraries, created 0700 and checked before every use.
+
+    `$MINIGPT_SHIM_CACHE` if set, else `$XDG_CACHE_HOME/minigpt` (default `~/.cache/minigpt`).
+    subtle: a `.so` found here is loaded and runs inside this process, so the directory must be
+    one that nobody else can write to: not a symlink, owned by this user, no group/other access.
+    A shared, predictable name such as /tmp/minigpt-shim-<uid> let another user plant a library.
+    """
+    d = os.environ.get("MINIGPT_SHIM_CACHE")
+    if not d:
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        d = os.path.join(base, "minigpt")
+    path = Path(d)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    check_private(path)
+    return path
+
+
+def check_private(path: Path) -> None:
+    """Raise PermissionError unless `path` is a real directory owned by us with mode 0700 or stricter."""
+    st = os.lstat(path)
+    if stat.S_ISLNK(st.st_mode) or not stat.S_ISDIR(st.st_mode):
+        raise PermissionError(f"shim cache {path} is not a plain directory (a symlink?); refusing to load "
+                              "libraries from it: remove it or set MINIGPT_SHIM_CACHE to a private directory")
+    if st.st_uid != os.getuid():
+        raise PermissionError(f"shim cache {path} is owned by uid {st.st_uid}, not by you (uid {os.getuid()}); "
+                              "refusing to load libraries from it: set MINIGPT_SHIM_CACHE to a directory you own")
+    if st.st_mode & 0o077:
+        raise PermissionError(f"shim cache {path} has mode {stat.S_IMODE(st.st_mode):o}; others could plant a "
+                              f"library there, so it must be 0700: run `chmod 700 {path}`")
+
+
+def _check_library(lib: Path) -> None:
+    """The same check for one cached `.so`: a plain file we own that nobody else can write."""
+    st = os.lstat(lib)
+    if not stat.S_ISREG(st.st_mode) or st.st_uid != os.getuid() or st.st_mode & 0o022:
+        raise PermissionError(f"cached shim library {lib} is not a plain file owned by you and writable only "
+                              "by you; refusing to load it: delete it to have it rebuilt")
 
 
 def compiler() -> str | None:
@@ -99,16 +134,18 @@ def build(text: str, defines: dict | None = None, label: str = "kernel") -> "Mod
     with _LOCK:
         if key in _MODULES:
             return _MODULES[key]
-    lib_path = cache_dir() / f"shim-{key}.so"  # same code, same library, whatever the label
+    cache = cache_dir()                         # checked: ours, 0700, not a symlink
+    lib_path = cache / f"shim-{key}.so"  # same code, same library, whatever the label
     if not lib_path.exists():  # compile outside the lock, so several builds can run at once
         tmp_base = f"{label}-{key}-tmp{os.getpid()}-{threading.get_ident()}"
-        cpp, tmp = cache_dir() / f"{tmp_base}.cpp", cache_dir() / f"{tmp_base}.so"
+        cpp, tmp = cache / f"{tmp_base}.cpp", cache / f"{tmp_base}.so"
         cpp.write_text(code)
         res = subprocess.run([cxx, *flags, "-o", str(tmp), str(cpp)], capture_output=True, text=True)
         if res.returncode != 0:
             raise RuntimeError(f"g++ failed on {label} ({cpp}):\n{res.stderr[-4000:]}")
         os.replace(tmp, lib_path)  # atomic: parallel test runs never see half a library
         cpp.unlink()
+    _check_library(lib_path)
     with _LOCK:
         if key not in _MODULES:
             _MODULES[key] = Module(ctypes.CDLL(str(lib_path)), src.parse_entries(text), label)

@@ -23,7 +23,7 @@ import regex
 
 from .base import CHAT_SPECIAL_TOKENS, Tokenizer, register
 from .bpe_train import train_bpe
-from .patterns import GPT2_PATTERN
+from .patterns import GPT2_PATTERN, check_pattern
 
 _CACHE_LIMIT = 200_000   # distinct chunks remembered before the cache is cleared
 
@@ -49,7 +49,7 @@ class BPETokenizer(Tokenizer):
             ranks[t] = i
         self.vocab = vocab
         self.ranks = ranks                          # bytes -> id (tiktoken's "mergeable ranks")
-        self.pattern = pattern
+        self.pattern = check_pattern(pattern)     # a known pattern only: a file's regex is not trusted
         self._pat = regex.compile(pattern)
         self.merges = [tuple(m) for m in merges] if merges else []   # training history, for display
         self._cache = {}
@@ -69,6 +69,7 @@ class BPETokenizer(Tokenizer):
         a dict str -> id. Their spellings are cut out of the training text.
         """
         names = list(special_tokens)
+        check_pattern(pattern)
         vocab, merges = train_bpe(text, vocab_size, names, pattern, progress=progress)
         if isinstance(special_tokens, dict):
             specials = dict(special_tokens)
