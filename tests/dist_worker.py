@@ -1,0 +1,90 @@
+"""A tiny data-parallel training run for tests/test_dist.py: the comm layer and ZeRO-1 outside any stage.
+
+Each rank trains the same small GPT on its micro-batches of each step (dist.my_micro_batches),
+sums gradients with dist.allreduce_grads, clips, steps AdamW (or ZeroAdamW) and finally writes its
+weights to OUT/rank<r>.npz. Run as one process or under mpiexec; the run must not depend on N.
+
+    mpiexec -n 2 python tests/dist_worker.py OUT --steps 4 --grad-accum 4 [--zero] [--resume-from F] [--save-optim F]
+"""
+import argparse
+import os
+
+import numpy as np
+
+from minigpt import dist
+from minigpt.backend import to_numpy
+from minigpt.data.tokens import get_batch
+from minigpt.nn.gpt import GPT, GPTConfig
+from minigpt.optim import AdamW, clip_grad_norm
+from minigpt.zero import ZeroAdamW
+
+SEED = 5
+
+
+def tiny_model():
+    return GPT(GPTConfig(vocab_size=32, block_size=16, n_layer=2, n_head=2, n_embd=32), seed=SEED)
+
+
+def corpus():
+    return np.random.default_rng(SEED).integers(0, 32, size=2000).astype(np.uint16)
+
+
+def train(steps, grad_accum, batch_size=3, zero=False, state=None, start=0, lr=3e-3):
+    """Train the tiny model from `start` to `steps`; returns (model, optimizer)."""
+    comm = dist.get_comm()
+    model = tiny_model()
+    params = model.parameters()
+    opt = (ZeroAdamW if zero else AdamW)(params, lr=lr, betas=(0.9, 0.99), weight_decay=0.1)
+    if state is not None:
+        model.load_state_dict({k[len("model."):]: v for k, v in state.items() if k.startswith("model.")})
+        opt.load_state_dict({k[len("optim."):]: (int(v) if k == "optim.t" else v)
+                             for k, v in state.items() if k.startswith("optim.")})
+    dist.broadcast_params(params)
+    buckets = dist.make_buckets(params, bucket_bytes=16 << 10)  # small buckets: several of them
+    data = corpus()
+    for step in range(start, steps):
+        for micro in dist.my_micro_batches(grad_accum):
+            x, y = get_batch(data, batch_size, 16, np.random.default_rng([SEED, step, micro]))
+            _, loss = model(x, y)
+            (loss * (1.0 / grad_accum)).backward()
+        dist.allreduce_grads(params, buckets)
+        clip_grad_norm(params, 1.0)
+        opt.step()
+        opt.zero_grad()
+    return model, opt
+
+
+def checkpoint_arrays(model, opt):
+    """Model weights and optimizer state as one flat dict of arrays (np.savez, no pickle)."""
+    out = {f"model.{k}": to_numpy(v) for k, v in model.state_dict().items()}
+    for k, v in opt.state_dict().items():
+        out[f"optim.{k}"] = np.asarray(v) if k == "t" else to_numpy(v)
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("out")
+    ap.add_argument("--steps", type=int, default=4)
+    ap.add_argument("--grad-accum", type=int, default=4)
+    ap.add_argument("--zero", action="store_true")
+    ap.add_argument("--resume-from", default=None, help="npz from --save-optim: continue from its step")
+    ap.add_argument("--start", type=int, default=0)
+    ap.add_argument("--save-optim", default=None, help="write model + optimizer state here (rank 0)")
+    a = ap.parse_args()
+    state = dict(np.load(a.resume_from, allow_pickle=False)) if a.resume_from else None
+    model, opt = train(a.steps, a.grad_accum, zero=a.zero, state=state, start=a.start)
+    comm = dist.get_comm()
+    arrays = checkpoint_arrays(model, opt) if a.save_optim else None  # collective for ZeroAdamW
+    os.makedirs(a.out, exist_ok=True)
+    np.savez(os.path.join(a.out, f"rank{comm.rank}.npz"), **{k: to_numpy(v) for k, v in model.state_dict().items()})
+    if a.save_optim and comm.is_main:
+        np.savez(a.save_optim, **arrays)
+    if isinstance(opt, ZeroAdamW):
+        mem = opt.memory_bytes()
+        with open(os.path.join(a.out, f"memory{comm.rank}.txt"), "w") as f:
+            f.write(f"{mem['adam_moments']} {mem['adam_moments_unsharded']}\n")
+
+
+if __name__ == "__main__":
+    main()
