@@ -9,16 +9,14 @@ students grade their own work with `minigpt grade` (default: exercises) or
 
 Each test carries one exercise marker (ex_NN_M_name) and `@pytest.mark.points(n)` (default 1).
 The grader (minigpt/grade.py) sets MINIGPT_GRADE_REPORT=<file> to receive per-test outcomes as JSON,
-written after every test so that a segfault still leaves the earlier results, and
-MINIGPT_GRADE_TEST_TIMEOUT=<seconds> to stop an endless Python loop inside one test.
+written after every test so that a segfault still leaves the earlier results, and runs pytest-timeout
+(--timeout=<seconds>) to stop an endless Python loop inside one test.
 """
 from __future__ import annotations
 
 import json
 import os
-import signal
 import tempfile
-import threading
 
 import numpy as np
 import pytest
@@ -58,32 +56,6 @@ def numerical_gradient(f, x, eps=1e-6):
 @pytest.fixture
 def numgrad():
     return numerical_gradient
-
-
-# -----------------------------------------------------------------------------
-# per-test timeout (only when the grader asks for it)
-class GradedTimeout(BaseException):
-    """A graded test ran past MINIGPT_GRADE_TEST_TIMEOUT seconds (BaseException: `except Exception` cannot swallow it)."""
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_call(item):
-    seconds = float(os.environ.get("MINIGPT_GRADE_TEST_TIMEOUT", "0") or 0)
-    usable = seconds > 0 and hasattr(signal, "SIGALRM") and threading.current_thread() is threading.main_thread()
-    if not usable:
-        yield
-        return
-
-    def on_alarm(signum, frame):
-        raise GradedTimeout(f"test took longer than {seconds:g} s (an endless loop?)")
-
-    previous = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 # -----------------------------------------------------------------------------
