@@ -26,6 +26,7 @@ COMMANDS = {
     "dpo": ("minigpt.stages.dpo", "direct preference optimization on gold-labeler pairs (no reward model, no RL)"),
     "grpo": ("minigpt.stages.grpo", "group-relative policy optimization against the reward model (no value head)"),
     "pipeline": ("minigpt.pipeline", "pretrain -> sft -> reward -> ppo on the toy world, with a report card"),
+    "gpt2": ("minigpt.gpt2", "load OpenAI's GPT-2 weights (Hugging Face model.safetensors) and sample from them"),
     "chat": ("minigpt.chat", "talk to a checkpoint (base models complete text, SFT/PPO models answer)"),
 }
 
