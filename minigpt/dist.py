@@ -19,6 +19,7 @@ gradient whatever N is (up to float summation order), so N is a pure speed knob.
     mpiexec -n 2 python -m minigpt.dist       # each rank prints what an all-reduce gave it
 """
 import os
+import sys
 
 import numpy as np
 
@@ -80,6 +81,7 @@ class MPIComm(Comm):
         self.rank, self.size = self.world.Get_rank(), self.world.Get_size()
         self.local_rank = self.world.Split_type(MPI.COMM_TYPE_SHARED).Get_rank()  # rank within this machine
         self._nccl = None
+        _abort_all_on_uncaught_exception(self.world)
         if xp.__name__ == "cupy":  # one GPU per rank: rank i of a machine uses its GPU i (mod the count)
             xp.cuda.Device(self.local_rank % xp.cuda.runtime.getDeviceCount()).use()
 
@@ -113,6 +115,12 @@ class MPIComm(Comm):
 
     def barrier(self):
         self.world.Barrier()
+
+    def abort(self, code=1):
+        """End every rank now (an error on one rank would leave the others waiting in a collective)."""
+        sys.stdout.flush()
+        sys.stderr.flush()
+        self.world.Abort(code)
 
     def nccl(self):
         """The NCCL communicator (made on first use: rank 0's unique id travels to the others by MPI)."""
@@ -157,6 +165,24 @@ class NCCLComm:
 
     def allgather(self, a, out):
         self.comm.allGather(a.data.ptr, out.data.ptr, a.size, self._type(a), self._stream())
+
+
+def _abort_all_on_uncaught_exception(world):
+    """An exception that ends one rank ends them all (after its traceback is printed), instead of a hang."""
+    previous = sys.excepthook
+
+    def hook(*exc_info):
+        previous(*exc_info)
+        sys.stderr.flush()
+        world.Abort(1)
+    sys.excepthook = hook
+
+
+def abort_on_failure(exit_code):
+    """Call with a command's exit code: a non-zero one ends every rank (under a launcher), else returns it."""
+    if exit_code and _WORLD is not None and _WORLD.size > 1:
+        _WORLD.abort(int(exit_code))
+    return exit_code
 
 
 def _check_contiguous(a):

@@ -139,3 +139,21 @@ def test_zero1_two_ranks_equal_unsharded_and_resume_with_any_n(tmp_path):
     assert_close(weights(tmp_path / "b" / "rank0.npz"), whole)  # 2 ranks sharded → 1 rank unsharded
     sharded, full = map(int, (tmp_path / "c" / "memory0.txt").read_text().split())
     assert abs(sharded - full / 2) <= 8  # each of 2 ranks keeps half the moments (±1 element of padding)
+
+
+@needs_mpi
+def test_benchmark_reports_both_rank_counts():
+    """benchmarks/dist.py in a tiny configuration: tokens/s for 1 and 2 ranks and the all-reduce's share."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    res = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "dist.py"), "--steps", "2", "--warmup", "1",
+                          "--n-layer", "1", "--n-embd", "32", "--batch-size", "2", "--block-size", "16",
+                          "--bucket-sweep", "1", "1024"], capture_output=True, text=True, env=env, timeout=240)
+    assert res.returncode == 0, res.stderr[-3000:]
+    import json
+    out = json.loads(res.stdout)
+    one, two = out["runs"]
+    assert (one["ranks"], two["ranks"]) == (1, 2) and out["threads_per_rank"] == 1
+    assert one["allreduce_bytes_per_rank"] == 0 and one["allreduce_share"] < 0.01  # one rank: nothing sent
+    assert two["allreduce_bytes_per_rank"] == 4 * two["params"]  # every float32 gradient goes on the wire once
+    assert 0 < two["allreduce_share"] < 1 and two["tokens_per_s"] > 0
+    assert [s["buckets"] for s in two["bucket_sweep"]][-1] == 1
