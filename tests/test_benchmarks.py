@@ -60,3 +60,21 @@ def test_train_gpu_on_the_gpu_matches_torch():
         pytest.skip(out["torch_skipped"])
     assert out["minigpt_first_loss"] == pytest.approx(out["torch_first_loss"], abs=1e-3)
     assert out["minigpt_eval_loss"] == pytest.approx(out["torch_eval_loss"], abs=1e-2)
+
+
+def test_bpe_benchmark_reports_only_measured_ratios():
+    """Both trainers timed on the same merges (no extrapolation); a vocabulary the text cannot fill is
+    reported with the trainer's warning; encode ids agree with tiktoken (asserted inside the script)."""
+    pytest.importorskip("tiktoken")
+    out = run_benchmark("bpe.py", "--chars", "20000", "--vocab", "300", "4096", "--naive-merges", "20",
+                        "--long", "300", "--repeat", "1", "--no-download")
+    for v, run in out["training"].items():
+        assert run["timed_merges"] == 20 and run["identical_merges"]
+        assert run["speedup_at_equal_merges"] == pytest.approx(run["naive_seconds"] / run["fast_seconds"], rel=0.1)
+        assert not any("extrapol" in k for k in run)
+    assert out["training"]["4096"]["merges_learned"] < 3840
+    assert "stopped after" in out["training"]["4096"]["stopped_short_warning"]
+    for lang in ("english", "chinese"):
+        e = out["encode"][lang]
+        assert e["tokens"] > 0 and e["encode_ratio_warm"] > 0 and e["decode_slowdown"] > 0
+    assert [r["chars"] for r in out["long_chunk"]["han"]] == [300]

@@ -28,6 +28,7 @@ string); the trainer asserts it.
     python -m minigpt.tokenizer.bpe_train   # trains 512 tokens on a toy-web sample and prints some
 """
 import heapq
+import warnings
 from collections import Counter
 
 import regex
@@ -85,7 +86,7 @@ def train_bpe(text: str, vocab_size: int, special_tokens=(), pattern: str = GPT2
 
     Returns (vocab, merges): vocab is a list of bytes, vocab[id] = the bytes token `id` stands for
     (ids 0..255 are the single bytes); merges is a list of (a, b, new_id) in the order learned.
-    Stops early (smaller vocab) if the text runs out of pairs.
+    Stops early (smaller vocab, with a warning) if the text runs out of pairs.
     """
     n_merges = n_merges_for(vocab_size, special_tokens)
     chunks = count_chunks(text, pattern, special_tokens)
@@ -147,6 +148,10 @@ def train_bpe(text: str, vocab_size: int, special_tokens=(), pattern: str = GPT2
         counts.pop((a, b), None)
     if bar is not None:
         bar.close()
+    if len(merges) < n_merges:
+        warnings.warn(f"BPE training stopped after {len(merges)} of {n_merges} merges: the text has no pairs "
+                      f"left, so the vocabulary has {len(vocab) + len(special_tokens)} ids, not vocab_size="
+                      f"{vocab_size}; give more varied text or a smaller vocab_size", stacklevel=2)
     return vocab, merges
 
 
