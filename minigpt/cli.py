@@ -32,7 +32,7 @@ COMMANDS = {
 
 
 def _usage() -> str:
-    lines = ["usage: minigpt <command> [options]", "", "commands:"]
+    lines = ["usage: minigpt <command> [options]   (also: python -m minigpt; minigpt --version)", "", "commands:"]
     for name, (_, help_) in COMMANDS.items():
         lines.append(f"  {name:<10} {help_}")
     lines += ["", "Run `minigpt <command> --help` for the options of one command."]
@@ -43,6 +43,10 @@ def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help", "help"):
         print(_usage())
+        return 0
+    if argv[0] in ("-V", "--version"):
+        from minigpt import __version__
+        print(f"minigpt {__version__}")
         return 0
     name = argv[0]
     if name not in COMMANDS:
