@@ -58,7 +58,14 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog=f"minigpt {name}", description=help_)
     module.add_cli_args(parser)
     args = parser.parse_args(argv[1:])
-    return int(module.cli_main(args) or 0)
+    from minigpt.loop import Interrupted, NonFiniteError
+    try:
+        return int(module.cli_main(args) or 0)
+    except Interrupted as e:  # SIGINT/SIGTERM: the loop saved a checkpoint and printed how to resume
+        return e.exit_code
+    except (NonFiniteError, FileExistsError) as e:
+        print(f"minigpt {name}: error: {e}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -9,11 +9,10 @@ A stage's checkpoint directory holds `config.json` (with "stage", "model" = GPTC
 """
 import argparse
 import dataclasses
-import json
 import os
-import time
 
 from minigpt.checkpoint import load_checkpoint, save_checkpoint
+from minigpt.loop import MetricsLog, read_metrics  # noqa: F401  (re-exported: notebooks read metrics from here)
 from minigpt.nn.gpt import GPT, GPTConfig
 from minigpt.tokenizer import load_tokenizer
 
@@ -37,33 +36,6 @@ def add_dataclass_args(parser: argparse.ArgumentParser, cls):
 def from_args(cls, args):
     names = {f.name for f in dataclasses.fields(cls)}
     return cls(**{k: v for k, v in vars(args).items() if k in names})
-
-
-# -----------------------------------------------------------------------------
-# metrics log
-
-class MetricsLog:
-    """Append-only JSONL log: one JSON object per line, flushed as written."""
-
-    def __init__(self, path, keep_before_step=None):
-        self.path = path
-        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        if keep_before_step is not None and os.path.exists(path):  # resume: drop lines after the checkpoint
-            rows = [r for r in read_metrics(path) if r.get("step", -1) < keep_before_step]
-            with open(path, "w") as f:
-                f.writelines(json.dumps(r) + "\n" for r in rows)
-        elif keep_before_step is None and os.path.exists(path):
-            os.unlink(path)
-
-    def write(self, **row):
-        row.setdefault("time", round(time.time(), 3))
-        with open(self.path, "a") as f:
-            f.write(json.dumps(row) + "\n")
-
-
-def read_metrics(path):
-    with open(path) as f:
-        return [json.loads(line) for line in f if line.strip()]
 
 
 # -----------------------------------------------------------------------------

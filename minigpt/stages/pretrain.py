@@ -14,21 +14,17 @@ step's batch and dropout masks come from a generator seeded by (seed, step)).
     minigpt pretrain --data shakespeare --tokenizer char --max-iters 2000     # nanoGPT's CPU config
     minigpt pretrain --norm rmsnorm --mlp swiglu --pos rope                   # LLaMA-style blocks
 """
-import dataclasses
 import os
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
-from tqdm.auto import tqdm
-
 from minigpt.autograd import no_grad
 from minigpt.backend import xp
-from minigpt.checkpoint import load_checkpoint
 from minigpt.data.tokens import get_batch, train_val_split
 from minigpt.nn.gpt import GPT, GPTConfig
-from minigpt.optim import AdamW, clip_grad_norm, cosine_lr
-from minigpt.stages.common import MetricsLog, add_dataclass_args, from_args, save_stage
+from minigpt.loop import Loop, adamw
+from minigpt.stages.common import add_dataclass_args, from_args
 
 
 @dataclass
@@ -54,8 +50,8 @@ class PretrainConfig:
     min_lr: float = 1e-4  # final learning rate of the cosine
     warmup_iters: int = 100  # linear warmup steps
     weight_decay: float = 0.1  # AdamW decoupled decay (matrices only)
-    beta1: float = 0.9
-    beta2: float = 0.99
+    beta1: float = 0.9  # AdamW β1
+    beta2: float = 0.99  # AdamW β2
     grad_clip: float = 1.0  # max global gradient norm (0 = off)
     # bookkeeping
     eval_interval: int = 250  # steps between validation estimates
@@ -64,6 +60,7 @@ class PretrainConfig:
     n_chars: int = 300_000  # size of a generated corpus (toyweb)
     seed: int = 1337  # seeds the model init, batches and dropout
     resume: bool = False  # continue from out_dir/ckpt if present
+    force: bool = False  # start over even if out_dir already holds a run (deletes its checkpoint and metrics)
 
 
 # -----------------------------------------------------------------------------
@@ -128,59 +125,35 @@ def model_config(cfg, vocab_size):
 
 
 def train(cfg, tok, train_ids, val_ids, model=None, progress=True, callback=None, stop_at=None):
-    """Pretrain (or continue training) a GPT; returns a dict of results.
+    """Pretrain (or continue training) a GPT through the one loop (loop.py); returns a dict of results.
 
-    `callback(step, metrics)` is called after each evaluation (for notebook plots).
-    `stop_at` ends the loop early at that step, as an interruption would (for testing resume).
+    `callback(step, row)` is called after each evaluation (for notebook plots).
+    `stop_at` ends the loop early at that step without saving, as a crash would (for testing resume).
     """
-    ckpt_dir = os.path.join(cfg.out_dir, "ckpt")
+    if len(val_ids) < cfg.block_size + 1:
+        raise ValueError(f"the validation split has {len(val_ids)} tokens; it needs at least block_size + 1 = "
+                         f"{cfg.block_size + 1} (use more data or a smaller --block-size)")
     model = model or GPT(model_config(cfg, tok.vocab_size), seed=cfg.seed)
-    opt = AdamW(model.parameters(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), weight_decay=cfg.weight_decay)
-    start = 0
-    if cfg.resume and os.path.exists(os.path.join(ckpt_dir, "config.json")):
-        conf, state, ostate = load_checkpoint(ckpt_dir, with_optim=True)
-        model.load_state_dict(state)
-        if ostate is not None:
-            opt.load_state_dict(ostate)
-        start = int(conf["step"])
-    log = MetricsLog(os.path.join(cfg.out_dir, "metrics.jsonl"), keep_before_step=start if cfg.resume else None)
-    history = {"step": [], "train_loss": [], "eval_step": [], "val_loss": []}
+    opt = adamw(model.parameters(), cfg)
+
+    def loss_fn(step, rng):
+        x, y = get_batch(train_ids, cfg.batch_size, cfg.block_size, rng)
+        return model(xp.asarray(x), xp.asarray(y))[1]
+
+    def evaluate(step):
+        return {"val_loss": estimate_loss(model, val_ids, cfg.batch_size, cfg.block_size, cfg.eval_iters, cfg.seed)}
+
     t0 = time.time()
-    bar = tqdm(range(start, cfg.max_iters), desc="pretrain", disable=not progress, initial=start, total=cfg.max_iters)
-    for step in bar:
-        if stop_at is not None and step >= stop_at:
-            break
-        lr = cosine_lr(step, cfg.lr, cfg.warmup_iters, cfg.max_iters, cfg.min_lr)
-        opt.lr = lr
-        model.reseed(hash((cfg.seed, step)) % (2**32))
-        loss_sum = 0.0
-        for micro in range(cfg.grad_accum):
-            x, y = get_batch(train_ids, cfg.batch_size, cfg.block_size, np.random.default_rng([cfg.seed, step, micro]))
-            _, loss = model(xp.asarray(x), xp.asarray(y))
-            (loss * (1.0 / cfg.grad_accum)).backward()
-            loss_sum += loss.item()
-        gnorm = clip_grad_norm(opt.params, cfg.grad_clip) if cfg.grad_clip > 0 else None
-        opt.step()
-        opt.zero_grad()
-        train_loss = loss_sum / cfg.grad_accum
-        history["step"].append(step)
-        history["train_loss"].append(train_loss)
-        row = {"step": step, "train_loss": train_loss, "lr": lr, "grad_norm": gnorm}
-        last = step == cfg.max_iters - 1
-        if (step + 1) % cfg.eval_interval == 0 or last:
-            row["val_loss"] = estimate_loss(model, val_ids, cfg.batch_size, cfg.block_size, cfg.eval_iters, cfg.seed)
-            history["eval_step"].append(step)
-            history["val_loss"].append(row["val_loss"])
-            bar.set_postfix(train=f"{train_loss:.3f}", val=f"{row['val_loss']:.3f}")
-            if callback:
-                callback(step, row)
-        log.write(**row)
-        if (step + 1) % cfg.ckpt_interval == 0 or last:
-            save_stage(ckpt_dir, model, tok, "pretrain", optimizer=opt,
-                       extra={"step": step + 1, "train_config": dataclasses.asdict(cfg)})
+    with Loop(cfg, "pretrain", tok, steps=cfg.max_iters, data=(train_ids, val_ids), progress=progress,
+              callback=callback) as loop:
+        start = loop.start
+        history = loop.run({"model": model}, {"model": opt}, loss_fn=loss_fn, evaluate=evaluate,
+                           loss_key="train_loss", stop_at=stop_at)
     elapsed = time.time() - t0
     tokens = (cfg.max_iters - start) * cfg.grad_accum * cfg.batch_size * cfg.block_size
-    return {"model": model, "tokenizer": tok, "history": history, "ckpt": ckpt_dir, "seconds": elapsed,
+    history.setdefault("eval_step", [])
+    history.setdefault("val_loss", [])
+    return {"model": model, "tokenizer": tok, "history": history, "ckpt": loop.ckpt_dir, "seconds": elapsed,
             "tokens_per_s": tokens / max(elapsed, 1e-9),
             "val_loss": history["val_loss"][-1] if history["val_loss"] else None}
 
