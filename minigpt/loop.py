@@ -149,7 +149,7 @@ def _differences(saved, now, ignore=()):
 
 def resume_command():
     """The command line that continues this run: the current one with --resume (and without --force)."""
-    if os.path.basename(sys.argv[0]) in ("minigpt", "__main__.py") and len(sys.argv) > 1:
+    if os.path.basename(sys.argv[0]) in ("minigpt", "__main__.py", "cli.py") and len(sys.argv) > 1:
         args = [a for a in sys.argv[1:] if a not in ("--resume", "--force", "--no-resume", "--no-force")]
         return "minigpt " + shlex.join(args + ["--resume"])
     return "the same call with resume=True"
@@ -199,11 +199,16 @@ def has_run(out_dir):
             or bool(_leftovers(ckpt, "old")))
 
 
-def claim_run_dir(out_dir, resume, force):
-    """Refuse to start a new run over an existing one unless resume or force; force clears the old run."""
+def claim_run_dir(out_dir, resume, force, same_run=lambda: False):
+    """Refuse to start a new run over an existing one unless resume or force; force clears the old run.
+
+    A run whose checkpoint has exactly this stage, config, data and tokenizer (`same_run()`) may be
+    started again without --force: it recomputes the same numbers, so nothing is lost (notebooks
+    re-run their cells this way).
+    """
     if not has_run(out_dir) or resume:
         return
-    if not force:
+    if not force and not same_run():
         raise FileExistsError(f"{out_dir} already holds a run (a checkpoint or metrics.jsonl): pass --resume to "
                               f"continue it or --force to start over")
     ckpt = os.path.join(out_dir, "ckpt")
@@ -281,7 +286,8 @@ class Loop:
             return self
         self._lock = RunLock(self.out_dir).__enter__()
         try:
-            claim_run_dir(self.out_dir, getattr(self.cfg, "resume", False), getattr(self.cfg, "force", False))
+            claim_run_dir(self.out_dir, getattr(self.cfg, "resume", False), getattr(self.cfg, "force", False),
+                          self._same_run)
             if getattr(self.cfg, "resume", False) and has_run(self.out_dir) and self._has_checkpoint():
                 recover(self.ckpt_dir)
                 conf = load_json(os.path.join(verify_checkpoint(self.ckpt_dir), "config.json"))
@@ -304,6 +310,16 @@ class Loop:
             return os.path.exists(os.path.join(checkpoint_dir(self.ckpt_dir), "config.json"))
         except FileNotFoundError:
             return False
+
+    def _same_run(self):
+        """True if out_dir's checkpoint was made by this very stage, config, data and tokenizer."""
+        if not self._has_checkpoint():
+            return False
+        try:
+            self._check_resume(load_json(os.path.join(verify_checkpoint(self.ckpt_dir), "config.json")))
+        except (ValueError, OSError):
+            return False
+        return True
 
     def _check_resume(self, conf):
         """Refuse to continue a checkpoint made with another stage, tokenizer, data or config."""

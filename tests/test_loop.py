@@ -114,6 +114,8 @@ def test_a_new_run_over_an_old_one_needs_resume_or_force(tmp_path, data):
     assert len(read_metrics(tmp_path / "metrics.jsonl")) == 8
     res = train(_cfg(tmp_path, max_iters=3, force=True), tok, tr, va, progress=False)
     assert load_model(res["ckpt"])[2]["step"] == 3 and len(read_metrics(tmp_path / "metrics.jsonl")) == 3
+    again = train(_cfg(tmp_path, max_iters=3), tok, tr, va, progress=False)  # the same run again: allowed
+    assert again["history"]["train_loss"] == res["history"]["train_loss"]
 
 
 def test_resume_of_a_finished_run_trains_nothing_and_returns_its_history(tmp_path, data):

@@ -11,7 +11,7 @@ import argparse
 import dataclasses
 import os
 
-from minigpt.checkpoint import load_checkpoint, save_checkpoint
+from minigpt.checkpoint import checkpoint_dir, load_checkpoint, save_checkpoint
 from minigpt.loop import MetricsLog, read_metrics  # noqa: F401  (re-exported: notebooks read metrics from here)
 from minigpt.nn.gpt import GPT, GPTConfig
 from minigpt.tokenizer import load_tokenizer
@@ -41,13 +41,12 @@ def from_args(cls, args):
 # -----------------------------------------------------------------------------
 # checkpoints of a stage
 
-def save_stage(directory, model, tokenizer, stage, extra=None, optimizer=None):
-    """Save model weights + config (+ optimizer) and the tokenizer next to them."""
-    os.makedirs(directory, exist_ok=True)
-    tokenizer.save(os.path.join(directory, "tokenizer.json"))
+def save_stage(directory, model, tokenizer, stage, extra=None, optimizer=None, extra_files=None):
+    """Save model weights + config (+ optimizer, + extra files) and the tokenizer as one checkpoint unit."""
     config = {"stage": stage, "model": model.config.to_dict(), "tokenizer": "tokenizer.json", **(extra or {})}
     save_checkpoint(directory, model.state_dict(), config,
-                    optim_state=None if optimizer is None else optimizer.state_dict())
+                    optim_state=None if optimizer is None else optimizer.state_dict(),
+                    extra_files={"tokenizer.json": tokenizer.save, **(extra_files or {})})
 
 
 def load_model(directory, expect_stage=None, model_cls=GPT):
@@ -60,7 +59,7 @@ def load_model(directory, expect_stage=None, model_cls=GPT):
         raise ValueError(f"{directory}/config.json has no 'model' section: not a minigpt model checkpoint")
     model = model_cls(GPTConfig.from_dict(config["model"]))
     model.load_state_dict(state)
-    tok = load_tokenizer(os.path.join(directory, config.get("tokenizer", "tokenizer.json")))
+    tok = load_tokenizer(os.path.join(checkpoint_dir(directory), config.get("tokenizer", "tokenizer.json")))
     if tok.vocab_size != model.config.vocab_size:
         raise ValueError(f"tokenizer in {directory} has {tok.vocab_size} tokens but the model expects "
                          f"vocab_size={model.config.vocab_size}: mismatched tokenizer/checkpoint")
