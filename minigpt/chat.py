@@ -13,7 +13,9 @@ Reads stdin until EOF, so it also works in a pipe: `echo "What is 2+3?" | minigp
     minigpt chat --ckpt runs/pipeline/pretrain/ckpt --temperature 0.8
 """
 import sys
+from dataclasses import dataclass
 
+from minigpt.config import Config, nonnegative, positive
 from minigpt.stages.chat_template import chat_ids, decode_response, encode_prompt
 from minigpt.stages.common import load_model
 from minigpt.stages.rollout import sample_batch
@@ -45,23 +47,30 @@ def reply(model, tok, stage, text, temperature=0.7, top_k=None, max_new_tokens=4
 # -----------------------------------------------------------------------------
 # CLI
 
-def add_cli_args(parser):
-    parser.add_argument("--ckpt", required=True, help="checkpoint directory of a pretrain, sft or ppo stage")
-    parser.add_argument("--temperature", type=float, default=0.7, help="sampling temperature, 0 = greedy (default 0.7)")
-    parser.add_argument("--top-k", type=int, default=None, help="sample among the k most likely tokens")
-    parser.add_argument("--max-new-tokens", type=int, default=48, help="longest reply (default 48)")
-    parser.add_argument("--system", default=None, help="system message put before each turn (sft/ppo only)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+@dataclass
+class ChatConfig(Config):
+    ckpt: str  # checkpoint directory of a language model (pretrain, sft, ppo, dpo or grpo stage)
+    temperature: float = 0.7  # sampling temperature (0 = greedy)
+    top_k: int | None = None  # sample among the k most likely tokens (none = all)
+    max_new_tokens: int = 48  # longest reply, in tokens
+    system: str | None = None  # system message put before each turn (chat-tuned models only)
+    seed: int = 0  # seed of the first reply (reply n uses seed + n)
+
+    def validate(self):
+        positive(self, "max_new_tokens")
+        nonnegative(self, "temperature", "seed")
+        if self.top_k is not None:
+            positive(self, "top_k")
 
 
-def cli_main(args):
+def main(args):
+    """`minigpt chat`: one reply per line of stdin."""
     try:
         model, tok, config = load_model(args.ckpt, expect_stage=POLICY_STAGES)
         chat_ids(tok)
     except ValueError as e:
-        print(f"minigpt chat: {e}. Chat needs a language model checkpoint (pretrain, sft or ppo); a reward model "
-              f"scores responses, it does not write them.", file=sys.stderr)
-        return 2
+        raise ValueError(f"{e}. Chat needs a language model checkpoint (pretrain, sft or ppo); a reward model "
+                         f"scores responses, it does not write them.") from None
     stage = config["stage"]
     interactive = sys.stdin.isatty()
     if interactive:

@@ -1,46 +1,97 @@
 """The `minigpt` command line.
 
-Each subcommand lives next to the code it drives: the module listed in COMMANDS
-provides `add_cli_args(parser)` and `cli_main(args) -> int`. Modules are imported
-only when their command runs, so `minigpt --help` stays instant and nothing heavy
-(CuPy, matplotlib) is imported by accident.
+Each command is one row of COMMANDS: the module that runs it, its config dataclass and the function
+that takes that config. The flags are built from the config (minigpt/config.py): one flag per field,
+the field's comment as its help, nested configs as dotted flags (`minigpt pretrain --model.n-embd 64`,
+`minigpt pipeline --sft.epochs 1`), `--config FILE` to start from a saved config (a run's
+pipeline_config.json, a checkpoint's config.json). A bad value stops the command before any work
+starts; errors print as `minigpt <command>: error: <message>` with exit status 2 (`--debug` shows the
+traceback). Modules are imported only when their command runs, so `minigpt --help` stays instant and
+nothing heavy (CuPy, matplotlib) is imported by accident.
 
     minigpt --help
+    minigpt pretrain --help
     minigpt pipeline --quick
 """
 import argparse
 import importlib
 import sys
+from typing import NamedTuple
 
-# name -> (module, one-line help). Add one line per command.
+from minigpt.config import build_parser, parse_config
+
+
+class Command(NamedTuple):
+    module: str  # where the command lives (imported when it runs)
+    config: str | None  # name of its config dataclass in that module (None: the module parses its own flags)
+    run: str | None  # name of the function that takes the config and returns the exit status
+    help: str  # one line for `minigpt --help`
+
+
+# name -> Command. Add one line per command.
 COMMANDS = {
-    "pretrain": ("minigpt.stages.pretrain", "pretrain a GPT by next-token prediction"),
-    "sample": ("minigpt.sample_cli", "sample text from a checkpoint"),
-    "lab": ("minigpt.lab", "open the course notebooks in JupyterLab"),
-    "data": ("minigpt.data.cli", "fetch/prepare corpora: `data shakespeare`, `data toyweb`"),
-    "grade": ("minigpt.grade", "grade the course exercises"),
-    "world": ("minigpt.data.assistant.show", "print a sample of the toy assistant world (corpus, demos, grades)"),
-    "sft": ("minigpt.stages.sft", "supervised fine-tuning on chat demonstrations (prompt-masked loss)"),
-    "reward": ("minigpt.stages.reward", "train a reward model on K-way rankings by the gold labeler"),
-    "ppo": ("minigpt.stages.ppo", "RLHF: PPO against the reward model with a KL penalty to SFT"),
-    "dpo": ("minigpt.stages.dpo", "direct preference optimization on gold-labeler pairs (no reward model, no RL)"),
-    "grpo": ("minigpt.stages.grpo", "group-relative policy optimization against the reward model (no value head)"),
-    "pipeline": ("minigpt.pipeline", "pretrain -> sft -> reward -> ppo on the toy world, with a report card"),
-    "gpt2": ("minigpt.gpt2", "load OpenAI's GPT-2 weights (Hugging Face model.safetensors) and sample from them"),
-    "chat": ("minigpt.chat", "talk to a checkpoint (base models complete text, SFT/PPO models answer)"),
+    "pipeline": Command("minigpt.pipeline", "PipelineConfig", "main",
+                        "pretrain -> sft -> reward -> ppo on the toy world, with a report card"),
+    "pretrain": Command("minigpt.stages.pretrain", "PretrainConfig", "main", "pretrain a GPT by next-token prediction"),
+    "sft": Command("minigpt.stages.sft", "SFTConfig", "main",
+                   "supervised fine-tuning on chat demonstrations (prompt-masked loss)"),
+    "reward": Command("minigpt.stages.reward", "RewardConfig", "main",
+                      "train a reward model on K-way rankings by the gold labeler"),
+    "ppo": Command("minigpt.stages.ppo", "PPOConfig", "main", "RLHF: PPO against the reward model with a KL penalty to SFT"),
+    "dpo": Command("minigpt.stages.dpo", "DPOConfig", "main",
+                   "direct preference optimization on gold-labeler pairs (no reward model, no RL)"),
+    "grpo": Command("minigpt.stages.grpo", "GRPOConfig", "main",
+                    "group-relative policy optimization against the reward model (no value head)"),
+    "sample": Command("minigpt.sample_cli", "SampleConfig", "main", "sample text from a checkpoint"),
+    "gpt2": Command("minigpt.gpt2", None, None,
+                    "load OpenAI's GPT-2 weights (Hugging Face model.safetensors) and sample from them"),
+    "chat": Command("minigpt.chat", "ChatConfig", "main",
+                    "talk to a checkpoint (base models complete text, SFT/PPO models answer)"),
+    "world": Command("minigpt.data.assistant.show", None, None,
+                     "print a sample of the toy assistant world (corpus, demos, grades)"),
+    "data": Command("minigpt.data.cli", None, None, "fetch/prepare corpora: `data shakespeare`, `data toyweb`"),
+    "grade": Command("minigpt.grade", None, None, "grade the course exercises"),
+    "lab": Command("minigpt.lab", None, None, "open the course notebooks in JupyterLab"),
 }
 
 
 def _usage() -> str:
-    lines = ["usage: minigpt <command> [options]   (also: python -m minigpt; minigpt --version)", "", "commands:"]
-    for name, (_, help_) in COMMANDS.items():
-        lines.append(f"  {name:<10} {help_}")
-    lines += ["", "Run `minigpt <command> --help` for the options of one command."]
+    lines = ["usage: minigpt [--debug] <command> [options]   (also: python -m minigpt; minigpt --version)", "", "commands:"]
+    for name, command in COMMANDS.items():
+        lines.append(f"  {name:<10} {command.help}")
+    lines += ["", "Run `minigpt <command> --help` for the options of one command; `--debug` shows tracebacks."]
     return "\n".join(lines)
+
+
+def parser_for(name):
+    """(module, ArgumentParser) of a command, every option with its help text."""
+    command = COMMANDS[name]
+    module = importlib.import_module(command.module)
+    description = f"{command.help}\n\n{(module.__doc__ or '').strip()}"
+    if command.config is not None:
+        return module, build_parser(getattr(module, command.config), prog=f"minigpt {name}", description=description)
+    parser = argparse.ArgumentParser(prog=f"minigpt {name}", description=description,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--debug", action="store_true", help="on an error, show the full Python traceback")
+    module.add_cli_args(parser)
+    return module, parser
+
+
+def run_command(name, argv) -> int:
+    """Parse `argv` for command `name` and run it (errors propagate)."""
+    command = COMMANDS[name]
+    module, parser = parser_for(name)
+    if command.config is None:
+        return int(module.cli_main(parser.parse_args(argv)) or 0)
+    cfg = parse_config(getattr(module, command.config), argv, parser=parser)
+    return int(getattr(module, command.run)(cfg) or 0)
 
 
 def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    end = argv.index("--") if "--" in argv else len(argv)
+    debug = "--debug" in argv[:end]  # anywhere: `minigpt --debug sft ...`, `minigpt data toyweb ... --debug`
+    argv = [a for a in argv[:end] if a != "--debug"] + argv[end:]
     if not argv or argv[0] in ("-h", "--help", "help"):
         print(_usage())
         return 0
@@ -53,19 +104,25 @@ def main(argv=None) -> int:
         print(f"minigpt: unknown command {name!r}; expected one of {sorted(COMMANDS)}", file=sys.stderr)
         print(_usage(), file=sys.stderr)
         return 2
-    module_name, help_ = COMMANDS[name]
-    module = importlib.import_module(module_name)
-    parser = argparse.ArgumentParser(prog=f"minigpt {name}", description=help_)
-    module.add_cli_args(parser)
-    args = parser.parse_args(argv[1:])
     from minigpt.loop import Interrupted, NonFiniteError
     try:
-        return int(module.cli_main(args) or 0)
+        return run_command(name, argv[1:])
     except Interrupted as e:  # SIGINT/SIGTERM: the loop saved a checkpoint and printed how to resume
         return e.exit_code
-    except (NonFiniteError, FileExistsError) as e:
+    except (NonFiniteError, FileExistsError) as e:  # the run started and stopped: exit status 1
+        if debug:
+            raise
         print(f"minigpt {name}: error: {e}", file=sys.stderr)
         return 1
+    except Exception as e:  # noqa: BLE001 -- the one place user errors become one line
+        if debug:
+            raise
+        if isinstance(e, (ValueError, OSError)) and str(e):  # bad input: the message says what to change
+            message = str(e)
+        else:  # anything else may be a bug: say how to see where
+            message = f"{type(e).__name__}: {e} (rerun with --debug for the traceback)"
+        print(f"minigpt {name}: error: {message}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

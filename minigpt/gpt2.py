@@ -149,12 +149,12 @@ def complete(model, enc, prompt, max_new_tokens=40, temperature=0.8, top_k=40, s
 
 def add_cli_args(p):
     p.add_argument("weights", help="model.safetensors of GPT2LMHeadModel, or the directory holding it")
-    p.add_argument("--prompt", default="The meaning of life is")
-    p.add_argument("--max-new-tokens", type=int, default=40)
-    p.add_argument("--temperature", type=float, default=0.8, help="0 = greedy")
-    p.add_argument("--top-k", type=int, default=40)
-    p.add_argument("--num-samples", type=int, default=1)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--prompt", default="The meaning of life is", help="text to continue (default: %(default)s)")
+    p.add_argument("--max-new-tokens", type=int, default=40, help="tokens per sample (default: %(default)s)")
+    p.add_argument("--temperature", type=float, default=0.8, help="sampling temperature, 0 = greedy (default: %(default)s)")
+    p.add_argument("--top-k", type=int, default=40, help="sample among the k most likely tokens (default: %(default)s)")
+    p.add_argument("--num-samples", type=int, default=1, help="how many continuations (default: %(default)s)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the first sample (default: %(default)s)")
 
 
 def cli_main(args):

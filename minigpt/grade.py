@@ -18,6 +18,7 @@ Exit status: 0 full score; 1 points missing (including "all exercises not attemp
 """
 from __future__ import annotations
 
+import argparse
 import importlib.machinery
 import json
 import os
@@ -254,13 +255,24 @@ def write_json(report: dict, path: str) -> None:
 
 # -----------------------------------------------------------------------------
 # CLI
+def _positive(kind):
+    """An argparse type: `kind(text)`, which must be > 0 ('--timeout 0' would fail every exercise)."""
+    def parse(text):
+        value = kind(text)
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+        return value
+    parse.__name__ = kind.__name__
+    return parse
+
+
 def add_cli_args(parser) -> None:
     parser.add_argument("--impl", default=None, help="exercises | solutions | a package name (default: $MINIGPT_IMPL or exercises)")
     parser.add_argument("--impl-path", default=None, help="directory put first on sys.path to find --impl")
     parser.add_argument("--only", nargs="+", default=None, metavar="EX", help="exercise ids (05.1), markers or function names")
-    parser.add_argument("--jobs", type=int, default=2, help="exercises graded in parallel (default 2)")
-    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds per exercise (default %(default)g)")
-    parser.add_argument("--test-timeout", type=float, default=DEFAULT_TEST_TIMEOUT, help="seconds per check (default %(default)g)")
+    parser.add_argument("--jobs", type=_positive(int), default=2, help="exercises graded in parallel (default 2)")
+    parser.add_argument("--timeout", type=_positive(float), default=DEFAULT_TIMEOUT, help="seconds per exercise (default %(default)g)")
+    parser.add_argument("--test-timeout", type=_positive(float), default=DEFAULT_TEST_TIMEOUT, help="seconds per check (default %(default)g)")
     parser.add_argument("--json", nargs="?", const="-", default=None, metavar="PATH",
                         help="write the report as JSON to PATH; without PATH print JSON instead of the table")
     parser.add_argument("--tests", default=str(DEFAULT_TESTS), help="folder of graded checks (default: tests/graded)")

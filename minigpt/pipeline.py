@@ -13,18 +13,19 @@ Checkpoints, metrics.json, report_card.txt and plots go under `out_dir`.
 import dataclasses
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from minigpt.checkpoint import save_json
-from minigpt.stages.common import add_dataclass_args, from_args, load_model
+from minigpt.config import Config, ConfigError, nonnegative, positive
+from minigpt.stages.common import load_model
 
 
 @dataclass
-class PipelineConfig:
-    out_dir: str = field(default="runs/pipeline", metadata={"help": "run directory"})
-    quick: bool = field(default=False, metadata={"help": "tiny smoke run (overrides the sizes below)"})
+class PipelineConfig(Config):
+    out_dir: str = "runs/pipeline"  # run directory
+    quick: bool = False  # tiny smoke run (the QUICK sizes, for every size left at its default)
     seed: int = 0  # seeds every stage
     # model
     n_layer: int = 3  # transformer blocks
@@ -60,6 +61,14 @@ class PipelineConfig:
     n_eval: int = 400  # held-out eval prompts
     eval_samples: int = 1  # samples per prompt and model
     eval_temperature: float = 1.0  # how the models answer (1.0: as sampled during RL)
+
+    def validate(self):
+        positive(self, "n_layer", "n_head", "n_embd", "block_size", "n_docs", "pretrain_iters", "pretrain_batch",
+                 "pretrain_lr", "n_demos", "sft_epochs", "sft_lr", "rm_prompts", "rm_eval_prompts", "rm_epochs", "rm_lr",
+                 "ppo_iters", "rollout_batch", "ppo_lr", "n_eval", "eval_samples", "kl_bound", "time_budget_s")
+        nonnegative(self, "seed", "aux_lm_coef", "init_kl_coef", "target_kl", "ptx_coef", "rbrm_coef", "eval_temperature")
+        if self.k < 2:
+            raise ConfigError("k", f"must be ≥ 2 (a ranking needs two responses), got {self.k}")
 
 
 QUICK = dict(n_layer=2, n_embd=48, n_docs=300, pretrain_iters=60, n_demos=800, sft_epochs=1, rm_prompts=48,
@@ -391,13 +400,9 @@ def _jsonable(x):
 # -----------------------------------------------------------------------------
 # CLI
 
-def add_cli_args(parser):
-    add_dataclass_args(parser, PipelineConfig)
-
-
-def cli_main(args):
+def main(cfg):
+    """`minigpt pipeline`: run it, print the report card."""
     from minigpt.evaluate import format_report_card
-    cfg = from_args(PipelineConfig, args)
     report = run_pipeline(cfg)
     print()
     print(format_report_card(report))

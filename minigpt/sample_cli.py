@@ -2,28 +2,41 @@
 
     minigpt sample --ckpt runs/pretrain/ckpt --prompt "Once" --max-new-tokens 200 --temperature 0.8 --top-k 20
 """
+from dataclasses import dataclass
+
+from minigpt.chat import POLICY_STAGES
+from minigpt.config import Config, ConfigError, nonnegative, positive
 from minigpt.generate import generate
 from minigpt.stages.common import load_model
 
 
-def add_cli_args(p):
-    p.add_argument("--ckpt", required=True, help="checkpoint directory (contains config.json)")
-    p.add_argument("--prompt", default="", help="text to continue (empty: start from <|endoftext|>)")
-    p.add_argument("--max-new-tokens", type=int, default=200)
-    p.add_argument("--temperature", type=float, default=0.8, help="0 = greedy")
-    p.add_argument("--top-k", type=int, default=None)
-    p.add_argument("--top-p", type=float, default=None)
-    p.add_argument("--num-samples", type=int, default=1)
-    p.add_argument("--seed", type=int, default=0)
+@dataclass
+class SampleConfig(Config):
+    ckpt: str  # checkpoint directory of a language model (pretrain, sft, ppo, dpo or grpo stage)
+    prompt: str = ""  # text to continue (empty: start from <|endoftext|>)
+    max_new_tokens: int = 200  # tokens to generate per sample
+    temperature: float = 0.8  # sampling temperature (0 = greedy)
+    top_k: int | None = None  # sample among the k most likely tokens (none = all)
+    top_p: float | None = None  # sample from the smallest set of tokens whose probability reaches p (none = off)
+    num_samples: int = 1  # how many continuations to print
+    seed: int = 0  # seed of the first sample (sample i uses seed + i)
+
+    def validate(self):
+        positive(self, "max_new_tokens", "num_samples")
+        nonnegative(self, "temperature", "seed")
+        if self.top_k is not None:
+            positive(self, "top_k")
+        if self.top_p is not None and not 0 < self.top_p <= 1:
+            raise ConfigError("top_p", f"must be in (0, 1], got {self.top_p}")
 
 
-def cli_main(args):
-    model, tok, _ = load_model(args.ckpt)
-    ids = tok.encode(args.prompt, allowed_special="all") if args.prompt else [tok.eot_id]
+def main(cfg):
+    model, tok, _ = load_model(cfg.ckpt, expect_stage=POLICY_STAGES)
+    ids = tok.encode(cfg.prompt, allowed_special="all") if cfg.prompt else [tok.eot_id]
     ids = ids[-model.config.block_size:]
-    for i in range(args.num_samples):
-        out = generate(model, ids, args.max_new_tokens, args.temperature, args.top_k, args.top_p,
-                       stop_ids=[tok.eot_id], seed=args.seed + i)
-        print(args.prompt + tok.decode(out))
+    for i in range(cfg.num_samples):
+        out = generate(model, ids, cfg.max_new_tokens, cfg.temperature, cfg.top_k, cfg.top_p,
+                       stop_ids=[tok.eot_id], seed=cfg.seed + i)
+        print(cfg.prompt + tok.decode(out))
         print("-" * 40)
     return 0

@@ -73,14 +73,13 @@ def test_dpo_starts_at_log2_and_learns_the_preference(tok, tmp_path):
     assert h["loss"][0] == pytest.approx(math.log(2), abs=1e-5) and h["margin"][0] == pytest.approx(0, abs=1e-5)
     assert h["loss"][-1] < 0.5 and h["accuracy"][-1] == 1.0
     assert np.mean(h["chosen"][-2:]) > 0 > np.mean(h["rejected"][-2:])
-    with pytest.raises(ValueError, match="β must be > 0"):
+    with pytest.raises(ValueError, match="beta must be > 0"):
         dpo.train(dpo.DPOConfig(out_dir=str(tmp_path), beta=0.0), policy, ref, tok, pairs, progress=False)
 
 
 def test_config_round_trips_through_the_cli():
-    import argparse
     import dataclasses
-    parser = argparse.ArgumentParser()
-    dpo.add_cli_args(parser)
-    cfg = dpo.from_args(dpo.DPOConfig, parser.parse_args(["--beta", "0.3", "--epochs", "1"]))
+
+    from minigpt.config import parse_config
+    cfg = parse_config(dpo.DPOConfig, ["--beta", "0.3", "--epochs", "1"])
     assert dataclasses.asdict(cfg) == {**dataclasses.asdict(dpo.DPOConfig()), "beta": 0.3, "epochs": 1}

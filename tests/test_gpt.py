@@ -101,7 +101,7 @@ def test_too_long_sequence_error():
         model(np.zeros((1, 9), dtype=np.int64))
     with pytest.raises(ValueError, match="divisible"):
         GPTConfig(n_embd=10, n_head=3)
-    with pytest.raises(ValueError, match="ln_position must be 'pre' or 'post'"):
+    with pytest.raises(ValueError, match=r"GPTConfig.ln_position must be one of \('pre', 'post'\), got 'middle'"):
         GPTConfig(ln_position="middle")
 
 

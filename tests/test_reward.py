@@ -73,7 +73,7 @@ def test_k_below_two_is_an_error(tok, tmp_path):
     with pytest.raises(ValueError, match="K >= 2"):
         reward.make_rankings(tiny_gpt(tok), tok, sample_prompts(2, seed=0), k=1)
     paths, _ = tiny_checkpoints(tmp_path)
-    with pytest.raises(ValueError, match="--k must be >= 2"):
+    with pytest.raises(ValueError, match="RewardConfig.k must be ≥ 2"):
         reward.run(reward.RewardConfig(init=paths["sft"], k=1, out_dir=str(tmp_path / "rm")), progress=False)
 
 

@@ -16,9 +16,9 @@ def add_cli_args(parser):
     p.add_argument("--no-download", action="store_true", help="fail instead of using the network")
     t = sub.add_parser("toyweb", help="write a toy-web corpus (documents separated by <|endoftext|>)")
     g = t.add_mutually_exclusive_group()
-    g.add_argument("--n-docs", type=int, default=None)
-    g.add_argument("--n-chars", type=int, default=None)
-    t.add_argument("--seed", type=int, default=0)
+    g.add_argument("--n-docs", type=int, default=None, help="number of documents (default 10000)")
+    g.add_argument("--n-chars", type=int, default=None, help="generate documents until the text has this many characters")
+    t.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     t.add_argument("--out", required=True, help="output text file")
 
 

@@ -17,20 +17,22 @@ queries and keys are rotated by their absolute position inside attention).
     python -c "from minigpt.nn.gpt import GPT, GPTConfig; print(GPT(GPTConfig(vocab_size=65)).num_parameters())"
 """
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
 from minigpt import ops
 from minigpt.autograd import Tensor, no_grad
 from minigpt.backend import get_xp
+from minigpt.config import Config, ConfigError, in_range, positive
 from minigpt.ops.rope import rope_tables, rotate
 from minigpt.nn.layers import Dropout, Embedding, LayerNorm, Linear, RMSNorm
 from minigpt.nn.module import Module
 
 
 @dataclass
-class GPTConfig:
+class GPTConfig(Config):
     vocab_size: int = 256  # number of token ids (tokenizer.vocab_size)
     block_size: int = 64  # context length: the most tokens the model sees at once
     n_layer: int = 4  # transformer blocks
@@ -38,44 +40,24 @@ class GPTConfig:
     n_embd: int = 128  # residual stream width C (head size = C / n_head)
     dropout: float = 0.0  # dropout on embeddings, attention output and MLP output
     bias: bool = True  # biases in Linear layers and LayerNorms (GPT-2: True)
-    attn_impl: str = "naive"  # "naive" (materialise T×T) or "flash" (tiled, online softmax)
+    attn_impl: Literal["naive", "flash"] = "naive"  # "naive" (materialise T×T) or "flash" (tiled, online softmax)
     flash_block: int = 32  # tile size for attn_impl="flash"
-    ln_position: str = "pre"  # "pre": x + f(LN(x)) (GPT-2); "post": LN(x + f(x)) (original Transformer, GPT-1)
+    ln_position: Literal["pre", "post"] = "pre"  # "pre": x + f(LN(x)) (GPT-2); "post": LN(x + f(x)) (original Transformer, GPT-1)
     causal: bool = True  # False: bidirectional attention, every token sees every token (BERT's masked LM)
-    norm: str = "layernorm"  # "layernorm" (GPT-2) or "rmsnorm" (LLaMA)
-    mlp: str = "gelu"  # "gelu": Linear(C, 4C) → GELU → Linear(4C, C); "swiglu": LLaMA's gated MLP
-    pos: str = "learned"  # "learned" absolute embeddings Wp (GPT-2) or "rope" rotary embeddings (LLaMA)
+    norm: Literal["layernorm", "rmsnorm"] = "layernorm"  # "layernorm" (GPT-2) or "rmsnorm" (LLaMA)
+    mlp: Literal["gelu", "swiglu"] = "gelu"  # "gelu": Linear(C, 4C) → GELU → Linear(4C, C); "swiglu": LLaMA's gated MLP
+    pos: Literal["learned", "rope"] = "learned"  # "learned" absolute embeddings Wp (GPT-2) or "rope" rotary embeddings (LLaMA)
     rope_base: float = 10000.0  # RoPE: θ_i = rope_base^(-2i/hs)
 
-    def __post_init__(self):
+    def validate(self):
+        positive(self, "vocab_size", "block_size", "n_layer", "n_head", "n_embd", "flash_block", "rope_base")
+        in_range(self, "dropout", 0.0, 1.0)
         if self.n_embd % self.n_head:
-            raise ValueError(f"n_embd ({self.n_embd}) must be divisible by n_head ({self.n_head})")
-        if self.attn_impl not in ("naive", "flash"):
-            raise ValueError(f"attn_impl must be 'naive' or 'flash', got {self.attn_impl!r}")
-        if self.ln_position not in ("pre", "post"):
-            raise ValueError(f"ln_position must be 'pre' or 'post', got {self.ln_position!r}")
+            raise ConfigError("n_embd", f"({self.n_embd}) must be divisible by n_head ({self.n_head})")
         if not self.causal and self.attn_impl != "naive":
-            raise ValueError("bidirectional attention (causal=False) needs attn_impl='naive'")
-        for name, allowed in (("norm", ("layernorm", "rmsnorm")), ("mlp", ("gelu", "swiglu")),
-                              ("pos", ("learned", "rope"))):
-            if getattr(self, name) not in allowed:
-                raise ValueError(f"GPTConfig.{name} must be one of {allowed}, got {getattr(self, name)!r}")
+            raise ConfigError("causal", "must be True with attn_impl='flash' (bidirectional attention is naive only)")
         if self.pos == "rope" and (self.n_embd // self.n_head) % 2:
-            raise ValueError(f"pos='rope' needs an even head size, got n_embd/n_head = {self.n_embd // self.n_head}")
-        for name in ("vocab_size", "block_size", "n_layer", "n_head", "n_embd"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"GPTConfig.{name} must be ≥ 1, got {getattr(self, name)}")
-
-    def to_dict(self):
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d):
-        names = {f.name for f in fields(cls)}
-        unknown = set(d) - names
-        if unknown:
-            raise ValueError(f"unknown GPTConfig fields {sorted(unknown)}")
-        return cls(**d)
+            raise ConfigError("pos", f"'rope' needs an even head size, got n_embd/n_head = {self.n_embd // self.n_head}")
 
 
 # -----------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""What every stage shares: config dataclasses ↔ CLI flags, JSONL metrics, loading a stage's checkpoint.
+"""What every stage shares: JSONL metrics, saving and loading a stage's checkpoint.
 
 A stage's checkpoint directory holds `config.json` (with "stage", "model" = GPTConfig fields,
 "tokenizer" = file name of the tokenizer JSON next to it), `model.safetensors` and optionally
@@ -7,36 +7,12 @@ A stage's checkpoint directory holds `config.json` (with "stage", "model" = GPTC
     from minigpt.stages.common import load_model
     model, tok, cfg = load_model("runs/pipeline/pretrain/ckpt")
 """
-import argparse
-import dataclasses
 import os
 
 from minigpt.checkpoint import checkpoint_dir, load_checkpoint, save_checkpoint
 from minigpt.loop import MetricsLog, read_metrics  # noqa: F401  (re-exported: notebooks read metrics from here)
 from minigpt.nn.gpt import GPT, GPTConfig
 from minigpt.tokenizer import load_tokenizer
-
-# -----------------------------------------------------------------------------
-# dataclass <-> argparse
-
-
-def add_dataclass_args(parser: argparse.ArgumentParser, cls):
-    """One --flag per dataclass field, typed from the default, help from the field's `help` metadata."""
-    for f in dataclasses.fields(cls):
-        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
-        flag = "--" + f.name.replace("_", "-")
-        help_ = f.metadata.get("help", "") + f" (default: {default})"
-        if isinstance(default, bool):
-            parser.add_argument(flag, dest=f.name, default=default, action=argparse.BooleanOptionalAction, help=help_)
-        else:
-            kind = type(default) if default is not None else str
-            parser.add_argument(flag, dest=f.name, default=default, type=kind, help=help_)
-
-
-def from_args(cls, args):
-    names = {f.name for f in dataclasses.fields(cls)}
-    return cls(**{k: v for k, v in vars(args).items() if k in names})
-
 
 # -----------------------------------------------------------------------------
 # checkpoints of a stage

@@ -24,24 +24,26 @@ K-way ranking expanded to its non-tied (winner, loser) pairs.
 import dataclasses
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from tqdm.auto import tqdm
 
 from minigpt import ops
+from minigpt.config import Config, ConfigError, nonnegative, positive
 from minigpt.autograd import Tensor, no_grad
 from minigpt.backend import to_numpy, xp
+from minigpt.config import Config, nonnegative, positive
 from minigpt.optim import AdamW, clip_grad_norm, cosine_lr
 from minigpt.stages.chat_template import chat_ids, encode_prompt, pad_batch
-from minigpt.stages.common import MetricsLog, add_dataclass_args, from_args, load_model, save_stage
+from minigpt.stages.common import MetricsLog, load_model, save_stage
 from minigpt.stages.ppo import response_logprobs
 
 
 @dataclass
-class DPOConfig:
-    init: str = field(default="runs/sft/ckpt", metadata={"help": "SFT checkpoint: the initial policy and π_ref"})
-    out_dir: str = field(default="runs/dpo", metadata={"help": "where checkpoints and metrics go"})
+class DPOConfig(Config):
+    init: str = "runs/sft/ckpt"  # SFT checkpoint: the initial policy and π_ref
+    out_dir: str = "runs/dpo"  # where checkpoints and metrics go
     n_prompts: int = 800  # train prompts whose K samples the labeler ranks
     k: int = 4  # responses per ranking
     beta: float = 0.1  # β: strength of the implicit KL anchor to π_ref
@@ -53,6 +55,12 @@ class DPOConfig:
     grad_clip: float = 1.0  # max global gradient norm (0 = off)
     data_seed: int = 2  # seeds prompts and samples
     seed: int = 1337  # seeds batch order
+
+    def validate(self):
+        positive(self, "n_prompts", "beta", "epochs", "batch_size", "lr")
+        nonnegative(self, "min_lr", "warmup_iters", "grad_clip", "data_seed", "seed")
+        if self.k < 2:
+            raise ConfigError("k", f"must be ≥ 2 (a preference pair needs two responses), got {self.k}")
 
 
 # -----------------------------------------------------------------------------
@@ -188,12 +196,8 @@ def run(cfg, progress=True):
 # -----------------------------------------------------------------------------
 # CLI
 
-def add_cli_args(parser):
-    add_dataclass_args(parser, DPOConfig)
-
-
-def cli_main(args):
-    cfg = from_args(DPOConfig, args)
+def main(cfg):
+    """`minigpt dpo`: train, print one summary line."""
     res = run(cfg)
     h = res["history"]
     print(f"dpo: {res['pairs']} pairs, {len(h['step'])} steps in {res['seconds']:.1f}s; loss {h['loss'][0]:.3f} -> "

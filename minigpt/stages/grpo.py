@@ -24,7 +24,7 @@ Rollouts, scores and log-probabilities reuse the PPO stage's code (ppo.py, rl_ma
 import dataclasses
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -32,19 +32,20 @@ from tqdm.auto import tqdm
 from minigpt import ops
 from minigpt.autograd import Tensor, no_grad
 from minigpt.backend import to_numpy, xp
+from minigpt.config import Config, nonnegative, positive
 from minigpt.optim import AdamW, clip_grad_norm
 from minigpt.stages import rl_math
 from minigpt.stages.chat_template import chat_ids, decode_response, encode_prompt, pad_batch
-from minigpt.stages.common import MetricsLog, add_dataclass_args, from_args, save_stage
+from minigpt.stages.common import MetricsLog, save_stage
 from minigpt.stages.ppo import check_compatible, load_for_ppo, response_logprobs
 from minigpt.stages.rollout import sample_batch
 
 
 @dataclass
-class GRPOConfig:
-    init: str = field(default="runs/sft/ckpt", metadata={"help": "SFT checkpoint: initial policy and reference"})
-    reward: str = field(default="runs/reward/ckpt", metadata={"help": "reward-model checkpoint"})
-    out_dir: str = field(default="runs/grpo", metadata={"help": "where checkpoints and metrics go"})
+class GRPOConfig(Config):
+    init: str = "runs/sft/ckpt"  # SFT checkpoint: initial policy and reference
+    reward: str = "runs/reward/ckpt"  # reward-model checkpoint
+    out_dir: str = "runs/grpo"  # where checkpoints and metrics go
     n_prompts: int = 2000  # pool of train-split prompts
     iters: int = 40  # rollout + update iterations
     prompts_per_iter: int = 16  # prompts per rollout ...
@@ -61,6 +62,11 @@ class GRPOConfig:
     grad_clip: float = 1.0  # max global gradient norm (0 = off)
     data_seed: int = 3  # seeds the prompt pool
     seed: int = 1337  # seeds rollouts and minibatch order
+
+    def validate(self):
+        positive(self, "n_prompts", "iters", "prompts_per_iter", "group_size", "ppo_epochs", "minibatch_size", "lr",
+                 "max_new_tokens", "clip_eps", "adv_eps")
+        nonnegative(self, "temperature", "kl_coef", "missing_eos_penalty", "grad_clip", "data_seed", "seed")
 
 
 # -----------------------------------------------------------------------------
@@ -194,12 +200,8 @@ def run(cfg, progress=True):
 # -----------------------------------------------------------------------------
 # CLI
 
-def add_cli_args(parser):
-    add_dataclass_args(parser, GRPOConfig)
-
-
-def cli_main(args):
-    cfg = from_args(GRPOConfig, args)
+def main(cfg):
+    """`minigpt grpo`: train, print one summary line."""
     res = run(cfg)
     h = res["history"]
     print(f"grpo: {cfg.iters} iterations in {res['seconds']:.1f}s; "

@@ -20,7 +20,7 @@ the policy takes and is trained on; padded positions are masked out of every los
 import dataclasses
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -29,20 +29,21 @@ from minigpt import ops
 from minigpt.autograd import no_grad
 from minigpt.backend import to_numpy, xp
 from minigpt.checkpoint import save_tensors
+from minigpt.config import Config, in_range, nonnegative, positive
 from minigpt.data.tokens import get_batch
 from minigpt.nn.heads import ValueModel
 from minigpt.optim import AdamW, clip_grad_norm
 from minigpt.stages import rl_math
 from minigpt.stages.chat_template import chat_ids, decode_response, encode_prompt, pad_batch
-from minigpt.stages.common import MetricsLog, add_dataclass_args, from_args, load_model, save_stage
+from minigpt.stages.common import MetricsLog, load_model, save_stage
 from minigpt.stages.rollout import response_positions, sample_batch
 
 
 @dataclass
-class PPOConfig:
-    init: str = field(default="runs/sft/ckpt", metadata={"help": "SFT checkpoint: the initial policy and the reference"})
-    reward: str = field(default="runs/reward/ckpt", metadata={"help": "reward-model checkpoint"})
-    out_dir: str = field(default="runs/ppo", metadata={"help": "where checkpoints and metrics go"})
+class PPOConfig(Config):
+    init: str = "runs/sft/ckpt"  # SFT checkpoint: the initial policy and the reference
+    reward: str = "runs/reward/ckpt"  # reward-model checkpoint
+    out_dir: str = "runs/ppo"  # where checkpoints and metrics go
     n_prompts: int = 2000  # pool of train-split prompts to draw rollouts from
     iters: int = 40  # PPO iterations (rollout + update)
     rollout_batch: int = 64  # prompts per rollout
@@ -67,6 +68,14 @@ class PPOConfig:
     grad_clip: float = 1.0  # max global gradient norm (0 = off)
     data_seed: int = 3  # seeds the prompt pool
     seed: int = 1337  # seeds rollouts and minibatch order
+
+    def validate(self):
+        positive(self, "n_prompts", "iters", "rollout_batch", "ppo_epochs", "minibatch_size", "lr", "max_new_tokens",
+                 "kl_horizon", "clip_eps", "vf_clip", "vf_lr", "ptx_batch")
+        nonnegative(self, "temperature", "init_kl_coef", "target_kl", "ptx_coef", "rbrm_coef", "missing_eos_penalty",
+                    "grad_clip", "data_seed", "seed")
+        in_range(self, "gamma", 0.0, 1.0, hi_open=False)
+        in_range(self, "lam", 0.0, 1.0, hi_open=False)
 
 
 # -----------------------------------------------------------------------------
@@ -259,12 +268,8 @@ def run(cfg, progress=True):
 # -----------------------------------------------------------------------------
 # CLI
 
-def add_cli_args(parser):
-    add_dataclass_args(parser, PPOConfig)
-
-
-def cli_main(args):
-    cfg = from_args(PPOConfig, args)
+def main(cfg):
+    """`minigpt ppo`: train, print one summary line."""
     res = run(cfg)
     h = res["history"]
     print(f"ppo: {cfg.iters} iterations in {res['seconds']:.1f}s; RM score {h['score'][0]:.3f} -> {h['score'][-1]:.3f}, "

@@ -16,32 +16,34 @@ step's batch and dropout masks come from a generator seeded by (seed, step)).
 """
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
+
 from minigpt.autograd import no_grad
 from minigpt.backend import xp
+from minigpt.config import Config, in_range, nonnegative, positive
 from minigpt.data.tokens import get_batch, train_val_split
-from minigpt.nn.gpt import GPT, GPTConfig
 from minigpt.loop import Loop, adamw
-from minigpt.stages.common import add_dataclass_args, from_args
+from minigpt.nn.gpt import GPT, GPTConfig
 
 
 @dataclass
-class PretrainConfig:
-    out_dir: str = field(default="runs/pretrain", metadata={"help": "where checkpoints and metrics go"})
-    data: str = field(default="toyweb", metadata={"help": "toyweb | shakespeare | path to a .txt file"})
-    tokenizer: str = field(default="char", metadata={"help": "char | bpe:<vocab size> | path to a tokenizer JSON"})
+class PretrainConfig(Config):
+    out_dir: str = "runs/pretrain"  # where checkpoints and metrics go
+    data: str = "toyweb"  # toyweb | shakespeare | path to a .txt file
+    tokenizer: str = "char"  # char | bpe:<vocab size> | path to a tokenizer JSON
     # model (GPTConfig fields; vocab_size comes from the tokenizer)
     n_layer: int = 4  # transformer blocks
     n_head: int = 4  # attention heads
     n_embd: int = 128  # model width
     block_size: int = 64  # context length
     dropout: float = 0.0  # dropout probability
-    attn_impl: str = "naive"  # naive | flash
-    norm: str = "layernorm"  # layernorm (GPT-2) | rmsnorm (LLaMA)
-    mlp: str = "gelu"  # gelu (GPT-2) | swiglu (LLaMA)
-    pos: str = "learned"  # learned (GPT-2) | rope (LLaMA)
+    attn_impl: Literal["naive", "flash"] = "naive"  # naive | flash
+    norm: Literal["layernorm", "rmsnorm"] = "layernorm"  # layernorm (GPT-2) | rmsnorm (LLaMA)
+    mlp: Literal["gelu", "swiglu"] = "gelu"  # gelu (GPT-2) | swiglu (LLaMA)
+    pos: Literal["learned", "rope"] = "learned"  # learned (GPT-2) | rope (LLaMA)
     # optimisation
     batch_size: int = 12  # sequences per micro-batch
     grad_accum: int = 1  # micro-batches per optimizer step
@@ -50,8 +52,8 @@ class PretrainConfig:
     min_lr: float = 1e-4  # final learning rate of the cosine
     warmup_iters: int = 100  # linear warmup steps
     weight_decay: float = 0.1  # AdamW decoupled decay (matrices only)
-    beta1: float = 0.9  # AdamW β1
-    beta2: float = 0.99  # AdamW β2
+    beta1: float = 0.9  # AdamW β1: decay of the gradient's running mean
+    beta2: float = 0.99  # AdamW β2: decay of the squared gradient's running mean
     grad_clip: float = 1.0  # max global gradient norm (0 = off)
     # bookkeeping
     eval_interval: int = 250  # steps between validation estimates
@@ -61,6 +63,13 @@ class PretrainConfig:
     seed: int = 1337  # seeds the model init, batches and dropout
     resume: bool = False  # continue from out_dir/ckpt if present
     force: bool = False  # start over even if out_dir already holds a run (deletes its checkpoint and metrics)
+
+    def validate(self):
+        positive(self, "n_layer", "n_head", "n_embd", "block_size", "batch_size", "grad_accum", "max_iters", "lr",
+                 "eval_interval", "eval_iters", "ckpt_interval", "n_chars")
+        nonnegative(self, "min_lr", "warmup_iters", "weight_decay", "grad_clip", "seed")
+        for name in ("dropout", "beta1", "beta2"):
+            in_range(self, name, 0.0, 1.0)
 
 
 # -----------------------------------------------------------------------------
@@ -118,6 +127,13 @@ def estimate_loss(model, arr, batch_size, block_size, iters, seed):
     return float(np.mean(losses))
 
 
+def check_split(name, ids, block_size):
+    """A split must hold one batch row (block_size + 1 tokens): fail before training, not at the first eval."""
+    if len(ids) < block_size + 1:
+        raise ValueError(f"the {name} split has {len(ids)} tokens but one sequence needs block_size + 1 = "
+                         f"{block_size + 1}: use more data (e.g. a larger --n-chars) or a smaller --block-size")
+
+
 def model_config(cfg, vocab_size):
     return GPTConfig(vocab_size=vocab_size, block_size=cfg.block_size, n_layer=cfg.n_layer, n_head=cfg.n_head,
                      n_embd=cfg.n_embd, dropout=cfg.dropout, attn_impl=cfg.attn_impl, norm=cfg.norm, mlp=cfg.mlp,
@@ -130,9 +146,8 @@ def train(cfg, tok, train_ids, val_ids, model=None, progress=True, callback=None
     `callback(step, row)` is called after each evaluation (for notebook plots).
     `stop_at` ends the loop early at that step without saving, as a crash would (for testing resume).
     """
-    if len(val_ids) < cfg.block_size + 1:
-        raise ValueError(f"the validation split has {len(val_ids)} tokens; it needs at least block_size + 1 = "
-                         f"{cfg.block_size + 1} (use more data or a smaller --block-size)")
+    check_split("training", train_ids, cfg.block_size)
+    check_split("validation", val_ids, cfg.block_size)
     model = model or GPT(model_config(cfg, tok.vocab_size), seed=cfg.seed)
     opt = adamw(model.parameters(), cfg)
 
@@ -166,12 +181,8 @@ def run(cfg, progress=True):
 # -----------------------------------------------------------------------------
 # CLI
 
-def add_cli_args(parser):
-    add_dataclass_args(parser, PretrainConfig)
-
-
-def cli_main(args):
-    cfg = from_args(PretrainConfig, args)
+def main(cfg):
+    """`minigpt pretrain`: train, print one summary line."""
     res = run(cfg)
     print(f"pretrain: {cfg.max_iters} steps in {res['seconds']:.1f}s ({res['tokens_per_s']:.0f} tok/s), "
           f"val loss {res['val_loss']:.4f}; checkpoint in {res['ckpt']}")

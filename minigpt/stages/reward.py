@@ -20,25 +20,26 @@ of eval-split prompts the RM never saw.
 import dataclasses
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from tqdm.auto import tqdm
 
 from minigpt.autograd import no_grad
 from minigpt.backend import to_numpy, xp
+from minigpt.config import Config, ConfigError, nonnegative, positive
 from minigpt.nn.heads import RewardModel
 from minigpt.optim import AdamW, clip_grad_norm, cosine_lr
 from minigpt.stages.chat_template import chat_ids, decode_response, encode_chat, encode_prompt, pad_batch
-from minigpt.stages.common import MetricsLog, add_dataclass_args, from_args, load_model, save_stage
+from minigpt.stages.common import MetricsLog, load_model, save_stage
 from minigpt.stages.rl_math import rm_pairwise_loss
 from minigpt.stages.rollout import sample_batch
 
 
 @dataclass
-class RewardConfig:
-    init: str = field(default="runs/sft/ckpt", metadata={"help": "SFT checkpoint: samples the responses, starts the RM"})
-    out_dir: str = field(default="runs/reward", metadata={"help": "where checkpoints and metrics go"})
+class RewardConfig(Config):
+    init: str = "runs/sft/ckpt"  # SFT checkpoint: samples the responses, starts the RM
+    out_dir: str = "runs/reward"  # where checkpoints and metrics go
     n_prompts: int = 800  # train-split prompts to rank
     n_eval_prompts: int = 200  # eval-split prompts for held-out pairwise accuracy
     k: int = 4  # responses ranked per prompt (InstructGPT: 4 to 9)
@@ -54,6 +55,12 @@ class RewardConfig:
     grad_clip: float = 1.0  # max global gradient norm (0 = off)
     data_seed: int = 2  # seeds prompts and samples
     seed: int = 1337  # seeds the head, batch order and dropout
+
+    def validate(self):
+        positive(self, "n_prompts", "n_eval_prompts", "max_new_tokens", "epochs", "prompts_per_batch", "lr")
+        nonnegative(self, "temperature", "min_lr", "warmup_iters", "weight_decay", "grad_clip", "data_seed", "seed")
+        if self.k < 2:
+            raise ConfigError("k", f"must be ≥ 2 (a ranking needs two responses; InstructGPT used K = 4..9), got {self.k}")
 
 
 # -----------------------------------------------------------------------------
@@ -218,8 +225,6 @@ def load_reward_model(directory):
 def run(cfg, progress=True):
     """Sample and rank responses of the SFT model, train the RM on them."""
     from minigpt.data.assistant import sample_prompts
-    if cfg.k < 2:
-        raise ValueError(f"--k must be >= 2 (InstructGPT used K = 4..9), got {cfg.k}")
     policy, tok, _ = load_model(cfg.init, expect_stage="sft")
     t0 = time.time()
     rankings = make_rankings(policy, tok, sample_prompts(cfg.n_prompts, seed=cfg.data_seed), cfg.k,
@@ -236,12 +241,8 @@ def run(cfg, progress=True):
 # -----------------------------------------------------------------------------
 # CLI
 
-def add_cli_args(parser):
-    add_dataclass_args(parser, RewardConfig)
-
-
-def cli_main(args):
-    cfg = from_args(RewardConfig, args)
+def main(cfg):
+    """`minigpt reward`: sample, rank, train; print one summary line."""
     res = run(cfg)
     print(f"reward: {len(res['history']['step'])} steps in {res['seconds']:.1f}s (+{res['sample_seconds']:.1f}s sampling), "
           f"train pairwise acc {res['train_accuracy']:.3f}, held-out {res['eval_accuracy']:.3f} "

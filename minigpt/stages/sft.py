@@ -26,22 +26,23 @@ SFT imitates them, flaws included; RL (ppo.py) then has room to do better.
 import dataclasses
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from tqdm.auto import tqdm
 
 from minigpt.autograd import no_grad
 from minigpt.backend import xp
+from minigpt.config import Config, nonnegative, positive
 from minigpt.optim import AdamW, clip_grad_norm, cosine_lr
 from minigpt.stages.chat_template import IGNORE, chat_ids, pad_batch, sft_example
-from minigpt.stages.common import MetricsLog, add_dataclass_args, from_args, load_model, save_stage
+from minigpt.stages.common import MetricsLog, load_model, save_stage
 
 
 @dataclass
-class SFTConfig:
-    init: str = field(default="runs/pretrain/ckpt", metadata={"help": "pretrained checkpoint to start from"})
-    out_dir: str = field(default="runs/sft", metadata={"help": "where checkpoints and metrics go"})
+class SFTConfig(Config):
+    init: str = "runs/pretrain/ckpt"  # pretrained checkpoint to start from
+    out_dir: str = "runs/sft"  # where checkpoints and metrics go
     n_demos: int = 4000  # contractor demonstrations (train split)
     n_val: int = 300  # held-out demonstrations (eval split) for the validation loss
     epochs: int = 2  # passes over the demonstrations (InstructGPT: 16)
@@ -57,6 +58,11 @@ class SFTConfig:
     eval_interval: int = 50  # steps between validation losses
     data_seed: int = 1  # seeds the demonstrations
     seed: int = 1337  # seeds batch order and dropout
+
+    def validate(self):
+        positive(self, "n_demos", "n_val", "epochs", "batch_size", "lr", "lora_alpha", "eval_interval")
+        nonnegative(self, "min_lr", "warmup_iters", "weight_decay", "grad_clip", "aux_lm_coef", "lora_r", "data_seed",
+                    "seed")
 
 
 LORA_TARGETS = ("attn.qkv", "attn.proj", "mlp.fc", "mlp.proj", "mlp.gate", "mlp.up")  # every Linear of a block
@@ -217,12 +223,8 @@ def run(cfg, progress=True):
 # -----------------------------------------------------------------------------
 # CLI
 
-def add_cli_args(parser):
-    add_dataclass_args(parser, SFTConfig)
-
-
-def cli_main(args):
-    cfg = from_args(SFTConfig, args)
+def main(cfg):
+    """`minigpt sft`: fine-tune, print one summary line."""
     res = run(cfg)
     print(f"sft: {len(res['history']['step'])} steps in {res['seconds']:.1f}s, train loss {res['train_loss']:.4f}, "
           f"val loss {res['val_loss']:.4f}; checkpoint in {res['ckpt']}")

@@ -1,0 +1,390 @@
+r"""Config dataclasses: checked when built, documented by their comments, loaded from JSON, turned into flags.
+
+Every config in minigpt is a `@dataclass` with one comment per field, as nanoGPT's GPTConfig:
+
+    @dataclass
+    class PretrainConfig(Config):
+        max_iters: int = 2000  # optimizer steps
+        model: GPTConfig = field(default_factory=GPTConfig)  # the network
+
+This module makes that comment the field's `--help` text (read from the class source with `ast` and
+`tokenize`, so docs cannot drift from code), checks every value's type and `Literal[...]` choice when
+the config is built, and maps nested configs to dotted flags: `PretrainConfig.model.n_embd` is
+`--model.n-embd`, `PipelineConfig.pretrain.lr` is `--pretrain.lr`. A class adds its own range checks
+in `validate()` with the helpers below (`positive`, `nonnegative`, ...), so a bad value fails before
+any work starts, naming the field.
+
+    from minigpt.config import parse_config
+    cfg = parse_config(PretrainConfig, ["--model.n-embd", "64", "--max-iters", "100"])
+    cfg = parse_config(PretrainConfig, ["--config", "runs/pretrain/ckpt/config.json", "--max-iters", "10"])
+"""
+import argparse
+import ast
+import dataclasses
+import functools
+import inspect
+import io
+import json
+import math
+import numbers
+import textwrap
+import tokenize
+import types
+import typing
+from typing import Literal, Union
+
+__all__ = ["Config", "ConfigError", "positive", "nonnegative", "in_range", "field_help", "from_dict", "to_dict",
+           "load_config", "apply_preset", "build_parser", "parse_config"]
+
+
+class ConfigError(ValueError):
+    """A config value that is out of range, of the wrong type, or unknown.
+
+    `path` is the dotted field name ("pretrain.max_iters"), `owner` the config class it was checked in.
+    """
+
+    def __init__(self, path, message, owner=None):
+        self.path, self.message, self.owner = path, message, owner
+        super().__init__(path, message)
+
+    def __str__(self):
+        return f"{self.owner + '.' if self.owner else ''}{self.path} {self.message}"
+
+
+# -----------------------------------------------------------------------------
+# the base class: type checks + the class's own validate() on construction
+
+
+class Config:
+    """Base class of minigpt's config dataclasses: `__post_init__` checks types and choices, then `validate()`."""
+
+    def __post_init__(self):
+        try:
+            check_types(self)
+            self.validate()
+        except ConfigError as e:
+            e.owner = e.owner or type(self).__name__
+            raise
+
+    def validate(self):
+        """Range checks of this config (override; raise ConfigError via the helpers below)."""
+
+    def to_dict(self):
+        return to_dict(self)
+
+    @classmethod
+    def from_dict(cls, d):
+        return from_dict(cls, d)
+
+
+def _fail(name, message):
+    raise ConfigError(name, message)
+
+
+def positive(cfg, *names):
+    """Each named field is a finite number > 0 (counts, sizes, intervals, learning rates)."""
+    for name in names:
+        v = getattr(cfg, name)
+        if not (math.isfinite(v) and v > 0):
+            _fail(name, f"must be > 0, got {v!r}")
+
+
+def nonnegative(cfg, *names):
+    """Each named field is a finite number ≥ 0 (seeds, coefficients, warmup steps)."""
+    for name in names:
+        v = getattr(cfg, name)
+        if not (math.isfinite(v) and v >= 0):
+            _fail(name, f"must be ≥ 0, got {v!r}")
+
+
+def in_range(cfg, name, lo, hi, hi_open=True):
+    """The field lies in [lo, hi) (or [lo, hi] with hi_open=False): probabilities, Adam betas."""
+    v = getattr(cfg, name)
+    if not (lo <= v < hi if hi_open else lo <= v <= hi):
+        _fail(name, f"must be in [{lo}, {hi}{')' if hi_open else ']'}, got {v!r}")
+
+
+# -----------------------------------------------------------------------------
+# types
+
+
+def _hints(cls):
+    return typing.get_type_hints(cls)
+
+
+def _is_optional(tp):
+    return typing.get_origin(tp) in (Union, types.UnionType) and type(None) in typing.get_args(tp)
+
+
+def _inner(tp):
+    """X for Optional[X]."""
+    return next(a for a in typing.get_args(tp) if a is not type(None))
+
+
+def _type_name(tp):
+    if typing.get_origin(tp) is Literal:
+        return repr(typing.get_args(tp))
+    if _is_optional(tp):
+        return f"{_type_name(_inner(tp))} or None"
+    if typing.get_origin(tp) is tuple:
+        return f"a tuple of {_type_name(typing.get_args(tp)[0])}"
+    return {int: "an int", float: "a number", str: "a string", bool: "true/false"}.get(tp, getattr(tp, "__name__", str(tp)))
+
+
+def _matches(value, tp):
+    if tp is bool:
+        return isinstance(value, bool)
+    if tp is int:
+        return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+    if tp is float:
+        return isinstance(value, numbers.Real) and not isinstance(value, bool)
+    if tp is str:
+        return isinstance(value, str)
+    if typing.get_origin(tp) is Literal:
+        return value in typing.get_args(tp)
+    if _is_optional(tp):
+        return value is None or _matches(value, _inner(tp))
+    if typing.get_origin(tp) is tuple:
+        return isinstance(value, tuple) and all(_matches(v, typing.get_args(tp)[0]) for v in value)
+    if dataclasses.is_dataclass(tp):
+        return isinstance(value, tp)
+    return True  # a type this module does not know: not checked
+
+
+def check_types(cfg):
+    """Every field holds its annotated type (ints for int, one of the choices for Literal[...], ...)."""
+    hints = _hints(type(cfg))
+    for f in dataclasses.fields(cfg):
+        value = getattr(cfg, f.name)
+        if not _matches(value, hints[f.name]):
+            expected = _type_name(hints[f.name])
+            what = "one of " if typing.get_origin(hints[f.name]) is Literal else ""
+            _fail(f.name, f"must be {what}{expected}, got {value!r}")
+
+
+# -----------------------------------------------------------------------------
+# field comments -> help
+
+
+@functools.lru_cache(maxsize=None)
+def field_help(cls):
+    """{field name: its comment} for a dataclass, read from the source: `n_embd: int = 128  # model width`.
+
+    A field written over several lines may carry its comment on any of them; `metadata={"help": ...}`
+    is used where a field has no comment. Fields of base classes are included.
+    """
+    out = {}
+    for klass in reversed(cls.__mro__):
+        if not dataclasses.is_dataclass(klass):
+            continue
+        try:
+            source = textwrap.dedent(inspect.getsource(klass))
+        except (OSError, TypeError):  # defined in a notebook or a REPL: no source file
+            continue
+        comments = {}  # line number -> comment text
+        for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+            if tok.type == tokenize.COMMENT:
+                comments[tok.start[0]] = tok.string.lstrip("#").strip()
+        body = ast.parse(source).body[0].body
+        for node in body:
+            if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+                text = " ".join(comments[n] for n in range(node.lineno, node.end_lineno + 1) if n in comments)
+                if text:
+                    out[node.target.id] = text
+    for f in dataclasses.fields(cls):
+        if f.name not in out and "help" in f.metadata:
+            out[f.name] = f.metadata["help"]
+    return out
+
+
+# -----------------------------------------------------------------------------
+# dict / JSON
+
+
+def to_dict(cfg):
+    """Nested plain dict (tuples become lists in JSON)."""
+    return dataclasses.asdict(cfg)
+
+
+def from_dict(cls, d):
+    """Build `cls` from a (nested) dict; unknown keys and bad values raise ConfigError naming the dotted field."""
+    if not isinstance(d, dict):
+        raise ConfigError("", f"must be a JSON object, got {d!r}", owner=cls.__name__)
+    hints = _hints(cls)
+    names = {f.name for f in dataclasses.fields(cls) if f.init}
+    unknown = sorted(set(d) - names)
+    if unknown:
+        raise ConfigError(unknown[0], f"is not a field (fields: {', '.join(sorted(names))})", owner=cls.__name__)
+    kwargs = {}
+    for name, value in d.items():
+        tp = hints[name]
+        if dataclasses.is_dataclass(tp) and isinstance(value, dict):
+            try:
+                value = from_dict(tp, value)
+            except ConfigError as e:
+                raise ConfigError(f"{name}.{e.path}".rstrip("."), e.message, owner=cls.__name__) from None
+        elif isinstance(value, list) and typing.get_origin(tp) is tuple:
+            value = tuple(value)
+        kwargs[name] = value
+    return cls(**kwargs)
+
+
+def load_config(cls, path):
+    """A config from a JSON file: a saved config, a checkpoint's config.json ("train_config") or metrics.json ("config")."""
+    with open(path) as f:
+        d = json.load(f)
+    for key in ("train_config", "config"):
+        if isinstance(d, dict) and isinstance(d.get(key), dict):
+            d = d[key]
+            break
+    return from_dict(cls, d)
+
+
+def _get(cfg, path):
+    for part in path.split("."):
+        cfg = getattr(cfg, part)
+    return cfg
+
+
+def _set(d, path, value):
+    *parents, last = path.split(".")
+    for part in parents:
+        d = d[part]
+    d[last] = value
+
+
+def apply_preset(cfg, preset, only_defaults=True):
+    """`cfg` with the values of `preset` ({dotted field: value}); with only_defaults, fields the user changed
+    from the class default keep their value. Unknown fields raise ConfigError (a preset cannot drift)."""
+    defaults = type(cfg)()
+    d = to_dict(cfg)  # (a preset is for configs whose every field has a default)
+    for path, value in preset.items():
+        try:
+            current, default = _get(cfg, path), _get(defaults, path)
+        except AttributeError:
+            raise ConfigError(path, f"is not a field of {type(cfg).__name__}") from None
+        if not only_defaults or current == default:
+            _set(d, path, value)
+    return from_dict(type(cfg), d)
+
+
+# -----------------------------------------------------------------------------
+# argparse
+
+
+def _flag(path):
+    return ".".join(part.replace("_", "-") for part in path.split("."))
+
+
+def _parser_type(tp):
+    """(argparse type, choices, nargs) for a field type."""
+    if typing.get_origin(tp) is Literal:
+        choices = typing.get_args(tp)
+        return type(choices[0]), choices, None
+    if _is_optional(tp):
+        inner, choices, nargs = _parser_type(_inner(tp))
+
+        def optional(text):
+            return None if text.lower() == "none" else inner(text)
+        optional.__name__ = inner.__name__ + " or none"
+        return optional, choices, nargs
+    if typing.get_origin(tp) is tuple:
+        return typing.get_args(tp)[0], None, "+"
+    return tp, None, None
+
+
+def _default(f):
+    """A dataclass field's default value, or MISSING for a required field."""
+    if f.default is not dataclasses.MISSING:
+        return f.default
+    if f.default_factory is not dataclasses.MISSING:
+        return f.default_factory()
+    return dataclasses.MISSING
+
+
+def _default_dict(cls):
+    """{field: default} of every field that has one, nested configs as dicts (a parent's defaults for them)."""
+    out = {}
+    for f in dataclasses.fields(cls):
+        value = _default(f)
+        if f.init and value is not dataclasses.MISSING:
+            out[f.name] = to_dict(value) if dataclasses.is_dataclass(value) else value
+    return out
+
+
+def _leaves(cls, defaults=None, prefix="", skip=()):
+    """(dotted path, type, default, help) of every plain field of `cls`, nested configs expanded.
+
+    `defaults`: the instance whose values are the defaults (a parent's default for a nested config), else the
+    field defaults. A parent hides fields of a nested config from the CLI with
+    `field(default_factory=..., metadata={"cli_skip": ("out_dir", ...)})`.
+    """
+    hints, helps = _hints(cls), field_help(cls)
+    for f in dataclasses.fields(cls):
+        if f.name in skip or not f.init:
+            continue
+        tp = hints[f.name]
+        value = _default(f) if defaults is None else getattr(defaults, f.name)
+        if dataclasses.is_dataclass(tp):
+            yield from _leaves(tp, value, prefix + f.name + ".", f.metadata.get("cli_skip", ()))
+        else:
+            yield prefix + f.name, tp, value, helps.get(f.name, "")
+
+
+def _show(value):
+    if isinstance(value, tuple):
+        return " ".join(map(_show, value))
+    return {None: "none", "": "''"}.get(value, str(value)) if isinstance(value, (str, type(None))) else str(value)
+
+
+def build_parser(cls, prog=None, description=None):
+    """An ArgumentParser with one flag per (nested) field of `cls`, the field's comment as its help, plus
+    `--config FILE` and `--debug`. Flags default to 'not given' so that --config values survive."""
+    parser = argparse.ArgumentParser(prog=prog, description=description,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--config", metavar="FILE", default=None,
+                        help="start from the config saved in this JSON file (a run's config, or a checkpoint's "
+                             "config.json); flags given as well override it")
+    parser.add_argument("--debug", action="store_true", help="on an error, show the full Python traceback")
+    for path, tp, default, help_ in _leaves(cls):
+        kind, choices, nargs = _parser_type(tp)
+        shown = "required" if default is dataclasses.MISSING else f"default: {_show(default)}"
+        text = f"{help_} ({shown})".strip().replace("%", "%%")
+        flag = "--" + _flag(path)
+        if tp is bool:
+            parser.add_argument(flag, dest=path, default=argparse.SUPPRESS, action=argparse.BooleanOptionalAction,
+                                help=text)
+        else:
+            metavar = None if choices else path.split(".")[-1].upper()
+            parser.add_argument(flag, dest=path, default=argparse.SUPPRESS, type=kind, choices=choices,
+                                nargs=nargs, metavar=metavar, help=text)
+    return parser
+
+
+def parse_config(cls, argv, prog=None, description=None, parser=None):
+    """The config given by command-line `argv`: class defaults, then --config FILE, then the flags.
+
+    Flags that do not parse exit through argparse (usage + error, status 2); a value out of range raises
+    ConfigError naming the flag ('--max-iters must be > 0, got 0'), which `minigpt` prints as one line.
+    """
+    parser = parser or build_parser(cls, prog, description)
+    args = vars(parser.parse_args(argv))
+    if args.get("config"):
+        try:
+            d = to_dict(load_config(cls, args["config"]))
+        except ConfigError as e:
+            parser.error(f"{args['config']}: {e}")
+        except (OSError, json.JSONDecodeError) as e:
+            parser.error(f"cannot read --config {args['config']}: {e}")
+    else:
+        d = _default_dict(cls)
+    for path, value in args.items():
+        if path not in ("config", "debug"):
+            _set(d, path, tuple(value) if isinstance(value, list) else value)
+    missing = [f"--{_flag(f.name)}" for f in dataclasses.fields(cls) if f.init and f.name not in d]
+    if missing:
+        parser.error(f"the following arguments are required: {', '.join(missing)}")
+    try:
+        return from_dict(cls, d)
+    except ConfigError as e:
+        raise ConfigError("--" + _flag(e.path), e.message) from None

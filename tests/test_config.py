@@ -1,0 +1,213 @@
+"""Configs: field comments are the --help, values are checked when a config is built, --config loads a saved
+one, and every bad value of the CLI ends in one line `minigpt <command>: error: ...` with exit status 2."""
+import argparse
+import json
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pytest
+from align_helpers import tiny_checkpoints
+
+from minigpt.cli import COMMANDS, main, parser_for
+from minigpt.config import (Config, ConfigError, apply_preset, field_help, from_dict, load_config, nonnegative,
+                            parse_config, positive)
+from minigpt.nn.gpt import GPTConfig
+from minigpt.stages import pretrain
+
+
+@dataclass
+class Inner(Config):
+    width: int = 8  # how wide
+    kind: Literal["a", "b"] = "a"  # which kind
+
+    def validate(self):
+        positive(self, "width")
+
+
+@dataclass
+class Outer(Config):
+    name: str = field(default="x", metadata={"help": "from metadata"})
+    rate: float = 0.5  # a rate,
+    # spread over two lines
+    steps: int = (
+        3  # the comment of a field written over several lines
+    )
+    inner: Inner = field(default_factory=lambda: Inner(width=4))  # a nested config
+    maybe: int | None = None  # an optional count
+    seed: int = 0  # seeds it
+
+    def validate(self):
+        positive(self, "rate", "steps")
+        nonnegative(self, "seed")
+
+
+# -----------------------------------------------------------------------------
+# the builder
+
+
+def test_field_help_reads_the_comments():
+    helps = field_help(Outer)
+    assert helps["name"] == "from metadata"
+    assert helps["rate"] == "a rate,"  # a comment line of its own is a section title, not a field's help
+    assert helps["steps"] == "the comment of a field written over several lines"
+    assert helps["maybe"] == "an optional count"
+    assert field_help(GPTConfig)["ln_position"].startswith('"pre": x + f(LN(x))')
+
+
+def test_types_and_choices_are_checked_when_built():
+    with pytest.raises(ConfigError, match=r"Inner.kind must be one of \('a', 'b'\), got 'c'"):
+        Inner(kind="c")
+    with pytest.raises(ConfigError, match="Outer.steps must be an int, got '3'"):
+        Outer(steps="3")
+    with pytest.raises(ConfigError, match="Outer.steps must be an int, got True"):
+        Outer(steps=True)  # a bool is not a count
+    with pytest.raises(ConfigError, match="Outer.rate must be > 0, got nan"):
+        Outer(rate=float("nan"))
+    assert Outer(rate=1).rate == 1 and Outer(maybe=3).maybe == 3  # an int is a fine float; Optional takes both
+
+
+def test_nested_flags_help_and_override():
+    parser = parser_for_class(Outer)
+    helps = {a.dest: a.help for a in parser._actions}
+    assert helps["inner.width"] == "how wide (default: 4)"  # the parent's default for its nested config
+    assert helps["maybe"] == "an optional count (default: none)"
+    cfg = parse_config(Outer, ["--inner.width", "16", "--inner.kind", "b", "--maybe", "none", "--steps", "5"])
+    assert cfg == Outer(steps=5, inner=Inner(width=16, kind="b"))
+    assert parse_config(Outer, []) == Outer()
+    with pytest.raises(ConfigError, match="^--inner.width must be > 0, got 0$"):
+        parse_config(Outer, ["--inner.width", "0"])
+
+
+def parser_for_class(cls):
+    from minigpt.config import build_parser
+    return build_parser(cls, prog="test")
+
+
+def test_from_dict_names_unknown_and_bad_nested_fields():
+    with pytest.raises(ConfigError, match="Outer.inner.depth is not a field"):
+        from_dict(Outer, {"inner": {"depth": 2}})
+    with pytest.raises(ConfigError, match="Outer.inner.width must be > 0, got -1"):
+        from_dict(Outer, {"inner": {"width": -1}})
+    assert from_dict(Outer, {"inner": {"kind": "b"}}).inner == Inner(kind="b")
+
+
+def test_config_file_is_loaded_and_flags_override_it(tmp_path):
+    saved = pretrain.PretrainConfig(max_iters=7, lr=3e-3, seed=5)
+    ckpt = tmp_path / "config.json"  # shaped like a checkpoint's config.json
+    ckpt.write_text(json.dumps({"stage": "pretrain", "train_config": saved.to_dict()}))
+    assert load_config(pretrain.PretrainConfig, ckpt) == saved
+    cfg = parse_config(pretrain.PretrainConfig, ["--config", str(ckpt), "--seed", "6"])
+    assert cfg == pretrain.PretrainConfig(max_iters=7, lr=3e-3, seed=6)
+    ckpt.write_text(json.dumps({"max_iters": 0}))
+    with pytest.raises(SystemExit):
+        parse_config(pretrain.PretrainConfig, ["--config", str(ckpt)])
+
+
+def test_preset_is_validated():
+    assert apply_preset(Outer(), {"inner.width": 9, "steps": 2}) == Outer(steps=2, inner=Inner(width=9))
+    assert apply_preset(Outer(steps=7), {"steps": 2}).steps == 7  # a value the user chose is kept
+    with pytest.raises(ConfigError, match="inner.depth is not a field"):
+        apply_preset(Outer(), {"inner.depth": 1})
+    with pytest.raises(ConfigError, match="must be > 0"):
+        apply_preset(Outer(), {"steps": 0})
+
+
+# -----------------------------------------------------------------------------
+# the CLI
+
+
+def _all_parsers():
+    for name in COMMANDS:
+        _, parser = parser_for(name)
+        yield name, parser
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for sub, subparser in action.choices.items():
+                    yield f"{name} {sub}", subparser
+
+
+@pytest.mark.parametrize("name,parser", list(_all_parsers()), ids=lambda x: x if isinstance(x, str) else "")
+def test_every_option_of_every_command_has_help(name, parser):
+    for action in parser._actions:
+        if isinstance(action, (argparse._HelpAction, argparse._SubParsersAction)):
+            continue
+        text = (action.help or "").split("(default")[0].split("(required")[0].strip()
+        assert text, f"minigpt {name} {'/'.join(action.option_strings) or action.dest} has no help text"
+    if " " not in name:  # a command's own parser (not a sub-command's) documents --debug
+        assert "--debug" in parser.format_help()
+
+
+BAD = [
+    ("pretrain", "--max-iters", "0"), ("pretrain", "--eval-interval", "0"), ("pretrain", "--ckpt-interval", "0"),
+    ("pretrain", "--grad-accum", "0"), ("pretrain", "--batch-size", "0"), ("pretrain", "--eval-iters", "0"),
+    ("pretrain", "--lr", "-1"), ("pretrain", "--lr", "nan"), ("pretrain", "--lr", "inf"), ("pretrain", "--seed", "-1"),
+    ("pretrain", "--n-embd", "0"), ("pretrain", "--dropout", "1.5"), ("pretrain", "--beta2", "1"),
+    ("sft", "--epochs", "0"), ("sft", "--batch-size", "0"), ("sft", "--lr", "0"), ("sft", "--eval-interval", "0"),
+    ("reward", "--k", "1"), ("reward", "--epochs", "0"), ("reward", "--prompts-per-batch", "0"),
+    ("reward", "--temperature", "-1"),
+    ("ppo", "--iters", "0"), ("ppo", "--minibatch-size", "0"), ("ppo", "--rollout-batch", "0"),
+    ("ppo", "--ppo-epochs", "0"), ("ppo", "--lr", "nan"), ("ppo", "--temperature", "-1"), ("ppo", "--lam", "2"),
+    ("dpo", "--beta", "0"), ("dpo", "--batch-size", "0"), ("dpo", "--k", "1"),
+    ("grpo", "--iters", "0"), ("grpo", "--minibatch-size", "0"), ("grpo", "--group-size", "0"),
+    ("grpo", "--adv-eps", "0"), ("grpo", "--prompts-per-iter", "0"),
+    ("pipeline", "--seed", "-1"),
+    ("sample", "--num-samples", "-1"), ("sample", "--num-samples", "0"), ("sample", "--temperature", "-1"),
+    ("sample", "--top-p", "0"), ("sample", "--seed", "-2"),
+    ("chat", "--temperature", "-1"), ("chat", "--max-new-tokens", "0"),
+]
+NEEDS = {"sample": ["--ckpt", "nowhere"], "chat": ["--ckpt", "nowhere"]}
+
+
+@pytest.mark.parametrize("command,flag,value", BAD)
+def test_bad_values_fail_before_any_work(command, flag, value, capsys, tmp_path):
+    out_dir = ["--out-dir", str(tmp_path / "run")] if command not in NEEDS else []
+    assert main([command, *NEEDS.get(command, []), *out_dir, flag, value]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"minigpt {command}: error: {flag} must be"), err
+    assert "Traceback" not in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "run").exists()
+
+
+def test_argparse_errors_exit_2(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["pretrain", "--attn-impl", "fast"])
+    assert e.value.code == 2 and "invalid choice: 'fast'" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as e:
+        main(["grade", "--timeout", "0"])
+    assert e.value.code == 2 and "--timeout: must be > 0" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as e:
+        main(["sample"])
+    assert e.value.code == 2 and "required: --ckpt" in capsys.readouterr().err
+
+
+def test_runtime_errors_are_one_line_and_debug_shows_the_traceback(tmp_path, capsys):
+    assert main(["sample", "--ckpt", str(tmp_path / "missing")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("minigpt sample: error: ") and "missing" in err and "Traceback" not in err
+    with pytest.raises((OSError, ValueError)):
+        main(["sample", "--ckpt", str(tmp_path / "missing"), "--debug"])
+    with pytest.raises((OSError, ValueError)):
+        main(["--debug", "sample", "--ckpt", str(tmp_path / "missing")])
+
+
+def test_sample_refuses_a_reward_checkpoint(tmp_path, capsys):
+    paths, _ = tiny_checkpoints(tmp_path)
+    assert main(["sample", "--ckpt", paths["reward"], "--max-new-tokens", "2"]) == 2
+    err = capsys.readouterr().err
+    assert "is a 'reward' checkpoint" in err and "Traceback" not in err
+
+
+def test_pretrain_refuses_a_validation_split_shorter_than_a_block(tmp_path, capsys):
+    rc = main(["pretrain", "--out-dir", str(tmp_path / "run"), "--data", "toyweb", "--n-chars", "600",
+               "--block-size", "64", "--n-layer", "1", "--n-embd", "16", "--n-head", "2"])
+    assert rc == 2
+    err = capsys.readouterr().err
+    assert "validation split has" in err and "block_size + 1 = 65" in err
+    assert not (tmp_path / "run" / "ckpt").exists()
+
+
+def test_check_split_directly():
+    pretrain.check_split("validation", np.zeros(65, np.uint16), 64)  # exactly one sequence: fine
+    with pytest.raises(ValueError, match="validation split has 64 tokens"):
+        pretrain.check_split("validation", np.zeros(64, np.uint16), 64)
