@@ -65,7 +65,7 @@ class PipelineConfig(Config):
     def validate(self):
         positive(self, "n_layer", "n_head", "n_embd", "block_size", "n_docs", "pretrain_iters", "pretrain_batch",
                  "pretrain_lr", "n_demos", "sft_epochs", "sft_lr", "rm_prompts", "rm_eval_prompts", "rm_epochs", "rm_lr",
-                 "ppo_iters", "rollout_batch", "ppo_lr", "n_eval", "eval_samples", "kl_bound", "time_budget_s")
+                 "ppo_iters", "rollout_batch", "ppo_lr", "n_eval", "eval_samples")
         nonnegative(self, "seed", "aux_lm_coef", "init_kl_coef", "target_kl", "ptx_coef", "rbrm_coef", "eval_temperature")
         if self.k < 2:
             raise ConfigError("k", f"must be ≥ 2 (a ranking needs two responses), got {self.k}")
