@@ -151,7 +151,8 @@ def test_resume_refuses_a_different_setup(tmp_path, data, change, match):
 @pytest.mark.parametrize("lr", [1e3, float("nan")])
 def test_non_finite_training_stops_and_keeps_the_last_good_checkpoint(tmp_path, data, lr):
     tok, tr, va = data
-    cfg = _cfg(tmp_path, lr=lr, warmup_iters=0, max_iters=50, ckpt_interval=1)
+    cfg = _cfg(tmp_path, warmup_iters=0, max_iters=50, ckpt_interval=1)
+    cfg.lr = lr  # set after construction: the config itself refuses lr=nan (tests/test_config.py); the loop must too
     with pytest.raises(NonFiniteError, match=r"pretrain stopped at step \d+: .*non-finite|pretrain stopped at step \d+"
                        ) as e:
         train(cfg, tok, tr, va, progress=False)
