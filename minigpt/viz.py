@@ -1,4 +1,7 @@
-r"""Plots for the course (matplotlib, imported lazily; the Agg backend when saving to files).
+r"""Plots for the course (matplotlib, imported lazily).
+
+Files are drawn with matplotlib's object API (`matplotlib.figure.Figure`), never through pyplot and
+never by switching the backend: inside a Jupyter kernel the notebook's own pyplot figures keep showing.
 
     plot_pipeline(report, "runs/pipeline/plots")   # the pipeline's loss, reward, KL and score plots
 """
@@ -10,9 +13,8 @@ import os
 
 def plot_pipeline(report, out_dir):
     """Save the pipeline's plots as PNG files; returns their paths."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # a figure no backend or pyplot state knows about
+
     os.makedirs(out_dir, exist_ok=True)
     h = report["history"]
     paths = []
@@ -20,11 +22,11 @@ def plot_pipeline(report, out_dir):
     def save(fig, name):
         path = os.path.join(out_dir, name)
         fig.tight_layout()
-        fig.savefig(path, dpi=100)
-        plt.close(fig)
+        fig.savefig(path, dpi=100)  # Agg renders it; nothing to close: pyplot never held it
         paths.append(path)
 
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.5))
+    fig = Figure(figsize=(13, 3.5))
+    axes = fig.subplots(1, 3)
     p = h["pretrain"]
     axes[0].plot(p["step"], p["train_loss"], lw=0.8, label="train")
     axes[0].plot(p["eval_step"], p["val_loss"], "o-", label="val")
@@ -43,7 +45,8 @@ def plot_pipeline(report, out_dir):
     save(fig, "losses.png")
 
     o = h["ppo"]
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.5))
+    fig = Figure(figsize=(13, 3.5))
+    axes = fig.subplots(1, 3)
     axes[0].plot(o["iter"], o["score"], label="RM score (normalised)")
     axes[0].plot(o["iter"], o["gold"], label="gold score (hidden)")
     axes[0].set(title="PPO rewards", xlabel="iteration")
@@ -58,7 +61,8 @@ def plot_pipeline(report, out_dir):
     save(fig, "ppo.png")
 
     names = list(report["models"])
-    fig, ax = plt.subplots(figsize=(6, 3.5))
+    fig = Figure(figsize=(6, 3.5))
+    ax = fig.subplots()
     width = 0.25
     for i, key in enumerate(("accuracy", "exact_match", "gold_score")):
         ax.bar([j + i * width for j in range(len(names))], [report["models"][n][key] for n in names], width, label=key)
