@@ -24,6 +24,8 @@ import sys
 import warnings
 from dataclasses import dataclass
 
+from minigpt import coursefiles
+
 DEFAULT_IMPL = "exercises"
 
 
@@ -96,6 +98,7 @@ class Implementation:
         ex = lookup(function)
         if self.path and self.path not in sys.path:
             sys.path.insert(0, self.path)
+        coursefiles.make_importable()  # solutions/ and exercises/ of the checkout or of the installed wheel
         top = importlib.import_module(self.name)
         if hasattr(top, function):
             return getattr(top, function)

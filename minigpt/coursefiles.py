@@ -14,6 +14,7 @@ so `root()` finds them there:
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent
@@ -58,3 +59,14 @@ def copy_to(name: str, dest: str | Path) -> bool:
     shutil.copytree(path(name), tmp, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints"))
     tmp.rename(dest)  # atomic: a half-copied folder never carries the final name
     return True
+
+
+def make_importable() -> Path:
+    """Let `import solutions` / `import exercises` find the course's packages: append root() to sys.path.
+
+    Appended, not prepended: a student's own exercises/ (the working directory, MINIGPT_IMPL_PATH) wins.
+    """
+    folder = root()
+    if str(folder) not in sys.path:
+        sys.path.append(str(folder))
+    return folder

@@ -113,6 +113,27 @@ def test_commands_run_from_the_installed_package(site, tmp_path):
     assert (work / "exercises" / "ex05_pretraining.py").read_text() == "# my work\n", "lab overwrote a student's work"
 
 
+def test_exercises_resolve_from_the_installed_package(site, tmp_path):
+    """The notebooks' `course.<fn>` finds the shipped solutions, and a student's exercises/ beats the template."""
+    code = ("import warnings; warnings.simplefilter('ignore')\n"
+            "from minigpt import course\n"
+            "print(course.merge([1, 2, 3, 1, 2], (1, 2), 4), course.solution('merge').__module__)\n"
+            "print(course.Implementation('exercises').resolve('merge').__module__, course.Implementation('exercises').resolve('merge')([1, 2], (1, 2), 9))")
+    student = tmp_path / "student"
+    (student / "exercises").mkdir(parents=True)
+    (student / "exercises" / "__init__.py").write_text("")
+    (student / "exercises" / "ex01_bpe.py").write_text("def merge(ids, pair, idx):\n    return ['mine']\n")
+    env_code = f"import os; os.environ['MINIGPT_IMPL_PATH'] = {str(student)!r}\n" + code
+    res = run_installed(site, "-c", env_code, cwd=tmp_path)
+    assert res.returncode == 0, res.stderr[-2000:]
+    first, second = res.stdout.splitlines()
+    assert first == "['mine'] solutions.ex01_bpe", first  # course.merge: the student's; solution: the shipped reference
+    assert second == "exercises.ex01_bpe ['mine']", second
+    # no student folder: the shipped template's stub falls back to the reference
+    res = run_installed(site, "-c", code.rsplit("\n", 1)[0], cwd=tmp_path)
+    assert res.returncode == 0 and res.stdout.strip() == "[4, 3, 4] solutions.ex01_bpe", res.stdout + res.stderr[-2000:]
+
+
 def test_version_and_python_m_in_the_checkout():
     import minigpt
     meta = tomllib.loads((ROOT / "pyproject.toml").read_text())
