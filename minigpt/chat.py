@@ -16,9 +16,9 @@ import sys
 from dataclasses import dataclass
 
 from minigpt.config import Config, nonnegative, positive
-from minigpt.stages.chat_template import chat_ids, decode_response, encode_prompt
+from minigpt.generate import sample_batch
 from minigpt.stages.common import load_model
-from minigpt.stages.rollout import sample_batch
+from minigpt.tokenizer.chat_template import chat_ids, decode_response, encode_prompt
 
 CHAT_STAGES = ("sft", "ppo", "dpo", "grpo")
 POLICY_STAGES = ("pretrain",) + CHAT_STAGES

@@ -19,7 +19,7 @@ a sum, a capitalised word for a capital...): the first thing a tiny model picks 
 import numpy as np
 
 from minigpt.data.assistant import ANSWER_FORMAT, gold_grade, sample_prompts
-from minigpt.stages.rollout import sample_batch
+from minigpt.generate import sample_batch
 
 HEADING = "Quiz sheet.\n"
 

@@ -9,12 +9,21 @@ At each step the model gives logits z over the vocabulary for the next token:
 With a KV cache, each new token runs through the model alone, attending over the
 keys/values kept from earlier steps: O(T) work per token instead of O(T²).
 
+`generate()` samples one sequence. RLHF samples thousands (K responses per prompt for the
+reward model, a rollout batch per PPO iteration, the evaluation sets), so `sample_batch` samples
+a batch at a time. The KV cache keeps one position counter for the whole batch, so prompts are
+grouped by length: every group shares its positions, needs no padding and no attention mask.
+Each step samples the next token of every unfinished row; a row finishes at the stop token
+(<|end|>, the EOS) or after `max_new_tokens`.
+
     minigpt sample --ckpt runs/pretrain/ckpt --prompt "The " --temperature 0.8 --top-k 20
 """
+from collections import defaultdict
+
 import numpy as np
 
 from minigpt.autograd import no_grad
-from minigpt.backend import to_numpy
+from minigpt.backend import to_numpy, xp
 
 
 def filter_logits(logits, top_k=None, top_p=None):
@@ -98,3 +107,74 @@ def generate(model, prompt_ids, max_new_tokens=64, temperature=1.0, top_k=None, 
                 break
     model.train(was_training)
     return out
+
+
+# -----------------------------------------------------------------------------
+# batched sampling (the alignment stages, evaluation, chat)
+
+def sample_tokens(logits, rng, temperature=1.0, top_k=None):
+    r"""One id per row of a (b, V) logits array: p = softmax(z / τ) (τ = 0: argmax), top-k optional."""
+    z = np.asarray(logits, dtype=np.float64)
+    if temperature == 0:
+        return z.argmax(axis=-1)
+    z = filter_logits(z / temperature, top_k=top_k)
+    p = np.exp(z - z.max(axis=-1, keepdims=True))
+    cdf = np.cumsum(p, axis=-1)
+    u = rng.random(len(z))[:, None] * cdf[:, -1:]  # inverse-CDF sampling, one uniform per row
+    return np.minimum((cdf < u).sum(axis=-1), z.shape[-1] - 1)
+
+
+def sample_batch(model, prompts, max_new_tokens, stop_ids, temperature=1.0, top_k=None, seed=0, batch_size=128):
+    """Sample one response per prompt (a list of id lists) → list of response id lists.
+
+    `stop_ids`: one id or several (e.g. <|end|> and <|endoftext|>). A response ends with a stop id
+    if the model emitted it within `max_new_tokens` (or before the
+    context window filled up); otherwise it was truncated. Deterministic in `seed`.
+    """
+    block = model.config.block_size
+    stop_ids = np.atleast_1d(np.asarray(stop_ids, dtype=np.int64))
+    for i, p in enumerate(prompts):
+        if len(p) == 0:
+            raise ValueError(f"prompt {i} is empty")
+        if len(p) >= block:
+            raise ValueError(f"prompt {i} has {len(p)} tokens but the context window is block_size={block}: "
+                             f"no room to generate; shorten the prompt or use a model with a larger block_size")
+    groups = defaultdict(list)
+    for i, p in enumerate(prompts):
+        groups[len(p)].append(i)
+    rng = np.random.default_rng(seed)
+    out = [None] * len(prompts)
+    was = model.training
+    model.eval()
+    with no_grad():
+        for length in sorted(groups):
+            idx = groups[length]
+            for start in range(0, len(idx), batch_size):
+                rows = idx[start:start + batch_size]
+                new = _sample_group(model, np.array([prompts[i] for i in rows]), min(max_new_tokens, block - length),
+                                    stop_ids, temperature, top_k, rng)
+                for i, r in zip(rows, new):
+                    out[i] = r
+    model.train(was)
+    return out
+
+
+def _sample_group(model, ids, max_new, stop_ids, temperature, top_k, rng):
+    """Sample continuations of equal-length prompts ids (b, L) with a KV cache."""
+    b = len(ids)
+    cache = {}
+    logits, _ = model(xp.asarray(ids), cache=cache)  # prefill: (b, L, V)
+    last = to_numpy(logits.data[:, -1])
+    tokens = np.zeros((b, max_new), dtype=np.int64)
+    done = np.zeros(b, dtype=bool)
+    n = np.zeros(b, dtype=np.int64)  # tokens kept per row
+    for t in range(max_new):
+        nxt = sample_tokens(last, rng, temperature, top_k)
+        tokens[:, t] = nxt
+        n += ~done
+        done |= np.isin(nxt, stop_ids)
+        if done.all() or t == max_new - 1:
+            break
+        logits, _ = model(xp.asarray(nxt[:, None]), cache=cache)  # (b, 1, V)
+        last = to_numpy(logits.data[:, -1])
+    return [tokens[i, :n[i]].tolist() for i in range(b)]

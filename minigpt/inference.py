@@ -20,8 +20,8 @@ from collections import Counter
 
 import numpy as np
 
-from minigpt.stages.chat_template import chat_ids, decode_response, encode_prompt
-from minigpt.stages.rollout import sample_batch
+from minigpt.generate import sample_batch
+from minigpt.tokenizer.chat_template import chat_ids, decode_response, encode_prompt
 
 # -----------------------------------------------------------------------------
 # sampling many answers

@@ -2,10 +2,10 @@
 import numpy as np
 import pytest
 
+from minigpt.experiments.classify import (IGNORE, accuracy, classify_losses, encode_texts, features, finetune,
+                                          linear_probe, lm_targets)
 from minigpt.nn.classifier import SequenceClassifier
 from minigpt.nn.gpt import GPT, GPTConfig
-from minigpt.stages.classify import (IGNORE, accuracy, classify_losses, encode_texts, features, finetune,
-                                     linear_probe, lm_targets)
 from minigpt.tokenizer import CharTokenizer
 
 

@@ -7,8 +7,9 @@ import pytest
 from align_helpers import naive_log_softmax, tiny_gpt, world_tok
 
 from minigpt.autograd import Tensor
+from minigpt.scoring import sequence_logprobs
 from minigpt.stages import dpo
-from minigpt.stages.chat_template import chat_ids
+from minigpt.tokenizer.chat_template import chat_ids
 
 
 def test_dpo_loss_hand_worked():
@@ -53,7 +54,7 @@ def test_sequence_logprobs_brute_force(tok):
     pairs = [("What is 2+2?", "4", "The answer is 5."), ("Sort: 3 1", "1 3", "3 1")]
     ctx, win, lose = dpo.encode_pairs(tok, pairs, model.config.block_size)
     assert win[0][-1] == chat_ids(tok)["end"]
-    got = dpo.sequence_logprobs(model, ctx + ctx, win + lose, chat_ids(tok)["pad"]).data
+    got = sequence_logprobs(model, ctx + ctx, win + lose, chat_ids(tok)["pad"]).data
     for i, (c, r) in enumerate(zip(ctx + ctx, win + lose)):
         seq = np.array([c + r])
         logp = naive_log_softmax(model(seq)[0].data[0])  # (T, V)

@@ -5,10 +5,10 @@ import pytest
 from minigpt.data.assistant import FACTS, REFUSAL, make_pretrain_corpus, sample_prompts
 from minigpt.data.hh import fair_prompts, harmful_prompts, harmless_rankings, helpful_rankings, hh_report, is_refusal
 from minigpt.data.roles import ROLES, follows_role, in_role, role_demos
-from minigpt.data.selfinstruct import filter_instructions, generation_prompt, parse_prompt
 from minigpt.data.topics import KINDS, snippet, topic_examples
 from minigpt.data.unknowns import (IDK, UNKNOWN_COUNTRIES, idk_rankings, is_confident_answer, probe_report,
                                    unknown_prompts)
+from minigpt.experiments.selfinstruct import filter_instructions, generation_prompt, parse_prompt
 
 # -----------------------------------------------------------------------------
 # HH

@@ -5,12 +5,12 @@ import pytest
 from minigpt.codex import Problem, make_problems
 from minigpt.codex.sampling import code_tokenizer, distinct_fraction, pass_at_k_table, sample_programs
 from minigpt.data.assistant import sample_prompts
+from minigpt.experiments.instruct import best_of_n, preference_rate, sft_on
 from minigpt.fewshot import few_shot_eval, few_shot_text, pick_examples
 from minigpt.nn.gpt import GPT, GPTConfig
 from minigpt.nn.heads import RewardModel
 from minigpt.pipeline import world_tokenizer
 from minigpt.stages.fit import fit
-from minigpt.stages.instruct import best_of_n, preference_rate, sft_on
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +89,7 @@ def test_best_of_n_returns_the_rms_favourite(wtok):
     prompts = sample_prompts(3, seed=3)
     texts, rewards = best_of_n(policy, rm, wtok, prompts, n=4, seed=0)
     from minigpt.evaluate import answer_prompts
-    from minigpt.stages.reward import score_texts
+    from minigpt.scoring import score_texts
     repeated = [p for p in prompts for _ in range(4)]
     all_texts = answer_prompts(policy, wtok, repeated, temperature=1.0, seed=0)  # the same samples, same seed
     all_scores = score_texts(rm, wtok, repeated, all_texts).reshape(3, 4)

@@ -4,9 +4,9 @@ import pytest
 
 from minigpt import ops
 from minigpt.autograd import Tensor, gradcheck
+from minigpt.experiments.mlm import IGNORE, fill_blanks, left_to_right_loss, mask_tokens, mlm_batch, mlm_loss
 from minigpt.nn.gpt import GPT, GPTConfig
 from minigpt.stages.fit import fit
-from minigpt.stages.mlm import IGNORE, fill_blanks, left_to_right_loss, mask_tokens, mlm_batch, mlm_loss
 
 # -----------------------------------------------------------------------------
 # masking
@@ -204,7 +204,7 @@ def test_bidirectional_works_with_the_llama_options():
 def test_mlm_generate_appends_one_mask_at_a_time():
     """With a model whose prediction at the mask is fixed, generation is that token repeated."""
     m = GPT(_cfg(False), seed=3)
-    from minigpt.stages.mlm import mlm_generate
+    from minigpt.experiments.mlm import mlm_generate
     new = mlm_generate(m, [1, 2, 3], 4, mask_id=10)
     assert len(new) == 4
     first = int(m(np.array([[1, 2, 3, 10]]))[0].numpy()[0, -1].argmax())

@@ -8,10 +8,11 @@ from align_helpers import tiny_checkpoints, tiny_gpt, world_tok
 
 from minigpt.data.assistant import make_pretrain_corpus, sample_prompts
 from minigpt.generate import generate
+from minigpt.generate import sample_batch
+from minigpt.scoring import response_positions
 from minigpt.nn.heads import RewardModel
 from minigpt.stages import ppo
 from minigpt.stages.common import save_stage
-from minigpt.stages.rollout import response_positions, sample_batch
 
 
 @pytest.fixture(scope="module")

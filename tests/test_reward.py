@@ -7,9 +7,10 @@ from align_helpers import naive_log_softmax, tiny_checkpoints, tiny_gpt, world_t
 from minigpt.backend import to_numpy
 from minigpt.data.assistant import Ranking, rank_responses, sample_prompts
 from minigpt.nn.heads import RewardModel
+from minigpt.scoring import score_texts
 from minigpt.stages import reward
-from minigpt.stages.chat_template import chat_ids, encode_chat, encode_prompt, pad_batch
 from minigpt.stages.common import load_model
+from minigpt.tokenizer.chat_template import chat_ids, encode_chat, encode_prompt, pad_batch
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +102,7 @@ def test_training_learns_the_labelers_order_and_normalises(tok, tmp_path):
     assert res["train_accuracy"] >= 0.9 and res["eval_accuracy"] >= 0.8  # (seeded: 0.99 and 0.95)
     # normalisation: the training responses (the reference samples) now have mean 0, std 1
     rks = rankings(48, 1, "train")
-    scores = reward.score_texts(rm, tok, [r.prompt for r in rks for _ in r.responses], [t for r in rks for t in r.responses])
+    scores = score_texts(rm, tok, [r.prompt for r in rks for _ in r.responses], [t for r in rks for t in r.responses])
     assert abs(scores.mean()) < 1e-4 and scores.std() == pytest.approx(1.0, rel=1e-4)
     # the checkpoint holds a reward model, and only a reward model loader accepts it
     loaded, _, conf = reward.load_reward_model(res["ckpt"])

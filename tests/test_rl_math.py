@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from minigpt import ops
+from minigpt import rl_math
 from minigpt.autograd import Tensor, gradcheck
-from minigpt.stages import rl_math
 
 
 def logsig(d):

@@ -5,9 +5,9 @@ from align_helpers import naive_log_softmax, tiny_gpt, world_tok
 
 from minigpt.data.assistant import make_demonstrations
 from minigpt.stages import sft
-from minigpt.stages.chat_template import IGNORE, chat_ids, decode_response, encode_chat, encode_prompt, sft_example
 from minigpt.stages.common import load_model
 from minigpt.tokenizer import CHAT_SPECIAL_TOKENS, CharTokenizer
+from minigpt.tokenizer.chat_template import IGNORE, chat_ids, decode_response, encode_chat, encode_prompt, sft_example
 
 
 @pytest.fixture(scope="module")

@@ -5,14 +5,14 @@ Codex's evaluation loop (Chen et al. 2021, §2): for each problem, sample n prog
 Higher τ gives more diverse samples: pass@1 prefers a low τ (the single most likely program),
 pass@k for large k a higher one (more different tries) — Codex's Figure 5.
 
-Layer: above stages (it samples with minigpt.stages.rollout).
+Layer: above stages (it samples with minigpt.generate).
 
     from minigpt.codex.sampling import code_tokenizer, sample_programs, pass_at_k_table
 """
 import numpy as np
 
 from minigpt.codex.tasks import check_program, mean_pass_at_k
-from minigpt.stages.rollout import sample_batch
+from minigpt.generate import sample_batch
 
 # every character a spec or a Toy program of the problem set can contain
 CODE_ALPHABET = "".join(sorted(set("abcdefghijklmnopqrstuvwxyz0123456789 ,#=+-*/%<>(){};\n")))

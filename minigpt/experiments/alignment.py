@@ -150,7 +150,7 @@ def best_of_n_experiment(cfg, policy, rm, tok, prompts):
     """Gold score of the RM's pick among the first n samples, for n = 1, 2, 4, ..., best_of."""
     from minigpt.data.assistant import gold_score
     from minigpt.inference import best_of_n_curve, sample_responses
-    from minigpt.stages.reward import score_texts
+    from minigpt.scoring import score_texts
     samples = sample_responses(policy, tok, prompts, cfg.best_of, seed=cfg.world.seed + 400)
     flat_p = [p for p in prompts for _ in range(cfg.best_of)]
     flat_t = [t for row in samples for t in row]
@@ -168,7 +168,7 @@ def reflection_experiment(cfg, policy, rm, tok, prompts):
     from minigpt.data.assistant import gold_scores
     from minigpt.evaluate import answer_prompts
     from minigpt.inference import reflect
-    from minigpt.stages.reward import score_texts
+    from minigpt.scoring import score_texts
 
     def gen(ps, attempt):
         return answer_prompts(policy, tok, ps, temperature=1.0, seed=cfg.world.seed + 500 + attempt)

@@ -6,7 +6,7 @@ final transformer activation h_l^m at the last token, and predict the label y wi
     P(y | x¹..xᵐ) = softmax(h_l^m W_y)
 
 The language-model head (tied to the token embedding) stays, so the auxiliary objective L1 can
-be computed on the same forward pass (stages/classify.py).
+be computed on the same forward pass (experiments/classify.py).
 
     python -c "from minigpt.nn.classifier import SequenceClassifier; from minigpt.nn.gpt import GPTConfig; print(SequenceClassifier(GPTConfig(vocab_size=10), 3))"
 """

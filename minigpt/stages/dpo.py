@@ -30,14 +30,13 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from minigpt import ops
-from minigpt.config import Config, ConfigError, nonnegative, positive
 from minigpt.autograd import Tensor, no_grad
-from minigpt.backend import to_numpy, xp
-from minigpt.config import Config, nonnegative, positive
+from minigpt.backend import to_numpy
+from minigpt.config import Config, ConfigError, nonnegative, positive
 from minigpt.optim import AdamW, clip_grad_norm, cosine_lr
-from minigpt.stages.chat_template import chat_ids, encode_prompt, pad_batch
+from minigpt.scoring import sequence_logprobs
 from minigpt.stages.common import MetricsLog, load_model, save_stage
-from minigpt.stages.ppo import response_logprobs
+from minigpt.tokenizer.chat_template import chat_ids, encode_prompt
 
 
 @dataclass
@@ -106,15 +105,6 @@ def encode_pairs(tok, pairs, block_size):
         win.append((tok.encode_ordinary(w) + [end])[:room])
         lose.append((tok.encode_ordinary(lo) + [end])[:room])
     return ctx, win, lose
-
-
-def sequence_logprobs(model, contexts, responses, pad_id):
-    r"""log π(y|x) = Σ_t log π(y_t | x, y_<t) for each (context, response): a Tensor (B,)."""
-    x, _ = pad_batch([c + r for c, r in zip(contexts, responses)], pad_id)
-    plens = np.array([len(c) for c in contexts])
-    rlens = np.array([len(r) for r in responses])
-    logp, _, mask = response_logprobs(model, xp.asarray(x), plens, rlens)  # (B, R) each
-    return (logp * Tensor(mask.astype(logp.dtype))).sum(axis=1)
 
 
 def reference_logprobs(ref, contexts, responses, pad_id, batch_size=64):

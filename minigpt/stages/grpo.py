@@ -29,16 +29,16 @@ from dataclasses import dataclass
 import numpy as np
 from tqdm.auto import tqdm
 
-from minigpt import ops
+from minigpt import ops, rl_math
 from minigpt.autograd import Tensor, no_grad
 from minigpt.backend import to_numpy, xp
 from minigpt.config import Config, nonnegative, positive
+from minigpt.generate import sample_batch
 from minigpt.optim import AdamW, clip_grad_norm
-from minigpt.stages import rl_math
-from minigpt.stages.chat_template import chat_ids, decode_response, encode_prompt, pad_batch
+from minigpt.scoring import response_logprobs, score_texts
 from minigpt.stages.common import MetricsLog, save_stage
-from minigpt.stages.ppo import check_compatible, load_for_ppo, response_logprobs
-from minigpt.stages.rollout import sample_batch
+from minigpt.stages.ppo import check_compatible, load_for_ppo
+from minigpt.tokenizer.chat_template import chat_ids, decode_response, encode_prompt, pad_batch
 
 
 @dataclass
@@ -109,7 +109,6 @@ def grpo_loss(logp, old_logp, ref_logp, advantages, mask, clip_eps=0.2, kl_coef=
 def rollout(policy, ref, rm, tok, prompts, cfg, seed):
     """G samples per prompt, RM scores, group advantages, old and reference log-probabilities."""
     from minigpt.data.assistant import gold_score
-    from minigpt.stages.reward import score_texts
     ids = chat_ids(tok)
     group = [p for p in prompts for _ in range(cfg.group_size)]  # each prompt G times, consecutively
     contexts = [encode_prompt(tok, p.text) for p in group]

@@ -25,18 +25,18 @@ from dataclasses import dataclass
 import numpy as np
 from tqdm.auto import tqdm
 
-from minigpt import ops
+from minigpt import rl_math
 from minigpt.autograd import no_grad
 from minigpt.backend import to_numpy, xp
 from minigpt.checkpoint import save_tensors
 from minigpt.config import Config, in_range, nonnegative, positive
 from minigpt.data.tokens import get_batch
+from minigpt.generate import sample_batch
 from minigpt.nn.heads import ValueModel
 from minigpt.optim import AdamW, clip_grad_norm
-from minigpt.stages import rl_math
-from minigpt.stages.chat_template import chat_ids, decode_response, encode_prompt, pad_batch
+from minigpt.scoring import response_logprobs, response_values, score_texts
 from minigpt.stages.common import MetricsLog, load_model, save_stage
-from minigpt.stages.rollout import response_positions, sample_batch
+from minigpt.tokenizer.chat_template import chat_ids, decode_response, encode_prompt, pad_batch
 
 
 @dataclass
@@ -79,31 +79,11 @@ class PPOConfig(Config):
 
 
 # -----------------------------------------------------------------------------
-# forward passes
-
-def response_logprobs(gpt, x, prompt_lens, resp_lens):
-    r"""log π(a_t | s_t) (B, R) of each response token, the logits at the response positions
-    (B, R, V) and the mask (B, R). x: (B, T) prompt+response ids, right-padded."""
-    rows, cols, mask = response_positions(prompt_lens, resp_lens)
-    h = gpt.hidden(x)  # (B, T, C)
-    logits = ops.linear(h, gpt.wte.weight)  # (B, T, V)
-    logp_all = ops.token_logprobs(logits[:, :-1], x[:, 1:])  # (B, T-1): log P(x_{t+1} | x_≤t)
-    return logp_all[rows, cols], logits.data[rows, cols], mask  # (B, R), (B, R, V), (B, R)
-
-
-def response_values(value_model, x, prompt_lens, resp_lens):
-    """V(s_t) (B, R): the value of the state each response token is chosen in."""
-    rows, cols, _ = response_positions(prompt_lens, resp_lens)
-    return value_model(x)[rows, cols]
-
-
-# -----------------------------------------------------------------------------
 # one rollout
 
 def rollout(policy, value_model, ref, rm, tok, prompts, cfg, beta, seed):
     """Sample, score and shape one batch; returns a dict of arrays and the response texts."""
     from minigpt.data.assistant import gold_score, rule_based_reward
-    from minigpt.stages.reward import score_texts
     ids = chat_ids(tok)
     contexts = [encode_prompt(tok, p.text) for p in prompts]
     responses = sample_batch(policy, contexts, cfg.max_new_tokens, (ids["end"], ids["eot"]),

@@ -28,12 +28,13 @@ from tqdm.auto import tqdm
 from minigpt.autograd import no_grad
 from minigpt.backend import to_numpy, xp
 from minigpt.config import Config, ConfigError, nonnegative, positive
+from minigpt.generate import sample_batch
 from minigpt.nn.heads import RewardModel
 from minigpt.optim import AdamW, clip_grad_norm, cosine_lr
-from minigpt.stages.chat_template import chat_ids, decode_response, encode_chat, encode_prompt, pad_batch
+from minigpt.rl_math import rm_pairwise_loss
+from minigpt.scoring import encode_for_rm, score_texts
 from minigpt.stages.common import MetricsLog, load_model, save_stage
-from minigpt.stages.rl_math import rm_pairwise_loss
-from minigpt.stages.rollout import sample_batch
+from minigpt.tokenizer.chat_template import chat_ids, decode_response, encode_prompt, pad_batch
 
 
 @dataclass
@@ -79,13 +80,6 @@ def make_rankings(policy, tok, prompts, k, temperature=1.0, max_new_tokens=40, s
     return [rank_responses(p, texts[i * k:(i + 1) * k]) for i, p in enumerate(prompts)]
 
 
-def encode_for_rm(tok, prompt, response, block_size):
-    """(ids, start) of one exchange for the RM: start = where the response begins."""
-    ids, mask = encode_chat(tok, prompt if isinstance(prompt, str) else prompt.text, response)
-    # subtle: a too-long response is judged on its first block_size tokens
-    return ids[:block_size], mask.index(1)
-
-
 def ranking_batch(tok, rankings, block_size):
     """Token ids (N, T), lengths (N,), response starts (N,) and pair index arrays (winners,
     losers, groups) for rankings. Responses are each encoded once; tied pairs are left out."""
@@ -112,21 +106,6 @@ def count_pairs(ranking):
     """Number of (winner, loser) pairs with different gold scores in one ranking."""
     s = ranking.scores
     return sum(s[i] > s[j] for i in range(len(s)) for j in range(i + 1, len(s)))
-
-
-def score_texts(rm, tok, prompts, texts, batch_size=64):
-    """RM rewards (N,) for (prompt, response text) pairs."""
-    out = []
-    block = rm.config.block_size
-    was = rm.training
-    rm.eval()
-    with no_grad():
-        for i in range(0, len(texts), batch_size):
-            enc = [encode_for_rm(tok, p, t, block) for p, t in zip(prompts[i:i + batch_size], texts[i:i + batch_size])]
-            x, lengths = pad_batch([e[0] for e in enc], chat_ids(tok)["pad"])
-            out.append(to_numpy(rm(xp.asarray(x), lengths, np.array([e[1] for e in enc])).data))
-    rm.train(was)
-    return np.concatenate(out).astype(np.float64) if out else np.zeros(0)
 
 
 def pairwise_accuracy(rm, tok, rankings, batch_size=32):

@@ -35,8 +35,8 @@ from minigpt.autograd import no_grad
 from minigpt.backend import xp
 from minigpt.config import Config, nonnegative, positive
 from minigpt.optim import AdamW, clip_grad_norm, cosine_lr
-from minigpt.stages.chat_template import IGNORE, chat_ids, pad_batch, sft_example
 from minigpt.stages.common import MetricsLog, load_model, save_stage
+from minigpt.tokenizer.chat_template import IGNORE, chat_ids, pad_batch, sft_example
 
 
 @dataclass

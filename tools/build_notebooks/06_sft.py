@@ -42,9 +42,9 @@ from minigpt.data.assistant import gold_grade, make_demonstrations, make_pretrai
 from minigpt.evaluate import answer_prompts, base_prompt_ids, compare, grade_answers
 from minigpt.pipeline import course_config, load_stage, pretrain_tokens
 from minigpt.stages import sft
-from minigpt.stages.chat_template import IGNORE, chat_ids, encode_chat, sft_example
 from minigpt.stages.common import load_model, read_metrics
 from minigpt.stages.pretrain import estimate_loss
+from minigpt.tokenizer.chat_template import IGNORE, chat_ids, encode_chat, sft_example
 
 QUICK = os.environ.get("MINIGPT_QUICK") == "1"  # CI: tiny models, same code
 cfg = course_config()  # the pipeline's sizes (quick ones in quick mode) and its run directory
@@ -143,7 +143,7 @@ print("per task, one-shot:", {t: round(a, 2) for t, a in results["base, one-shot
 # ## 3. The chat template
 #
 # SFT data are conversations, and the model reads one token sequence. The **chat template**
-# (`minigpt/stages/chat_template.py`) wraps each turn in role markers, special tokens that no user text can
+# (`minigpt/tokenizer/chat_template.py`) wraps each turn in role markers, special tokens that no user text can
 # produce (a user who types "<|end|>" gets ordinary characters, never the special token):
 #
 #     <|user|> What is 23+45? <|end|> <|assistant|> 68 <|end|>

@@ -41,9 +41,10 @@ from minigpt.checkpoint import load_json
 from minigpt.data.assistant import ranking_pairs, rbrm_breakdown, rule_based_reward, sample_prompts
 from minigpt.nn.heads import RewardModel
 from minigpt.pipeline import course_config, load_stage
+from minigpt.rl_math import rm_pairwise_loss
+from minigpt.scoring import score_texts
 from minigpt.stages import reward
 from minigpt.stages.common import read_metrics
-from minigpt.stages.rl_math import rm_pairwise_loss
 
 QUICK = os.environ.get("MINIGPT_QUICK") == "1"  # CI: tiny models, same code
 cfg = course_config()  # the pipeline's sizes (quick ones in quick mode) and its run directory
@@ -183,7 +184,7 @@ for task in sorted({rk.prompt.task for rk in eval_rankings}):
 for p in sample_prompts(3, seed=31, split="eval"):
     worst = reward.make_rankings(sft_model, tok, [p], 8, seed=5)[0].responses[-1]  # the worst of 8 SFT samples
     answers = [p.answer, f"The answer is {p.answer}.", f"{p.answer}, I think!", worst, "Sorry, I can't help."]
-    scores = reward.score_texts(rm, tok, [p] * len(answers), answers)
+    scores = score_texts(rm, tok, [p] * len(answers), answers)
     print(p.text)
     for a, s in sorted(zip(answers, scores), key=lambda t: -t[1]):
         print(f"   {s:+.2f}  {a!r}")
@@ -207,7 +208,7 @@ for p in sample_prompts(3, seed=31, split="eval"):
 texts = [t for rk in eval_rankings for t in rk.responses]
 gold = np.array([s for rk in eval_rankings for s in rk.scores])
 prompts = [rk.prompt for rk in eval_rankings for _ in rk.responses]
-rm_scores = reward.score_texts(rm, tok, prompts, texts)
+rm_scores = score_texts(rm, tok, prompts, texts)
 rho = np.corrcoef(np.argsort(np.argsort(rm_scores)), np.argsort(np.argsort(gold)))[0, 1]
 fig, ax = plt.subplots(figsize=(5, 3.5))
 ax.scatter(gold + np.random.default_rng(0).uniform(-0.01, 0.01, len(gold)), rm_scores, s=6, alpha=0.4)
@@ -312,8 +313,8 @@ for name, s in [("RBRM alone", rbrm), ("RM alone", rm_scores)] + [
 # %%
 fair = [p for p in sample_prompts(400, seed=55, split="eval") if p.task != "refuse"][:24 if QUICK else 150]
 refusal, right = "Sorry, I can't help.", [p.answer for p in fair]
-rm_refuse = reward.score_texts(rm, tok, fair, [refusal] * len(fair))
-rm_right = reward.score_texts(rm, tok, fair, right)
+rm_refuse = score_texts(rm, tok, fair, [refusal] * len(fair))
+rm_right = score_texts(rm, tok, fair, right)
 rb_refuse = np.array([rule_based_reward(p, refusal) for p in fair])
 rb_right = np.array([rule_based_reward(p, a) for p, a in zip(fair, right)])
 print(f"RM score of the refusal {rm_refuse.mean():+.2f} on average, of the right answer {rm_right.mean():+.2f}; "

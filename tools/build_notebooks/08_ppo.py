@@ -38,14 +38,14 @@ from minigpt.backend import to_numpy
 from minigpt.checkpoint import load_tensors
 from minigpt.data.assistant import gold_score, sample_prompts
 from minigpt.evaluate import answer_prompts, compare, evaluate_model, kl_to_reference
+from minigpt.generate import sample_batch
 from minigpt.nn.heads import ValueModel
 from minigpt.pipeline import course_config, load_stage, pretrain_tokens, stage_checkpoint
+from minigpt.scoring import response_logprobs, score_texts
 from minigpt.stages import ppo, rl_math
-from minigpt.stages.chat_template import chat_ids, decode_response, encode_prompt
 from minigpt.stages.common import load_model, read_metrics
 from minigpt.stages.pretrain import estimate_loss
-from minigpt.stages.reward import score_texts
-from minigpt.stages.rollout import sample_batch
+from minigpt.tokenizer.chat_template import chat_ids, decode_response, encode_prompt
 
 QUICK = os.environ.get("MINIGPT_QUICK") == "1"  # CI: tiny models, few iterations, same code
 cfg = course_config()  # the pipeline's sizes (quick ones in quick mode) and its run directory
@@ -175,7 +175,7 @@ for p, t, s, g in zip(prompts, batch["texts"], batch["scores"], batch["gold"]):
 # %%
 x, plens, rlens, mask = batch["x"], batch["plens"], batch["rlens"], batch["mask"]
 with no_grad():
-    ref_logp = to_numpy(ppo.response_logprobs(sft_model, x, plens, rlens)[0].data).astype(np.float64)
+    ref_logp = to_numpy(response_logprobs(sft_model, x, plens, rlens)[0].data).astype(np.float64)
 logp = batch["logp"]
 rewards_lib, kl_tok = rl_math.kl_shaped_rewards(logp, ref_logp, batch["scores"], mask, beta)
 rewards_course = course.kl_penalized_rewards(logp, ref_logp, batch["scores"], beta, mask > 0)

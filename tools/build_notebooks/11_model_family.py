@@ -58,7 +58,7 @@ print("minigpt from", minigpt.__file__, "| quick mode:", Q)
 # learns at all without them.
 
 # %%
-from minigpt.stages.mlm import MASK
+from minigpt.experiments.mlm import MASK
 
 tok = CharTokenizer.train(ALPHABET, special_tokens=CHAT_SPECIAL_TOKENS + [MASK])
 MASK_ID, N_CHARS = tok.special_tokens[MASK], len(tok.chars)
@@ -102,8 +102,8 @@ print(f"base GPT: width {WIDTH}, {count_params(base.config):,} parameters, {BASE
 
 # %%
 from minigpt.data.topics import KINDS, topic_examples
+from minigpt.experiments.classify import accuracy, encode_texts, finetune
 from minigpt.nn.classifier import SequenceClassifier
-from minigpt.stages.classify import accuracy, encode_texts, finetune
 
 labelled, held_out = topic_examples(3 if Q else 8, seed=1), topic_examples(40, seed=2)
 
@@ -144,13 +144,13 @@ print(f"HEADLINE GPT-1: held-out accuracy {gpt1[(False, 0.0)][0]:.2f} from scrat
 # BERT (Devlin et al. 2018) removes the causal mask — every position attends to every position
 # (`GPTConfig(causal=False)`) — and so cannot be trained to predict the next token. It hides tokens instead:
 # 15% of the positions are chosen; of those 80% become `<|mask|>`, 10% a random token, 10% stay; the loss is the
-# cross-entropy at the chosen positions (`minigpt.stages.mlm`). Same corpus and same model as the base GPT. Only
+# cross-entropy at the chosen positions (`minigpt.experiments.mlm`). Same corpus and same model as the base GPT. Only
 # 15% of the positions give a training signal (GPT learns from every position), so the masked LM learns more slowly
 # per step; we give it 2.5× the GPT's steps, on windows of 32 characters.
 
 # %%
+from minigpt.experiments.mlm import fill_blanks, left_to_right_loss, mlm_batch, mlm_generate, mlm_loss
 from minigpt.stages.fit import fit
-from minigpt.stages.mlm import fill_blanks, left_to_right_loss, mlm_batch, mlm_generate, mlm_loss
 
 bert_cfg = dataclasses.replace(base.config, causal=False)  # the base GPT's configuration, minus the causal mask
 bert = GPT(bert_cfg, seed=0)
@@ -204,7 +204,7 @@ print("BERT continues:", repr(prompt + tok.decode(mlm_generate(bert, p_ids, 30, 
 # representations already contain, with no fine-tuning.
 
 # %%
-from minigpt.stages.classify import features, linear_probe
+from minigpt.experiments.classify import features, linear_probe
 
 probe = {name: linear_probe(features(m, *train_set[:2], pool="mean"), train_set[2],
                             features(m, *test_set[:2], pool="mean"), test_set[2])
@@ -370,7 +370,7 @@ print("HEADLINE InstructGPT: same three stages, ~10x fewer examples, ~10^6x fewe
 # %%
 from minigpt.data.roles import role_demos
 from minigpt.data.unknowns import idk_demos
-from minigpt.stages.instruct import sft_on
+from minigpt.experiments.instruct import sft_on
 
 demos = ([(None, p.text, r) for p, r in make_demonstrations(1500 if Q else 6000, seed=1)]
          + role_demos(500 if Q else 2000, seed=2) + idk_demos(40 if Q else 150, seed=3))
@@ -385,10 +385,10 @@ print(f"SFT on {len(demos)} demonstrations: {len(h['loss'])} steps in {time.time
 from minigpt.data.assistant import REFUSAL, mistake
 from minigpt.data.hh import fair_prompts, harmful_prompts, harmless_rankings, helpful_rankings, hh_report
 from minigpt.evaluate import answer_prompts
-from minigpt.stages.instruct import preference_rate
+from minigpt.experiments.instruct import preference_rate
+from minigpt.experiments.instruct import best_of_n
 from minigpt.nn.heads import RewardModel
 from minigpt.stages import reward as reward_stage
-from minigpt.stages.instruct import best_of_n
 
 
 def train_rm(rankings, name):
@@ -470,14 +470,14 @@ print("policies: harmlessness " + ", ".join(f"{n} {hh[key.format(n)]['harmlessne
 # ## 7. Alpaca: self-instruct distillation
 #
 # Alpaca fine-tuned a small model on 52k demonstrations written by a stronger model, starting from 175 seed tasks
-# (Self-Instruct). Our version (`minigpt.data.selfinstruct`): the base model, shown a few seed questions in the
+# (Self-Instruct). Our version (`minigpt.experiments.selfinstruct`): the base model, shown a few seed questions in the
 # quiz format, writes new questions; we keep those that are valid, new and not held-out problems; the *teacher*
 # — the world's gold labeler, which always answers right and clean — answers them. The student is a smaller model
 # (the width-16/32 base of §3) fine-tuned either on these or on as many contractor demonstrations.
 
 # %%
-from minigpt.data.selfinstruct import seed_tasks, self_instruct
 from minigpt.evaluate import evaluate_model
+from minigpt.experiments.selfinstruct import seed_tasks, self_instruct
 
 seeds = seed_tasks(24, seed=0)
 kept, counts = self_instruct(base, tok, 600 if Q else 4000, seeds=seeds, k=4, temperature=1.0, seed=16)
@@ -642,13 +642,13 @@ print(f"HEADLINE hallucination: confident answers to unknowable questions {befor
 #
 # | model | idea | where in minigpt |
 # |---|---|---|
-# | GPT-1 | pretrain, then fine-tune with $L_3 = L_2 + \lambda L_1$ | `nn/classifier.py`, `stages/classify.py` |
-# | BERT | masked LM, bidirectional attention: fills blanks, can't generate | `GPTConfig(causal=False)`, `stages/mlm.py` |
+# | GPT-1 | pretrain, then fine-tune with $L_3 = L_2 + \lambda L_1$ | `nn/classifier.py`, `experiments/classify.py` |
+# | BERT | masked LM, bidirectional attention: fills blanks, can't generate | `GPTConfig(causal=False)`, `experiments/mlm.py` |
 # | GPT-2/3 | zero/one/few-shot prompting, gains grow with size | `fewshot.py` |
 # | Codex | programs checked by execution in a sandbox; unbiased pass@k | `codex/` |
 # | InstructGPT | SFT → RM → PPO | notebooks 06–08 |
-# | Anthropic HH | helpful vs harmless preferences pull apart; mix them | `data/hh.py`, `stages/instruct.py` |
-# | Alpaca | self-instruct: a strong teacher writes the SFT data | `data/selfinstruct.py` |
+# | Anthropic HH | helpful vs harmless preferences pull apart; mix them | `data/hh.py`, `experiments/instruct.py` |
+# | Alpaca | self-instruct: a strong teacher writes the SFT data | `experiments/selfinstruct.py` |
 # | LLaMA | RMSNorm, SwiGLU, RoPE | `GPTConfig(norm=, mlp=, pos=)`, notebook 09 |
 # | GLM | INT8/INT4 weights | `quantize.py`, notebook 09 |
 # | GPT-4 | predictable scaling, system message, fewer hallucinations via RLHF | notebook 05, `data/roles.py`, `data/unknowns.py` |

@@ -7,7 +7,7 @@ plain NumPy arrays (they run on rollout data, under no gradient). Sources: Ouyan
 (InstructGPT: RM loss, per-token KL, PPO-ptx), Schulman et al. 2017 (PPO clipping), Schulman et al.
 2016 (GAE), Ziegler et al. 2019 (adaptive KL controller).
 
-    python -c "from minigpt.stages.rl_math import gae; import numpy as np; print(gae(np.array([[0, 0, 1.]]), np.zeros((1, 3)), np.ones((1, 3)), 1.0, 1.0))"
+    python -c "from minigpt.rl_math import gae; import numpy as np; print(gae(np.array([[0, 0, 1.]]), np.zeros((1, 3)), np.ones((1, 3)), 1.0, 1.0))"
 """
 import numpy as np
 

@@ -11,7 +11,7 @@ learns when to stop; at sampling time it is the stop (EOS) token. Ragged batches
 with <|pad|>, which is never trained on and never attended to by a real token (padding goes
 on the right, and attention is causal).
 
-    python -m minigpt.stages.chat_template
+    python -m minigpt.tokenizer.chat_template
 """
 import numpy as np
 

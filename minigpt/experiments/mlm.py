@@ -17,7 +17,7 @@ What each model is good at:
     itself, and asking it "what comes next" means appending a [MASK] with nothing to its right,
     which is not what it was trained on (`left_to_right_loss` measures it).
 
-    python -m minigpt.stages.mlm      # masking statistics on a random batch
+    python -m minigpt.experiments.mlm      # masking statistics on a random batch
 """
 import numpy as np
 

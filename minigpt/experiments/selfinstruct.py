@@ -13,7 +13,7 @@ Toy version:
   4. answer: the teacher — here the world's gold labeler, which knows every answer — writes a
      clean, correct response (contractors, by contrast, err and chatter).
 
-    python -c "from minigpt.data.selfinstruct import parse_prompt; print(parse_prompt('What is 2+40?'))"
+    python -c "from minigpt.experiments.selfinstruct import parse_prompt; print(parse_prompt('What is 2+40?'))"
 """
 import re
 
@@ -104,7 +104,7 @@ def self_instruct(model, tok, n, seeds=None, k=4, temperature=1.0, seed=0, max_n
 
     Returns (kept Prompts, counts); the teacher's demonstrations are [(p.text, p.answer) for p in kept].
     """
-    from minigpt.stages.rollout import sample_batch  # stage-level import: this function runs a model
+    from minigpt.generate import sample_batch  # stage-level import: this function runs a model
     seeds = seed_tasks(seed=seed) if seeds is None else seeds
     rng = np.random.default_rng([seed, 61])
     contexts = []

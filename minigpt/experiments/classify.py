@@ -14,7 +14,7 @@ overwritten by a small labelled set.
 Also here, for the BERT comparison: a *linear probe*, a logistic-regression classifier trained on
 frozen features of a model (no fine-tuning), which measures what its representations already know.
 
-    python -m minigpt.stages.classify      # fine-tune a random tiny GPT on a toy majority task
+    python -m minigpt.experiments.classify      # fine-tune a random tiny GPT on a toy majority task
 """
 import numpy as np
 

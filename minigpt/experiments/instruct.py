@@ -11,15 +11,15 @@ and keep the one the RM scores highest. As N grows it approaches what RL against
 converges to (with a KL budget of about log N − (N−1)/N nats), so it shows what an RM *wants*
 without the cost of PPO (notebook 08 runs PPO itself).
 
-    python -m minigpt.stages.instruct       # SFT a random tiny model for a few steps on 8 examples
+    python -m minigpt.experiments.instruct       # SFT a random tiny model for a few steps on 8 examples
 """
 import numpy as np
 
 from minigpt.evaluate import answer_prompts
-from minigpt.stages.chat_template import chat_ids, sft_example
+from minigpt.scoring import score_texts
 from minigpt.stages.fit import fit
-from minigpt.stages.reward import score_texts
 from minigpt.stages.sft import make_batch, sft_losses
+from minigpt.tokenizer.chat_template import chat_ids, sft_example
 
 
 def sft_on(model, tok, examples, steps, batch_size=32, lr=1e-3, seed=0, aux_lm_coef=0.0, progress=False):
