@@ -32,7 +32,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import minigpt
-from minigpt import course, ops
+from minigpt import course, ops, rl_math
 from minigpt.autograd import Tensor, no_grad
 from minigpt.backend import to_numpy
 from minigpt.checkpoint import load_tensors
@@ -42,7 +42,7 @@ from minigpt.generate import sample_batch
 from minigpt.nn.heads import ValueModel
 from minigpt.pipeline import course_config, load_stage, pretrain_tokens, stage_checkpoint
 from minigpt.scoring import response_logprobs, score_texts
-from minigpt.stages import ppo, rl_math
+from minigpt.stages import ppo
 from minigpt.stages.common import load_model, read_metrics
 from minigpt.stages.pretrain import estimate_loss
 from minigpt.tokenizer.chat_template import chat_ids, decode_response, encode_prompt
