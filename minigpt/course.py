@@ -58,6 +58,12 @@ EXERCISES = [
     Exercise("10.1", "ex10_softmax", "softmax_rows", "ex_10_1_softmax_kernel", "CUDA row-softmax kernel (CPU shim)"),
 ]
 BY_ID = {ex.id: ex for ex in EXERCISES}
+
+
+def markers() -> list[tuple[str, str]]:
+    """(name, description) of every pytest marker the graded checks use, generated from EXERCISES."""
+    return [("points(n)", "points a graded check is worth (default 1)")] + [
+        (ex.marker, f"graded checks of exercise {ex.id} ({ex.function})") for ex in EXERCISES]
 BY_FUNCTION = {ex.function: ex for ex in EXERCISES}
 
 
@@ -114,6 +120,47 @@ class Implementation:
 
     def __repr__(self):
         return f"Implementation({self.name!r})"
+
+
+class RemoteImplementation:
+    r"""Like `Implementation`, but every call runs in a sandboxed worker process (minigpt.sandbox).
+
+    `RemoteImplementation("exercises").merge(ids, pair, idx)` sends the arguments to the worker,
+    which imports the student's package and calls its merge; the returned plain value comes
+    back. The graded checks use this, so the student's code never runs where the verdict is made.
+    One worker serves all calls; a call that crashes or hangs kills it and the next call starts
+    a new one. `timeout` bounds each call in seconds.
+    """
+
+    def __init__(self, name: str | None = None, path: str | None = None, timeout: float = 60.0,
+                 expose: dict | None = None, on_start=None):
+        from minigpt.sandbox import Worker
+
+        self.name = name or impl_name()
+        self.path = path if path is not None else os.environ.get("MINIGPT_IMPL_PATH") or None
+        self.timeout = timeout
+        self.worker = Worker(self.name, self.path, expose=expose)
+        self._on_start = on_start
+
+    def call(self, function: str, *args, **kwargs):
+        ex = lookup(function)
+        if self.worker.proc is None:
+            self.worker.start()
+            if self._on_start:
+                self._on_start(self.worker)
+        return self.worker.call(ex.module, function, *args, timeout=self.timeout, **kwargs)
+
+    def __getattr__(self, function: str):
+        if function.startswith("_"):
+            raise AttributeError(function)
+        lookup(function)
+        return functools.partial(self.call, function)
+
+    def close(self) -> None:
+        self.worker.close()
+
+    def __repr__(self):
+        return f"RemoteImplementation({self.name!r})"
 
 
 def solution(function: str):

@@ -19,9 +19,11 @@ Exit status: 0 full score; 1 points missing (including "all exercises not attemp
 from __future__ import annotations
 
 import argparse
-import importlib.machinery
+import contextlib
+import hashlib
 import json
 import os
+import select as _select
 import signal
 import subprocess
 import sys
@@ -43,62 +45,175 @@ class GradeError(RuntimeError):
 
 
 # -----------------------------------------------------------------------------
-# running pytest in a subprocess
-def _env(impl: str, impl_path: str | None, report: Path, test_timeout: float) -> dict:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+# the graded checks: a verified private copy
+MANIFEST = "SHA256SUMS"
+SKIP_PARTS = {"__pycache__", "mutants", ".pytest_cache", ".hypothesis"}
+
+
+def _graded_files(tests_dir: Path) -> list[str]:
+    """Relative paths of the files that make up the graded checks (the mutants are not checks)."""
+    out = []
+    for p in sorted(tests_dir.rglob("*")):
+        rel = p.relative_to(tests_dir)
+        if p.is_dir() or SKIP_PARTS & set(rel.parts) or rel.as_posix() == MANIFEST or p.suffix == ".pyc":
+            continue
+        out.append(rel.as_posix())
+    return out
+
+
+def manifest_text(tests_dir: Path) -> str:
+    """The SHA256SUMS text for tests_dir: `<sha256>  <path>` per graded file (tools/make_exercises.py writes it)."""
+    return "".join(f"{hashlib.sha256((tests_dir / rel).read_bytes()).hexdigest()}  {rel}\n" for rel in _graded_files(tests_dir))
+
+
+def pytest_ini() -> str:
+    """The pytest configuration of the trusted copy: only the markers of the registry, nothing else."""
+    lines = ["[pytest]", "python_files = test_graded_*.py", "markers ="]
+    lines += [f"    {name}: {doc}" for name, doc in course.markers()]
+    return "\n".join(lines) + "\n"
+
+
+def trusted_copy(tests_dir: Path, dest: Path) -> Path:
+    """Copy the graded checks into `dest`, verifying every copied byte against SHA256SUMS.
+
+    Refuses (GradeError) a changed, missing or extra file: a modified tests/graded (a poisoned
+    conftest.py, say) never runs. The copy lives in a private temporary folder that the
+    sandboxed workers cannot read or write.
+    """
+    tests_dir = Path(tests_dir)
+    if not tests_dir.is_dir():
+        raise GradeError(f"graded checks not found at {tests_dir} (pass --tests DIR)")
+    listed = {}
+    manifest = tests_dir / MANIFEST
+    if not manifest.is_file():
+        raise GradeError(f"{manifest} is missing: the graded checks cannot be verified (instructors: python tools/make_exercises.py writes it)")
+    for line in manifest.read_text().splitlines():
+        if line.strip():
+            digest, rel = line.split(None, 1)
+            listed[rel.strip()] = digest
+    present = _graded_files(tests_dir)
+    extra = [rel for rel in present if rel not in listed]
+    missing = [rel for rel in listed if rel not in present]
+    problems = [f"{rel} is not in {MANIFEST}" for rel in extra] + [f"{rel} is missing" for rel in missing]
+    dest.mkdir(parents=True, exist_ok=True)
+    for rel in present:
+        if rel not in listed:
+            continue
+        data = (tests_dir / rel).read_bytes()
+        if hashlib.sha256(data).hexdigest() != listed[rel]:
+            problems.append(f"{rel} differs from its checksum")
+            continue
+        target = dest / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    if problems:
+        raise GradeError(f"the graded checks in {tests_dir} were modified, so they are not run: " + "; ".join(problems)
+                         + " (restore them, e.g. git checkout -- tests/graded; instructors who changed them on purpose: python tools/make_exercises.py)")
+    (dest / "pytest.ini").write_text(pytest_ini())
+    return dest
+
+
+# -----------------------------------------------------------------------------
+# running the trusted pytest in a subprocess
+def _env(impl: str, impl_path: str | None, test_timeout: float, fd: int, expose: dict | None) -> dict:
+    """A minimal environment: nothing of the caller's PYTHON*/PYTEST* settings reaches the trusted pytest."""
+    keep = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "CXX", "MINIGPT_DEVICE")
+    env = {k: os.environ[k] for k in keep if k in os.environ}
+    env["PYTHONPATH"] = str(ROOT)  # the folder holding this minigpt (trusted code only runs here)
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
     env["MINIGPT_IMPL"] = impl
     if impl_path:
         env["MINIGPT_IMPL_PATH"] = str(Path(impl_path).resolve())
-    else:
-        env.pop("MINIGPT_IMPL_PATH", None)
-    env["MINIGPT_GRADE_REPORT"] = str(report)
-    env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # only the one plugin the checks need; saves ~3 s per process
-    # pytest-timeout stops an endless Python loop inside one check (SIGALRM; it fails that check only)
-    env["PYTEST_ADDOPTS"] = f"-p pytest_timeout --timeout={test_timeout:g} --timeout-method=signal {env.get('PYTEST_ADDOPTS', '')}".strip()
+    if expose:
+        env["MINIGPT_GRADE_EXPOSE"] = os.pathsep.join(f"{k}={Path(v).resolve()}" for k, v in expose.items())
+    env["MINIGPT_GRADE_FD"] = str(fd)
+    env["MINIGPT_GRADE_TEST_TIMEOUT"] = f"{test_timeout:g}"
+    env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # the checks need no plugins; saves ~3 s per process
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        env.setdefault(var, "1")  # exercises run in parallel: one BLAS thread each
-    env.setdefault("MPLBACKEND", "Agg")
+        env[var] = "1"  # exercises run in parallel: one BLAS thread each
+    env["MPLBACKEND"] = "Agg"
     return env
 
 
-def _run_pytest(args: list[str], env: dict, timeout: float, workdir: Path) -> tuple[int | None, str, float]:
-    """Run pytest; returns (returncode or None on timeout, the output's tail, seconds)."""
-    log_path = workdir / "pytest.log"
-    cmd = [sys.executable, "-m", "pytest", *args, "-p", "no:cacheprovider", "-q", "--tb=short", "--no-header"]
-    start = time.perf_counter()
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
-        try:
-            rc = proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)  # the whole session: pytest and anything it started
-            proc.wait()
-            rc = None
-    seconds = time.perf_counter() - start
-    tail = log_path.read_bytes()[-4000:].decode("utf-8", "replace")
-    return rc, tail, seconds
-
-
-def _read_report(path: Path) -> dict:
+def _tail(path: Path, n: int = 4000) -> str:
+    """The last n bytes of a file, read without loading the file."""
     try:
-        return json.loads(path.read_text())["tests"]
-    except (OSError, ValueError, KeyError):
-        return {}
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            size = f.tell()
+            f.seek(max(0, size - n))
+            return f.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
 
 
-def collect(tests_dir: Path = DEFAULT_TESTS) -> dict[str, dict]:
-    """{nodeid: {name, marker, points, ...}} of every graded check (one pytest --collect-only run)."""
-    if not tests_dir.is_dir():
-        raise GradeError(f"graded checks not found at {tests_dir} (pass --tests DIR)")
+def _run_pytest(args: list[str], impl: str, impl_path: str | None, test_timeout: float, timeout: float,
+                checks: Path, workdir: Path, expose: dict | None = None) -> tuple[int | None, list[dict], str, float]:
+    """Run the trusted pytest on the verified copy; returns (returncode or None on timeout, records, output tail, seconds)."""
+    log_path = workdir / "pytest.log"
+    read_fd, write_fd = os.pipe()
+    cmd = [sys.executable, "-m", "pytest", *args, "-c", str(checks / "pytest.ini"), "--rootdir", str(checks),
+           "-p", "no:cacheprovider", "-q", "--tb=short", "--no-header"]
+    env = _env(impl, impl_path, test_timeout, write_fd, expose)
+    start = time.perf_counter()
+    records: list[dict] = []
+    buf = b""
+    with open(log_path, "wb") as log:
+        try:
+            proc = subprocess.Popen(cmd, cwd=checks, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                    start_new_session=True, pass_fds=(write_fd,))
+        finally:
+            os.close(write_fd)
+        deadline = time.monotonic() + timeout
+        timed_out = False
+        with os.fdopen(read_fd, "rb", buffering=0) as pipe:
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    timed_out = True
+                    break
+                ready, _, _ = _select.select([pipe], [], [], min(left, 1.0))
+                if not ready:
+                    if proc.poll() is not None:  # exited, pipe may still hold data: read once more
+                        ready = [pipe]
+                    else:
+                        continue
+                chunk = pipe.read(1 << 16)
+                if not chunk:
+                    break
+                buf += chunk
+                *lines, buf = buf.split(b"\n")
+                records += [json.loads(line) for line in lines if line.strip()]
+        if timed_out:
+            os.killpg(proc.pid, signal.SIGKILL)  # the trusted pytest; its workers die with it (PDEATHSIG)
+        rc = proc.wait()
+    _sweep_workers(records)
+    seconds = time.perf_counter() - start
+    return (None if timed_out else rc), records, _tail(log_path), seconds
+
+
+def _sweep_workers(records: list[dict]) -> None:
+    """Kill whatever is left of the workers the trusted pytest started (it was killed, or they escaped)."""
+    from minigpt.sandbox import _processes_with
+
+    for r in records:
+        if "worker" in r:
+            for pid in _processes_with(r["worker"], r.get("uid")):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+
+
+def collect(checks: Path) -> dict[str, dict]:
+    """{nodeid: {name, marker, points, ...}} of every graded check in the verified copy (one --collect-only run)."""
     with tempfile.TemporaryDirectory(prefix="minigpt-grade-") as tmp:
-        report = Path(tmp) / "collect.json"
-        env = _env("solutions", None, report, 0)
-        rc, tail, _ = _run_pytest([str(tests_dir), "--collect-only", "-m", ""], env, 120, Path(tmp))
-        tests = _read_report(report)
+        rc, records, tail, _ = _run_pytest([str(checks), "--collect-only", "-m", ""], "solutions", None, 0, 120, checks, Path(tmp))
+    tests = {r["collected"]: {k: r[k] for k in ("name", "file", "marker", "points", "doc")} for r in records if "collected" in r}
     if rc != 0 or not tests:
-        raise GradeError(f"could not collect the graded checks in {tests_dir} (pytest exit {rc}):\n{tail}")
+        raise GradeError(f"could not collect the graded checks (pytest exit {rc}):\n{tail}")
+    for t in tests.values():
+        t.update(outcome="not run", message="", stub=None, kind=None)
     return tests
 
 
@@ -107,44 +222,42 @@ def collect(tests_dir: Path = DEFAULT_TESTS) -> dict[str, dict]:
 def _status(ex: course.Exercise, tests: list[dict], rc: int | None, timeout: float, tail: str) -> tuple[str, str]:
     counted = [t for t in tests if t["outcome"] != "skipped"]
     failed = [t for t in counted if t["outcome"] != "passed"]
+    if not counted and tests and all(t["outcome"] == "skipped" for t in tests):
+        return "skipped", tests[0]["message"] or "all checks skipped"
     if rc is None:
         return "timeout", f"stopped after {timeout:g} s (an endless loop?); checks not finished count 0"
-    if rc < 0:
-        try:
-            name = signal.Signals(-rc).name
-        except ValueError:
-            name = f"signal {-rc}"
-        return "crash", f"the check process died from {name} (a segfault or abort in native code?)"
-    if not tests:
+    if not tests or all(t["outcome"] == "not run" for t in tests):
         return "error", f"no graded checks ran (pytest exit {rc}):\n{tail[-1500:]}"
-    if not counted:
-        return "skipped", tests[0]["message"] or "all checks skipped"
     if all(t["stub"] == ex.id for t in counted):
         return "not attempted", ""
     if not failed:
         return "pass", ""
+    kinds = {t["kind"] for t in failed}
+    n = f"{len(failed)} of {len(counted)} checks failed"
+    if "timeout" in kinds:
+        return "timeout", f"{n}; a call ran past the time limit (an endless loop?)"
+    if "crash" in kinds:
+        crash = next(t for t in failed if t["kind"] == "crash")
+        return "crash", f"{n}; " + crash["message"].splitlines()[0]
     if any(t["outcome"] == "not run" for t in failed):
         return "error", f"checks did not run (pytest exit {rc}):\n{tail[-1500:]}"
     others = sorted({t["stub"] for t in failed if t["stub"] and t["stub"] != ex.id})
-    detail = f"{len(failed)} of {len(counted)} checks failed"
     if others:
-        detail += f"; it calls exercise {', '.join(others)}, which is not done yet"
-    return "fail", detail
+        n += f"; it calls exercise {', '.join(others)}, which is not done yet"
+    return "fail", n
 
 
-def run_exercise(ex: course.Exercise, impl: str, expected: dict[str, dict], impl_path: str | None = None,
-                 tests_dir: Path = DEFAULT_TESTS, timeout: float = DEFAULT_TIMEOUT,
-                 test_timeout: float = DEFAULT_TEST_TIMEOUT) -> dict:
-    """Run the graded checks of one exercise against `impl`; returns its result record."""
+def run_exercise(ex: course.Exercise, impl: str, expected: dict[str, dict], checks: Path, impl_path: str | None = None,
+                 timeout: float = DEFAULT_TIMEOUT, test_timeout: float = DEFAULT_TEST_TIMEOUT, expose: dict | None = None) -> dict:
+    """Run the graded checks of one exercise (from the verified copy `checks`) against `impl`; returns its result record."""
     mine = {nid: dict(t) for nid, t in expected.items() if t["marker"] == ex.marker}
-    files = sorted({t["file"] for t in mine.values()}) or [str(tests_dir)]  # collect only the files that matter
+    files = sorted({t["file"] for t in mine.values()}) or [str(checks)]
     with tempfile.TemporaryDirectory(prefix=f"minigpt-grade-{ex.id}-") as tmp:
-        report = Path(tmp) / "report.json"
-        env = _env(impl, impl_path, report, test_timeout)
-        rc, tail, seconds = _run_pytest([*files, "-m", ex.marker], env, timeout, Path(tmp))
-        for nid, outcome in _read_report(report).items():
-            if nid in mine:
-                mine[nid].update(outcome)
+        rc, records, tail, seconds = _run_pytest([*files, "-m", ex.marker], impl, impl_path, test_timeout, timeout, checks, Path(tmp), expose)
+    for r in records:
+        nid = r.get("nodeid")
+        if nid in mine and mine[nid]["outcome"] != "failed":  # keep the first failure (a teardown error must not hide it)
+            mine[nid].update({k: r[k] for k in ("outcome", "message", "stub", "kind")})
     tests = list(mine.values())
     status, detail = _status(ex, tests, rc, timeout, tail) if tests else ("error", f"no graded checks carry the marker {ex.marker}")
     counted = [t for t in tests if t["outcome"] != "skipped"]
@@ -158,7 +271,7 @@ def run_exercise(ex: course.Exercise, impl: str, expected: dict[str, dict], impl
         "max_points": sum(t["points"] for t in counted),
         "detail": detail,
         "duration_s": round(seconds, 2),
-        "tests": [{k: t[k] for k in ("name", "points", "outcome", "message")} for t in tests],
+        "tests": [{k: t[k] for k in ("name", "points", "outcome", "message", "doc")} for t in tests],
     }
 
 
@@ -179,12 +292,19 @@ def select(only) -> list[course.Exercise]:
 
 def _check_importable(impl: str, impl_path: str | None) -> None:
     """Fail early (exit 2) on a misspelt implementation instead of failing every check."""
-    search = [str(Path(impl_path).resolve())] if impl_path else []
-    search += [str(ROOT)] + sys.path
     top = impl.split(".")[0]
-    if importlib.machinery.PathFinder.find_spec(top, search) is None:
-        where = f" in {impl_path}" if impl_path else ""
-        raise GradeError(f"cannot find the implementation package {impl!r}{where}; expected exercises, solutions or a package/module name")
+    search = [Path(impl_path).resolve()] if impl_path else [ROOT, Path.cwd()]
+    if not any((d / top).is_dir() or (d / f"{top}.py").is_file() for d in search):
+        where = f" in {impl_path}" if impl_path else f" beside minigpt ({ROOT}) or in {Path.cwd()}"
+        raise GradeError(f"cannot find the implementation package {impl!r}{where}; expected exercises, solutions or a package/module name (see --impl-path)")
+
+
+@contextlib.contextmanager
+def verified_checks(tests_dir: Path = DEFAULT_TESTS):
+    """Yield (copy, expected): a verified private copy of the graded checks and what it collects."""
+    with tempfile.TemporaryDirectory(prefix="minigpt-checks-") as tmp:
+        checks = trusted_copy(Path(tests_dir), Path(tmp) / "graded")
+        yield checks, collect(checks)
 
 
 def grade(impl: str | None = None, only=None, impl_path: str | None = None, jobs: int = 2,
@@ -195,9 +315,9 @@ def grade(impl: str | None = None, only=None, impl_path: str | None = None, jobs
     start = time.perf_counter()
     exercises = select(only)
     _check_importable(impl, impl_path)
-    expected = collect(Path(tests_dir))
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        results = list(pool.map(lambda ex: run_exercise(ex, impl, expected, impl_path, Path(tests_dir), timeout, test_timeout), exercises))
+    with verified_checks(tests_dir) as (checks, expected):
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            results = list(pool.map(lambda ex: run_exercise(ex, impl, expected, checks, impl_path, timeout, test_timeout), exercises))
     score = sum(r["points"] for r in results)
     max_score = sum(r["max_points"] for r in results)
     graded = [r for r in results if r["status"] != "skipped"]

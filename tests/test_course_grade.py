@@ -57,7 +57,25 @@ import signal
 
 import numpy as np
 
-from solutions.ex05_pretraining import cross_entropy  # a correct exercise
+
+
+def cross_entropy(logits, targets, ignore_index=-100):  # a correct exercise
+    z = np.asarray(logits, dtype=np.float64)
+    V = z.shape[-1]
+    z, y = z.reshape(-1, V), np.asarray(targets).reshape(-1)
+    keep = y != ignore_index
+    n = int(keep.sum())
+    if n == 0:
+        return 0.0, np.zeros(np.shape(logits))
+    logp = z - z.max(-1, keepdims=True)
+    logp -= np.log(np.exp(logp).sum(-1, keepdims=True))
+    p = np.exp(logp)
+    rows = np.arange(len(y))
+    yy = np.where(keep, y, 0)
+    loss = -logp[rows, yy][keep].sum() / n
+    p[rows, yy] -= 1.0
+    p *= keep[:, None] / n
+    return float(loss), p.reshape(np.shape(logits))
 
 
 def get_pair_counts(ids, counts=None):  # an endless Python loop: pytest-timeout's per-check alarm stops it
@@ -69,7 +87,7 @@ def merge(ids, pair, idx):  # a segfault
     ctypes.string_at(0)
 
 
-def layernorm_backward(x, w, dy, eps=1e-5):  # blocks the alarm and loops: only the process timeout helps
+def layernorm_backward(x, w, dy, eps=1e-5):  # blocks signals and loops: the worker is killed from outside
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
     while True:
         pass
@@ -90,11 +108,11 @@ def gae(rewards, values, gamma=1.0, lam=0.95, last_value=0.0, dones=None):
 
 def test_hang_segfault_nan_and_exceptions_cost_only_their_exercise(tmp_path):
     (tmp_path / "fake_student.py").write_text(FAKE_STUDENT)
-    report = grade.grade(impl="fake_student", impl_path=str(tmp_path), jobs=2, timeout=12, test_timeout=1,
+    report = grade.grade(impl="fake_student", impl_path=str(tmp_path), jobs=2, timeout=60, test_timeout=1,
                          only=["01.1", "01.2", "02.4", "02.3", "02.1", "05.1", "08.1"])
     by_id = {r["id"]: r for r in report["exercises"]}
     assert by_id["05.1"]["status"] == "pass" and by_id["05.1"]["points"] == by_id["05.1"]["max_points"] > 0, by_id["05.1"]
-    assert by_id["01.1"]["status"] in ("fail", "timeout") and by_id["01.1"]["points"] == 0  # "timeout" only on a very slow machine
+    assert by_id["01.1"]["status"] == "timeout" and by_id["01.1"]["points"] == 0
     finished = [t for t in by_id["01.1"]["tests"] if t["outcome"] != "not run"]
     assert finished and all("Timeout (>1" in t["message"] for t in finished), by_id["01.1"]["tests"]
     assert by_id["01.2"]["status"] == "crash" and "SIGSEGV" in by_id["01.2"]["detail"] and by_id["01.2"]["points"] == 0

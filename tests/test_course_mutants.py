@@ -2,7 +2,8 @@
 
 tests/graded/mutants/exNN_M_<bug>.py each define exercise NN.M's function with one classic
 mistake. Each is graded like a student's package (MINIGPT_IMPL=<mutant module>,
-MINIGPT_IMPL_PATH=tests/graded/mutants) and must come out "fail", not "pass".
+MINIGPT_IMPL_PATH=tests/graded/mutants; solutions/ is exposed to them, which a student never gets)
+and must come out "fail", not "pass".
 
     python -m pytest tests/test_course_mutants.py -q
 """
@@ -31,13 +32,18 @@ def test_every_exercise_has_a_mutant():
 
 
 def test_graded_checks_catch_every_mutant():
-    expected = grade.collect()
+    solutions = {"solutions": str(MUTANT_DIR.parents[2] / "solutions")}  # mutants reuse parts of the reference
 
-    def run(mutant):
-        return mutant, grade.run_exercise(exercise_of(mutant), mutant, expected, impl_path=str(MUTANT_DIR), timeout=90, test_timeout=20)
+    with grade.verified_checks() as (checks, expected):
+        def run(mutant):
+            return mutant, grade.run_exercise(exercise_of(mutant), mutant, expected, checks, impl_path=str(MUTANT_DIR),
+                                              timeout=90, test_timeout=20, expose=solutions)
 
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        results = dict(pool.map(run, MUTANTS))
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            results = dict(pool.map(run, MUTANTS))
+    for m, r in results.items():  # caught for the right reason: the mutant ran, it did not fail to import
+        broken = [t["message"] for t in r["tests"] if "ModuleNotFoundError" in t["message"] or "ImportError" in t["message"]]
+        assert not broken, f"{m} could not be imported in the sandbox: {broken[0][:300]}"
     skipped = {m: r for m, r in results.items() if r["status"] == "skipped"}
     survivors = {m: r["status"] for m, r in results.items() if r["status"] != "fail" and m not in skipped}
     assert not survivors, f"mutants not caught by the graded checks (status should be 'fail'): {survivors}"

@@ -9,6 +9,9 @@ comes from the nearest "Exercise 10.1" above the block. Other files are copied u
 
     python tools/make_exercises.py            # (re)write exercises/
     python tools/make_exercises.py --check    # exit 1 if exercises/ differs from what solutions/ gives
+
+It also keeps tests/graded/SHA256SUMS current: `minigpt grade` runs only a copy of the graded
+checks that matches those checksums.
 """
 from __future__ import annotations
 
@@ -21,6 +24,8 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 SENTINEL = "EXERCISE_NOT_IMPLEMENTED"
 EXERCISE_ID = re.compile(r"Exercise (\d{2}\.\d+)")
@@ -174,23 +179,45 @@ def generate(solutions: Path, exercises: Path) -> list[str]:
     return written
 
 
+def manifest_drift(tests: Path) -> list[str]:
+    """[] when tests/SHA256SUMS matches the graded checks, else one line saying it is stale."""
+    from minigpt import grade
+
+    path = tests / grade.MANIFEST
+    if not tests.is_dir():
+        return []
+    if not path.is_file() or path.read_text() != grade.manifest_text(tests):
+        return [f"out of date: {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path} (the graded checks' checksums)"]
+    return []
+
+
+def write_manifest(tests: Path) -> list[str]:
+    from minigpt import grade
+
+    if not tests.is_dir() or not manifest_drift(tests):
+        return []
+    _write_atomic(tests / grade.MANIFEST, grade.manifest_text(tests))
+    return [f"{tests.name}/{grade.MANIFEST}"]
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--check", action="store_true", help="only compare; exit 1 when exercises/ drifted")
     ap.add_argument("--solutions", type=Path, default=ROOT / "solutions", help="source package (default: solutions/)")
     ap.add_argument("--exercises", type=Path, default=ROOT / "exercises", help="target package (default: exercises/)")
+    ap.add_argument("--tests", type=Path, default=ROOT / "tests" / "graded", help="graded checks whose SHA256SUMS to keep current")
     args = ap.parse_args(argv)
     try:
         if args.check:
-            problems = drift(args.solutions, args.exercises)
+            problems = drift(args.solutions, args.exercises) + manifest_drift(args.tests)
             for p in problems:
                 print(p)
             if problems:
-                print("exercises/ is out of sync with solutions/: run python tools/make_exercises.py", file=sys.stderr)
+                print("exercises/ or the graded checks' SHA256SUMS are out of date: run python tools/make_exercises.py", file=sys.stderr)
                 return 1
             print("exercises/ is in sync with solutions/")
             return 0
-        written = generate(args.solutions, args.exercises)
+        written = generate(args.solutions, args.exercises) + write_manifest(args.tests)
         print(f"wrote {len(written)} file(s) under {args.exercises}" + "".join(f"\n  {w}" for w in written))
         return 0
     except ExerciseError as err:

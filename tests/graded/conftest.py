@@ -1,29 +1,45 @@
-r"""Shared setup of the graded checks: which implementation runs, points, per-test timeout, JSON report.
+r"""Shared setup of the graded checks: the sandboxed implementation under test, points, the report.
 
-The checks import nothing from solutions/ or exercises/ directly: the `impl` fixture resolves each
-function in the implementation named by MINIGPT_IMPL, with no fallback. In the repository's own
-test run (MINIGPT_IMPL unset) that is "solutions", so CI proves the reference earns full marks;
-students grade their own work with `minigpt grade` (default: exercises) or
+The checks never import solutions/ or exercises/. The `impl` fixture is a
+`course.RemoteImplementation`: `impl.cross_entropy(logits, targets)` sends the arguments to a
+sandboxed worker process (minigpt/sandbox.py) that imports the implementation named by
+MINIGPT_IMPL and returns plain values (JSON + .npy, never pickle). Each check then compares those
+values with an independent reference *here*, where the student's code never runs. A student
+function that crashes, hangs or exits fails the check that called it (its exception or crash
+is the check's message), and the next call gets a fresh worker.
+
+In the repository's own test run (MINIGPT_IMPL unset) the implementation is "solutions", so CI
+proves the reference earns full marks; students check their own work with `minigpt grade` or
 
     MINIGPT_IMPL=exercises python -m pytest tests/graded -m ex_05_1_cross_entropy
 
-Each test carries one exercise marker (ex_NN_M_name) and `@pytest.mark.points(n)` (default 1).
-The grader (minigpt/grade.py) sets MINIGPT_GRADE_REPORT=<file> to receive per-test outcomes as JSON,
-written after every test so that a segfault still leaves the earlier results, and runs pytest-timeout
-(--timeout=<seconds>) to stop an endless Python loop inside one test.
+Each check carries one exercise marker (ex_NN_M_name) and `@pytest.mark.points(n)` (default 1).
+The grader (minigpt/grade.py) runs a checksummed copy of this folder and sets
+MINIGPT_GRADE_FD=<fd>: one JSON line per check goes there, a pipe the worker cannot reach.
+MINIGPT_GRADE_TEST_TIMEOUT=<seconds> bounds each call into the student's code (default 60).
 """
 from __future__ import annotations
 
 import json
 import os
-import tempfile
 
 import numpy as np
 import pytest
 
 from minigpt import course
+from minigpt.sandbox import WorkerError
 
 GRADED_IMPL = os.environ.get("MINIGPT_IMPL", "").strip() or "solutions"
+CALL_TIMEOUT = float(os.environ.get("MINIGPT_GRADE_TEST_TIMEOUT", "0") or 0) or 60.0
+
+try:  # property-based checks: the same examples on every run (a grade must be reproducible)
+    from hypothesis import HealthCheck, settings
+
+    settings.register_profile("graded", derandomize=True, database=None, deadline=None, print_blob=False,
+                              suppress_health_check=list(HealthCheck))
+    settings.load_profile("graded")
+except ImportError:  # pragma: no cover - hypothesis is a dependency of the graded checks
+    pass
 
 
 def pytest_report_header(config):
@@ -31,10 +47,41 @@ def pytest_report_header(config):
 
 
 # -----------------------------------------------------------------------------
+_REPORT_FD = int(os.environ["MINIGPT_GRADE_FD"]) if os.environ.get("MINIGPT_GRADE_FD") else None
+
+
+def _emit(record: dict) -> None:
+    """One JSON line to the grader (a pipe inherited from it)."""
+    if _REPORT_FD is None:
+        return
+    data = (json.dumps(record) + "\n").encode()
+    view = memoryview(data)
+    while view:
+        view = view[os.write(_REPORT_FD, view):]
+
+
+def _expose() -> dict:
+    """MINIGPT_GRADE_EXPOSE=name=dir[:name=dir]: extra packages for the mutation self-test only."""
+    spec = os.environ.get("MINIGPT_GRADE_EXPOSE", "")
+    return dict(item.split("=", 1) for item in spec.split(os.pathsep) if "=" in item)
+
+
+_REMOTE: course.RemoteImplementation | None = None
+
+
 @pytest.fixture
 def impl():
-    """The implementation under test: `impl.cross_entropy(...)` is the student's (or reference) function."""
-    return course.Implementation(GRADED_IMPL)
+    """The implementation under test: `impl.cross_entropy(...)` runs the student's (or reference) function in the sandbox."""
+    global _REMOTE
+    if _REMOTE is None:
+        _REMOTE = course.RemoteImplementation(GRADED_IMPL, timeout=CALL_TIMEOUT, expose=_expose(),
+                                              on_start=lambda w: _emit({"worker": w.token, "uid": w.uid, "applied": w.applied}))
+    return _REMOTE
+
+
+def pytest_sessionfinish(session):
+    if _REMOTE is not None:
+        _REMOTE.close()
 
 
 def numerical_gradient(f, x, eps=1e-6):
@@ -59,9 +106,31 @@ def numgrad():
 
 
 # -----------------------------------------------------------------------------
-# JSON report for the grader
-_REPORT_PATH = os.environ.get("MINIGPT_GRADE_REPORT")
-_report: dict = {"tests": {}}
+# the report for the grader
+MAX_MESSAGE = 6000  # characters of one check's message; longer ones keep their head and tail, cut at line ends
+
+
+def cap_message(text: str, limit: int = MAX_MESSAGE) -> str:
+    """Cap a whole message at line boundaries (never inside a number): head and tail survive."""
+    if len(text) <= limit:
+        return text
+    lines = text.splitlines()
+    head, tail, size = [], [], 0
+    for line in lines:
+        if size + len(line) + 1 > limit // 2:
+            break
+        head.append(line)
+        size += len(line) + 1
+    size = 0
+    for line in reversed(lines[len(head):]):
+        if size + len(line) + 1 > limit // 2:
+            break
+        tail.insert(0, line)
+        size += len(line) + 1
+    cut = len(lines) - len(head) - len(tail)
+    if not head and not tail:  # one enormous line
+        return text[: limit // 2] + f" ... [{len(text) - limit} characters cut] ... " + text[-limit // 2:]
+    return "\n".join(head + [f"... [{cut} lines cut: run this exercise verbosely to see everything] ..."] + tail)
 
 
 def _exercise_marker(item) -> str | None:
@@ -74,49 +143,34 @@ def _points(item) -> float:
     return float(mark.args[0]) if mark and mark.args else 1.0
 
 
-def _save() -> None:
-    folder = os.path.dirname(os.path.abspath(_REPORT_PATH))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".grade-", suffix=".json")
-    with os.fdopen(fd, "w") as f:
-        json.dump(_report, f)
-    os.replace(tmp, _REPORT_PATH)
-
-
 def pytest_collection_finish(session):
-    if not _REPORT_PATH:
-        return
     for item in session.items:
-        _report["tests"][item.nodeid] = {
-            "name": item.name,
-            "file": str(item.path),
-            "marker": _exercise_marker(item),
-            "points": _points(item),
-            "outcome": "not run",
-            "message": "",
-            "stub": None,
-        }
-    _save()
+        _emit({"collected": item.nodeid, "name": item.name, "file": str(item.path), "marker": _exercise_marker(item),
+               "points": _points(item), "doc": (item.obj.__doc__ or "").strip().split("\n")[0] if hasattr(item, "obj") else ""})
 
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield
     rep = outcome.get_result()
-    if not _REPORT_PATH or item.nodeid not in _report["tests"]:
-        return
     if rep.when != "call" and not (rep.failed or rep.skipped):
         return
-    entry = _report["tests"][item.nodeid]
-    if entry["outcome"] == "failed":  # keep the first failure (a teardown error must not hide it)
-        return
-    entry["outcome"] = rep.outcome
+    record = {"nodeid": item.nodeid, "when": rep.when, "outcome": rep.outcome, "message": "", "stub": None, "kind": None}
     if call.excinfo is not None:
         err = call.excinfo.value
         if course.is_stub_error(err):
-            entry["stub"] = str(err).split(":", 1)[0].removeprefix("exercise ").strip()
+            record["stub"] = str(err).split(":", 1)[0].removeprefix("exercise ").strip()
+        if isinstance(err, WorkerError):
+            record["kind"] = err.kind
         if rep.skipped:
-            entry["message"] = str(rep.longrepr[-1]) if isinstance(rep.longrepr, tuple) else str(rep.longrepr)
+            record["message"] = str(rep.longrepr[-1]) if isinstance(rep.longrepr, tuple) else str(rep.longrepr)
         else:
-            text = f"{type(err).__name__}: {err}"
-            entry["message"] = text if len(text) < 2000 else text[:2000] + " ..."
-    _save()
+            record["message"] = cap_message(_describe(err))
+    _emit(record)
+
+
+def _describe(err: BaseException) -> str:
+    """The failure as a student should read it: the check's own message, with any notes (e.g. the student's traceback)."""
+    text = str(err) if isinstance(err, AssertionError) else f"{type(err).__name__}: {err}"
+    notes = getattr(err, "__notes__", None) or []
+    return "\n".join([text.rstrip(), *[str(n).rstrip() for n in notes]])
