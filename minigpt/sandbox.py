@@ -242,7 +242,7 @@ class Worker:
         self._tmp = tmp
         self.token = secrets.token_hex(8)
         sys_path, read, write = self._layout(tmp)
-        (tmp / "shim").mkdir()
+        (tmp / "shim").mkdir(mode=0o700)
         out_path = tmp / "output.log"
         out_fd = os.open(out_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND | os.O_NOFOLLOW, 0o600)
         self._out = open(out_path, "rb", buffering=0)  # our own handle: renaming the file cannot redirect it
