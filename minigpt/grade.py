@@ -32,10 +32,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from minigpt import course
+from minigpt import course, coursefiles
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_TESTS = ROOT / "tests" / "graded"
+DEFAULT_TESTS = coursefiles.path("tests/graded") if (coursefiles.CHECKOUT / "tests" / "graded").is_dir() or coursefiles.INSTALLED.is_dir() else ROOT / "tests" / "graded"
 DEFAULT_TIMEOUT = 120.0  # seconds per exercise (its whole pytest process)
 DEFAULT_TEST_TIMEOUT = 20.0  # seconds per graded check
 
@@ -293,7 +293,7 @@ def select(only) -> list[course.Exercise]:
 def _check_importable(impl: str, impl_path: str | None) -> None:
     """Fail early (exit 2) on a misspelt implementation instead of failing every check."""
     top = impl.split(".")[0]
-    search = [Path(impl_path).resolve()] if impl_path else [ROOT, Path.cwd()]
+    search = [Path(impl_path).resolve()] if impl_path else [ROOT, Path.cwd(), coursefiles.INSTALLED]
     if not any((d / top).is_dir() or (d / f"{top}.py").is_file() for d in search):
         where = f" in {impl_path}" if impl_path else f" beside minigpt ({ROOT}) or in {Path.cwd()}"
         raise GradeError(f"cannot find the implementation package {impl!r}{where}; expected exercises, solutions or a package/module name (see --impl-path)")
@@ -312,6 +312,7 @@ def grade(impl: str | None = None, only=None, impl_path: str | None = None, jobs
           tests_dir: Path = DEFAULT_TESTS) -> dict:
     """Grade the chosen exercises of implementation `impl`; returns the JSON-ready report."""
     impl = impl or course.impl_name()
+    impl_path = impl_path or os.environ.get("MINIGPT_IMPL_PATH") or None
     start = time.perf_counter()
     exercises = select(only)
     _check_importable(impl, impl_path)

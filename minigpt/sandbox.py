@@ -200,7 +200,7 @@ class Worker:
         """The folder holding the implementation package or module."""
         if self.path:
             return self.path
-        for base in (MINIGPT_DIR.parent, Path.cwd()):
+        for base in (MINIGPT_DIR.parent, Path.cwd(), MINIGPT_DIR / "_course"):  # checkout, here, the wheel's copy
             if (base / self.package).is_dir() or (base / f"{self.package}.py").is_file():
                 return base
         raise WorkerError(f"cannot find the implementation {self.package!r} beside minigpt or in {Path.cwd()}")
@@ -225,7 +225,7 @@ class Worker:
         std = [p for p in sys.path if p and os.path.isdir(p) and not p.endswith("site-packages") and
                any(_inside(Path(p), Path(pre)) for pre in {sys.base_prefix, sys.base_exec_prefix}) and "site-packages" not in p]
         sys_path = first + [str(lib)] + std + _site_dirs()
-        denied = [] if self.package == "solutions" or "solutions" in self.expose else [MINIGPT_DIR.parent / "solutions"]
+        denied = [] if self.package == "solutions" or "solutions" in self.expose else [MINIGPT_DIR.parent / "solutions", MINIGPT_DIR / "_course" / "solutions"]
         denied += [os.path.join(d, "solutions") for d in _site_dirs() if "solutions" not in self.expose]
         system = ["/usr", "/lib", "/lib32", "/lib64", "/bin", "/sbin", "/etc", "/proc", "/sys", "/dev/urandom", "/dev/random", "/dev/zero"]
         roots = [sys.base_prefix, sys.prefix, sys.exec_prefix, os.path.dirname(os.path.realpath(sys.executable)),
