@@ -275,7 +275,7 @@ class Loop:
         self.ckpt_dir = os.path.join(self.out_dir, "ckpt") if self.out_dir else None
         self.data_id = None if data is None else fingerprint(*data)
         self.progress, self.callback, self.desc = progress, callback, desc or stage
-        self.start, self.complete, self.saved_config = 0, False, None
+        self.start, self.complete, self.saved_config, self.final_config = 0, False, None, None
         self.last_saved = None  # step of the newest checkpoint on disk
         self._lock = None
         self._signal = None
@@ -363,6 +363,8 @@ class Loop:
         files["config.json"] = json_bytes(config)
         write_checkpoint(self.ckpt_dir, files)
         self.last_saved = step
+        if complete:
+            self.final_config = config
 
     def _restore(self):
         directory = verify_checkpoint(self.ckpt_dir)
@@ -373,9 +375,9 @@ class Loop:
         for name, m in self.models.items():
             m.load_state_dict(load_tensors(os.path.join(directory, f"{name}.safetensors")))
         for name, opt in self.optimizers.items():
-            path = os.path.join(directory, "optim.safetensors" if name == "model" else f"{name}.optim.safetensors")
-            if not self.complete or os.path.exists(path):
-                opt.load_state_dict(load_optim(path))
+            if not self.complete:  # a finished run trains no more
+                opt.load_state_dict(load_optim(os.path.join(
+                    directory, "optim.safetensors" if name == "model" else f"{name}.optim.safetensors")))
         if self.state and conf.get("loop_state") is not None:
             self.state[1](conf["loop_state"])
 

@@ -21,21 +21,18 @@ K-way ranking expanded to its non-tied (winner, loser) pairs.
 
     minigpt dpo --init runs/pipeline/sft/ckpt --out-dir runs/dpo --beta 0.1
 """
-import dataclasses
-import os
 import time
 from dataclasses import dataclass
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from minigpt import ops
 from minigpt.autograd import Tensor, no_grad
 from minigpt.backend import to_numpy
 from minigpt.config import Config, ConfigError, nonnegative, positive
-from minigpt.optim import AdamW, clip_grad_norm, cosine_lr
+from minigpt.loop import Loop, adamw
 from minigpt.scoring import sequence_logprobs
-from minigpt.stages.common import MetricsLog, load_model, save_stage
+from minigpt.stages.common import load_model
 from minigpt.tokenizer.chat_template import chat_ids, encode_prompt
 
 
@@ -51,9 +48,15 @@ class DPOConfig(Config):
     lr: float = 1e-4  # peak learning rate
     min_lr: float = 1e-5  # final learning rate of the cosine
     warmup_iters: int = 5  # linear warmup steps
+    weight_decay: float = 0.0  # AdamW decoupled decay (matrices only)
+    beta1: float = 0.9  # AdamW β1
+    beta2: float = 0.95  # AdamW β2
     grad_clip: float = 1.0  # max global gradient norm (0 = off)
     data_seed: int = 2  # seeds prompts and samples
     seed: int = 1337  # seeds batch order
+    ckpt_interval: int = 500  # steps between checkpoints (and at the end)
+    resume: bool = False  # continue from out_dir/ckpt if present
+    force: bool = False  # start over even if out_dir already holds a run
 
     def validate(self):
         positive(self, "n_prompts", "beta", "epochs", "batch_size", "lr")
@@ -123,8 +126,9 @@ def reference_logprobs(ref, contexts, responses, pad_id, batch_size=64):
 # -----------------------------------------------------------------------------
 # training
 
-def train(cfg, policy, ref, tok, pairs, progress=True, callback=None):
-    """DPO on [(prompt, chosen, rejected)] text triples; returns a dict of results (policy trained in place)."""
+def train(cfg, policy, ref, tok, pairs, progress=True, callback=None, stop_at=None):
+    """DPO on [(prompt, chosen, rejected)] text triples through the one loop; returns a dict of results
+    (policy trained in place)."""
     if not pairs:
         raise ValueError("DPO needs at least one (prompt, chosen, rejected) preference pair")
     if cfg.beta <= 0:
@@ -135,41 +139,25 @@ def train(cfg, policy, ref, tok, pairs, progress=True, callback=None):
     ref_l = reference_logprobs(ref, ctx, lose, pad)
     n = len(pairs)
     steps_per_epoch = -(-n // cfg.batch_size)
-    total = cfg.epochs * steps_per_epoch
-    opt = AdamW(policy.parameters(), lr=cfg.lr, betas=(0.9, 0.95), weight_decay=0.0)
-    log = MetricsLog(os.path.join(cfg.out_dir, "metrics.jsonl"))
-    history = {k: [] for k in ("step", "loss", "accuracy", "margin", "chosen", "rejected")}
-    policy.eval()  # no dropout: π_θ and π_ref must be the same function at step 0
+    orders = [np.random.default_rng([cfg.seed, epoch]).permutation(n) for epoch in range(cfg.epochs)]
+
+    def loss_fn(step, rng):
+        epoch, b = divmod(step, steps_per_epoch)
+        idx = orders[epoch][b * cfg.batch_size:(b + 1) * cfg.batch_size]
+        B = len(idx)
+        c = [ctx[i] for i in idx]
+        lp = sequence_logprobs(policy, c + c, [win[i] for i in idx] + [lose[i] for i in idx], pad)  # (2B,)
+        loss, st = dpo_loss(lp[:B], lp[B:], ref_w[idx], ref_l[idx], cfg.beta)
+        return loss, {"epoch": epoch, **st}
+
     t0 = time.time()
-    bar = tqdm(total=total, desc="dpo", disable=not progress)
-    step = 0
-    for epoch in range(cfg.epochs):
-        order = np.random.default_rng([cfg.seed, epoch]).permutation(n)
-        for s in range(0, n, cfg.batch_size):
-            idx = order[s:s + cfg.batch_size]
-            B = len(idx)
-            opt.lr = cosine_lr(step, cfg.lr, cfg.warmup_iters, total, cfg.min_lr)
-            c = [ctx[i] for i in idx]
-            lp = sequence_logprobs(policy, c + c, [win[i] for i in idx] + [lose[i] for i in idx], pad)  # (2B,)
-            loss, st = dpo_loss(lp[:B], lp[B:], ref_w[idx], ref_l[idx], cfg.beta)
-            loss.backward()
-            if cfg.grad_clip > 0:
-                clip_grad_norm(opt.params, cfg.grad_clip)
-            opt.step()
-            opt.zero_grad()
-            row = {"step": step, "loss": loss.item(), **st}
-            for k in history:
-                history[k].append(row[k])
-            log.write(epoch=epoch, lr=opt.lr, **row)
-            bar.set_postfix(loss=f"{row['loss']:.3f}", acc=f"{st['accuracy']:.2f}")
-            bar.update(1)
-            if callback:
-                callback(step, row)
-            step += 1
-    bar.close()
-    ckpt = os.path.join(cfg.out_dir, "ckpt")
-    save_stage(ckpt, policy, tok, "dpo", extra={"steps": step, "pairs": n, "train_config": dataclasses.asdict(cfg)})
-    return {"model": policy, "tokenizer": tok, "history": history, "ckpt": ckpt, "pairs": n,
+    with Loop(cfg, "dpo", tok, steps=cfg.epochs * steps_per_epoch, data=(ctx, win, lose), progress=progress,
+              callback=callback) as loop:
+        opt = adamw(policy.parameters(), cfg)
+        policy.eval()  # no dropout: π_θ and π_ref must be the same function at step 0
+        history = loop.run({"model": policy}, {"model": opt}, loss_fn=loss_fn, show=("loss", "accuracy"),
+                           meta={"pairs": n}, stop_at=stop_at)
+    return {"model": policy, "tokenizer": tok, "history": history, "ckpt": loop.ckpt_dir, "pairs": n,
             "seconds": time.time() - t0}
 
 

@@ -17,23 +17,21 @@ of eval-split prompts the RM never saw.
 
     minigpt reward --init runs/sft/ckpt --out-dir runs/reward --k 4
 """
-import dataclasses
 import os
 import time
 from dataclasses import dataclass
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from minigpt.autograd import no_grad
 from minigpt.backend import to_numpy, xp
 from minigpt.config import Config, ConfigError, nonnegative, positive
 from minigpt.generate import sample_batch
+from minigpt.loop import Loop, adamw
 from minigpt.nn.heads import RewardModel
-from minigpt.optim import AdamW, clip_grad_norm, cosine_lr
 from minigpt.rl_math import rm_pairwise_loss
 from minigpt.scoring import encode_for_rm, score_texts
-from minigpt.stages.common import MetricsLog, load_model, save_stage
+from minigpt.stages.common import load_model
 from minigpt.tokenizer.chat_template import chat_ids, decode_response, encode_prompt, pad_batch
 
 
@@ -53,9 +51,14 @@ class RewardConfig(Config):
     min_lr: float = 3e-5  # final learning rate of the cosine
     warmup_iters: int = 10  # linear warmup steps
     weight_decay: float = 0.0  # AdamW decoupled decay (matrices only)
+    beta1: float = 0.9  # AdamW β1
+    beta2: float = 0.99  # AdamW β2
     grad_clip: float = 1.0  # max global gradient norm (0 = off)
     data_seed: int = 2  # seeds prompts and samples
     seed: int = 1337  # seeds the head, batch order and dropout
+    ckpt_interval: int = 500  # steps between checkpoints (and at the end)
+    resume: bool = False  # continue from out_dir/ckpt if present
+    force: bool = False  # start over even if out_dir already holds a run
 
     def validate(self):
         positive(self, "n_prompts", "n_eval_prompts", "max_new_tokens", "epochs", "prompts_per_batch", "lr")
@@ -125,61 +128,52 @@ def pairwise_accuracy(rm, tok, rankings, batch_size=32):
 # -----------------------------------------------------------------------------
 # training
 
-def train(cfg, rm, tok, rankings, eval_rankings=(), progress=True):
-    """Train a RewardModel on rankings; normalise it; save. Returns a dict of results."""
+def train(cfg, rm, tok, rankings, eval_rankings=(), progress=True, callback=None, stop_at=None):
+    """Train a RewardModel on rankings through the one loop; normalise it; save. Returns a dict of results."""
     rankings = [r for r in rankings if len(set(r.scores)) > 1]  # a ranking of ties has no pairs
     if not rankings:
         raise ValueError("no ranking has two responses with different gold scores: nothing to learn from")
     G = cfg.prompts_per_batch
     steps_per_epoch = (len(rankings) + G - 1) // G
-    total = cfg.epochs * steps_per_epoch
-    opt = AdamW(rm.parameters(), lr=cfg.lr, betas=(0.9, 0.99), weight_decay=cfg.weight_decay)
-    log = MetricsLog(os.path.join(cfg.out_dir, "metrics.jsonl"))
-    history = {"step": [], "loss": [], "acc": []}
-    rm.train()
+    orders = [np.random.default_rng([cfg.seed, epoch]).permutation(len(rankings)) for epoch in range(cfg.epochs)]
+
+    def loss_fn(step, rng):
+        epoch, b = divmod(step, steps_per_epoch)
+        x, lengths, starts, w, l_, g = ranking_batch(tok, [rankings[i] for i in orders[epoch][b * G:(b + 1) * G]],
+                                                     rm.config.block_size)
+        loss, acc = rm_pairwise_loss(rm(xp.asarray(x), lengths, starts), w, l_, g)
+        return loss, {"epoch": epoch, "acc": acc}
+
+    def finish():
+        """Normalise: responses sampled from the SFT model (the training samples) average 0, std 1."""
+        rm.eval()
+        raw = score_texts(rm, tok, [r.prompt for r in rankings for _ in r.responses],
+                          [t for r in rankings for t in r.responses])
+        bias, std = float(raw.mean()), float(raw.std())
+        normalize_reward_model(rm, bias, std)
+        done["eval"] = pairwise_accuracy(rm, tok, list(eval_rankings)) if eval_rankings else (None, 0)
+        return {"reward_bias": bias, "reward_std": std, "eval_accuracy": done["eval"][0]}
+
+    done = {}
     t0 = time.time()
-    bar = tqdm(total=total, desc="reward", disable=not progress)
-    step = 0
-    for epoch in range(cfg.epochs):
-        order = np.random.default_rng([cfg.seed, epoch]).permutation(len(rankings))
-        for b in range(steps_per_epoch):
-            opt.lr = cosine_lr(step, cfg.lr, cfg.warmup_iters, total, cfg.min_lr)
-            rm.gpt.reseed(hash((cfg.seed, step)) % (2**32))
-            x, lengths, starts, w, l_, g = ranking_batch(tok, [rankings[i] for i in order[b * G:(b + 1) * G]],
-                                                         rm.config.block_size)
-            loss, acc = rm_pairwise_loss(rm(xp.asarray(x), lengths, starts), w, l_, g)
-            loss.backward()
-            if cfg.grad_clip > 0:
-                clip_grad_norm(opt.params, cfg.grad_clip)
-            opt.step()
-            opt.zero_grad()
-            history["step"].append(step)
-            history["loss"].append(loss.item())
-            history["acc"].append(acc)
-            log.write(step=step, epoch=epoch, loss=loss.item(), acc=acc, lr=opt.lr)
-            bar.update(1)
-            bar.set_postfix(loss=f"{loss.item():.3f}", acc=f"{acc:.2f}")
-            step += 1
-    bar.close()
+    data = ([(r.prompt, r.responses, r.scores) for r in rankings],
+            [(r.prompt, r.responses, r.scores) for r in eval_rankings])
+    with Loop(cfg, "reward", tok, steps=cfg.epochs * steps_per_epoch, data=data, progress=progress,
+              callback=callback) as loop:
+        opt = adamw(rm.parameters(), cfg)
+        rm.train()
+        history = loop.run({"model": rm}, {"model": opt}, loss_fn=loss_fn, finish=finish, show=("loss", "acc"),
+                           meta={"lm_feature": rm.lm_feature}, stop_at=stop_at)
+        saved = (loop.saved_config if loop.complete else loop.final_config) or {}  # {} if stopped early
     rm.eval()
-    # normalise: responses sampled from the SFT model (the training samples) average 0
-    prompts = [r.prompt for r in rankings for _ in r.responses]
-    texts = [t for r in rankings for t in r.responses]
-    raw = score_texts(rm, tok, prompts, texts)
-    bias, std = float(raw.mean()), float(raw.std())
-    normalize_reward_model(rm, bias, std)
     train_acc, _ = pairwise_accuracy(rm, tok, rankings)
-    eval_acc, n_eval_pairs = pairwise_accuracy(rm, tok, list(eval_rankings)) if eval_rankings else (None, 0)
-    log.write(step=step, train_acc=train_acc, eval_acc=eval_acc, reward_bias=bias)
-    ckpt = os.path.join(cfg.out_dir, "ckpt")
-    save_stage(ckpt, rm, tok, "reward", extra={"step": step, "train_config": dataclasses.asdict(cfg),
-                                              "lm_feature": rm.lm_feature,
-                                              "reward_bias": bias, "reward_std": std,
-                                              "eval_accuracy": eval_acc})
-    return {"model": rm, "tokenizer": tok, "history": history, "ckpt": ckpt, "seconds": time.time() - t0,
+    if "eval" not in done:  # a finished run loaded from its checkpoint
+        done["eval"] = pairwise_accuracy(rm, tok, list(eval_rankings)) if eval_rankings else (None, 0)
+    eval_acc, n_eval_pairs = done["eval"]
+    return {"model": rm, "tokenizer": tok, "history": history, "ckpt": loop.ckpt_dir, "seconds": time.time() - t0,
             "train_accuracy": train_acc, "eval_accuracy": eval_acc, "eval_pairs": n_eval_pairs,
             "train_pairs": sum(count_pairs(r) for r in rankings),
-            "reward_bias": bias, "reward_std": std}
+            "reward_bias": saved.get("reward_bias"), "reward_std": saved.get("reward_std")}
 
 
 def normalize_reward_model(rm, mean, std):

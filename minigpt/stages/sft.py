@@ -23,19 +23,16 @@ SFT imitates them, flaws included; RL (ppo.py) then has room to do better.
     minigpt sft --init runs/pretrain/ckpt --out-dir runs/sft --epochs 2
     minigpt sft --init runs/pretrain/ckpt --out-dir runs/sft_lora --lora-r 8 --lr 3e-3     # LoRA adapters only
 """
-import dataclasses
-import os
 import time
 from dataclasses import dataclass
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from minigpt.autograd import no_grad
 from minigpt.backend import xp
 from minigpt.config import Config, nonnegative, positive
-from minigpt.optim import AdamW, clip_grad_norm, cosine_lr
-from minigpt.stages.common import MetricsLog, load_model, save_stage
+from minigpt.loop import Loop, adamw
+from minigpt.stages.common import load_model
 from minigpt.tokenizer.chat_template import IGNORE, chat_ids, pad_batch, sft_example
 
 
@@ -51,6 +48,8 @@ class SFTConfig(Config):
     min_lr: float = 1e-4  # final learning rate of the cosine
     warmup_iters: int = 20  # linear warmup steps
     weight_decay: float = 0.0  # AdamW decoupled decay (matrices only)
+    beta1: float = 0.9  # AdamW β1
+    beta2: float = 0.99  # AdamW β2
     grad_clip: float = 1.0  # max global gradient norm (0 = off)
     aux_lm_coef: float = 0.0  # λ in L3 = L2 + λ·L1 (GPT-1's auxiliary LM loss; 0 = off)
     lora_r: int = 0  # > 0: train only rank-r LoRA adapters on the blocks' Linears (nn/lora.py), merged at the end
@@ -58,6 +57,9 @@ class SFTConfig(Config):
     eval_interval: int = 50  # steps between validation losses
     data_seed: int = 1  # seeds the demonstrations
     seed: int = 1337  # seeds batch order and dropout
+    ckpt_interval: int = 500  # steps between checkpoints (and at the end)
+    resume: bool = False  # continue from out_dir/ckpt if present
+    force: bool = False  # start over even if out_dir already holds a run
 
     def validate(self):
         positive(self, "n_demos", "n_val", "epochs", "batch_size", "lr", "lora_alpha", "eval_interval")
@@ -147,8 +149,8 @@ def eval_loss(model, examples, pad_id, batch_size=64, all_tokens=False):
 # -----------------------------------------------------------------------------
 # training
 
-def train(cfg, model, tok, demos, val_demos=(), progress=True, callback=None):
-    """Fine-tune `model` on demonstrations [(prompt, response)]; returns a dict of results.
+def train(cfg, model, tok, demos, val_demos=(), progress=True, callback=None, stop_at=None):
+    """Fine-tune `model` on demonstrations [(prompt, response)] through the one loop; returns a dict of results.
 
     The history holds per-step train loss (L2, and L1 if λ > 0) and periodic validation L2.
     """
@@ -158,54 +160,39 @@ def train(cfg, model, tok, demos, val_demos=(), progress=True, callback=None):
     val_ex = encode_demos(tok, val_demos, block)
     if not train_ex:
         raise ValueError("SFT needs at least one demonstration")
-    total = cfg.epochs * len(epoch_batches([0] * len(train_ex), cfg.batch_size, np.random.default_rng(0)))
-    if cfg.lora_r:
-        from minigpt.nn.lora import add_lora
-        add_lora(model, r=cfg.lora_r, alpha=cfg.lora_alpha, targets=LORA_TARGETS, seed=cfg.seed)
-    opt = AdamW(model.parameters(), lr=cfg.lr, betas=(0.9, 0.99), weight_decay=cfg.weight_decay)
+    lengths = [len(e[0]) for e in train_ex]
+    schedule = [(epoch, rows) for epoch in range(cfg.epochs)
+                for rows in epoch_batches(lengths, cfg.batch_size, np.random.default_rng([cfg.seed, epoch]))]
     tokens_per_example = np.mean([assistant_tokens(e[1]) for e in train_ex])
-    log = MetricsLog(os.path.join(cfg.out_dir, "metrics.jsonl"))
-    history = {"step": [], "loss": [], "l2": [], "l1": [], "eval_step": [], "val_loss": []}
-    model.train()
+
+    def loss_fn(step, rng):
+        epoch, rows = schedule[step]
+        x, y, y_all = make_batch([train_ex[i] for i in rows], ids["pad"])
+        loss, l2, l1 = sft_losses(model, x, y, y_all, cfg.aux_lm_coef, token_weight(y, tokens_per_example))
+        return loss, {"epoch": epoch, "l2": l2.item(), **({} if l1 is None else {"l1": l1.item()})}
+
+    def evaluate(step):
+        return {"val_loss": eval_loss(model, val_ex, ids["pad"])}
+
+    def finish():
+        if cfg.lora_r:
+            from minigpt.nn.lora import merge_lora
+            merge_lora(model)  # a plain GPT again: the checkpoint loads like any SFT model
+        return {}
+
     t0 = time.time()
-    bar = tqdm(total=total, desc="sft", disable=not progress)
-    step = 0
-    for epoch in range(cfg.epochs):
-        batches = epoch_batches([len(e[0]) for e in train_ex], cfg.batch_size, np.random.default_rng([cfg.seed, epoch]))
-        for rows in batches:
-            opt.lr = cosine_lr(step, cfg.lr, cfg.warmup_iters, total, cfg.min_lr)
-            model.reseed(hash((cfg.seed, step)) % (2**32))
-            x, y, y_all = make_batch([train_ex[i] for i in rows], ids["pad"])
-            loss, l2, l1 = sft_losses(model, x, y, y_all, cfg.aux_lm_coef, token_weight(y, tokens_per_example))
-            loss.backward()
-            if cfg.grad_clip > 0:
-                clip_grad_norm(opt.params, cfg.grad_clip)
-            opt.step()
-            opt.zero_grad()
-            row = {"step": step, "epoch": epoch, "loss": loss.item(), "l2": l2.item(), "lr": opt.lr}
-            if l1 is not None:
-                row["l1"] = l1.item()
-            for k in ("loss", "l2", "l1"):
-                if k in row:
-                    history[k].append(row[k])
-            history["step"].append(step)
-            if val_ex and ((step + 1) % cfg.eval_interval == 0 or step == total - 1):
-                row["val_loss"] = eval_loss(model, val_ex, ids["pad"])
-                history["eval_step"].append(step)
-                history["val_loss"].append(row["val_loss"])
-                bar.set_postfix(loss=f"{row['l2']:.3f}", val=f"{row['val_loss']:.3f}")
-                if callback:
-                    callback(step, row)
-            log.write(**row)
-            bar.update(1)
-            step += 1
-    bar.close()
-    if cfg.lora_r:
-        from minigpt.nn.lora import merge_lora
-        merge_lora(model)  # a plain GPT again: the checkpoint loads like any SFT model
-    ckpt = os.path.join(cfg.out_dir, "ckpt")
-    save_stage(ckpt, model, tok, "sft", extra={"step": step, "train_config": dataclasses.asdict(cfg)})
-    return {"model": model, "tokenizer": tok, "history": history, "ckpt": ckpt, "seconds": time.time() - t0,
+    with Loop(cfg, "sft", tok, steps=len(schedule), data=(train_ex, val_ex), progress=progress,
+              callback=callback) as loop:
+        if cfg.lora_r and not loop.complete:
+            from minigpt.nn.lora import add_lora
+            add_lora(model, r=cfg.lora_r, alpha=cfg.lora_alpha, targets=LORA_TARGETS, seed=cfg.seed)
+        opt = adamw(model.parameters(), cfg)
+        model.train()
+        history = loop.run({"model": model}, {"model": opt}, loss_fn=loss_fn, evaluate=evaluate if val_ex else None,
+                           finish=finish, show=("l2", "val_loss"), stop_at=stop_at)
+    for k in ("loss", "l2", "l1", "eval_step", "val_loss"):
+        history.setdefault(k, [])
+    return {"model": model, "tokenizer": tok, "history": history, "ckpt": loop.ckpt_dir, "seconds": time.time() - t0,
             "val_loss": history["val_loss"][-1] if history["val_loss"] else None,
             "train_loss": float(np.mean(history["l2"][-10:]))}
 
