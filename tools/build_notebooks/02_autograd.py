@@ -1,4 +1,16 @@
 # %% [markdown]
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/minigpt-course/minigpt/blob/main/notebooks/02_autograd.ipynb) [![Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/minigpt-course/minigpt/HEAD?urlpath=lab/tree/notebooks/02_autograd.ipynb)
+
+# %%
+# Colab only: install the course package (nothing happens anywhere else)
+import sys
+
+if "google.colab" in sys.modules:
+    import subprocess
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "minigpt @ git+https://github.com/minigpt-course/minigpt",
+                    "tiktoken", "pytest-timeout"], check=True)
+
+# %% [markdown]
 # # 02 · Autograd: how `loss.backward()` works
 #
 # Every model in this course — the GPT, the reward model, the PPO policy — is trained by the same

@@ -1,4 +1,16 @@
 # %% [markdown]
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/minigpt-course/minigpt/blob/main/notebooks/06_sft.ipynb) [![Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/minigpt-course/minigpt/HEAD?urlpath=lab/tree/notebooks/06_sft.ipynb)
+
+# %%
+# Colab only: install the course package (nothing happens anywhere else)
+import sys
+
+if "google.colab" in sys.modules:
+    import subprocess
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "minigpt @ git+https://github.com/minigpt-course/minigpt",
+                    "tiktoken", "pytest-timeout"], check=True)
+
+# %% [markdown]
 # # 06 · Supervised fine-tuning: from a document completer to an assistant
 #
 # Pretraining (notebook 05) gives a model that continues documents. Ask it "What is 23+45?" and it writes the

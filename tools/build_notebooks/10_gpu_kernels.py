@@ -1,4 +1,16 @@
 # %% [markdown]
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/minigpt-course/minigpt/blob/main/notebooks/10_gpu_kernels.ipynb) [![Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/minigpt-course/minigpt/HEAD?urlpath=lab/tree/notebooks/10_gpu_kernels.ipynb)
+
+# %%
+# Colab only: install the course package (nothing happens anywhere else)
+import sys
+
+if "google.colab" in sys.modules:
+    import subprocess
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "minigpt @ git+https://github.com/minigpt-course/minigpt",
+                    "tiktoken", "pytest-timeout"], check=True)
+
+# %% [markdown]
 # # 10 · GPU kernels: from the CUDA thread hierarchy to flash attention
 #
 # The engine of this course runs on NumPy; on a GPU it runs on CuPy, and the ops that matter most
