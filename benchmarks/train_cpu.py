@@ -6,10 +6,19 @@ see the same batches in the same order and run in this one process.
 
     python benchmarks/train_cpu.py                 # tokens/s over 40 steps each, in 5 alternating blocks
     python benchmarks/train_cpu.py --full          # + 2000-iter Shakespeare (char) runs, val loss of both (slow)
+    python benchmarks/train_cpu.py --sweep         # four configurations, each with its step's time split
+
+--sweep runs the configurations of issue 20 (nanoGPT's CPU model; 4 layers x 256 wide, block 128;
+6 layers x 384 wide, block 256, batch 8; the CPU model with a vocabulary of 8192, on character data
+so only the output layer grows) and, for each, splits minigpt's step into GEMM, attention,
+elementwise, optimizer and Python time beside this machine's limits (benchmarks/step_profile.py).
+On a shared machine the seconds move with the load; the ratio, timed in alternating blocks, is the
+figure to compare, and the JSON records the load average.
 """
 import argparse
 import json
 import os
+import platform
 import sys
 import time
 
@@ -21,7 +30,8 @@ import numpy as np  # noqa: E402
 
 from minigpt.data.tokens import get_batch  # noqa: E402
 from minigpt.nn import GPT, GPTConfig  # noqa: E402
-from minigpt.optim import AdamW, clip_grad_norm, cosine_lr  # noqa: E402
+from minigpt import optim  # noqa: E402
+from minigpt.optim import AdamW, cosine_lr  # noqa: E402
 
 CFG = dict(n_layer=4, n_head=4, n_embd=128, block_size=64)
 BATCH, LR, MIN_LR, WARMUP, WD, BETAS, CLIP = 12, 1e-3, 1e-4, 100, 0.1, (0.9, 0.99), 1.0
@@ -35,7 +45,7 @@ def minigpt_trainer(cfg, seed):
         opt.lr = lr
         _, loss = model(x, y)
         loss.backward()
-        clip_grad_norm(opt.params, CLIP)
+        optim.clip_grad_norm(opt.params, CLIP)  # looked up at call time: step_profile times it
         opt.step()
         opt.zero_grad()
         return loss.item()
@@ -90,14 +100,14 @@ def decay_names(model):
     return [n for (n, _), d in zip(model.named_parameters(), AdamW(model.parameters(), weight_decay=WD).decay) if d]
 
 
-def throughput(steps, data, iters, rounds=5, seed=0):
+def throughput(steps, data, iters, rounds=5, seed=0, batch=BATCH, block_size=CFG["block_size"]):
     """Tokens/s of each trainer in `steps` ({name: step}), timed in alternating blocks of iters/rounds
     steps on the same batches, so that a machine speeding up or slowing down during the run (other
     tenants, clock boost) shifts every trainer alike instead of biasing the ratio. The first step of
     each block is not timed: NumPy's BLAS and torch keep their own worker threads, which spin for a
     while after their last call and would steal the cores at every switch."""
     rng = np.random.default_rng(seed)
-    batches = [get_batch(data, BATCH, CFG["block_size"], rng) for _ in range(iters)]
+    batches = [get_batch(data, batch, block_size, rng) for _ in range(iters)]
     for step in steps.values():
         for x, y in batches[:5]:
             step(x, y, LR)  # warmup
@@ -110,7 +120,7 @@ def throughput(steps, data, iters, rounds=5, seed=0):
                 step(*batches[i], LR)
             seconds[name] += time.perf_counter() - t0
             timed[name] += len(chunk) - 1
-    return {name: timed[name] * BATCH * CFG["block_size"] / seconds[name] for name in steps}
+    return {name: timed[name] * batch * block_size / seconds[name] for name in steps}
 
 
 def full_run(step, evaluate, train, val, iters, seed):
@@ -121,6 +131,65 @@ def full_run(step, evaluate, train, val, iters, seed):
     return float(np.mean([evaluate(*get_batch(val, BATCH, CFG["block_size"], rng)) for _ in range(200)]))
 
 
+SWEEP = [  # name, model shape, batch, vocabulary (None: the characters of the text)
+    ("nanogpt_cpu", dict(n_layer=4, n_head=4, n_embd=128, block_size=64), 12, None),
+    ("l4_h4_c256_t128", dict(n_layer=4, n_head=4, n_embd=256, block_size=128), 12, None),
+    ("l6_h6_c384_t256", dict(n_layer=6, n_head=6, n_embd=384, block_size=256), 8, None),
+    ("nanogpt_cpu_vocab8192", dict(CFG), 12, 8192),
+]
+
+
+def machine_info():
+    """CPU model, core count, SIMD level and library versions, for the JSON."""
+    model, flags = platform.processor() or platform.machine(), ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            info = f.read()
+        model = next(line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name"))
+        flags = next(line for line in info.splitlines() if line.startswith("flags"))
+    except (OSError, StopIteration):
+        pass
+    simd = "AVX-512" if " avx512f" in flags else "AVX2" if " avx2" in flags else "unknown"
+    out = {"cpu": model, "cpus": os.cpu_count(), "simd": simd, "numpy": np.__version__,
+           "python": platform.python_version()}
+    try:
+        import torch
+        out["torch"] = torch.__version__
+    except ImportError:
+        pass
+    return out
+
+
+def sweep(text, threads, iters, seed):
+    """Tokens/s of both frameworks and minigpt's time split for each SWEEP configuration."""
+    from step_profile import split_step
+    ids, char_vocab = char_ids(text)
+    train = ids[: int(0.9 * len(ids))]
+    runs = []
+    for name, shape, batch, vocab in SWEEP:
+        cfg = GPTConfig(vocab_size=vocab or char_vocab, dropout=0.0, **shape)
+        model, step, _ = minigpt_trainer(cfg, seed)
+        steps = {"minigpt": step}
+        try:
+            _, steps["torch"], _ = torch_trainer(cfg, model.state_dict(), decay_names(model))
+        except ImportError:
+            pass
+        run = {"name": name, "config": {**shape, "batch": batch, "vocab": cfg.vocab_size}}
+        tps = throughput(steps, train, iters, rounds=max(1, min(5, iters // 2)), batch=batch,
+                         block_size=shape["block_size"])
+        run.update({f"{k}_tokens_per_s": round(v, 1) for k, v in tps.items()})
+        if "torch" in tps:
+            run["ratio_minigpt_over_torch"] = round(tps["minigpt"] / tps["torch"], 3)
+        rng = np.random.default_rng(seed)
+        batches = [get_batch(train, batch, shape["block_size"], rng) for _ in range(7)]
+        largest = batch * shape["block_size"] * max(4 * shape["n_embd"], cfg.vocab_size) * 4
+        run["split_ms_per_step"] = split_step(lambda x, y: step(x, y, LR), batches, largest)
+        print(f"{name}: ratio {run.get('ratio_minigpt_over_torch')}, split {run['split_ms_per_step']}",
+              file=sys.stderr)
+        runs.append(run)
+    return runs
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--iters", type=int, default=40, help="timed steps per framework")
@@ -128,7 +197,22 @@ def main():
     ap.add_argument("--full-iters", type=int, default=2000)
     ap.add_argument("--seed", type=int, default=1337)
     ap.add_argument("--threads", type=int, default=os.cpu_count(), help="BLAS / torch threads for both")
+    ap.add_argument("--sweep", action="store_true", help="four configurations, each with its time split")
     args = ap.parse_args()
+    if args.sweep:
+        try:
+            import torch
+            torch.set_num_threads(args.threads)
+        except ImportError:
+            pass
+        from minigpt.data.toyweb import generate_corpus
+        load0 = os.getloadavg()[0]
+        runs = sweep(generate_corpus(n_chars=200_000, seed=0), args.threads, args.iters, args.seed)
+        print(json.dumps({"benchmark": "train_cpu_sweep", "threads": args.threads, "timed_iters": args.iters,
+                          "machine": machine_info(), "load_average_1min": [round(load0, 2),
+                                                                           round(os.getloadavg()[0], 2)],
+                          "runs": runs}, indent=1))
+        return
     if args.full:
         from minigpt.data.shakespeare import load_text
         text = load_text(download=True)

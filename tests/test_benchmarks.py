@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -78,3 +79,42 @@ def test_bpe_benchmark_reports_only_measured_ratios():
         e = out["encode"][lang]
         assert e["tokens"] > 0 and e["encode_ratio_warm"] > 0 and e["decode_slowdown"] > 0
     assert [r["chars"] for r in out["long_chunk"]["han"]] == [300]
+
+
+def test_step_profile_splits_a_tiny_step():
+    """The --sweep time split on a tiny model: every GEMM of the step recorded with the right shapes
+    (3 per Linear: forward, dx, dW), the parts add up to the step, the patched ops are restored."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import step_profile
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    from minigpt import optim
+    from minigpt.nn import GPT, GPTConfig
+    from minigpt.ops.matmul import Linear
+    cfg = GPTConfig(vocab_size=11, n_layer=1, n_head=2, n_embd=8, block_size=4, dropout=0.0)
+    model = GPT(cfg, seed=0)
+    opt = optim.AdamW(model.parameters(), lr=1e-3)
+
+    def step(x, y):
+        _, loss = model(x, y)
+        loss.backward()
+        optim.clip_grad_norm(opt.params, 1.0)
+        opt.step()
+        opt.zero_grad()
+
+    rng = np.random.default_rng(0)
+    batches = [(rng.integers(0, 11, (3, 4)), rng.integers(0, 11, (3, 4))) for _ in range(7)]
+    forward_before = Linear.forward
+    prof = step_profile.StepProfile()
+    with prof:
+        step(*batches[0])
+    assert Linear.forward is forward_before and optim.AdamW.step.__name__ == "step"
+    n_linear = sum(1 for g in prof.gemms if g[3] and not g[2])          # forward x2 @ Wᵀ
+    assert n_linear >= 4 and len(prof.gemms) == 3 * n_linear            # qkv, proj, fc, proj2 (+ head)
+    assert ((12, 8), (8, 24), False, True) in prof.gemms                # qkv: (B·T, C) @ (C, 3C)
+    assert prof.attn == [(3, 2, 4, 4)]                                  # (B, nh, T, hs)
+    split = step_profile.split_step(step, batches, bandwidth_bytes=1 << 20, steps=3)
+    parts = ("gemm", "attention", "elementwise", "optimizer", "python")
+    assert sum(split[k] for k in parts) == pytest.approx(split["step"], abs=0.05)
+    assert all(split[k] > 0 for k in parts[:4]) and split["memory_bandwidth_GBps"] > 0

@@ -209,3 +209,24 @@ def test_softmax_large_logits_stable():
     y = ops.softmax(Tensor(np.array([1000.0, 1001.0], np.float32)))
     e = 1 / (1 + np.e)  # softmax([0, 1]) = [1/(1+e), e/(1+e)]
     np.testing.assert_allclose(y.data, [e, 1 - e], rtol=1e-6)
+
+
+def test_gelu_float32_over_a_wide_range_without_warnings():
+    """GELU's forward uses 1/(1 + e^{-2u}) for ½(1 + tanh u): e^{-2u} overflows to inf for x < ~-9.5,
+    which must give 0 silently; compared with the tanh formula in float64."""
+    import warnings
+    x = np.concatenate([np.array([-1e4, -100, -20, -9.6, -9.4, -5, 0, 5, 20, 100, 1e4]),
+                        np.linspace(-12, 12, 2001)]).astype(np.float32)
+    c = np.sqrt(2 / np.pi)
+    x64 = x.astype(np.float64)
+    ref = 0.5 * x64 * (1 + np.tanh(c * (x64 + 0.044715 * x64 ** 3)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        t = Tensor(x, requires_grad=True)
+        y = ops.gelu(t)
+        y.sum().backward()
+    assert y.data.dtype == np.float32
+    np.testing.assert_allclose(y.data, ref, rtol=1e-5, atol=1e-6)
+    h = 1e-6                                               # central difference of the float64 formula
+    f = lambda z: 0.5 * z * (1 + np.tanh(c * (z + 0.044715 * z ** 3)))  # noqa: E731
+    np.testing.assert_allclose(t.grad, (f(x64 + h) - f(x64 - h)) / (2 * h), rtol=1e-4, atol=1e-5)

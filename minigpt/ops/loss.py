@@ -14,7 +14,7 @@ gradient is 0 (PyTorch returns nan there).
 """
 
 from minigpt.autograd import Function, raw
-from minigpt.backend import get_xp
+from minigpt.backend import get_xp, rowsum
 from minigpt.ops.dispatch import K, use_kernels
 
 
@@ -44,8 +44,9 @@ class CrossEntropy(Function):
             return xp.asarray(loss, dtype=logits.dtype)
         tt = xp.where(keep, t, 0)
         m = z.max(axis=1, keepdims=True)
-        e = xp.exp(z - m)  # (N, V)
-        s = e.sum(axis=1, keepdims=True)
+        e = z - m
+        xp.exp(e, out=e)  # (N, V), in place: with a large vocabulary each pass over (N, V) counts
+        s = rowsum(e)[:, None]  # (N, 1), as a BLAS matrix-vector product
         rows = xp.arange(z.shape[0])
         logp = (z[rows, tt] - m[:, 0]) - xp.log(s[:, 0])  # (N,)
         n = int(keep.sum())
@@ -62,9 +63,10 @@ class CrossEntropy(Function):
             return K().cross_entropy_bwd(z, t, lse, float(g), ignore_index).reshape(shape), None
         e, s, tt, keep = ctx.saved
         n, shape = ctx.args
-        p = e / s  # softmax, (N, V)
-        p[get_xp(p).arange(p.shape[0]), tt] -= 1.0
-        p *= (keep[:, None] * (g / max(n, 1))).astype(p.dtype)
+        w = (keep * (float(g) / max(n, 1))).astype(e.dtype)  # (N,) each row's weight: g/M, or 0 if ignored
+        p = e  # the saved exponentials become the gradient in place (backward runs once)
+        p *= (w / s[:, 0])[:, None]  # w · softmax, (N, V): one pass
+        p[get_xp(p).arange(p.shape[0]), tt] -= w  # - w · onehot
         return p.reshape(shape), None
 
 
