@@ -15,6 +15,7 @@ nothing heavy (CuPy, matplotlib) is imported by accident.
 """
 import argparse
 import importlib
+import os
 import sys
 from typing import NamedTuple
 
@@ -104,6 +105,9 @@ def main(argv=None) -> int:
         print(f"minigpt: unknown command {name!r}; expected one of {sorted(COMMANDS)}", file=sys.stderr)
         print(_usage(), file=sys.stderr)
         return 2
+    from minigpt import dist
+    if dist.launched() and not dist.get_comm().is_main:  # mpiexec -n N: rank 0 alone prints its report
+        sys.stdout = open(os.devnull, "w")
     from minigpt.loop import Interrupted, NonFiniteError
     try:
         return run_command(name, argv[1:])
@@ -113,7 +117,7 @@ def main(argv=None) -> int:
         if debug:
             raise
         print(f"minigpt {name}: error: {e}", file=sys.stderr)
-        return 1
+        return dist.abort_on_failure(1)  # under mpiexec: end the other ranks too, which would wait forever
     except Exception as e:  # noqa: BLE001 -- the one place user errors become one line
         if debug:
             raise
@@ -122,7 +126,7 @@ def main(argv=None) -> int:
         else:  # anything else may be a bug: say how to see where
             message = f"{type(e).__name__}: {e} (rerun with --debug for the traceback)"
         print(f"minigpt {name}: error: {message}", file=sys.stderr)
-        return 2
+        return dist.abort_on_failure(2)
 
 
 if __name__ == "__main__":

@@ -6,11 +6,11 @@ A stage supplies only what is its own: the loss of a batch (`loss_fn(step, rng) 
 
     for step in range(start, steps):
         lr = schedule(step)                            # linear warmup + cosine, or constant
-        model.reseed(hash((seed, step)))               # dropout masks depend on (seed, step) only
-        for micro in range(grad_accum):                # gradient accumulation
-            rng = default_rng([seed, step, micro])     # the batch depends on (seed, step, micro) only
+        for micro in range(grad_accum):                # gradient accumulation (under `mpiexec -n N`:
+            model.reseed(hash((seed, step, micro)))    #   rank r takes micro-batches r, r+N, ..., see dist.py)
+            rng = default_rng([seed, step, micro])     # batch and dropout depend on (seed, step, micro) only
             (loss_fn(step, rng) / grad_accum).backward()
-        optimizer_step(opt, grad_clip)                 # average grads → clip → step → zero_grad
+        optimizer_step(opt, grad_clip)                 # all-reduce grads → clip → step → zero_grad
         log, history, progress bar, evaluate + callback every eval_interval steps
         checkpoint every ckpt_interval steps and at the end
 
@@ -44,6 +44,7 @@ from dataclasses import dataclass
 import numpy as np
 from tqdm.auto import tqdm
 
+from minigpt import dist
 from minigpt.backend import to_numpy
 from minigpt.checkpoint import (_leftovers, atomic_write_bytes, checkpoint_dir, json_bytes, load_json, load_optim,
                                 load_tensors, optim_bytes, recover, strict_json, tensors_bytes, verify_checkpoint,
@@ -70,9 +71,15 @@ class Interrupted(KeyboardInterrupt):
 # the pieces a step is made of (small and named, so data parallelism can hook in)
 
 def adamw(params, cfg, lr=None):
-    """AdamW with the config's betas and weight decay (cfg.beta1, cfg.beta2, cfg.weight_decay)."""
-    return AdamW(params, lr=cfg.lr if lr is None else lr, betas=(cfg.beta1, cfg.beta2),
-                 weight_decay=cfg.weight_decay)
+    """AdamW with the config's betas and weight decay (cfg.beta1, cfg.beta2, cfg.weight_decay).
+
+    Under data parallelism with MINIGPT_ZERO=1, ZeRO-1's AdamW (minigpt/zero.py): the same updates,
+    its state sharded across the ranks."""
+    kwargs = dict(lr=cfg.lr if lr is None else lr, betas=(cfg.beta1, cfg.beta2), weight_decay=cfg.weight_decay)
+    if os.environ.get("MINIGPT_ZERO") == "1":
+        from minigpt.zero import ZeroAdamW
+        return ZeroAdamW(params, **kwargs)
+    return AdamW(params, **kwargs)
 
 
 def step_rng(seed, step, micro=0):
@@ -81,29 +88,33 @@ def step_rng(seed, step, micro=0):
     return np.random.default_rng([seed, step, micro])
 
 
-def reseed(model, seed, step):
-    """New dropout masks for this step, derived from (seed, step) only."""
+def reseed(model, seed, step, micro=0):
+    """New dropout masks for this micro-batch, derived from (seed, step, micro) only (micro 0: (seed, step)),
+    so that the rank computing a micro-batch draws the same masks as one process would."""
     target = model if hasattr(model, "reseed") else getattr(model, "gpt", None)
     if target is not None:
-        target.reseed(hash((seed, step)) % (2**32))
+        target.reseed(hash((seed, step) if micro == 0 else (seed, step, micro)) % (2**32))
 
 
-def average_gradients(params):
-    """Data parallelism averages the gradients across processes here; one process has nothing to do."""
+def average_gradients(params, op="mean"):
+    """Data parallelism (`mpiexec -n N`) combines the ranks' gradients here, in a few flat buckets
+    (dist.allreduce_grads): "sum" when the ranks split the micro-batches, "mean" when every rank
+    computed the same thing. One process has nothing to do."""
+    dist.allreduce_grads(params, op=op)
 
 
 def is_writer():
     """Only this process writes checkpoints and logs (rank 0 under data parallelism)."""
-    return True
+    return dist.get_comm().is_main
 
 
-def optimizer_step(opt, grad_clip, loss=None):
+def optimizer_step(opt, grad_clip, loss=None, reduce="mean"):
     """The optimizer step, written once: average gradients → clip → check finite → step → zero_grad.
 
     Returns the global gradient norm before clipping. Raises NonFiniteError (and leaves the weights
     untouched) if the loss or the gradient is NaN/inf.
     """
-    average_gradients(opt.params)
+    average_gradients(opt.params, reduce)
     gnorm = clip_grad_norm(opt.params, grad_clip if grad_clip > 0 else math.inf)
     if loss is not None and not math.isfinite(loss):
         opt.zero_grad()
@@ -284,12 +295,17 @@ class Loop:
     def __enter__(self):
         if self.out_dir is None:
             return self
-        self._lock = RunLock(self.out_dir).__enter__()
+        comm = dist.get_comm()
         try:
-            claim_run_dir(self.out_dir, getattr(self.cfg, "resume", False), getattr(self.cfg, "force", False),
-                          self._same_run)
+            if comm.is_main:  # data parallelism: rank 0 alone locks, claims and repairs the run directory
+                self._lock = RunLock(self.out_dir).__enter__()
+                claim_run_dir(self.out_dir, getattr(self.cfg, "resume", False), getattr(self.cfg, "force", False),
+                              self._same_run)
+            comm.barrier()  # ... and the other ranks read it only after that
             if getattr(self.cfg, "resume", False) and has_run(self.out_dir) and self._has_checkpoint():
-                recover(self.ckpt_dir)
+                if comm.is_main:
+                    recover(self.ckpt_dir)
+                comm.barrier()
                 conf = load_json(os.path.join(verify_checkpoint(self.ckpt_dir), "config.json"))
                 self._check_resume(conf)
                 self.saved_config = conf
@@ -342,7 +358,11 @@ class Loop:
     # --- checkpoints
     def save(self, step, complete=False, extra=None):
         """Write every model, optimizer, the tokenizer and the loop state as one checkpoint unit."""
-        if self.ckpt_dir is None or not is_writer():
+        if self.ckpt_dir is None:
+            return
+        optim_states = {name: opt.state_dict() for name, opt in self.optimizers.items()}  # ZeRO-1: every rank
+        if not is_writer():
+            self.last_saved = step
             return
         for name, m in self.models.items():
             for pname, p in m.named_parameters():
@@ -356,10 +376,11 @@ class Loop:
             if name != "model":
                 files[f"{name}.safetensors"] = tensors_bytes(m.state_dict())
         for name, opt in self.optimizers.items():
-            files["optim.safetensors" if name == "model" else f"{name}.optim.safetensors"] = optim_bytes(opt.state_dict())
+            files["optim.safetensors" if name == "model" else f"{name}.optim.safetensors"] = optim_bytes(optim_states[name])
         config = {"stage": self.stage, "model": main.config.to_dict(), "tokenizer": "tokenizer.json", "step": step,
                   "complete": complete, "train_config": dataclasses.asdict(self.cfg), "data": self.data_id,
-                  "loop_state": self.state[0]() if self.state else None, **self.meta, **(extra or {})}
+                  "loop_state": self.state[0]() if self.state else None, "ranks": dist.get_comm().size,
+                  **self.meta, **(extra or {})}
         files["config.json"] = json_bytes(config)
         write_checkpoint(self.ckpt_dir, files)
         self.last_saved = step
@@ -389,6 +410,14 @@ class Loop:
         print(f"\n{self.stage}: {signal.Signals(signum).name} received: finishing this step, then saving a "
               f"checkpoint (press Ctrl-C again to stop at once, without one)", file=sys.stderr, flush=True)
 
+    def _agree_on_signal(self):
+        """Data parallelism: a signal seen by any rank stops every rank after the same step."""
+        comm = dist.get_comm()
+        if comm.size > 1:
+            seen = comm.allreduce(np.array([self._signal or 0], dtype=np.int64))
+            if seen[0] and self._signal is None:  # another rank was signalled: stop as if told to terminate
+                self._signal = signal.SIGTERM
+
     def _install_signals(self):
         if self.ckpt_dir is None or threading.current_thread() is not threading.main_thread():
             return {}
@@ -412,6 +441,8 @@ class Loop:
         self.models, self.optimizers, self.state, self.meta = models, optimizers, state, dict(meta or {})
         if self.last_saved is not None:
             self._restore()
+        for m in models.values():  # data parallelism: every rank starts from rank 0's weights
+            dist.broadcast_params(m.parameters())
         metrics_path = os.path.join(self.out_dir, "metrics.jsonl") if self.out_dir else None
         rows, log = [], None
         if metrics_path and not self.complete:
@@ -430,8 +461,8 @@ class Loop:
         main, opt = models["model"], optimizers.get("model")
         show = show or ((loss_key,) + tuple(eval_keys))
         old_handlers = self._install_signals()
-        bar = tqdm(range(self.start, self.steps), desc=self.desc, disable=not self.progress, initial=self.start,
-                   total=self.steps)
+        bar = tqdm(range(self.start, self.steps), desc=self.desc, disable=not (self.progress and is_writer()),
+                   initial=self.start, total=self.steps)
         try:
             for step in bar:
                 if stop_at is not None and step >= stop_at:
@@ -457,6 +488,7 @@ class Loop:
                     bar.set_postfix({k: f"{row[k]:.3f}" for k in show if isinstance(row.get(k), float)}, refresh=False)
                     if report and self.callback:
                         self.callback(step, row)
+                    self._agree_on_signal()
                     if last:
                         self.save(step + 1, complete=True, extra=finish() if finish else None)
                     elif (ckpt_every and (step + 1) % ckpt_every == 0) or self._signal is not None:
@@ -478,18 +510,28 @@ class Loop:
     def _accumulate(self, step, loss_fn, opt, accum, seed, loss_key):
         """Micro-batches → one optimizer step; the row of means to log."""
         total, sums = 0.0, {}
-        for micro in range(accum):
+        comm = dist.get_comm()
+        for micro in dist.my_micro_batches(accum, comm):  # all of them in one process; rank r: r, r+N, ...
+            if micro:
+                reseed(self.models["model"], seed, step, micro)
             out = loss_fn(step, step_rng(seed, step, micro))
             loss, extra = out if isinstance(out, tuple) else (out, {})
             value = loss.item()
-            if not math.isfinite(value):
+            if not math.isfinite(value) and comm.size == 1:
                 opt.zero_grad()
                 raise NonFiniteError(f"the loss is {value}")
             (loss * (1.0 / accum)).backward()
             total += value
             for k, v in extra.items():
                 sums[k] = sums.get(k, 0.0) + (v if v is None or isinstance(v, int) else float(v))
-        grad_norm = optimizer_step(opt, self.cfg.grad_clip)
+        if comm.size > 1:  # the step's numbers over all micro-batches, on every rank
+            keys = sorted(k for k, v in sums.items() if v is not None)
+            total, *values = comm.sum_floats(total, *(sums[k] for k in keys))
+            sums.update({k: (int(v) if isinstance(sums[k], int) else v) for k, v in zip(keys, values)})
+            if not math.isfinite(total):
+                opt.zero_grad()
+                raise NonFiniteError(f"the loss is {total}")
+        grad_norm = optimizer_step(opt, self.cfg.grad_clip, reduce="sum")
         row = {loss_key: total / accum}
         row.update({k: (v / accum if isinstance(v, float) else v) for k, v in sums.items()})
         row["grad_norm"] = grad_norm

@@ -5,9 +5,11 @@ sums gradients with dist.allreduce_grads, clips, steps AdamW (or ZeroAdamW) and 
 weights to OUT/rank<r>.npz. Run as one process or under mpiexec; the run must not depend on N.
 
     mpiexec -n 2 python tests/dist_worker.py OUT --steps 4 --grad-accum 4 [--zero] [--resume-from F] [--save-optim F]
+    mpiexec -n 2 python tests/dist_worker.py pretrain OUT_DIR [STOP_AT] [--resume]    # the real stage, on the loop
 """
 import argparse
 import os
+import sys
 
 import numpy as np
 
@@ -62,7 +64,21 @@ def checkpoint_arrays(model, opt):
     return out
 
 
+def pretrain(out_dir, stop_at=None, resume=False, max_iters=8, **overrides):
+    """A tiny `minigpt pretrain` run through the one loop (dropout on, 4 micro-batches per step)."""
+    from minigpt.stages.pretrain import PretrainConfig, prepare, train
+    cfg = PretrainConfig(out_dir=str(out_dir), data="toyweb", n_chars=20_000, n_layer=1, n_head=2, n_embd=32,
+                         block_size=32, dropout=0.1, batch_size=3, grad_accum=4, max_iters=max_iters, warmup_iters=2,
+                         eval_interval=4, eval_iters=1, ckpt_interval=4, seed=3, resume=resume, **overrides)
+    tok, tr, va = prepare(cfg)
+    return train(cfg, tok, tr, va, progress=False, stop_at=stop_at)
+
+
 def main():
+    if sys.argv[1] == "pretrain":  # dist_worker.py pretrain OUT_DIR [STOP_AT] [--resume]
+        stop = int(sys.argv[3]) if len(sys.argv) > 3 and sys.argv[3].isdigit() else None
+        pretrain(sys.argv[2], stop_at=stop, resume="--resume" in sys.argv)
+        return
     ap = argparse.ArgumentParser()
     ap.add_argument("out")
     ap.add_argument("--steps", type=int, default=4)

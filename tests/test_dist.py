@@ -29,10 +29,10 @@ MPIEXEC = shutil.which("mpiexec")
 needs_mpi = pytest.mark.skipif(MPIEXEC is None, reason="no MPI launcher (mpiexec): pip install -e '.[dist]'")
 
 
-def mpirun(n, *args, timeout=240):
+def mpirun(n, *args, timeout=240, env=None):
     """Run `mpiexec -n n python tests/dist_worker.py args` with one BLAS thread per rank."""
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
-               OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+               OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1", **(env or {}))
     res = subprocess.run([MPIEXEC, "-n", str(n), sys.executable, str(WORKER), *map(str, args)],
                          capture_output=True, text=True, env=env, timeout=timeout)
     assert res.returncode == 0, f"mpiexec failed:\n{res.stdout[-3000:]}\n{res.stderr[-3000:]}"
@@ -157,3 +157,48 @@ def test_benchmark_reports_both_rank_counts():
     assert two["allreduce_bytes_per_rank"] == 4 * two["params"]  # every float32 gradient goes on the wire once
     assert 0 < two["allreduce_share"] < 1 and two["tokens_per_s"] > 0
     assert [s["buckets"] for s in two["bucket_sweep"]][-1] == 1
+
+
+# -----------------------------------------------------------------------------
+# the stages, through the one loop: `mpiexec -n 2` = one process
+
+def stage_weights(run_dir):
+    from minigpt.checkpoint import load_checkpoint
+    config, state = load_checkpoint(str(Path(run_dir) / "ckpt"))
+    return config, {k: np.asarray(v) for k, v in state.items()}
+
+
+def losses(run_dir):
+    from minigpt.loop import read_metrics
+    return [r["train_loss"] for r in read_metrics(Path(run_dir) / "metrics.jsonl")]
+
+
+@needs_mpi
+def test_pretrain_on_two_ranks_equals_one_process(tmp_path):
+    """8 steps, 4 micro-batches each, dropout 0.1: 2 ranks end with the one-process weights and losses;
+    rank 0 alone wrote the metrics (one row per step) and the checkpoint (which records 2 ranks)."""
+    dist_worker.pretrain(tmp_path / "one")
+    mpirun(2, "pretrain", tmp_path / "two")
+    c1, w1 = stage_weights(tmp_path / "one")
+    c2, w2 = stage_weights(tmp_path / "two")
+    assert (c1["ranks"], c2["ranks"]) == (1, 2) and c2["step"] == 8
+    assert_close(w1, w2, atol=3e-5)
+    l1, l2 = losses(tmp_path / "one"), losses(tmp_path / "two")
+    assert len(l2) == 8 and np.allclose(l1, l2, rtol=0, atol=1e-5)
+    assert l1[-1] < l1[0] - 0.05  # it trained
+
+
+@needs_mpi
+def test_pretrain_resumes_with_any_number_of_ranks_and_zero1(tmp_path):
+    """Stopped at step 6 (checkpoint of step 4) by 2 ranks with ZeRO-1 and resumed by 1 process — or the
+    other way round: both end where the uninterrupted one-process run ends."""
+    dist_worker.pretrain(tmp_path / "whole")
+    _, whole = stage_weights(tmp_path / "whole")
+    mpirun(2, "pretrain", tmp_path / "a", 6, env={"MINIGPT_ZERO": "1"})
+    dist_worker.pretrain(tmp_path / "a", resume=True)
+    dist_worker.pretrain(tmp_path / "b", stop_at=6)
+    mpirun(2, "pretrain", tmp_path / "b", "--resume", env={"MINIGPT_ZERO": "1"})
+    for run in ("a", "b"):
+        config, w = stage_weights(tmp_path / run)
+        assert config["step"] == 8
+        assert_close(w, whole, atol=3e-5)
