@@ -1,4 +1,16 @@
 # %% [markdown]
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/minigpt-course/minigpt/blob/main/notebooks/12_data_parallel.ipynb) [![Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/minigpt-course/minigpt/HEAD?urlpath=lab/tree/notebooks/12_data_parallel.ipynb)
+
+# %%
+# Colab only: install the course package (nothing happens anywhere else)
+import sys
+
+if "google.colab" in sys.modules:
+    import subprocess
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "minigpt @ git+https://github.com/minigpt-course/minigpt",
+                    "tiktoken", "pytest-timeout"], check=True)
+
+# %% [markdown]
 # # 12 · Data parallelism: N processes, one model, the same result
 #
 # Until now one process did all the work of a training step. When a model stops fitting the time we have, the
