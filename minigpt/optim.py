@@ -40,8 +40,9 @@ class AdamW:
         lr = self.lr
         c1 = 1.0 - b1 ** self.t  # bias corrections (Python floats: no float64 upcast)
         c2 = 1.0 - b2 ** self.t
-        step_size = lr / c1
-        inv_sqrt_c2 = 1.0 / math.sqrt(c2)  # √v̂ = √v / √c2
+        # m̂ / (√v̂ + ε) = (m / c1) / (√v / √c2 + ε) = (√c2 / c1) · m / (√v + ε√c2): one pass fewer
+        step_size = lr * math.sqrt(c2) / c1
+        eps_hat = self.eps * math.sqrt(c2)
         for i, p in enumerate(self.params):
             g = p.grad
             if g is None:
@@ -58,15 +59,16 @@ class AdamW:
                 continue
             if self.decay[i] and self.weight_decay:
                 p.data *= 1.0 - lr * self.weight_decay
+            # in place, no temporaries but one: AdamW is memory-bound, every pass over the parameters costs
+            m -= g
             m *= b1
-            m += (1.0 - b1) * g
+            m += g  # m = b1 m + (1 - b1) g, as g + b1 (m - g)
+            u = g * g  # the one scratch array
+            v -= u
             v *= b2
-            u = g * g  # one scratch array, reused in place: AdamW is memory-bound
-            u *= 1.0 - b2
-            v += u
+            v += u  # v = b2 v + (1 - b2) g²
             xp.sqrt(v, out=u)
-            u *= inv_sqrt_c2
-            u += self.eps  # √v̂ + ε
+            u += eps_hat
             xp.divide(m, u, out=u)
             u *= step_size
             p.data -= u

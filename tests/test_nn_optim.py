@@ -130,3 +130,22 @@ def test_clip_grad_norm_by_hand():
     assert math.hypot(a.grad, b.grad) == pytest.approx(1.0, rel=1e-5)
     assert clip_grad_norm([a, b], 10.0) == pytest.approx(1.0, rel=1e-5)  # below the limit: unchanged
     assert math.hypot(a.grad, b.grad) == pytest.approx(1.0, rel=1e-5)
+
+
+def test_adamw_numpy_path_matches_float64_reference(rng):
+    """30 steps of the in-place float32 update against the float64 formula (kernels/reference.py),
+    with weight decay, on gradients of mixed scale (including tiny ones, where ε matters)."""
+    from minigpt.autograd import Tensor
+    from minigpt.kernels.reference import adamw_step
+    p = Tensor(rng.standard_normal((7, 5)).astype(np.float32), requires_grad=True)
+    opt = AdamW([p], lr=3e-3, betas=(0.9, 0.95), eps=1e-6, weight_decay=0.1)
+    ref_p, ref_m, ref_v = p.data.astype(np.float64), np.zeros((7, 5)), np.zeros((7, 5))
+    for t in range(1, 31):
+        g = (rng.standard_normal((7, 5)) * np.logspace(-7, 1, 5)).astype(np.float32)
+        p.grad = g.copy()
+        opt.step()
+        ref_p, ref_m, ref_v = adamw_step(ref_p, g, ref_m, ref_v, lr=3e-3, beta1=0.9, beta2=0.95, eps=1e-6,
+                                         weight_decay=0.1, step=t)
+    np.testing.assert_allclose(p.data, ref_p, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(opt.m[0], ref_m, rtol=1e-4, atol=1e-12)
+    np.testing.assert_allclose(opt.v[0], ref_v, rtol=1e-4, atol=1e-20)
