@@ -9,7 +9,7 @@ from align_helpers import tiny_gpt, world_tok
 from minigpt.data.assistant import make_demonstrations, sample_prompts
 from minigpt.loop import read_metrics
 from minigpt.nn.heads import RewardModel
-from minigpt.stages import dpo, reward, sft
+from minigpt.stages import dpo, grpo, ppo, reward, sft
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +37,26 @@ def run_dpo(cfg, world, **kw):
                      progress=False, **kw)
 
 
+def run_ppo(cfg, world, **kw):
+    tok, model, _ = world
+    rm = RewardModel.from_gpt(tiny_gpt(tok, seed=2), seed=3)
+    return ppo.train(cfg, copy.deepcopy(model), copy.deepcopy(model), rm, tok, sample_prompts(32, seed=0),
+                     progress=False, **kw)
+
+
+def run_grpo(cfg, world, **kw):
+    tok, model, _ = world
+    rm = RewardModel.from_gpt(tiny_gpt(tok, seed=2), seed=3)
+    return grpo.train(cfg, copy.deepcopy(model), copy.deepcopy(model), rm, tok, sample_prompts(32, seed=0),
+                      progress=False, **kw)
+
+
 STAGES = {
+    "ppo": (run_ppo, lambda d: ppo.PPOConfig(out_dir=d, iters=8, rollout_batch=4, minibatch_size=2, max_new_tokens=8,
+                                             lr=1e-3, seed=0, target_kl=1.0, ckpt_interval=4)),
+    "grpo": (run_grpo, lambda d: grpo.GRPOConfig(out_dir=d, iters=8, prompts_per_iter=2, group_size=2,
+                                                 minibatch_size=2, max_new_tokens=8, lr=1e-3, seed=0,
+                                                 ckpt_interval=4)),
     "sft": (run_sft, lambda d: sft.SFTConfig(out_dir=d, epochs=2, batch_size=8, eval_interval=3, ckpt_interval=4,
                                              aux_lm_coef=0.1, lora_r=0)),
     "sft-lora": (run_sft, lambda d: sft.SFTConfig(out_dir=d, epochs=2, batch_size=8, ckpt_interval=4, lora_r=2,
@@ -60,11 +79,13 @@ def test_stage_resumes_bit_exactly(tmp_path, world, name):
     resumed = run(dataclasses.replace(part, resume=True), world)
     a, b = numbers(tmp_path / "full" / "metrics.jsonl"), numbers(tmp_path / "part" / "metrics.jsonl")
     assert len(a) == len(full["history"]["step"]) > 6 and a == b
-    for k in ("reward_bias", "eval_accuracy", "val_loss"):
+    for k in ("reward_bias", "eval_accuracy", "val_loss", "final_beta"):
         assert full.get(k) == resumed.get(k)
-    for (n, p), (_, q) in zip(full["model"].named_parameters(), resumed["model"].named_parameters()):
-        assert (p.data == q.data).all(), n
+    for key in ("model", "value_model"):
+        if key in full:
+            for (n, p), (_, q) in zip(full[key].named_parameters(), resumed[key].named_parameters()):
+                assert (p.data == q.data).all(), n
     again = run(dataclasses.replace(part, resume=True), world)  # finished: loads, trains nothing
-    assert again["history"]["loss"] == full["history"]["loss"]
+    assert again["history"] == {k: v for k, v in full["history"].items()}
     assert {k: again.get(k) for k in ("reward_bias", "eval_accuracy", "train_accuracy")} == \
            {k: full.get(k) for k in ("reward_bias", "eval_accuracy", "train_accuracy")}

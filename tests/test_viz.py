@@ -22,7 +22,7 @@ def fake_report():
             "pretrain": {"step": steps, "train_loss": [3.0, 2.5, 2.2, 2.0], "eval_step": [0, 3], "val_loss": [3.1, 2.1]},
             "sft": {"step": steps, "l2": [2.0, 1.5, 1.2, 1.0], "eval_step": [3], "val_loss": [1.1]},
             "reward": {"step": steps, "loss": [0.69, 0.6, 0.5, 0.45], "acc": [0.5, 0.6, 0.7, 0.75]},
-            "ppo": {"iter": [0, 1, 2], "score": [0.0, 0.2, 0.3], "gold": [0.1, 0.2, 0.25], "kl": [0.0, 0.5, 1.0],
+            "ppo": {"step": [0, 1, 2], "score": [0.0, 0.2, 0.3], "gold": [0.1, 0.2, 0.25], "kl": [0.0, 0.5, 1.0],
                     "beta": [0.1, 0.12, 0.11], "entropy": [1.5, 1.4, 1.3], "clipfrac": [0.0, 0.1, 0.05]},
         },
         "models": {n: {"accuracy": a, "exact_match": a, "gold_score": g}

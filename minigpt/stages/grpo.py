@@ -21,22 +21,18 @@ Rollouts, scores and log-probabilities reuse the PPO stage's code (ppo.py, rl_ma
 
     minigpt grpo --init runs/pipeline/sft/ckpt --reward runs/pipeline/reward/ckpt --out-dir runs/grpo
 """
-import dataclasses
-import os
 import time
 from dataclasses import dataclass
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from minigpt import ops, rl_math
 from minigpt.autograd import Tensor, no_grad
 from minigpt.backend import to_numpy, xp
 from minigpt.config import Config, nonnegative, positive
 from minigpt.generate import sample_batch
-from minigpt.optim import AdamW, clip_grad_norm
+from minigpt.loop import Loop, adamw, optimizer_step
 from minigpt.scoring import response_logprobs, score_texts
-from minigpt.stages.common import MetricsLog, save_stage
 from minigpt.stages.ppo import check_compatible, load_for_ppo
 from minigpt.tokenizer.chat_template import chat_ids, decode_response, encode_prompt, pad_batch
 
@@ -59,9 +55,15 @@ class GRPOConfig(Config):
     kl_coef: float = 0.05  # β, weight of the KL(π ‖ π_ref) loss term
     adv_eps: float = 1e-4  # ε in the group normalisation
     missing_eos_penalty: float = 1.0  # subtracted from the score of a response without <|end|>
+    weight_decay: float = 0.0  # AdamW decoupled decay (matrices only)
+    beta1: float = 0.9  # AdamW β1
+    beta2: float = 0.95  # AdamW β2
     grad_clip: float = 1.0  # max global gradient norm (0 = off)
     data_seed: int = 3  # seeds the prompt pool
     seed: int = 1337  # seeds rollouts and minibatch order
+    ckpt_interval: int = 10  # iterations between checkpoints (and at the end)
+    resume: bool = False  # continue from out_dir/ckpt if present
+    force: bool = False  # start over even if out_dir already holds a run
 
     def validate(self):
         positive(self, "n_prompts", "iters", "prompts_per_iter", "group_size", "ppo_epochs", "minibatch_size", "lr",
@@ -144,10 +146,7 @@ def grpo_update(policy, opt, batch, cfg, rng):
             loss, st = grpo_loss(logp, batch["logp"][idx][:, :R], batch["ref_logp"][idx][:, :R], batch["adv"][idx],
                                  mask, cfg.clip_eps, cfg.kl_coef)
             loss.backward()
-            if cfg.grad_clip > 0:
-                clip_grad_norm(opt.params, cfg.grad_clip)
-            opt.step()
-            opt.zero_grad()
+            optimizer_step(opt, cfg.grad_clip, loss=loss.item())
             stats.append(st)
     return stats
 
@@ -155,39 +154,37 @@ def grpo_update(policy, opt, batch, cfg, rng):
 # -----------------------------------------------------------------------------
 # training
 
-def train(cfg, policy, ref, rm, tok, prompts, progress=True, callback=None):
-    """Run GRPO; returns a dict with the policy, per-iteration history and checkpoint path."""
+def train(cfg, policy, ref, rm, tok, prompts, progress=True, callback=None, stop_at=None):
+    """Run GRPO through the one loop (one step = one rollout + its updates); returns a dict with the policy,
+    per-iteration history and checkpoint path."""
     check_compatible(policy, ref, rm)
-    opt = AdamW(policy.parameters(), lr=cfg.lr, betas=(0.9, 0.95), weight_decay=0.0)
     ref.eval()
     policy.eval()  # no dropout: old and new log-probs must come from the same function
-    log = MetricsLog(os.path.join(cfg.out_dir, "metrics.jsonl"))
-    keys = ("score", "gold", "kl", "entropy", "resp_len", "closed", "pg_loss", "kl_loss", "clipfrac",
-            "zero_adv_groups")
-    history = {k: [] for k in ("iter",) + keys}
-    rng = np.random.default_rng(cfg.seed)
-    t0 = time.time()
-    bar = tqdm(range(cfg.iters), desc="grpo", disable=not progress)
-    for it in bar:
+    rng = np.random.default_rng(cfg.seed)  # one stream through the run: its state is checkpointed
+
+    def iteration(step, _):
         pick = rng.choice(len(prompts), size=cfg.prompts_per_iter, replace=len(prompts) < cfg.prompts_per_iter)
         batch = rollout(policy, ref, rm, tok, [prompts[i] for i in pick], cfg, seed=int(rng.integers(2**31)))
         st = grpo_update(policy, opt, batch, cfg, rng)
         spread = batch["scores"].reshape(-1, cfg.group_size).std(axis=1)
-        row = {"iter": it, "score": float(batch["scores"].mean()), "gold": float(batch["gold"].mean()),
-               "kl": float(batch["kl"].mean()), "entropy": batch["entropy"], "resp_len": float(batch["rlens"].mean()),
-               "closed": float(batch["closed"].mean()), "pg_loss": float(np.mean([s["pg_loss"] for s in st])),
-               "kl_loss": float(np.mean([s["kl"] for s in st])),
-               "clipfrac": float(np.mean([s["clipfrac"] for s in st])),
-               "zero_adv_groups": float((spread == 0).mean())}
-        for k in history:
-            history[k].append(row[k])
-        log.write(**row)
-        bar.set_postfix(score=f"{row['score']:.2f}", gold=f"{row['gold']:.2f}", kl=f"{row['kl']:.2f}")
-        if callback:
-            callback(it, row, batch)
-    ckpt = os.path.join(cfg.out_dir, "ckpt")
-    save_stage(ckpt, policy, tok, "grpo", extra={"iters": cfg.iters, "train_config": dataclasses.asdict(cfg)})
-    return {"model": policy, "tokenizer": tok, "history": history, "ckpt": ckpt, "seconds": time.time() - t0}
+        return {"score": float(batch["scores"].mean()), "gold": float(batch["gold"].mean()),
+                "kl": float(batch["kl"].mean()), "entropy": batch["entropy"], "resp_len": float(batch["rlens"].mean()),
+                "closed": float(batch["closed"].mean()), "pg_loss": float(np.mean([s["pg_loss"] for s in st])),
+                "kl_loss": float(np.mean([s["kl"] for s in st])),
+                "clipfrac": float(np.mean([s["clipfrac"] for s in st])),
+                "zero_adv_groups": float((spread == 0).mean())}
+
+    def set_state(state):
+        rng.bit_generator.state = state["rng"]
+
+    t0 = time.time()
+    data = (prompts, *rm.state_dict().values(), *ref.state_dict().values())
+    with Loop(cfg, "grpo", tok, steps=cfg.iters, data=data, progress=progress, callback=callback) as loop:
+        opt = adamw(policy.parameters(), cfg)
+        history = loop.run({"model": policy}, {"model": opt}, iteration_fn=iteration,
+                           state=(lambda: {"rng": rng.bit_generator.state}, set_state),
+                           show=("score", "gold", "kl"), stop_at=stop_at)
+    return {"model": policy, "tokenizer": tok, "history": history, "ckpt": loop.ckpt_dir, "seconds": time.time() - t0}
 
 
 def run(cfg, progress=True):

@@ -17,25 +17,21 @@ the policy takes and is trained on; padded positions are masked out of every los
 
     minigpt ppo --init runs/sft/ckpt --reward runs/reward/ckpt --out-dir runs/ppo --iters 40
 """
-import dataclasses
-import os
 import time
 from dataclasses import dataclass
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from minigpt import rl_math
 from minigpt.autograd import no_grad
 from minigpt.backend import to_numpy, xp
-from minigpt.checkpoint import save_tensors
 from minigpt.config import Config, in_range, nonnegative, positive
 from minigpt.data.tokens import get_batch
 from minigpt.generate import sample_batch
+from minigpt.loop import Loop, adamw, optimizer_step
 from minigpt.nn.heads import ValueModel
-from minigpt.optim import AdamW, clip_grad_norm
 from minigpt.scoring import response_logprobs, response_values, score_texts
-from minigpt.stages.common import MetricsLog, load_model, save_stage
+from minigpt.stages.common import load_model
 from minigpt.tokenizer.chat_template import chat_ids, decode_response, encode_prompt, pad_batch
 
 
@@ -65,9 +61,15 @@ class PPOConfig(Config):
     ptx_batch: int = 8  # pretraining sequences per minibatch when ptx_coef > 0
     rbrm_coef: float = 0.0  # weight of the rule-based reward added to the RM score
     missing_eos_penalty: float = 1.0  # subtracted from the score of a response without <|end|>
+    weight_decay: float = 0.0  # AdamW decoupled decay (matrices only), policy and value model
+    beta1: float = 0.9  # AdamW β1
+    beta2: float = 0.95  # AdamW β2
     grad_clip: float = 1.0  # max global gradient norm (0 = off)
     data_seed: int = 3  # seeds the prompt pool
     seed: int = 1337  # seeds rollouts and minibatch order
+    ckpt_interval: int = 10  # iterations between checkpoints (and at the end)
+    resume: bool = False  # continue from out_dir/ckpt if present
+    force: bool = False  # start over even if out_dir already holds a run
 
     def validate(self):
         positive(self, "n_prompts", "iters", "rollout_batch", "ppo_epochs", "minibatch_size", "lr", "max_new_tokens",
@@ -137,69 +139,66 @@ def ppo_update(policy, value_model, opt, vopt, batch, cfg, rng, ptx_data=None):
                 loss = loss + cfg.ptx_coef * ptx_loss
                 st["ptx_loss"] = ptx_loss.item()
             loss.backward()
-            if cfg.grad_clip > 0:
-                st["grad_norm"] = clip_grad_norm(opt.params, cfg.grad_clip)
-            opt.step()
-            opt.zero_grad()
+            st["grad_norm"] = optimizer_step(opt, cfg.grad_clip, loss=loss.item())
             # the value model: its own loss, gradient and optimizer
             values = response_values(value_model, xp.asarray(x), plens, rlens)
             vf_loss, vst = rl_math.ppo_value_loss(values, batch["values"][idx][:, :R], batch["returns"][idx][:, :R],
                                                   mask, cfg.vf_clip)
             vf_loss.backward()
-            if cfg.grad_clip > 0:
-                clip_grad_norm(vopt.params, cfg.grad_clip)
-            vopt.step()
-            vopt.zero_grad()
+            optimizer_step(vopt, cfg.grad_clip, loss=vf_loss.item())
             st.update(vst, vf_loss=vf_loss.item())
             stats.append(st)
     return stats
 
 
-def train(cfg, policy, ref, rm, tok, prompts, ptx_data=None, progress=True, callback=None):
-    """Run PPO; returns a dict with the policy, value model, history (per iteration) and checkpoint."""
+def train(cfg, policy, ref, rm, tok, prompts, ptx_data=None, progress=True, callback=None, stop_at=None):
+    """Run PPO through the one loop (one step = one rollout + its updates); returns a dict with the policy,
+    value model, history (per iteration) and checkpoint (policy and value model, one unit)."""
     check_compatible(policy, ref, rm)
     value_model = ValueModel.from_reward_model(rm).eval()
-    opt = AdamW(policy.parameters(), lr=cfg.lr, betas=(0.9, 0.95), weight_decay=0.0)
-    vopt = AdamW(value_model.parameters(), lr=cfg.vf_lr, betas=(0.9, 0.95), weight_decay=0.0)
     kl_ctl = (rl_math.AdaptiveKLController(cfg.init_kl_coef, cfg.target_kl, cfg.kl_horizon) if cfg.target_kl > 0
               else rl_math.FixedKLController(cfg.init_kl_coef))
     ref.eval()
     policy.eval()  # no dropout: old and new log-probs must come from the same function
-    log = MetricsLog(os.path.join(cfg.out_dir, "metrics.jsonl"))
-    keys = ("score", "rm_score", "gold", "kl", "beta", "entropy", "resp_len", "closed", "pg_loss", "vf_loss",
-            "clipfrac", "approx_kl", "first_ratio", "first_clipfrac", "first_log_ratio_absmax", "ptx_loss")
-    history = {k: [] for k in ("iter",) + keys}
-    rng = np.random.default_rng(cfg.seed)
-    t0 = time.time()
-    bar = tqdm(range(cfg.iters), desc="ppo", disable=not progress)
-    for it in bar:
+    rng = np.random.default_rng(cfg.seed)  # one stream through the run: its state is checkpointed
+
+    def iteration(step, _):
         pick = rng.choice(len(prompts), size=cfg.rollout_batch, replace=len(prompts) < cfg.rollout_batch)
-        batch_prompts = [prompts[i] for i in pick]
         beta = kl_ctl.beta
-        batch = rollout(policy, value_model, ref, rm, tok, batch_prompts, cfg, beta, seed=int(rng.integers(2**31)))
+        batch = rollout(policy, value_model, ref, rm, tok, [prompts[i] for i in pick], cfg, beta,
+                        seed=int(rng.integers(2**31)))
         st = ppo_update(policy, value_model, opt, vopt, batch, cfg, rng, ptx_data)
         kl_mean = float(batch["kl"].mean())
         kl_ctl.update(kl_mean, cfg.rollout_batch)
-        row = {"iter": it, "score": float(batch["scores"].mean()), "rm_score": float(batch["rm_scores"].mean()),
-               "gold": float(batch["gold"].mean()), "kl": kl_mean, "beta": beta, "entropy": batch["entropy"],
-               "resp_len": float(batch["rlens"].mean()), "closed": float(batch["closed"].mean()),
-               "pg_loss": float(np.mean([s["pg_loss"] for s in st])), "vf_loss": float(np.mean([s["vf_loss"] for s in st])),
-               "clipfrac": float(np.mean([s["clipfrac"] for s in st])),
-               "approx_kl": float(np.mean([s["approx_kl"] for s in st])),
-               "first_ratio": st[0]["ratio_mean"], "first_clipfrac": st[0]["clipfrac"],
-               "first_log_ratio_absmax": st[0]["log_ratio_absmax"],
-               "ptx_loss": float(np.mean([s["ptx_loss"] for s in st])) if "ptx_loss" in st[0] else None}
-        for k in history:
-            history[k].append(row[k])
-        log.write(**row)
-        bar.set_postfix(score=f"{row['score']:.2f}", gold=f"{row['gold']:.2f}", kl=f"{kl_mean:.2f}")
-        if callback:
-            callback(it, row, batch)
-    ckpt = os.path.join(cfg.out_dir, "ckpt")
-    save_stage(ckpt, policy, tok, "ppo", extra={"iters": cfg.iters, "train_config": dataclasses.asdict(cfg),
-                                                "final_beta": kl_ctl.beta})
-    save_tensors(os.path.join(ckpt, "value_model.safetensors"), value_model.state_dict())
-    return {"model": policy, "value_model": value_model, "tokenizer": tok, "history": history, "ckpt": ckpt,
+        return {"score": float(batch["scores"].mean()), "rm_score": float(batch["rm_scores"].mean()),
+                "gold": float(batch["gold"].mean()), "kl": kl_mean, "beta": beta, "entropy": batch["entropy"],
+                "resp_len": float(batch["rlens"].mean()), "closed": float(batch["closed"].mean()),
+                "pg_loss": float(np.mean([s["pg_loss"] for s in st])),
+                "vf_loss": float(np.mean([s["vf_loss"] for s in st])),
+                "clipfrac": float(np.mean([s["clipfrac"] for s in st])),
+                "approx_kl": float(np.mean([s["approx_kl"] for s in st])),
+                "first_ratio": st[0]["ratio_mean"], "first_clipfrac": st[0]["clipfrac"],
+                "first_log_ratio_absmax": st[0]["log_ratio_absmax"],
+                "ptx_loss": float(np.mean([s["ptx_loss"] for s in st])) if "ptx_loss" in st[0] else None}
+
+    def get_state():
+        return {"rng": rng.bit_generator.state, "beta": kl_ctl.beta}
+
+    def set_state(state):
+        rng.bit_generator.state = state["rng"]
+        kl_ctl.beta = state["beta"]
+
+    t0 = time.time()
+    data = (prompts, ptx_data if ptx_data is not None else "no ptx", *rm.state_dict().values(),
+            *ref.state_dict().values())
+    with Loop(cfg, "ppo", tok, steps=cfg.iters, data=data, progress=progress, callback=callback,
+              desc="ppo") as loop:
+        opt = adamw(policy.parameters(), cfg)
+        vopt = adamw(value_model.parameters(), cfg, lr=cfg.vf_lr)
+        history = loop.run({"model": policy, "value_model": value_model}, {"model": opt, "value_model": vopt},
+                           iteration_fn=iteration, finish=lambda: {"final_beta": kl_ctl.beta},
+                           state=(get_state, set_state), show=("score", "gold", "kl"), stop_at=stop_at)
+    return {"model": policy, "value_model": value_model, "tokenizer": tok, "history": history, "ckpt": loop.ckpt_dir,
             "seconds": time.time() - t0, "final_beta": kl_ctl.beta}
 
 

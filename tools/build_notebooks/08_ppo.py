@@ -132,8 +132,8 @@ panels = [("rewards", [("rm_score", "RM score"), ("gold", "gold score (hidden)")
           ("clip fraction", [("clipfrac", "tokens with |ρ−1| > ε")])]
 for ax, (title, keys) in zip(axes.flat, panels):
     for k, label in keys:
-        line, = ax.plot(H["iter"], H[k], lw=0.5, alpha=0.5)
-        ax.plot(smooth(H["iter"]), smooth(H[k]), lw=2, color=line.get_color(), label=label)
+        line, = ax.plot(H["step"], H[k], lw=0.5, alpha=0.5)
+        ax.plot(smooth(H["step"]), smooth(H[k]), lw=2, color=line.get_color(), label=label)
     if title.startswith("KL"):
         ax.axhline(cfg.target_kl, color="gray", ls=":", label="target of the adaptive β")
     ax.set(title=title, xlabel="iteration")
