@@ -33,6 +33,7 @@ from minigpt.autograd import no_grad
 from minigpt.backend import xp
 from minigpt.data.toyweb import EOT, generate_documents, loss_floor
 from minigpt.nn.gpt import GPTConfig, count_params
+from minigpt.ops import IGNORE_INDEX
 from minigpt.stages.pretrain import PretrainConfig, prepare, train
 
 
@@ -109,10 +110,10 @@ def document_loss(model, tok, docs, batch_size=32):
             chunk = rows[i:i + batch_size]
             T = max(len(r) for r in chunk) - 1
             x = np.full((len(chunk), T), eot, dtype=np.int64)  # (B, T) padded inputs
-            y = np.full((len(chunk), T), -100, dtype=np.int64)  # (B, T) targets, -100 = padding
+            y = np.full((len(chunk), T), IGNORE_INDEX, dtype=np.int64)  # (B, T) targets, padding ignored
             for j, r in enumerate(chunk):
                 x[j, :len(r) - 1], y[j, :len(r) - 1] = r[:-1], r[1:]
-            n = int((y != -100).sum())
+            n = int((y != IGNORE_INDEX).sum())
             total += model(xp.asarray(x), xp.asarray(y))[1].item() * n
             count += n
     model.train(was)

@@ -2,10 +2,11 @@
 import numpy as np
 import pytest
 
-from minigpt.experiments.classify import (IGNORE, accuracy, classify_losses, encode_texts, features, finetune,
-                                          linear_probe, lm_targets)
+from minigpt.experiments.classify import (accuracy, classify_losses, encode_texts, features, finetune, linear_probe,
+                                          lm_targets)
 from minigpt.nn.classifier import SequenceClassifier
 from minigpt.nn.gpt import GPT, GPTConfig
+from minigpt.ops import IGNORE_INDEX
 from minigpt.tokenizer import CharTokenizer
 
 
@@ -62,9 +63,9 @@ def test_lm_targets_hand_worked():
     """Row 0 has 3 real tokens: targets 6, 7 then nothing; row 1 has 2: target 6; id 7 skipped on request."""
     ids = np.array([[5, 6, 7, 0], [5, 6, 0, 0]])
     y = lm_targets(ids, np.array([3, 2]))
-    np.testing.assert_array_equal(y, [[6, 7, IGNORE, IGNORE], [6, IGNORE, IGNORE, IGNORE]])
+    np.testing.assert_array_equal(y, [[6, 7, IGNORE_INDEX, IGNORE_INDEX], [6, IGNORE_INDEX, IGNORE_INDEX, IGNORE_INDEX]])
     y = lm_targets(ids, np.array([3, 2]), skip_ids=[7])
-    np.testing.assert_array_equal(y[0], [6, IGNORE, IGNORE, IGNORE])
+    np.testing.assert_array_equal(y[0], [6, IGNORE_INDEX, IGNORE_INDEX, IGNORE_INDEX])
 
 
 def test_encode_texts():

@@ -4,8 +4,9 @@ import pytest
 
 from minigpt import ops
 from minigpt.autograd import Tensor, gradcheck
-from minigpt.experiments.mlm import IGNORE, fill_blanks, left_to_right_loss, mask_tokens, mlm_batch, mlm_loss
+from minigpt.experiments.mlm import fill_blanks, left_to_right_loss, mask_tokens, mlm_batch, mlm_loss
 from minigpt.nn.gpt import GPT, GPTConfig
+from minigpt.ops import IGNORE_INDEX
 from minigpt.stages.fit import fit
 
 # -----------------------------------------------------------------------------
@@ -23,7 +24,7 @@ def test_masking_statistics_follow_berts_recipe():
     V, mask_id = 40, 40
     ids = rng.integers(0, V, size=(4000, 100))
     inp, tgt = mask_tokens(ids, mask_id, n_random=V, rng=rng)
-    chosen = tgt != IGNORE
+    chosen = tgt != IGNORE_INDEX
     assert (chosen.sum(axis=1) == 15).all()
     assert (tgt[chosen] == ids[chosen]).all() and (inp[~chosen] == ids[~chosen]).all()
     masked = (inp == mask_id)[chosen].mean()
@@ -40,7 +41,7 @@ def test_positions_are_chosen_uniformly():
     rng = np.random.default_rng(1)
     ids = rng.integers(0, 5, size=(20000, 10))
     _, tgt = mask_tokens(ids, 5, 5, rng)
-    per_pos = (tgt != IGNORE).mean(axis=0)
+    per_pos = (tgt != IGNORE_INDEX).mean(axis=0)
     assert np.allclose(per_pos, 0.2, atol=5 * np.sqrt(0.2 * 0.8 / 20000))
 
 
@@ -50,9 +51,9 @@ def test_protected_ids_are_never_chosen():
     ids[:, ::3] = 9  # a separator token
     ids[0] = 9  # a row with nothing eligible
     inp, tgt = mask_tokens(ids, mask_id=7, n_random=6, rng=rng, protect_ids=[9])
-    assert (tgt[ids == 9] == IGNORE).all() and (inp[ids == 9] == 9).all()
-    assert (tgt[0] == IGNORE).all()
-    assert ((tgt[1:] != IGNORE).sum(axis=1) == 3).all()  # round(0.15 · 20 eligible) = 3
+    assert (tgt[ids == 9] == IGNORE_INDEX).all() and (inp[ids == 9] == 9).all()
+    assert (tgt[0] == IGNORE_INDEX).all()
+    assert ((tgt[1:] != IGNORE_INDEX).sum(axis=1) == 3).all()  # round(0.15 · 20 eligible) = 3
 
 
 def test_masking_is_seeded_and_checks_arguments():
@@ -184,7 +185,7 @@ def test_left_to_right_loss_agrees_with_a_direct_computation():
 def test_mlm_batch_shapes():
     stream = np.arange(100) % 9
     inp, tgt = mlm_batch(stream, 5, 20, np.random.default_rng(0), mask_id=9, n_random=9)
-    assert inp.shape == tgt.shape == (5, 20) and ((tgt != IGNORE).sum(axis=1) == 3).all()
+    assert inp.shape == tgt.shape == (5, 20) and ((tgt != IGNORE_INDEX).sum(axis=1) == 3).all()
 
 
 def test_bidirectional_works_with_the_llama_options():

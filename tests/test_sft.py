@@ -7,7 +7,8 @@ from minigpt.data.assistant import make_demonstrations
 from minigpt.stages import sft
 from minigpt.stages.common import load_model
 from minigpt.tokenizer import CHAT_SPECIAL_TOKENS, CharTokenizer
-from minigpt.tokenizer.chat_template import IGNORE, chat_ids, decode_response, encode_chat, encode_prompt, sft_example
+from minigpt.ops import IGNORE_INDEX
+from minigpt.tokenizer.chat_template import chat_ids, decode_response, encode_chat, encode_prompt, sft_example
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +29,7 @@ def test_template_layout_and_mask(tok):
     assert mask == [0, 0, 0, 0, 0, 1, 1, 1]
     x, targets = sft_example(tok, "Hi", "yo")
     assert x == ids[:-1]
-    assert targets == [IGNORE] * 4 + [y, o, s["<|end|>"]]
+    assert targets == [IGNORE_INDEX] * 4 + [y, o, s["<|end|>"]]
 
 
 def test_system_message_and_no_forged_turns(tok):
@@ -82,8 +83,8 @@ def test_prompt_tokens_get_no_gradient(tok):
     from minigpt import ops
     x, y, _ = sft.make_batch(sft.encode_demos(tok, [("Sort: 3 1 2", "1 2 3")], 72), chat_ids(tok)["pad"])
     logits = Tensor(model(x)[0].data, requires_grad=True)
-    ops.cross_entropy(logits, y, ignore_index=IGNORE).backward()
-    trained = y[0] != IGNORE
+    ops.cross_entropy(logits, y, ignore_index=IGNORE_INDEX).backward()
+    trained = y[0] != IGNORE_INDEX
     assert np.abs(logits.grad[0][~trained]).max() == 0.0
     assert np.abs(logits.grad[0][trained]).min() > 0.0
 
@@ -122,7 +123,7 @@ def test_token_weight_makes_every_token_count_the_same():
     weighted, plain = [], []
     for rows in batches:
         width = max(lengths[i] for i in rows)
-        y = np.full((len(rows), width), sft.IGNORE)
+        y = np.full((len(rows), width), sft.IGNORE_INDEX)
         for r, i in enumerate(rows):
             y[r, :lengths[i]] = 1
         batch_mean = np.concatenate([token_losses[i] for i in rows]).mean()
@@ -131,4 +132,4 @@ def test_token_weight_makes_every_token_count_the_same():
     dataset_mean = np.concatenate(token_losses).mean()
     assert np.isclose(np.mean(weighted), dataset_mean, rtol=1e-12)
     assert not np.isclose(np.mean(plain), dataset_mean, rtol=1e-3)  # the bias the weight removes
-    assert sft.token_weight(np.array([[5, sft.IGNORE], [7, 8]]), 2.0) == 0.75  # the docstring's example
+    assert sft.token_weight(np.array([[5, sft.IGNORE_INDEX], [7, 8]]), 2.0) == 0.75  # the docstring's example

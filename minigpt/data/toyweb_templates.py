@@ -9,7 +9,8 @@ Rules that keep every document uniquely decodable (tests check it by parsing):
 each template starts with its own header; inside a slot no value is a prefix of another that could
 be followed by the same text; derived fields come after the slots they read.
 
-    python -m minigpt.data.toyweb_templates     # prints one document of each kind
+    python -m minigpt.data.toyweb_templates     # prints each template and its weight
+    python -m minigpt.data.toyweb               # samples documents from them
 """
 from dataclasses import dataclass, field
 
@@ -143,8 +144,5 @@ TEMPLATES = [
 
 
 if __name__ == "__main__":
-    from minigpt.data.toyweb import sample_document
-    import numpy as np
-    rng = np.random.default_rng(0)
     for t in TEMPLATES:
-        print(f"--- {t.name}\n{sample_document(rng, t).text}")
+        print(f"--- {t.name} (weight {t.weight})\n{t.text}")

@@ -21,9 +21,8 @@ import numpy as np
 from minigpt import ops
 from minigpt.autograd import no_grad
 from minigpt.backend import to_numpy, xp
+from minigpt.ops import IGNORE_INDEX
 from minigpt.stages.fit import fit
-
-IGNORE = -100
 
 
 # -----------------------------------------------------------------------------
@@ -53,16 +52,16 @@ def encode_texts(tok, texts, bos_id=None, extract_id=None, max_len=None):
 
 
 def lm_targets(ids, lengths, skip_ids=()):
-    """Next-token targets (B, T) for L1: ids[t+1] while t+1 is a real token, IGNORE elsewhere.
+    """Next-token targets (B, T) for L1: ids[t+1] while t+1 is a real token, IGNORE_INDEX elsewhere.
 
     Tokens in `skip_ids` (e.g. the extract token, which is not text) are not predicted.
     """
     B, T = ids.shape
-    y = np.full((B, T), IGNORE, dtype=np.int64)
+    y = np.full((B, T), IGNORE_INDEX, dtype=np.int64)
     y[:, :-1] = ids[:, 1:]
     real_next = np.arange(T)[None, :] + 1 < lengths[:, None]
-    y[~real_next] = IGNORE
-    y[np.isin(y, np.asarray(skip_ids, dtype=np.int64))] = IGNORE
+    y[~real_next] = IGNORE_INDEX
+    y[np.isin(y, np.asarray(skip_ids, dtype=np.int64))] = IGNORE_INDEX
     return y
 
 
@@ -76,7 +75,7 @@ def classify_losses(model, ids, lengths, labels, aux_lm_coef=0.0, lm_skip_ids=()
     l2 = ops.cross_entropy(class_logits, xp.asarray(np.asarray(labels, dtype=np.int64)))
     if aux_lm_coef == 0:
         return l2, l2, None
-    l1 = ops.cross_entropy(lm_logits, xp.asarray(lm_targets(ids, lengths, lm_skip_ids)), ignore_index=IGNORE)
+    l1 = ops.cross_entropy(lm_logits, xp.asarray(lm_targets(ids, lengths, lm_skip_ids)), ignore_index=IGNORE_INDEX)
     return l2 + aux_lm_coef * l1, l2, l1
 
 

@@ -24,9 +24,9 @@ import numpy as np
 from minigpt import ops
 from minigpt.autograd import no_grad
 from minigpt.backend import to_numpy, xp
+from minigpt.ops import IGNORE_INDEX
 
 MASK = "<|mask|>"
-IGNORE = -100
 
 
 # -----------------------------------------------------------------------------
@@ -40,7 +40,7 @@ def mask_tokens(ids, mask_id, n_random, rng, mask_prob=0.15, mask_frac=0.8, rand
     least one chosen when n > 0) are chosen uniformly at random; a chosen position becomes
     `mask_id` with probability mask_frac, a random id in [0, n_random) with probability
     random_frac, and stays as it is otherwise. targets = the original id at chosen positions,
-    IGNORE (-100) elsewhere. Example with T=20, mask_prob=0.15: 3 positions per row are chosen.
+    IGNORE_INDEX (-100) elsewhere. Example with T=20, mask_prob=0.15: 3 positions per row are chosen.
     """
     ids = np.asarray(ids)
     if ids.ndim != 2:
@@ -59,7 +59,7 @@ def mask_tokens(ids, mask_id, n_random, rng, mask_prob=0.15, mask_frac=0.8, rand
     inputs[chosen & (u < mask_frac)] = mask_id
     swap = chosen & (u >= mask_frac) & (u < mask_frac + random_frac)
     inputs[swap] = rng.integers(0, n_random, size=int(swap.sum()))
-    targets = np.where(chosen, ids, IGNORE).astype(np.int64)
+    targets = np.where(chosen, ids, IGNORE_INDEX).astype(np.int64)
     return inputs, targets
 
 
@@ -73,7 +73,7 @@ def mlm_batch(stream, batch_size, block_size, rng, mask_id, n_random, protect_id
 def mlm_loss(model, inputs, targets):
     """Mean cross-entropy over the chosen positions only: the model's output at i predicts token i."""
     logits, _ = model(xp.asarray(inputs))  # (B, T, V)
-    return ops.cross_entropy(logits, xp.asarray(targets), ignore_index=IGNORE)
+    return ops.cross_entropy(logits, xp.asarray(targets), ignore_index=IGNORE_INDEX)
 
 
 # -----------------------------------------------------------------------------
@@ -114,17 +114,17 @@ def left_to_right_loss(model, windows, mask_id=None, start=1):
     with no_grad():
         if model.config.causal:
             logits = model(xp.asarray(windows[:, :-1]))[0]  # (B, T-1, V)
-            y = np.full((B, T - 1), IGNORE, dtype=np.int64)
+            y = np.full((B, T - 1), IGNORE_INDEX, dtype=np.int64)
             y[:, start - 1:] = windows[:, start:]
-            return ops.cross_entropy(logits, xp.asarray(y), ignore_index=IGNORE).item()
+            return ops.cross_entropy(logits, xp.asarray(y), ignore_index=IGNORE_INDEX).item()
         if mask_id is None:
             raise ValueError("left_to_right_loss on a masked LM needs mask_id")
         total = 0.0
         for t in range(start, T):
             x = np.concatenate([windows[:, :t], np.full((B, 1), mask_id)], axis=1)  # (B, t+1)
-            y = np.full((B, t + 1), IGNORE, dtype=np.int64)
+            y = np.full((B, t + 1), IGNORE_INDEX, dtype=np.int64)
             y[:, t] = windows[:, t]
-            total += ops.cross_entropy(model(xp.asarray(x))[0], xp.asarray(y), ignore_index=IGNORE).item()
+            total += ops.cross_entropy(model(xp.asarray(x))[0], xp.asarray(y), ignore_index=IGNORE_INDEX).item()
         return total / (T - start)
 
 
@@ -148,6 +148,6 @@ if __name__ == "__main__":
     rng = np.random.default_rng(0)
     ids = rng.integers(0, 50, size=(64, 40))
     inp, tgt = mask_tokens(ids, mask_id=50, n_random=50, rng=rng)
-    chosen = tgt != IGNORE
+    chosen = tgt != IGNORE_INDEX
     print(f"chosen {chosen.mean():.3f} of positions; of those [MASK] {(inp[chosen] == 50).mean():.3f}, "
           f"kept {(inp[chosen] == ids[chosen]).mean():.3f}, random {((inp != 50) & (inp != ids))[chosen].mean():.3f}")

@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-IGNORE_INDEX = -100
+IGNORE_INDEX = -100  # the target id cross-entropy skips (PyTorch's convention); the one definition
 GELU_C = math.sqrt(2.0 / math.pi)
 
 

@@ -234,7 +234,7 @@ class GPT(Module):
             cache["pos"] = start + T
         return self.ln_f(x)
 
-    def forward(self, idx, targets=None, cache=None, ignore_index=-100):
+    def forward(self, idx, targets=None, cache=None, ignore_index=ops.IGNORE_INDEX):
         """Logits (B, T, V) and, if `targets` (B, T) are given, the mean cross-entropy."""
         h = self.hidden(idx, cache=cache)
         logits = ops.linear(h, self.wte.weight)  # tied head: h · Weᵀ, (B, T, V)

@@ -10,7 +10,7 @@ from minigpt.ops.elementwise import add, div, exp, gelu, log, mul, neg, pow, rel
 from minigpt.ops.embedding import embedding
 from minigpt.ops.layernorm import layernorm
 from minigpt.ops.logprob import log_sigmoid, token_logprobs
-from minigpt.ops.loss import cross_entropy
+from minigpt.ops.loss import IGNORE_INDEX, cross_entropy
 from minigpt.ops.matmul import linear, matmul
 from minigpt.ops.reduce import max, mean, sum
 from minigpt.ops.rmsnorm import rmsnorm
@@ -18,7 +18,7 @@ from minigpt.ops.rope import rope
 from minigpt.ops.shape import concat, getitem, masked_fill, permute, reshape, split, transpose, where
 from minigpt.ops.softmax import log_softmax, softmax
 
-__all__ = ["add", "attention", "causal_mask", "concat", "cross_entropy", "div", "dropout", "embedding", "exp",
+__all__ = ["IGNORE_INDEX", "add", "attention", "causal_mask", "concat", "cross_entropy", "div", "dropout", "embedding", "exp",
            "flash_attention", "gelu", "getitem", "layernorm", "linear", "local_strided_mask", "log",
            "log_sigmoid", "log_softmax", "masked_fill", "matmul", "max", "mean", "mul", "neg", "packed_attention",
            "permute", "pow", "relu", "reshape", "rmsnorm", "rope", "silu", "softmax", "split", "sqrt", "sub", "sum",

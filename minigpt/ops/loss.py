@@ -15,12 +15,13 @@ gradient is 0 (PyTorch returns nan there).
 
 from minigpt.autograd import Function, raw
 from minigpt.backend import get_xp, rowsum
+from minigpt.kernels.reference import IGNORE_INDEX
 from minigpt.ops.dispatch import K, use_kernels
 
 
 class CrossEntropy(Function):
     @staticmethod
-    def forward(ctx, logits, targets, ignore_index=-100):
+    def forward(ctx, logits, targets, ignore_index=IGNORE_INDEX):
         xp = get_xp(logits)
         targets = xp.asarray(targets)  # ids given as a NumPy array follow GPU logits to the device
         V = logits.shape[-1]
@@ -70,6 +71,6 @@ class CrossEntropy(Function):
         return p.reshape(shape), None
 
 
-def cross_entropy(logits, targets, ignore_index=-100):
+def cross_entropy(logits, targets, ignore_index=IGNORE_INDEX):
     """Mean cross-entropy over non-ignored targets; `targets` is an int array or Tensor."""
     return CrossEntropy.apply(logits, raw(targets), ignore_index=ignore_index)

@@ -32,8 +32,9 @@ from minigpt.autograd import no_grad
 from minigpt.backend import xp
 from minigpt.config import Config, nonnegative, positive
 from minigpt.loop import Loop, adamw
+from minigpt.ops import IGNORE_INDEX
 from minigpt.stages.common import load_model
-from minigpt.tokenizer.chat_template import IGNORE, chat_ids, pad_batch, sft_example
+from minigpt.tokenizer.chat_template import chat_ids, pad_batch, sft_example
 
 
 @dataclass
@@ -84,11 +85,11 @@ def encode_demos(tok, demos, block_size):
 def make_batch(examples, pad_id):
     """(x, y_masked, y_all) arrays (B, T): inputs, assistant-only targets (L2), all-token targets (L1)."""
     x, lengths = pad_batch([e[0] for e in examples], pad_id)
-    y, _ = pad_batch([e[1] for e in examples], IGNORE)
-    y_all = np.full_like(x, IGNORE)
+    y, _ = pad_batch([e[1] for e in examples], IGNORE_INDEX)
+    y_all = np.full_like(x, IGNORE_INDEX)
     for i, (inp, _) in enumerate(examples):
         y_all[i, :len(inp) - 1] = inp[1:]  # next real token (the last target, <|end|>, is in y only)
-    y_all = np.where(y != IGNORE, y, y_all)  # every real next token, including the final <|end|>
+    y_all = np.where(y != IGNORE_INDEX, y, y_all)  # every real next token, including the final <|end|>
     return x, y, y_all
 
 
@@ -105,27 +106,27 @@ def epoch_batches(lengths, batch_size, rng, pool=16):
 
 
 def assistant_tokens(y):
-    """How many targets of y (one example's list or a batch array) are trained on (not IGNORE)."""
-    return np.count_nonzero(np.asarray(y) != IGNORE)
+    """How many targets of y (one example's list or a batch array) are trained on (not IGNORE_INDEX)."""
+    return np.count_nonzero(np.asarray(y) != IGNORE_INDEX)
 
 
 def token_weight(y, tokens_per_example):
     r"""Weight of one batch's token-mean loss so that every assistant token of the data set counts the same:
-    $w_b = n_b / (\bar n \cdot B)$, with $n_b$ the batch's assistant tokens (targets != IGNORE), $B$ its rows
+    $w_b = n_b / (\bar n \cdot B)$, with $n_b$ the batch's assistant tokens (targets != IGNORE_INDEX), $B$ its rows
     and $\bar n$ the mean assistant tokens per example. Then the mean over batches of $w_b \cdot \text{mean}_b$
-    is the token mean over the whole data set (for batches of equal B). e.g. y = [[5, IGNORE], [7, 8]], n̄ = 2 -> 3/4."""
+    is the token mean over the whole data set (for batches of equal B). e.g. y = [[5, IGNORE_INDEX], [7, 8]], n̄ = 2 -> 3/4."""
     return assistant_tokens(y) / (tokens_per_example * len(y))
 
 
 def sft_losses(model, x, y, y_all, aux_lm_coef, weight=1.0):
     """(loss to minimise, L2, L1 or None) for one batch; `weight` scales the L2 term of the loss
     (the token-count correction of the module docstring; the returned L2 itself is the plain mean)."""
-    logits, l2 = model(xp.asarray(x), xp.asarray(y), ignore_index=IGNORE)
+    logits, l2 = model(xp.asarray(x), xp.asarray(y), ignore_index=IGNORE_INDEX)
     loss = l2 * weight if weight != 1.0 else l2
     if aux_lm_coef == 0:
         return loss, l2, None
     from minigpt import ops
-    l1 = ops.cross_entropy(logits, xp.asarray(y_all), ignore_index=IGNORE)
+    l1 = ops.cross_entropy(logits, xp.asarray(y_all), ignore_index=IGNORE_INDEX)
     return loss + aux_lm_coef * l1, l2, l1
 
 
@@ -139,8 +140,8 @@ def eval_loss(model, examples, pad_id, batch_size=64, all_tokens=False):
         for i in range(0, len(examples), batch_size):
             x, y, y_all = make_batch(examples[i:i + batch_size], pad_id)
             y = y_all if all_tokens else y
-            n = int((y != IGNORE).sum())
-            total += model(xp.asarray(x), xp.asarray(y), ignore_index=IGNORE)[1].item() * n
+            n = int((y != IGNORE_INDEX).sum())
+            total += model(xp.asarray(x), xp.asarray(y), ignore_index=IGNORE_INDEX)[1].item() * n
             count += n
     model.train(was)
     return total / max(count, 1)

@@ -239,8 +239,7 @@ class BPETokenizer(Tokenizer):
 # -----------------------------------------------------------------------------
 
 if __name__ == "__main__":
-    from minigpt.data.toyweb import generate_corpus
-    tok = BPETokenizer.train(generate_corpus(n_chars=300_000, seed=0), 1024)
+    tok = BPETokenizer.train(open(__file__, encoding="utf-8").read(), 512)  # trained on this file's text
     text = " ".join(sys.argv[1:]) or "Hello, world! 你好"
     ids = tok.encode(text)
     print(ids)

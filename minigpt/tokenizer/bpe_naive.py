@@ -82,6 +82,5 @@ def train_bpe_naive(text: str, vocab_size: int, special_tokens=(), pattern: str 
 
 
 if __name__ == "__main__":
-    from minigpt.data.toyweb import generate_corpus
-    vocab, merges = train_bpe_naive(generate_corpus(n_chars=20_000, seed=0), 300)
+    vocab, merges = train_bpe_naive(open(__file__, encoding="utf-8").read(), 300)  # trained on this file's text
     print(len(merges), "merges; last five:", [vocab[t] for _, _, t in merges[-5:]])

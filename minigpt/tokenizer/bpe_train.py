@@ -25,7 +25,7 @@ the span's two ends, so inside it the earlier merges acted exactly as on the lon
 which they had already turned into the single token "aab". tiktoken needs this (one id per byte
 string); the trainer asserts it.
 
-    python -m minigpt.tokenizer.bpe_train   # trains 512 tokens on a toy-web sample and prints some
+    python -m minigpt.tokenizer.bpe_train   # trains 512 tokens on its own source and prints some
 """
 import heapq
 import warnings
@@ -158,8 +158,7 @@ def train_bpe(text: str, vocab_size: int, special_tokens=(), pattern: str = GPT2
 # -----------------------------------------------------------------------------
 
 if __name__ == "__main__":
-    from minigpt.data.toyweb import generate_corpus
-    vocab, merges = train_bpe(generate_corpus(n_chars=200_000, seed=0), 512)
+    vocab, merges = train_bpe(open(__file__, encoding="utf-8").read(), 512)  # trained on this file's text
     for a, b, t in merges[:20]:
         print(f"{vocab[a]!r:>12} + {vocab[b]!r:<12} -> {t:4d} {vocab[t]!r}")
     print("...", len(vocab), "tokens; longest:", max(vocab, key=len))

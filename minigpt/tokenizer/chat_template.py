@@ -15,8 +15,9 @@ on the right, and attention is causal).
 """
 import numpy as np
 
+from minigpt.ops import IGNORE_INDEX  # the target id cross_entropy skips
+
 SYSTEM, USER, ASSISTANT, END, PAD = "<|system|>", "<|user|>", "<|assistant|>", "<|end|>", "<|pad|>"
-IGNORE = -100  # target id that cross_entropy skips
 
 
 # -----------------------------------------------------------------------------
@@ -63,7 +64,7 @@ def encode_chat(tok, prompt, response, system=None):
 
 
 def sft_example(tok, prompt, response, system=None, block_size=None):
-    """(input ids, targets) for next-token training; targets are IGNORE where the mask is 0.
+    """(input ids, targets) for next-token training; targets are IGNORE_INDEX where the mask is 0.
 
     inputs = ids[:-1], targets = ids[1:] masked: position t predicts ids[t+1], trained only if
     ids[t+1] is an assistant token. Raises if the exchange does not fit in `block_size` + 1.
@@ -72,7 +73,7 @@ def sft_example(tok, prompt, response, system=None, block_size=None):
     if block_size is not None and len(ids) - 1 > block_size:
         raise ValueError(f"chat example of {len(ids)} tokens does not fit the context window block_size={block_size} "
                          f"(prompt {prompt!r}); raise block_size or shorten the prompt/response")
-    targets = [t if m else IGNORE for t, m in zip(ids[1:], mask[1:])]
+    targets = [t if m else IGNORE_INDEX for t, m in zip(ids[1:], mask[1:])]
     return ids[:-1], targets
 
 

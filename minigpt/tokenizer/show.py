@@ -58,8 +58,7 @@ def token_widget(tokenizer, value: str = "Hello world! 你好 🙂 12345"):
 
 
 if __name__ == "__main__":
-    from minigpt.data.toyweb import generate_corpus
-    from minigpt.tokenizer import BPETokenizer
-    tok = BPETokenizer.train(generate_corpus(n_chars=100_000, seed=0), 600)
+    from minigpt.tokenizer.bpe import BPETokenizer
+    tok = BPETokenizer.train(open(__file__, encoding="utf-8").read(), 400)  # trained on this file's text
     text = " ".join(sys.argv[1:]) or "Hello 你好"
     print(token_pieces(tok, tok.encode(text)))

@@ -56,7 +56,8 @@ from minigpt.pipeline import course_config, load_stage, pretrain_tokens
 from minigpt.stages import sft
 from minigpt.stages.common import load_model, read_metrics
 from minigpt.stages.pretrain import estimate_loss
-from minigpt.tokenizer.chat_template import IGNORE, chat_ids, encode_chat, sft_example
+from minigpt.ops import IGNORE_INDEX
+from minigpt.tokenizer.chat_template import chat_ids, encode_chat, sft_example
 
 QUICK = os.environ.get("MINIGPT_QUICK") == "1"  # CI: tiny models, same code
 cfg = course_config()  # the pipeline's sizes (quick ones in quick mode) and its run directory
@@ -177,7 +178,7 @@ print({k: v for k, v in cid.items()})
 #
 # SFT is still next-token prediction: inputs are `ids[:-1]`, targets `ids[1:]`. But the loss counts only the
 # tokens the **assistant** writes (the `^` above: the answer and its `<|end|>`). Every other target is set to
-# `IGNORE` (−100), which the cross-entropy skips:
+# `IGNORE_INDEX` (−100), which the cross-entropy skips:
 #
 # $$L_2 = -\frac{1}{|A|}\sum_{t \in A} \log P(u_t \mid u_{<t}), \qquad A = \text{assistant tokens.}$$
 #
@@ -188,7 +189,7 @@ print({k: v for k, v in cid.items()})
 
 # %%
 inputs, targets = sft_example(tok, "What is 23+45?", "68")
-mine_in, mine_tg = course.sft_targets(np.array(ids), cid["assistant"], cid["end"], ignore_index=IGNORE)
+mine_in, mine_tg = course.sft_targets(np.array(ids), cid["assistant"], cid["end"], ignore_index=IGNORE_INDEX)
 print("library targets:", targets)
 print("course  targets:", mine_tg.tolist())
 assert mine_in.tolist() == inputs and mine_tg.tolist() == targets
