@@ -217,6 +217,44 @@ def my_micro_batches(grad_accum: int, comm=None) -> range:
     return range(comm.rank, grad_accum, comm.size)
 
 
+class RowSplit:
+    """Splitting a micro-batch's *rows* across the ranks, for stages with fewer micro-batches than ranks.
+
+    The loop opens one per micro-batch (`with RowSplit(active) as split:`); inside, the stage passes its
+    batch's row indices through `my_rows`, and each rank keeps a contiguous 1/N of them. `split.fraction`
+    is then len(mine) / len(rows): the loop weights this rank's batch-mean loss by it, so the ranks'
+    weighted losses add up to the mean over the whole batch.
+    """
+    current = None
+
+    def __init__(self, active, comm=None):
+        self.active, self.comm, self.fraction = active, comm or get_comm(), None
+
+    def __enter__(self):
+        RowSplit.current = self
+        return self
+
+    def __exit__(self, *exc):
+        RowSplit.current = None
+
+
+def my_rows(rows):
+    """This rank's rows of a batch (a list or an index array): all of them unless the loop splits rows.
+
+    Example: 5 rows on 2 ranks -> rank 0 keeps rows[0:2], rank 1 rows[2:5]; one process keeps all 5.
+    """
+    split = RowSplit.current
+    if split is None or not split.active:
+        return rows
+    n, size = len(rows), split.comm.size
+    if n < size:
+        raise ValueError(f"a batch of {n} rows cannot be split across {size} ranks: use a --batch-size of at "
+                         f"least {size}")
+    lo, hi = split.comm.rank * n // size, (split.comm.rank + 1) * n // size
+    split.fraction = (hi - lo) / n
+    return rows[lo:hi]
+
+
 # -----------------------------------------------------------------------------
 # gradients and weights in flat buckets
 

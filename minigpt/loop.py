@@ -511,23 +511,31 @@ class Loop:
         """Micro-batches → one optimizer step; the row of means to log."""
         total, sums = 0.0, {}
         comm = dist.get_comm()
-        for micro in dist.my_micro_batches(accum, comm):  # all of them in one process; rank r: r, r+N, ...
+        # data parallelism: ranks take whole micro-batches (rank r: r, r+N, ...) when there are enough of them,
+        # else every rank runs every micro-batch on its share of the rows (the stage picks them with dist.my_rows)
+        split_rows = comm.size > accum
+        for micro in (range(accum) if split_rows else dist.my_micro_batches(accum, comm)):
             if micro:
                 reseed(self.models["model"], seed, step, micro)
-            out = loss_fn(step, step_rng(seed, step, micro))
+            with dist.RowSplit(split_rows, comm) as split:
+                out = loss_fn(step, step_rng(seed, step, micro))
+            if split_rows and split.fraction is None:
+                raise ValueError(f"{self.stage} splits its work across ranks by micro-batches only: use "
+                                 f"--grad-accum {comm.size} (or a multiple) with {comm.size} ranks")
+            w = split.fraction if split_rows else 1.0  # this rank's share of the micro-batch's rows
             loss, extra = out if isinstance(out, tuple) else (out, {})
-            value = loss.item()
+            value = loss.item() * w
             if not math.isfinite(value) and comm.size == 1:
                 opt.zero_grad()
                 raise NonFiniteError(f"the loss is {value}")
-            (loss * (1.0 / accum)).backward()
+            (loss * (w / accum)).backward()
             total += value
             for k, v in extra.items():
-                sums[k] = sums.get(k, 0.0) + (v if v is None or isinstance(v, int) else float(v))
-        if comm.size > 1:  # the step's numbers over all micro-batches, on every rank
-            keys = sorted(k for k, v in sums.items() if v is not None)
+                sums[k] = sums.get(k, 0.0) + (v if v is None or isinstance(v, int) else float(v) * w)
+        if comm.size > 1:  # the step's numbers over all micro-batches and rows, on every rank
+            keys = sorted(k for k, v in sums.items() if isinstance(v, float))  # ints (an epoch) are the same everywhere
             total, *values = comm.sum_floats(total, *(sums[k] for k in keys))
-            sums.update({k: (int(v) if isinstance(sums[k], int) else v) for k, v in zip(keys, values)})
+            sums.update(zip(keys, values))
             if not math.isfinite(total):
                 opt.zero_grad()
                 raise NonFiniteError(f"the loss is {total}")

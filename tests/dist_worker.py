@@ -6,10 +6,13 @@ weights to OUT/rank<r>.npz. Run as one process or under mpiexec; the run must no
 
     mpiexec -n 2 python tests/dist_worker.py OUT --steps 4 --grad-accum 4 [--zero] [--resume-from F] [--save-optim F]
     mpiexec -n 2 python tests/dist_worker.py pretrain OUT_DIR [STOP_AT] [--resume]    # the real stage, on the loop
+    mpiexec -n 2 python tests/dist_worker.py dpo|sft OUT_DIR                           # alignment stages (rows split)
 """
 import argparse
 import os
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # align_helpers
 
 import numpy as np
 
@@ -74,10 +77,35 @@ def pretrain(out_dir, stop_at=None, resume=False, max_iters=8, **overrides):
     return train(cfg, tok, tr, va, progress=False, stop_at=stop_at)
 
 
+def dpo(out_dir):
+    """A tiny DPO run (one batch of 7 pairs per step, no micro-batches): under mpiexec the rows are split."""
+    from align_helpers import tiny_gpt, world_tok
+    from minigpt.stages import dpo as dpo_stage
+    tok = world_tok()
+    policy, ref = tiny_gpt(tok, seed=5), tiny_gpt(tok, seed=5)
+    pairs = [(f"What is {a}+{b}?", str(a + b), f"The answer is {a + b + 1}.") for a in range(4) for b in range(4)]
+    cfg = dpo_stage.DPOConfig(out_dir=str(out_dir), epochs=2, batch_size=7, lr=3e-3, min_lr=3e-3, warmup_iters=0,
+                              beta=0.5)
+    return dpo_stage.train(cfg, policy, ref, tok, pairs, progress=False)
+
+
+def sft(out_dir):
+    """A tiny SFT run (batches of 5 demonstrations of different lengths, token-weighted loss)."""
+    from align_helpers import tiny_gpt, world_tok
+    from minigpt.stages import sft as sft_stage
+    tok = world_tok()
+    demos = [(f"What is {a}+{b}?", f"{a}+{b} is {a + b}." if a % 2 else str(a + b)) for a in range(5) for b in range(3)]
+    cfg = sft_stage.SFTConfig(out_dir=str(out_dir), epochs=2, batch_size=5, lr=3e-3, eval_interval=100)
+    return sft_stage.train(cfg, tiny_gpt(tok, seed=6), tok, demos, progress=False)
+
+
 def main():
     if sys.argv[1] == "pretrain":  # dist_worker.py pretrain OUT_DIR [STOP_AT] [--resume]
         stop = int(sys.argv[3]) if len(sys.argv) > 3 and sys.argv[3].isdigit() else None
         pretrain(sys.argv[2], stop_at=stop, resume="--resume" in sys.argv)
+        return
+    if sys.argv[1] in ("dpo", "sft"):  # dist_worker.py dpo|sft OUT_DIR
+        globals()[sys.argv[1]](sys.argv[2])
         return
     ap = argparse.ArgumentParser()
     ap.add_argument("out")

@@ -202,3 +202,40 @@ def test_pretrain_resumes_with_any_number_of_ranks_and_zero1(tmp_path):
         config, w = stage_weights(tmp_path / run)
         assert config["step"] == 8
         assert_close(w, whole, atol=3e-5)
+
+
+@needs_mpi
+@pytest.mark.parametrize("stage", ["dpo", "sft"])
+def test_alignment_stage_on_two_ranks_equals_one_process(tmp_path, stage):
+    """DPO (7 pairs per step) and SFT (5 demonstrations of different lengths per step, token-weighted) have one
+    batch per step: 2 ranks split its rows (3 + 4, 2 + 3), weight their losses by their share and sum the
+    gradients, and end with the one-process weights and logged losses."""
+    res = getattr(dist_worker, stage)(tmp_path / "one")
+    mpirun(2, stage, tmp_path / "two")
+    c1, w1 = stage_weights(tmp_path / "one")
+    c2, w2 = stage_weights(tmp_path / "two")
+    assert (c1["ranks"], c2["ranks"]) == (1, 2)
+    assert_close(w1, w2, atol=3e-5)
+    from minigpt.loop import read_metrics
+    l1 = [r["loss"] for r in read_metrics(tmp_path / "one" / "metrics.jsonl")]
+    l2 = [r["loss"] for r in read_metrics(tmp_path / "two" / "metrics.jsonl")]
+    assert len(l1) == len(l2) > 2 and np.allclose(l1, l2, rtol=0, atol=1e-5)
+    assert abs(l1[-1] - l1[0]) > 1e-3, res["history"]["loss"]  # it trained
+
+
+def test_row_split_needs_a_stage_that_splits_rows():
+    """One process never splits rows; under a split each rank keeps a contiguous share and its weight."""
+    class Two(dist.Comm):
+        size = 2
+
+    rows = np.arange(5)
+    assert dist.my_rows(rows) is rows  # no loop around: all rows
+    r0, r1 = Two(), Two()
+    r1.rank = 1
+    with dist.RowSplit(True, r0) as s0:
+        np.testing.assert_array_equal(dist.my_rows(rows), [0, 1])
+    with dist.RowSplit(True, r1) as s1:
+        np.testing.assert_array_equal(dist.my_rows(rows), [2, 3, 4])
+    assert (s0.fraction, s1.fraction) == (0.4, 0.6)
+    with dist.RowSplit(True, r1), pytest.raises(ValueError, match="batch of 1 rows cannot be split across 2"):
+        dist.my_rows([7])

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from minigpt import ops
+from minigpt import dist, ops
 from minigpt.autograd import Tensor, no_grad
 from minigpt.backend import to_numpy
 from minigpt.config import Config, ConfigError, nonnegative, positive
@@ -143,7 +143,7 @@ def train(cfg, policy, ref, tok, pairs, progress=True, callback=None, stop_at=No
 
     def loss_fn(step, rng):
         epoch, b = divmod(step, steps_per_epoch)
-        idx = orders[epoch][b * cfg.batch_size:(b + 1) * cfg.batch_size]
+        idx = dist.my_rows(orders[epoch][b * cfg.batch_size:(b + 1) * cfg.batch_size])  # mpiexec: this rank's share
         B = len(idx)
         c = [ctx[i] for i in idx]
         lp = sequence_logprobs(policy, c + c, [win[i] for i in idx] + [lose[i] for i in idx], pad)  # (2B,)

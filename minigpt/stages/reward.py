@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from minigpt import dist
 from minigpt.autograd import no_grad
 from minigpt.backend import to_numpy, xp
 from minigpt.config import Config, ConfigError, nonnegative, positive
@@ -139,7 +140,8 @@ def train(cfg, rm, tok, rankings, eval_rankings=(), progress=True, callback=None
 
     def loss_fn(step, rng):
         epoch, b = divmod(step, steps_per_epoch)
-        x, lengths, starts, w, l_, g = ranking_batch(tok, [rankings[i] for i in orders[epoch][b * G:(b + 1) * G]],
+        group = dist.my_rows(orders[epoch][b * G:(b + 1) * G])  # under mpiexec: this rank's share of the rankings
+        x, lengths, starts, w, l_, g = ranking_batch(tok, [rankings[i] for i in group],
                                                      rm.config.block_size)
         loss, acc = rm_pairwise_loss(rm(xp.asarray(x), lengths, starts), w, l_, g)
         return loss, {"epoch": epoch, "acc": acc}

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from minigpt import dist
 from minigpt.autograd import no_grad
 from minigpt.backend import xp
 from minigpt.config import Config, nonnegative, positive
@@ -168,6 +169,7 @@ def train(cfg, model, tok, demos, val_demos=(), progress=True, callback=None, st
 
     def loss_fn(step, rng):
         epoch, rows = schedule[step]
+        rows = dist.my_rows(rows)  # under mpiexec: this rank's share of the batch
         x, y, y_all = make_batch([train_ex[i] for i in rows], ids["pad"])
         loss, l2, l1 = sft_losses(model, x, y, y_all, cfg.aux_lm_coef, token_weight(y, tokens_per_example))
         return loss, {"epoch": epoch, "l2": l2.item(), **({} if l1 is None else {"l1": l1.item()})}
