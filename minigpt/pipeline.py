@@ -17,15 +17,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from minigpt.checkpoint import save_json
+from minigpt.checkpoint import checkpoint_dir, load_json, save_json
 from minigpt.config import Config, ConfigError, nonnegative, positive
+from minigpt.loop import RESUME_MAY_CHANGE, RunLock, _differences
 from minigpt.stages.common import load_model
 
 
 @dataclass
 class PipelineConfig(Config):
     out_dir: str = "runs/pipeline"  # run directory
-    quick: bool = False  # tiny smoke run (the QUICK sizes, for every size left at its default)
+    quick: bool = False  # tiny smoke run (the QUICK sizes, for every size left at its default; into runs/pipeline-quick)
+    resume: bool = False  # continue a stopped run: finished stages are loaded, the interrupted one resumes
+    force: bool = False  # start over even if out_dir already holds another run
     seed: int = 0  # seeds every stage
     # model
     n_layer: int = 3  # transformer blocks
@@ -78,7 +81,8 @@ QUICK = dict(n_layer=2, n_embd=48, n_docs=300, pretrain_iters=60, n_demos=800, s
 def quick_config(cfg):
     """The --quick sizes, for fields left at their defaults."""
     defaults = PipelineConfig()
-    return dataclasses.replace(cfg, **{k: v for k, v in QUICK.items() if getattr(cfg, k) == getattr(defaults, k)})
+    quick = dict(QUICK, out_dir=defaults.out_dir + "-quick")  # never over the full run the notebooks load
+    return dataclasses.replace(cfg, **{k: v for k, v in quick.items() if getattr(cfg, k) == getattr(defaults, k)})
 
 
 # -----------------------------------------------------------------------------
@@ -118,7 +122,7 @@ def pretrain_stage(cfg, tok, progress=True):
         out_dir=os.path.join(cfg.out_dir, "pretrain"), n_layer=cfg.n_layer, n_head=cfg.n_head, n_embd=cfg.n_embd,
         block_size=cfg.block_size, batch_size=cfg.pretrain_batch, max_iters=cfg.pretrain_iters, lr=cfg.pretrain_lr,
         min_lr=cfg.pretrain_lr / 10, warmup_iters=max(1, cfg.pretrain_iters // 30),
-        eval_interval=max(1, cfg.pretrain_iters // 6), eval_iters=5, ckpt_interval=10**9, seed=cfg.seed)
+        eval_interval=max(1, cfg.pretrain_iters // 6), eval_iters=5, seed=cfg.seed, resume=cfg.resume, force=cfg.force)
     res = pretrain.train(pcfg, tok, train_ids, val_ids, progress=progress)
     res["train_ids"] = train_ids
     _stamp(cfg, "pretrain")
@@ -131,7 +135,7 @@ def sft_stage(cfg, model, tok, progress=True):
     from minigpt.stages import sft
     scfg = sft.SFTConfig(out_dir=os.path.join(cfg.out_dir, "sft"), n_demos=cfg.n_demos, epochs=cfg.sft_epochs,
                          lr=cfg.sft_lr, aux_lm_coef=cfg.aux_lm_coef, eval_interval=10**9, data_seed=cfg.seed + 1,
-                         seed=cfg.seed)
+                         seed=cfg.seed, resume=cfg.resume, force=cfg.force)
     demos = make_demonstrations(cfg.n_demos, seed=cfg.seed + 1)
     val = make_demonstrations(300, seed=cfg.seed + 2, split="eval")
     res = sft.train(scfg, model, tok, demos, val, progress=progress)
@@ -153,7 +157,8 @@ def reward_stage(cfg, sft_model, tok, progress=True):
     from minigpt.nn.heads import RewardModel
     from minigpt.stages import reward
     rcfg = reward.RewardConfig(out_dir=os.path.join(cfg.out_dir, "reward"), k=cfg.k, epochs=cfg.rm_epochs,
-                               lr=cfg.rm_lr, lm_feature=cfg.rm_lm_feature, seed=cfg.seed)
+                               lr=cfg.rm_lr, lm_feature=cfg.rm_lm_feature, seed=cfg.seed, resume=cfg.resume,
+                               force=cfg.force)
     rankings = train_rankings(cfg, sft_model, tok)
     eval_rankings = reward.make_rankings(sft_model, tok, sample_prompts(cfg.rm_eval_prompts, seed=cfg.seed + 4,
                                                                         split="eval"), cfg.k, seed=cfg.seed + 4)
@@ -175,7 +180,8 @@ def ppo_stage(cfg, sft_ckpt, rm, tok, ptx_ids=None, progress=True):
         ptx_ids = pretrain_tokens(tok, cfg.n_docs, cfg.seed)[0]
     ocfg = ppo.PPOConfig(out_dir=os.path.join(cfg.out_dir, "ppo"), iters=cfg.ppo_iters, rollout_batch=cfg.rollout_batch,
                          lr=cfg.ppo_lr, init_kl_coef=cfg.init_kl_coef, target_kl=cfg.target_kl,
-                         ptx_coef=cfg.ptx_coef, rbrm_coef=cfg.rbrm_coef, seed=cfg.seed)
+                         ptx_coef=cfg.ptx_coef, rbrm_coef=cfg.rbrm_coef, seed=cfg.seed, resume=cfg.resume,
+                         force=cfg.force)
     res = ppo.train(ocfg, policy, ref, rm, tok, sample_prompts(2000, seed=cfg.seed + 5), ptx_data=ptx_ids,
                     progress=progress)
     res["ref"] = ref
@@ -184,14 +190,46 @@ def ppo_stage(cfg, sft_ckpt, rm, tok, ptx_ids=None, progress=True):
 
 
 def run_pipeline(cfg, progress=True, log=print):
-    """Run all four stages and the evaluation; returns the report dict (also saved as metrics.json)."""
-    from minigpt.data.assistant import sample_prompts
-    from minigpt.evaluate import compare, evaluate_model, kl_to_reference
+    """Run all four stages and the evaluation; returns the report dict (also saved as metrics.json).
+
+    The run directory has one writer (a lock). With cfg.resume, stages whose checkpoint is complete are
+    loaded instead of trained and the interrupted one continues from its last checkpoint (the numbers
+    are those of an uninterrupted run); a new run over another one needs cfg.force.
+    """
     if cfg.quick:
         cfg = quick_config(cfg)
+    with RunLock(cfg.out_dir):
+        claim_pipeline_dir(cfg)
+        return _run_pipeline(cfg, progress, log)
+
+
+def claim_pipeline_dir(cfg):
+    """Refuse a run over another pipeline run in cfg.out_dir (its pipeline_config.json differs) unless
+    force; refuse resume across a changed config, naming the difference. Then record cfg there."""
+    saved = saved_pipeline_config(cfg.out_dir)
+    if saved is not None and not cfg.force:
+        diff = _differences(saved, dataclasses.asdict(cfg), RESUME_MAY_CHANGE)
+        if diff and cfg.resume:
+            raise ValueError(f"--resume refused: the run in {cfg.out_dir} was made with another config: "
+                             f"{'; '.join(diff)}")
+        if diff:
+            kind = "quick" if saved.get("quick") else "full"
+            raise FileExistsError(f"{cfg.out_dir} already holds another ({kind}) pipeline run ({'; '.join(diff[:4])}): "
+                                  f"pass --resume to continue it or --force to start over")
+    os.makedirs(cfg.out_dir, exist_ok=True)
+    save_json(os.path.join(cfg.out_dir, "pipeline_config.json"), dataclasses.asdict(cfg))
+
+
+def saved_pipeline_config(out_dir):
+    """The config a run directory was made with (its pipeline_config.json: "quick" marks a quick run), or None."""
+    path = os.path.join(out_dir, "pipeline_config.json")
+    return load_json(path) if os.path.exists(path) else None
+
+
+def _run_pipeline(cfg, progress, log):
+    from minigpt.data.assistant import sample_prompts
+    from minigpt.evaluate import compare, evaluate_model, kl_to_reference
     out = cfg.out_dir
-    os.makedirs(out, exist_ok=True)
-    save_json(os.path.join(out, "pipeline_config.json"), dataclasses.asdict(cfg))
     t_all = _Timer()
     stages, models, hist = {}, {}, {}
     eval_prompts = sample_prompts(cfg.n_eval, seed=cfg.seed + 100, split="eval")
@@ -295,8 +333,13 @@ def _runs_root():
     return os.path.join(repo, "runs") if os.path.exists(os.path.join(repo, "pyproject.toml")) else "runs"
 
 
-def _has_checkpoint(directory):
-    return all(os.path.exists(os.path.join(directory, f)) for f in ("config.json", "model.safetensors"))
+def _checkpoint_state(directory):
+    """None (no checkpoint), "partial" (a run stopped before its end) or "complete"."""
+    try:
+        conf = load_json(os.path.join(checkpoint_dir(directory), "config.json"))
+    except (FileNotFoundError, ValueError):
+        return None
+    return "partial" if conf.get("complete") is False else "complete"  # no "complete" key: older, finished
 
 
 def _stamp_path(cfg, stage):
@@ -349,31 +392,43 @@ def stage_checkpoint(stage, cfg=None, progress=True, log=print):
         return os.path.join(cfg.out_dir, name, "ckpt")
 
     code = code_fingerprint() if cfg.quick else None
+    saved = saved_pipeline_config(cfg.out_dir)
+    other_kind = saved is not None and bool(saved.get("quick")) != bool(cfg.quick)  # never a quick run for a full one
     retrain = False  # once a stage is retrained, the ones after it must follow
     for name in STAGES[:STAGES.index(stage) + 1]:
-        if not _has_checkpoint(ckpt(name)):
+        state = _checkpoint_state(ckpt(name))
+        how = dict(force=True)
+        if other_kind:
+            log(f"{cfg.out_dir} holds a {'quick' if saved.get('quick') else 'full'} run, not a "
+                f"{'quick' if cfg.quick else 'full'} one: training the {name} stage again")
+        elif state is None:
             log(f"no {name} checkpoint in {cfg.out_dir}: training one ({'quick' if cfg.quick else 'full'} sizes)")
         elif retrain:
             log(f"retraining the {name} stage: the stage before it was retrained")
         elif code is not None and _stamped(cfg, name) != code:
             log(f"the quick {name} checkpoint in {cfg.out_dir} was made by other code: retraining it")
+        elif state == "partial":
+            log(f"the {name} stage in {cfg.out_dir} was interrupted: resuming it")
+            how = dict(resume=True, force=False)
         else:
             continue
         retrain = True
-        os.makedirs(cfg.out_dir, exist_ok=True)
-        save_json(os.path.join(cfg.out_dir, "pipeline_config.json"), dataclasses.asdict(cfg))
+        with RunLock(cfg.out_dir):
+            os.makedirs(cfg.out_dir, exist_ok=True)
+            save_json(os.path.join(cfg.out_dir, "pipeline_config.json"), dataclasses.asdict(cfg))
+        run_cfg = dataclasses.replace(cfg, **how)
         t = _Timer()
         if name == "pretrain":
-            pretrain_stage(cfg, world_tokenizer(), progress)
+            pretrain_stage(run_cfg, world_tokenizer(), progress)
         elif name == "sft":
             model, tok, _ = load_model(ckpt("pretrain"), expect_stage="pretrain")
-            sft_stage(cfg, model, tok, progress)
+            sft_stage(run_cfg, model, tok, progress)
         elif name == "reward":
             model, tok, _ = load_model(ckpt("sft"), expect_stage="sft")
-            reward_stage(cfg, model, tok, progress)
+            reward_stage(run_cfg, model, tok, progress)
         else:
             rm, tok, _ = load_reward_model(ckpt("reward"))
-            ppo_stage(cfg, ckpt("sft"), rm, tok, progress=progress)
+            ppo_stage(run_cfg, ckpt("sft"), rm, tok, progress=progress)
         log(f"{name} done in {t.done()['wall_s']:.0f} s -> {ckpt(name)}")
     return ckpt(stage)
 
