@@ -98,9 +98,9 @@ def world_tokenizer():
 def pretrain_tokens(tok, n_docs, seed):
     """The world's documents joined by <|endoftext|>, encoded: (train ids, val ids)."""
     from minigpt.data.assistant import make_pretrain_corpus
-    from minigpt.data.tokens import train_val_split
+    from minigpt.data.tokens import encode_array, train_val_split
     text = "<|endoftext|>" + "<|endoftext|>".join(make_pretrain_corpus(n_docs, seed=seed))
-    return train_val_split(np.array(tok.encode(text, allowed_special="all"), dtype=np.uint16), 0.05)
+    return train_val_split(encode_array(tok, text), 0.05)
 
 
 # -----------------------------------------------------------------------------

@@ -76,3 +76,44 @@ def test_encode_to_file(tmp_path):
     assert tok.decode(arr) == text
     assert int((arr == tok.eot_id).sum()) == 100
     assert read_meta(p)["vocab_size"] == 400
+
+
+# -----------------------------------------------------------------------------
+# encode_array: the corpus as a NumPy array, encoded chunk by chunk
+
+def _corpus():
+    from minigpt.data.toyweb import generate_corpus
+    text = generate_corpus(n_chars=30_000, seed=0)
+    # the awkward spots: blank lines, indented lines, trailing spaces, \r\n, specials after newlines
+    return text + "\n\n  indented\n\ttab\r\nwin line \n<|endoftext|>next doc\n.\n!x\n'" + "\n" * 3
+
+
+@pytest.mark.parametrize("kind", ["char", "gpt2", "gpt4"])
+def test_encode_array_equals_encode_whole(kind):
+    from minigpt.data.tokens import encode_array
+    from minigpt.tokenizer import BPETokenizer, CharTokenizer
+    from minigpt.tokenizer.patterns import PATTERNS
+    text = _corpus()
+    tok = (CharTokenizer.train(text, special_tokens=["<|endoftext|>"]) if kind == "char"
+           else BPETokenizer.train(text[:8000], 300, special_tokens=["<|endoftext|>"], pattern=PATTERNS[kind]))
+    want = tok.encode(text, allowed_special="all")
+    for chunk in (7, 100, 5000, 10**9):  # tiny chunks cut at almost every safe newline
+        got = encode_array(tok, text, chunk_chars=chunk)
+        assert isinstance(got, np.ndarray) and got.dtype == np.uint16
+        assert got.tolist() == want, chunk
+
+
+def test_encode_array_never_holds_the_corpus_as_one_list():
+    """Peak Python memory of encode_array stays far below the ~36 bytes/token a list of ids costs."""
+    import tracemalloc
+
+    from minigpt.data.tokens import encode_array
+    from minigpt.tokenizer import CharTokenizer
+    line = "the quick brown fox jumps over the lazy dog\n"
+    text = line * 20_000  # 880k characters
+    tok = CharTokenizer.train(line)
+    tracemalloc.start()
+    ids = encode_array(tok, text, chunk_chars=1 << 16)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert len(ids) == len(text) and peak < 8 * len(text)  # a whole list: ≥ 8 bytes/token of pointers alone

@@ -98,9 +98,42 @@ def get_batch(arr, batch_size: int, block_size: int, rng: np.random.Generator):
     return windows[:, :-1], windows[:, 1:]
 
 
+def _safe_cut(text, start, end):
+    """The last position in (start, end] right after a newline that a non-space character follows, or -1.
+
+    No pre-split pattern piece and no special token spans such a position, so encoding the text in
+    pieces cut there gives the same ids as encoding it whole."""
+    p = text.rfind("\n", start, end - 1)
+    while p != -1 and text[p + 1].isspace():
+        p = text.rfind("\n", start, p)
+    return -1 if p == -1 else p + 1
+
+
+def encode_array(tokenizer, text: str, allowed_special="all", chunk_chars: int = 1 << 20) -> np.ndarray:
+    """Encode `text` into a NumPy array of ids (uint16 when the vocabulary fits, else int64), chunk by chunk.
+
+    A Python list holds ~36 bytes per token (an 8-byte pointer + a 28-byte int), so encoding a 30 MB corpus
+    into one list needs ~1 GB; here only one chunk's list exists at a time. Chunks end at newlines that
+    start a new piece (`_safe_cut`), so the ids equal `tokenizer.encode(text, allowed_special=...)`.
+    e.g. a 3-line text with chunk_chars=8 is encoded as its lines, concatenated.
+    """
+    dtype = DTYPE if tokenizer.vocab_size <= np.iinfo(DTYPE).max + 1 else np.int64
+    parts, start, n = [], 0, len(text)
+    while start < n:
+        end = n
+        if n - start > chunk_chars:
+            cut = _safe_cut(text, start + 1, start + chunk_chars)
+            if cut == -1:  # no safe newline in this window: look further ahead
+                cut = _safe_cut(text, start + 1, n)
+            end = n if cut == -1 else cut
+        parts.append(np.asarray(tokenizer.encode(text[start:end], allowed_special=allowed_special), dtype=dtype))
+        start = end
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
+
+
 def encode_to_file(text: str, tokenizer, path, allowed_special="all", **info) -> Path:
     """Encode `text` (special tokens allowed by default, e.g. <|endoftext|> separators) and write it."""
-    ids = np.asarray(tokenizer.encode(text, allowed_special=allowed_special), dtype=np.int64)
+    ids = encode_array(tokenizer, text, allowed_special=allowed_special)
     return write_tokens(path, ids, tokenizer.vocab_size, tokenizer=type(tokenizer).__name__, **info)
 
 

@@ -26,7 +26,7 @@ from minigpt import rl_math
 from minigpt.autograd import no_grad
 from minigpt.backend import to_numpy, xp
 from minigpt.config import Config, in_range, nonnegative, positive
-from minigpt.data.tokens import get_batch
+from minigpt.data.tokens import encode_array, get_batch
 from minigpt.generate import sample_batch
 from minigpt.loop import Loop, adamw, optimizer_step
 from minigpt.nn.heads import ValueModel
@@ -240,7 +240,7 @@ def run(cfg, progress=True):
     ptx = None
     if cfg.ptx_coef:
         docs = make_pretrain_corpus(1000, seed=cfg.data_seed)
-        ptx = np.array(tok.encode("<|endoftext|>".join(docs), allowed_special="all"), dtype=np.int64)
+        ptx = encode_array(tok, "<|endoftext|>".join(docs))
     return train(cfg, policy, ref, rm, tok, sample_prompts(cfg.n_prompts, seed=cfg.data_seed), ptx, progress)
 
 

@@ -24,7 +24,7 @@ import numpy as np
 from minigpt.autograd import no_grad
 from minigpt.backend import xp
 from minigpt.config import Config, in_range, nonnegative, positive
-from minigpt.data.tokens import get_batch, train_val_split
+from minigpt.data.tokens import encode_array, get_batch, train_val_split
 from minigpt.loop import Loop, adamw
 from minigpt.nn.gpt import GPT, GPTConfig
 
@@ -105,7 +105,7 @@ def prepare(cfg):
     """(tokenizer, train ids, val ids) for a config: 90/10 split of the encoded text."""
     text = load_text(cfg)
     tok = build_tokenizer(cfg.tokenizer, text)
-    ids = np.asarray(tok.encode(text, allowed_special="all"), dtype=np.uint16 if tok.vocab_size < 65536 else np.int64)
+    ids = encode_array(tok, text)  # a NumPy array, never one big Python list
     train, val = train_val_split(ids, 0.1)
     return tok, train, val
 
