@@ -19,6 +19,7 @@ import os
 import sys
 from typing import NamedTuple
 
+from minigpt import __version__
 from minigpt.config import build_parser, parse_config
 
 
@@ -97,7 +98,6 @@ def main(argv=None) -> int:
         print(_usage())
         return 0
     if argv[0] in ("-V", "--version"):
-        from minigpt import __version__
         print(f"minigpt {__version__}")
         return 0
     name = argv[0]
