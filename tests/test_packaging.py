@@ -73,7 +73,7 @@ def test_constraints_pin_every_requirement_and_ci_uses_them():
             pins[name.lower().replace("_", "-")] = version
     assert pins["torch"] == "2.13.0"
     meta = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    wanted = list(meta["dependencies"]) + [r for x in ("course", "dev", "torch", "dist") for r in meta["optional-dependencies"][x]]
+    wanted = list(meta["dependencies"]) + [r for x in ("course", "dev", "site", "torch", "dist") for r in meta["optional-dependencies"][x]]
     import re
     for req in wanted:
         name = re.match(r"[A-Za-z0-9_.-]+", req).group(0).lower().replace("_", "-")

@@ -20,7 +20,7 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-EXTRAS = "dev,torch,dist"
+EXTRAS = "dev,torch,dist"  # dev includes course and site
 HEADER = """\
 # Exact versions the CI suite passed with: `pip install -c constraints.txt -e ".[{extras}]"` (.ci/run).
 # Regenerate with `python tools/constraints.py` after a green suite. A constraint installs nothing by itself.
