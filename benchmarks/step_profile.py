@@ -19,6 +19,10 @@ and sets limits beside them, measured on this machine in tight loops:
 
 so the engine's overhead above the machine's own limits is visible on any CPU.
 
+Clock: wall time by default. On a busy machine the wall clock also counts the time other
+processes held the core, in the step but not in the best-of-N tight loops; with one thread,
+`clock=time.process_time` (CPU time of this process) leaves that out, and the sweep uses it then.
+
     PYTHONPATH=. python benchmarks/train_cpu.py --sweep
 """
 import time
@@ -49,7 +53,8 @@ def _all_functions(cls=Function):
 class StepProfile:
     """Patches every Function's forward/backward (and the optimizer) with timers while active."""
 
-    def __init__(self):
+    def __init__(self, clock=time.perf_counter):
+        self.clock = clock
         self.seconds = defaultdict(float)
         self.bytes = defaultdict(int)
         self.gemms = []            # (a_shape, b_shape, transpose_a, transpose_b)
@@ -73,12 +78,12 @@ class StepProfile:
             if prof._depth:                       # an op called by an op: counted in the outer one
                 return fn(ctx, *args, **kw)
             prof._depth += 1
-            t0 = time.perf_counter()
+            t0 = prof.clock()
             try:
                 out = fn(ctx, *args, **kw)
             finally:
                 prof._depth -= 1
-            prof.seconds[cat] += time.perf_counter() - t0
+            prof.seconds[cat] += prof.clock() - t0
             if cat == "elementwise":
                 prof.bytes[cat] += _nbytes(args) + _nbytes(out) + (_nbytes(getattr(ctx, "saved", None))
                                                                    if name == "backward" else 0)
@@ -115,9 +120,9 @@ class StepProfile:
 
         def timed(fn, nbytes):
             def inner(*args, **kw):
-                t0 = time.perf_counter()
+                t0 = prof.clock()
                 out = fn(*args, **kw)
-                prof.seconds["optimizer"] += time.perf_counter() - t0
+                prof.seconds["optimizer"] += prof.clock() - t0
                 prof.bytes["optimizer"] += nbytes(args)
                 return out
             return inner
@@ -146,17 +151,17 @@ class StepProfile:
 # ----------------------------------------------------------------------------
 # the machine's own limits
 
-def _best(fn, repeat):
+def _best(fn, repeat, clock=time.perf_counter):
     fn()
     best = float("inf")
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        t0 = clock()
         fn()
-        best = min(best, time.perf_counter() - t0)
+        best = min(best, clock() - t0)
     return best
 
 
-def gemm_tight_loop(gemms, repeat=7):
+def gemm_tight_loop(gemms, repeat=7, clock=time.perf_counter):
     """Seconds for the listed GEMMs, each timed back to back on its own (best of `repeat`)."""
     rng = np.random.default_rng(0)
     total, cache = 0.0, {}
@@ -167,7 +172,7 @@ def gemm_tight_loop(gemms, repeat=7):
             b = rng.standard_normal(sb[:-2] + sb[-2:][::-1] if tb else sb, dtype=np.float32)
             a = a.swapaxes(-1, -2) if ta else a
             b = b.swapaxes(-1, -2) if tb else b
-            cache[spec] = _best(lambda: a @ b, repeat)
+            cache[spec] = _best(lambda: a @ b, repeat, clock)
         total += cache[spec]
     return total
 
@@ -180,34 +185,34 @@ def attention_gemms(B, nh, T, hs):
             (s, q, False, False), (s, q, True, False)]                     # dQ = dS K, dK = dSᵀ Q
 
 
-def memory_bandwidth(nbytes, repeat=7):
+def memory_bandwidth(nbytes, repeat=7, clock=time.perf_counter):
     """GB/s of NumPy's a + b -> out on float32 arrays of `nbytes` each (2 reads + 1 write)."""
     n = nbytes // 4
     a, b, c = np.ones(n, np.float32), np.ones(n, np.float32), np.empty(n, np.float32)
-    return 3 * nbytes / _best(lambda: np.add(a, b, out=c), repeat) / 1e9
+    return 3 * nbytes / _best(lambda: np.add(a, b, out=c), repeat, clock) / 1e9
 
 
-def split_step(step, batches, bandwidth_bytes, steps=5):
+def split_step(step, batches, bandwidth_bytes, steps=5, clock=time.perf_counter):
     """Average ms per step of each part, the tight-loop limits and the bandwidth floor (see module doc).
 
     bandwidth_bytes: array size for the bandwidth test, e.g. the step's largest activation.
     """
     for x, y in batches[:2]:
         step(x, y)                                            # warm
-    prof = StepProfile()
-    t0 = time.perf_counter()
+    prof = StepProfile(clock)
+    t0 = clock()
     with prof:
         for x, y in batches[2:2 + steps]:
             step(x, y)
-    wall = (time.perf_counter() - t0) / steps
+    wall = (clock() - t0) / steps
     ms = {k: 1e3 * v / steps for k, v in prof.seconds.items()}
     gemms = prof.gemms[:len(prof.gemms) // steps]
     attn = [g for shape in prof.attn[:len(prof.attn) // steps] for g in attention_gemms(*shape)]
-    bw = memory_bandwidth(bandwidth_bytes)
+    bw = memory_bandwidth(bandwidth_bytes, clock=clock)
     moved = (prof.bytes["elementwise"] + prof.bytes["optimizer"]) / steps
     out = {"step": 1e3 * wall,
-           "gemm": ms.get("gemm", 0.0), "gemm_tight_loop": 1e3 * gemm_tight_loop(gemms),
-           "attention": ms.get("attention", 0.0), "attention_gemm_tight_loop": 1e3 * gemm_tight_loop(attn),
+           "gemm": ms.get("gemm", 0.0), "gemm_tight_loop": 1e3 * gemm_tight_loop(gemms, clock=clock),
+           "attention": ms.get("attention", 0.0), "attention_gemm_tight_loop": 1e3 * gemm_tight_loop(attn, clock=clock),
            "elementwise": ms.get("elementwise", 0.0), "optimizer": ms.get("optimizer", 0.0),
            "elementwise_and_optimizer_MB": moved / 1e6,
            "elementwise_and_optimizer_floor": 1e3 * moved / (bw * 1e9),
