@@ -508,11 +508,24 @@ print("same numbers:", np.allclose(x.sum(axis=-1), x @ ones, atol=1e-4))
 # %% [markdown]
 # The engine uses this everywhere it sums rows (`backend.rowsum`, `backend.colsum`: LayerNorm, attention, bias
 # gradients), and its attention softmax shifts scores by one max per head instead of one per row (softmax does not
-# change under a shift; `ops/attention.py` explains how it stays safe). Together with fewer passes in GELU and
-# AdamW, these took a training step on nanoGPT's CPU configuration from 0.92× to **1.02–1.06× the speed of
-# PyTorch 2.13 eager** on two cores, same weights and batches (`benchmarks/train_cpu.py`; figures in
-# `benchmarks/results/train_cpu.json`). None of it changes a result beyond float rounding: the tests compare
-# every op with PyTorch and with finite differences.
+# change under a shift; `ops/attention.py` explains how it stays safe). GELU computes ½(1 + tanh u) as the equal
+# 1/(1 + e^{-2u}), because NumPy's float32 `exp` is about twice as fast as its `tanh`, and AdamW updates its
+# moments in place. None of it changes a result beyond float rounding: the tests compare every op with PyTorch
+# and with finite differences.
+#
+# How that compares with PyTorch 2.13 eager (same weights and batches, `benchmarks/train_cpu.py`) depends on the
+# CPU, so each figure names its machine:
+#
+# | machine | threads | minigpt ÷ torch tokens/s |
+# |---|---|---|
+# | 2-core machine noted as AVX-512, idle (`benchmarks/results/train_cpu.json`) | 2 / 1 | 1.02–1.06 / 1.16 (nanoGPT CPU config) |
+# | 2-core Sapphire Rapids-class AVX-512 server, idle, where torch runs MKL + oneDNN (issue 20, before GELU-by-exp) | 2 / 1 | 0.66–0.69 (four configs) / 0.78 |
+# | 2-core AMD EPYC, AVX2, shared with a dozen busy processes (`benchmarks/results/train_cpu_sweep.json`) | 1 | 1.01, 1.12, 0.94, 1.04 (the four configs, under load) |
+#
+# `python benchmarks/train_cpu.py --sweep` prints, for four model sizes, the step split into GEMM, attention,
+# elementwise, optimizer and Python time next to what the machine itself can do — the same GEMMs in a tight loop,
+# the bytes the elementwise ops must move at the measured memory bandwidth — so on any CPU you can see which
+# part of a step is the library's limit and which is the engine's overhead.
 
 # %% [markdown]
 # ## Recap
