@@ -196,3 +196,10 @@ def test_fit_matches_a_hand_written_adamw_loop():
 def test_loop_rejects_zero_steps(tmp_path):
     with pytest.raises(ValueError, match="at least 1 step"):
         Loop(_cfg(tmp_path), "pretrain", steps=0)
+
+
+def test_a_validation_split_too_short_fails_before_any_work(tmp_path, data):
+    tok, tr, va = data
+    with pytest.raises(ValueError, match="validation split has 10 tokens"):
+        train(_cfg(tmp_path), tok, tr, va[:10], progress=False)
+    assert not (tmp_path / "ckpt").exists()

@@ -89,3 +89,12 @@ def test_stage_resumes_bit_exactly(tmp_path, world, name):
     assert again["history"] == {k: v for k, v in full["history"].items()}
     assert {k: again.get(k) for k in ("reward_bias", "eval_accuracy", "train_accuracy")} == \
            {k: full.get(k) for k in ("reward_bias", "eval_accuracy", "train_accuracy")}
+
+
+def test_ppo_checkpoint_is_one_unit_with_the_value_model(tmp_path, world):
+    import json
+    res = run_ppo(STAGES["ppo"][1](str(tmp_path)), world)
+    files = json.loads((tmp_path / "ckpt" / "manifest.json").read_text())["files"]
+    assert {"model.safetensors", "optim.safetensors", "value_model.safetensors", "value_model.optim.safetensors",
+            "tokenizer.json", "config.json"} <= set(files)
+    assert res["final_beta"] == json.loads((tmp_path / "ckpt" / "config.json").read_text())["final_beta"]
