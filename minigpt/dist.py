@@ -10,10 +10,11 @@ update and the weights stay identical. Nothing is home-made on the wire:
 Without a launcher the world has one rank and every collective is the identity, so the same code
 runs as a plain process; mpi4py is imported only when the process was started by `mpiexec`.
 
-The data split (see `my_micro_batches`): a step's global batch is `grad_accum` micro-batches of
-`batch_size` sequences, micro-batch m drawn from the generator seeded by (seed, step, m). Rank r
-takes micro-batches r, r+N, r+2N, ... and the gradients are summed: the sum is the one-process
-gradient whatever N is (up to float summation order), so N is a pure speed knob.
+The data split: a step's global batch is `grad_accum` micro-batches of `batch_size` sequences,
+micro-batch m drawn from the generator seeded by (seed, step, m). With grad_accum ≥ N, rank r takes
+micro-batches r, r+N, r+2N, ... (`my_micro_batches`); with fewer, every rank runs every micro-batch on
+a contiguous share of its rows (`my_rows`) and weights its loss by that share. Either way the summed
+gradient is the one-process gradient whatever N is (up to float summation order): N is a speed knob.
 
     pip install -e '.[dist]'                  # mpi4py + an MPICH wheel that ships `mpiexec`
     mpiexec -n 2 python -m minigpt.dist       # each rank prints what an all-reduce gave it
@@ -242,16 +243,16 @@ def my_rows(rows):
     """This rank's rows of a batch (a list or an index array): all of them unless the loop splits rows.
 
     Example: 5 rows on 2 ranks -> rank 0 keeps rows[0:2], rank 1 rows[2:5]; one process keeps all 5.
+    A rank left without rows (1 row, 2 ranks: rank 0) computes them all with weight 0 (no gradient).
     """
     split = RowSplit.current
     if split is None or not split.active:
         return rows
     n, size = len(rows), split.comm.size
-    if n < size:
-        raise ValueError(f"a batch of {n} rows cannot be split across {size} ranks: use a --batch-size of at "
-                         f"least {size}")
     lo, hi = split.comm.rank * n // size, (split.comm.rank + 1) * n // size
     split.fraction = (hi - lo) / n
+    if lo == hi:  # fewer rows than ranks (an epoch's last batch): run them all, with weight 0
+        return rows
     return rows[lo:hi]
 
 

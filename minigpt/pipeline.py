@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from minigpt import dist
 from minigpt.checkpoint import checkpoint_dir, load_json, save_json
 from minigpt.config import Config, ConfigError, nonnegative, positive
 from minigpt.loop import RESUME_MAY_CHANGE, RunLock, _differences
@@ -300,6 +301,8 @@ def _run_pipeline(cfg, progress, log):
     save_json(os.path.join(out, "metrics.json"), _jsonable(report))
     from minigpt.evaluate import format_report_card
     card = format_report_card(report)
+    if not dist.get_comm().is_main:  # under mpiexec: rank 0 alone writes the report
+        return report
     with open(os.path.join(out, "report_card.txt"), "w") as f:
         f.write(card + "\n")
     try:
@@ -348,6 +351,8 @@ def _stamp_path(cfg, stage):
 
 def _stamp(cfg, stage):
     """Record which code trained this stage (stage_checkpoint retrains stale quick checkpoints)."""
+    if not dist.get_comm().is_main:  # under mpiexec: rank 0 alone writes
+        return
     with open(_stamp_path(cfg, stage), "w") as f:
         f.write(code_fingerprint() + "\n")
 

@@ -224,7 +224,8 @@ def test_alignment_stage_on_two_ranks_equals_one_process(tmp_path, stage):
 
 
 def test_row_split_needs_a_stage_that_splits_rows():
-    """One process never splits rows; under a split each rank keeps a contiguous share and its weight."""
+    """One process never splits rows; under a split each rank keeps a contiguous share and its weight
+    (5 rows: 0:2 and 2:5, weights 0.4 and 0.6; 1 row: rank 1 takes it, rank 0 recomputes it with weight 0)."""
     class Two(dist.Comm):
         size = 2
 
@@ -237,5 +238,7 @@ def test_row_split_needs_a_stage_that_splits_rows():
     with dist.RowSplit(True, r1) as s1:
         np.testing.assert_array_equal(dist.my_rows(rows), [2, 3, 4])
     assert (s0.fraction, s1.fraction) == (0.4, 0.6)
-    with dist.RowSplit(True, r1), pytest.raises(ValueError, match="batch of 1 rows cannot be split across 2"):
-        dist.my_rows([7])
+    with dist.RowSplit(True, r0) as s0:
+        assert dist.my_rows([7]) == [7] and s0.fraction == 0  # no row of its own: all of them, weight 0
+    with dist.RowSplit(True, r1) as s1:
+        assert dist.my_rows([7]) == [7] and s1.fraction == 1

@@ -21,6 +21,7 @@ from typing import Literal
 
 import numpy as np
 
+from minigpt import dist
 from minigpt.autograd import no_grad
 from minigpt.backend import xp
 from minigpt.config import Config, in_range, nonnegative, positive
@@ -153,7 +154,8 @@ def train(cfg, tok, train_ids, val_ids, model=None, progress=True, callback=None
 
     def loss_fn(step, rng):
         x, y = get_batch(train_ids, cfg.batch_size, cfg.block_size, rng)
-        return model(xp.asarray(x), xp.asarray(y))[1]
+        rows = dist.my_rows(np.arange(len(x)))  # under mpiexec with grad_accum < N: this rank's share
+        return model(xp.asarray(x[rows]), xp.asarray(y[rows]))[1]
 
     def evaluate(step):
         return {"val_loss": estimate_loss(model, val_ids, cfg.batch_size, cfg.block_size, cfg.eval_iters, cfg.seed)}

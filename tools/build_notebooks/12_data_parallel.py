@@ -112,12 +112,20 @@ print(f"largest gradient entry {scale:.3e}; largest difference whole vs 2 ranks 
       f"({err / scale:.1e} relative)")
 assert err <= 1e-5 * scale
 
+
 # %% [markdown]
 # The difference is rounding. The same argument covers *averaging*: if each rank took the mean loss of its own half
 # of the batch, the mean of the two rank gradients is the gradient of the whole batch's mean — **as long as every
 # rank holds the same number of tokens**. With ragged batches (SFT answers of different lengths) the per-rank means
 # weigh tokens unequally, the bias notebook 06 met for micro-batches. Splitting whole micro-batches and *summing*,
 # as `minigpt` does, sidesteps it: each micro-batch keeps the weight it has in the one-process run.
+#
+# With fewer micro-batches than ranks (`grad_accum` = 1, the default), the loop cuts each micro-batch's *rows*
+# instead: rank $r$ keeps a contiguous share $f_r$ of them (`dist.my_rows`) and weights its batch-mean loss by
+# $f_r$, so the ranks' losses add up to the mean over the whole batch: $\sum_r f_r \cdot 
+# rac{1}{n_r}\sum_{i \in r}
+# \ell_i = 
+# rac{1}{n}\sum_i \ell_i$ with $f_r = n_r / n$.
 #
 # Randomness must follow the same rule. Each micro-batch is drawn from a generator seeded by `(seed, step, micro)`,
 # never from state that earlier micro-batches advanced, so rank 1 can draw micro-batch 3 without drawing 0–2 first.
