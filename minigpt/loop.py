@@ -177,6 +177,8 @@ class RunLock:
         self.fd = None
 
     def __enter__(self):
+        if not is_writer():  # data parallelism: rank 0 holds the lock for all ranks
+            return self
         try:
             import fcntl
         except ImportError:  # not on POSIX: no lock

@@ -199,8 +199,11 @@ def run_pipeline(cfg, progress=True, log=print):
     """
     if cfg.quick:
         cfg = quick_config(cfg)
+    comm = dist.get_comm()
     with RunLock(cfg.out_dir):
-        claim_pipeline_dir(cfg)
+        if comm.is_main:  # under mpiexec: rank 0 alone claims the run directory, the others wait for it
+            claim_pipeline_dir(cfg)
+        comm.barrier()
         return _run_pipeline(cfg, progress, log)
 
 
