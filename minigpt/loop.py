@@ -78,7 +78,12 @@ def adamw(params, cfg, lr=None):
     kwargs = dict(lr=cfg.lr if lr is None else lr, betas=(cfg.beta1, cfg.beta2), weight_decay=cfg.weight_decay)
     if os.environ.get("MINIGPT_ZERO") == "1":
         from minigpt.zero import ZeroAdamW
-        return ZeroAdamW(params, **kwargs)
+        opt = ZeroAdamW(params, **kwargs)
+        mem = opt.memory_bytes()
+        if opt.comm.is_main:
+            print(f"ZeRO-1 on {opt.comm.size} rank(s): AdamW state {mem['adam_moments'] / 2**20:.2f} MiB per rank "
+                  f"(unsharded {mem['adam_moments_unsharded'] / 2**20:.2f} MiB)", file=sys.stderr)
+        return opt
     return AdamW(params, **kwargs)
 
 
