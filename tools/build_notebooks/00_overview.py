@@ -62,7 +62,7 @@ MINIGPT_QUICK = os.environ.get("MINIGPT_QUICK") == "1"  # CI: a tiny run, same c
 # held-out prompts and the gold labeler grades them. The command-line twin is `minigpt pipeline`.
 
 # %%
-cfg = PipelineConfig(out_dir="runs/overview", quick=MINIGPT_QUICK)
+cfg = PipelineConfig(out_dir="runs/overview-quick" if MINIGPT_QUICK else "runs/overview", quick=MINIGPT_QUICK)
 report = run_pipeline(cfg, progress=True, log=print)
 
 # %% [markdown]

@@ -251,7 +251,7 @@ for L in depths:
 steps = 120 if MINIGPT_QUICK else 480
 curves = {}
 for pos in ("pre", "post"):
-    run_cfg = PretrainConfig(out_dir=f"runs/04_ln_{pos}", n_layer=6, n_head=4, n_embd=32, block_size=64,
+    run_cfg = PretrainConfig(out_dir=f"runs/04_ln_{pos}", force=True, n_layer=6, n_head=4, n_embd=32, block_size=64,
                              batch_size=8, max_iters=steps, lr=3e-3, min_lr=3e-4, warmup_iters=steps // 10,
                              eval_interval=steps, eval_iters=10, ckpt_interval=10**9, seed=0)
     m = GPT(GPTConfig(vocab_size=tok.vocab_size, block_size=64, n_layer=6, n_head=4, n_embd=32,

@@ -78,7 +78,7 @@ print("minigpt from", minigpt.__file__, "| quick mode:", MINIGPT_QUICK)
 
 # %%
 main_cfg = PretrainConfig(
-    out_dir="runs/05_toyweb", data="toyweb", tokenizer="bpe:512", n_chars=600_000, seed=0,
+    out_dir="runs/05_toyweb", force=True, data="toyweb", tokenizer="bpe:512", n_chars=600_000, seed=0,
     n_layer=2 if MINIGPT_QUICK else 4, n_head=4, n_embd=64 if MINIGPT_QUICK else 128, block_size=64,
     batch_size=16, max_iters=250 if MINIGPT_QUICK else 2000, lr=1e-2 if MINIGPT_QUICK else 3e-3,
     min_lr=1e-3 if MINIGPT_QUICK else 3e-4, warmup_iters=25 if MINIGPT_QUICK else 100,
@@ -326,7 +326,7 @@ shakespeare = None
 if MINIGPT_QUICK:
     print("quick mode: skipping the Shakespeare run (full mode: validation loss ≈ 1.877 after 2000 steps)")
 else:
-    sh_cfg = PretrainConfig(out_dir="runs/05_shakespeare", data="shakespeare", tokenizer="char", n_layer=4,
+    sh_cfg = PretrainConfig(out_dir="runs/05_shakespeare", force=True, data="shakespeare", tokenizer="char", n_layer=4,
                             n_head=4, n_embd=128, block_size=64, batch_size=12, dropout=0.0, lr=1e-3,
                             min_lr=1e-4, warmup_iters=100, max_iters=2000, eval_interval=250, eval_iters=20)
     try:
