@@ -242,3 +242,33 @@ def test_row_split_needs_a_stage_that_splits_rows():
         assert dist.my_rows([7]) == [7] and s0.fraction == 0  # no row of its own: all of them, weight 0
     with dist.RowSplit(True, r1) as s1:
         assert dist.my_rows([7]) == [7] and s1.fraction == 1
+
+
+@needs_mpi
+def test_an_error_on_one_rank_ends_all_ranks(tmp_path):
+    """Rank 0 alone claims the run directory; when it refuses (a run is already there), every rank must end
+    promptly with an error instead of waiting forever in a collective."""
+    run = tmp_path / "run"
+    dist_worker.pretrain(run, max_iters=2)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+               OMP_NUM_THREADS="1")
+    args = ["--data", "toyweb", "--n-chars", "20000", "--max-iters", "2", "--out-dir", str(run)]
+    res = subprocess.run([MPIEXEC, "-n", "2", sys.executable, "-m", "minigpt.cli", "pretrain", *args],
+                         capture_output=True, text=True, env=env, timeout=120)
+    assert res.returncode != 0
+    assert "already holds a run" in res.stderr
+
+
+@pytest.mark.cuda
+@needs_mpi
+def test_nccl_collectives_on_the_gpu():
+    """CuPy arrays go through NCCL (one rank: the communicator is real, the sums are trivial)."""
+    code = ("from minigpt import dist; import cupy as cp\n"
+            "c = dist.get_comm(); a = cp.arange(6, dtype=cp.float32)\n"
+            "assert float(c.allreduce(a.copy()).sum()) == 15.0\n"
+            "assert c.allgather(a).shape == (1, 6) and float(c.broadcast(a.copy()).sum()) == 15.0\n"
+            "print('nccl ok')")
+    env = dict(os.environ, MINIGPT_DEVICE="cuda", PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    res = subprocess.run([MPIEXEC, "-n", "1", sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                         timeout=240)
+    assert res.returncode == 0 and "nccl ok" in res.stdout, res.stderr[-3000:]
