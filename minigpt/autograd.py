@@ -16,7 +16,7 @@ import contextlib
 
 import numpy as np
 
-from minigpt.backend import get_xp, to_numpy, xp as default_xp
+from minigpt.backend import get_xp, to_device, to_numpy, xp as default_xp
 
 # -----------------------------------------------------------------------------
 # global switch for recording the graph
@@ -134,7 +134,6 @@ class Tensor:
 
     def to(self, dev: str) -> "Tensor":
         """Copy to 'cpu' or 'cuda' (a new leaf)."""
-        from minigpt.backend import to_device
         return Tensor(to_device(self.data, dev), requires_grad=self.requires_grad)
 
     def zero_grad(self):

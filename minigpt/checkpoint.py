@@ -31,6 +31,7 @@ import shutil
 import tempfile
 
 import numpy as np
+from minigpt.backend import to_numpy
 
 MANIFEST = "manifest.json"
 
@@ -117,7 +118,6 @@ def tensors_bytes(tensors, metadata=None) -> bytes:
     """{name: array} as safetensors bytes (arrays copied to host, made contiguous)."""
     from safetensors.numpy import save
 
-    from minigpt.backend import to_numpy
     arrays = {k: np.ascontiguousarray(to_numpy(v)) for k, v in tensors.items()}
     meta = {k: str(v) for k, v in (metadata or {}).items()}
     return save(arrays, metadata=meta or None)

@@ -19,8 +19,9 @@ import os
 import sys
 from typing import NamedTuple
 
-from minigpt import __version__
+from minigpt import __version__, dist
 from minigpt.config import build_parser, parse_config
+from minigpt.loop import Interrupted, NonFiniteError
 
 
 class Command(NamedTuple):
@@ -105,10 +106,8 @@ def main(argv=None) -> int:
         print(f"minigpt: unknown command {name!r}; expected one of {sorted(COMMANDS)}", file=sys.stderr)
         print(_usage(), file=sys.stderr)
         return 2
-    from minigpt import dist
     if dist.launched() and not dist.get_comm().is_main:  # mpiexec -n N: rank 0 alone prints its report
         sys.stdout = open(os.devnull, "w")
-    from minigpt.loop import Interrupted, NonFiniteError
     try:
         return run_command(name, argv[1:])
     except Interrupted as e:  # SIGINT/SIGTERM: the loop saved a checkpoint and printed how to resume

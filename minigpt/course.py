@@ -25,6 +25,7 @@ import warnings
 from dataclasses import dataclass
 
 from minigpt import coursefiles
+from minigpt.sandbox import Worker
 
 DEFAULT_IMPL = "exercises"
 
@@ -134,7 +135,6 @@ class RemoteImplementation:
 
     def __init__(self, name: str | None = None, path: str | None = None, timeout: float = 60.0,
                  expose: dict | None = None, on_start=None):
-        from minigpt.sandbox import Worker
 
         self.name = name or impl_name()
         self.path = path if path is not None else os.environ.get("MINIGPT_IMPL_PATH") or None

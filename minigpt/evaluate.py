@@ -17,9 +17,13 @@ by win rate (ties count half). Also: the reward model's pairwise accuracy, and t
 """
 import numpy as np
 
+from minigpt.autograd import no_grad
+from minigpt.backend import to_numpy, xp
 from minigpt.data.assistant import gold_grade, rule_based_reward, win_rate
 from minigpt.generate import sample_batch
-from minigpt.tokenizer.chat_template import chat_ids, decode_response, encode_prompt
+from minigpt.rl_math import entropy
+from minigpt.scoring import response_logprobs
+from minigpt.tokenizer.chat_template import chat_ids, decode_response, encode_prompt, pad_batch
 
 BASE_PREFIX = "Quiz sheet.\n"
 
@@ -113,11 +117,6 @@ def kl_to_reference(policy, ref, tok, prompts, seed=0, max_new_tokens=40, batch_
 
     and the mean per-token entropy of π and of π_ref on the same tokens (nats).
     """
-    from minigpt.autograd import no_grad
-    from minigpt.backend import to_numpy, xp
-    from minigpt.tokenizer.chat_template import pad_batch
-    from minigpt.scoring import response_logprobs
-    from minigpt.rl_math import entropy
     ids = chat_ids(tok)
     contexts = [encode_prompt(tok, p if isinstance(p, str) else p.text) for p in prompts]
     responses = sample_batch(policy, contexts, max_new_tokens, (ids["end"], ids["eot"]), seed=seed)

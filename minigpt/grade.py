@@ -33,6 +33,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from minigpt import course, coursefiles
+from minigpt.sandbox import _processes_with
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_TESTS = coursefiles.path("tests/graded") if (coursefiles.CHECKOUT / "tests" / "graded").is_dir() or coursefiles.INSTALLED.is_dir() else ROOT / "tests" / "graded"
@@ -194,7 +195,6 @@ def _run_pytest(args: list[str], impl: str, impl_path: str | None, test_timeout:
 
 def _sweep_workers(records: list[dict]) -> None:
     """Kill whatever is left of the workers the trusted pytest started (it was killed, or they escaped)."""
-    from minigpt.sandbox import _processes_with
 
     for r in records:
         if "worker" in r:

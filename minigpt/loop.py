@@ -50,6 +50,8 @@ from minigpt.checkpoint import (_leftovers, atomic_write_bytes, checkpoint_dir, 
                                 load_tensors, optim_bytes, recover, strict_json, tensors_bytes, verify_checkpoint,
                                 write_checkpoint)
 from minigpt.optim import AdamW, clip_grad_norm, cosine_lr
+from minigpt.tokenizer import load_tokenizer
+from minigpt.zero import ZeroAdamW
 
 # config fields that may differ on --resume: they change where and how often, never what is computed
 RESUME_MAY_CHANGE = {"resume", "force", "ckpt_interval", "out_dir"}
@@ -77,7 +79,6 @@ def adamw(params, cfg, lr=None):
     its state sharded across the ranks."""
     kwargs = dict(lr=cfg.lr if lr is None else lr, betas=(cfg.beta1, cfg.beta2), weight_decay=cfg.weight_decay)
     if os.environ.get("MINIGPT_ZERO") == "1":
-        from minigpt.zero import ZeroAdamW
         opt = ZeroAdamW(params, **kwargs)
         mem = opt.memory_bytes()
         if opt.comm.is_main:
@@ -350,7 +351,6 @@ class Loop:
         if conf.get("stage") != self.stage:
             raise ValueError(f"{where} is a {conf.get('stage')!r} checkpoint, not {self.stage!r}")
         if self.tok is not None:
-            from minigpt.tokenizer import load_tokenizer
             saved = load_tokenizer(os.path.join(checkpoint_dir(self.ckpt_dir), conf.get("tokenizer", "tokenizer.json")))
             if (type(saved) is not type(self.tok) or saved._to_json() != self.tok._to_json()
                     or saved.special_tokens != self.tok.special_tokens):

@@ -20,8 +20,16 @@ import numpy as np
 from minigpt import dist
 from minigpt.checkpoint import checkpoint_dir, load_json, save_json
 from minigpt.config import Config, ConfigError, nonnegative, positive
+from minigpt.data.assistant import ALPHABET, make_demonstrations, make_pretrain_corpus, sample_prompts
+from minigpt.data.tokens import encode_array, train_val_split
+from minigpt.evaluate import compare, evaluate_model, format_report_card, kl_to_reference
 from minigpt.loop import RESUME_MAY_CHANGE, RunLock, _differences
+from minigpt.nn.heads import RewardModel
+from minigpt.stages import ppo, pretrain, reward, sft
 from minigpt.stages.common import load_model
+from minigpt.stages.reward import load_reward_model, make_rankings
+from minigpt.tokenizer import CHAT_SPECIAL_TOKENS, CharTokenizer
+from minigpt.viz import plot_pipeline
 
 
 @dataclass
@@ -91,15 +99,11 @@ def quick_config(cfg):
 
 def world_tokenizer():
     """Character tokenizer over the world's alphabet + the chat special tokens."""
-    from minigpt.data.assistant import ALPHABET
-    from minigpt.tokenizer import CHAT_SPECIAL_TOKENS, CharTokenizer
     return CharTokenizer.train(ALPHABET, special_tokens=CHAT_SPECIAL_TOKENS)
 
 
 def pretrain_tokens(tok, n_docs, seed):
     """The world's documents joined by <|endoftext|>, encoded: (train ids, val ids)."""
-    from minigpt.data.assistant import make_pretrain_corpus
-    from minigpt.data.tokens import encode_array, train_val_split
     text = "<|endoftext|>" + "<|endoftext|>".join(make_pretrain_corpus(n_docs, seed=seed))
     return train_val_split(encode_array(tok, text), 0.05)
 
@@ -117,7 +121,6 @@ class _Timer:
 
 def pretrain_stage(cfg, tok, progress=True):
     """Pretrain a GPT on the world's documents into out_dir/pretrain; pretrain.train's result dict."""
-    from minigpt.stages import pretrain
     train_ids, val_ids = pretrain_tokens(tok, cfg.n_docs, cfg.seed)
     pcfg = pretrain.PretrainConfig(
         out_dir=os.path.join(cfg.out_dir, "pretrain"), n_layer=cfg.n_layer, n_head=cfg.n_head, n_embd=cfg.n_embd,
@@ -132,8 +135,6 @@ def pretrain_stage(cfg, tok, progress=True):
 
 def sft_stage(cfg, model, tok, progress=True):
     """Fine-tune `model` (trained in place) on contractor demonstrations into out_dir/sft; sft.train's dict."""
-    from minigpt.data.assistant import make_demonstrations
-    from minigpt.stages import sft
     scfg = sft.SFTConfig(out_dir=os.path.join(cfg.out_dir, "sft"), n_demos=cfg.n_demos, epochs=cfg.sft_epochs,
                          lr=cfg.sft_lr, aux_lm_coef=cfg.aux_lm_coef, eval_interval=10**9, data_seed=cfg.seed + 1,
                          seed=cfg.seed, resume=cfg.resume, force=cfg.force)
@@ -146,17 +147,12 @@ def sft_stage(cfg, model, tok, progress=True):
 
 def train_rankings(cfg, sft_model, tok):
     """The reward model's training data: K samples of the SFT model per train prompt, ranked by the gold labeler."""
-    from minigpt.data.assistant import sample_prompts
-    from minigpt.stages.reward import make_rankings
     return make_rankings(sft_model, tok, sample_prompts(cfg.rm_prompts, seed=cfg.seed + 3), cfg.k, seed=cfg.seed + 3)
 
 
 def reward_stage(cfg, sft_model, tok, progress=True):
     """Rank K samples of the SFT model per prompt with the gold labeler, train a reward model on them
     into out_dir/reward; reward.train's dict plus the training rankings under "rankings"."""
-    from minigpt.data.assistant import sample_prompts
-    from minigpt.nn.heads import RewardModel
-    from minigpt.stages import reward
     rcfg = reward.RewardConfig(out_dir=os.path.join(cfg.out_dir, "reward"), k=cfg.k, epochs=cfg.rm_epochs,
                                lr=cfg.rm_lr, lm_feature=cfg.rm_lm_feature, seed=cfg.seed, resume=cfg.resume,
                                force=cfg.force)
@@ -173,8 +169,6 @@ def reward_stage(cfg, sft_model, tok, progress=True):
 def ppo_stage(cfg, sft_ckpt, rm, tok, ptx_ids=None, progress=True):
     """PPO from the SFT checkpoint (policy and frozen reference) against `rm` into out_dir/ppo; ppo.train's
     dict plus the reference model under "ref". `ptx_ids`: pretraining tokens for PPO-ptx (made if None)."""
-    from minigpt.data.assistant import sample_prompts
-    from minigpt.stages import ppo
     policy, _, _ = load_model(sft_ckpt, expect_stage="sft")
     ref, _, _ = load_model(sft_ckpt, expect_stage="sft")
     if ptx_ids is None and cfg.ptx_coef:
@@ -231,8 +225,6 @@ def saved_pipeline_config(out_dir):
 
 
 def _run_pipeline(cfg, progress, log):
-    from minigpt.data.assistant import sample_prompts
-    from minigpt.evaluate import compare, evaluate_model, kl_to_reference
     out = cfg.out_dir
     t_all = _Timer()
     stages, models, hist = {}, {}, {}
@@ -302,14 +294,12 @@ def _run_pipeline(cfg, progress, log):
               "examples": [{"prompt": p.text, "answer": p.answer, **{k: models[k]["texts"][i] for k in models}}
                            for i, p in enumerate(eval_prompts[:12])]}
     save_json(os.path.join(out, "metrics.json"), _jsonable(report))
-    from minigpt.evaluate import format_report_card
     card = format_report_card(report)
     if not dist.get_comm().is_main:  # under mpiexec: rank 0 alone writes the report
         return report
     with open(os.path.join(out, "report_card.txt"), "w") as f:
         f.write(card + "\n")
     try:
-        from minigpt.viz import plot_pipeline
         report["plots"] = plot_pipeline(report, os.path.join(out, "plots"))
     except ImportError:  # matplotlib is a dev extra
         report["plots"] = []
@@ -391,7 +381,6 @@ def stage_checkpoint(stage, cfg=None, progress=True, log=print):
     the ones after it). Quick checkpoints are also retrained when the library's code changed since
     they were made (they take seconds; a full run is yours to redo). cfg: course_config() if None.
     """
-    from minigpt.stages.reward import load_reward_model
     if stage not in STAGES:
         raise ValueError(f"unknown stage {stage!r}; expected one of {STAGES}")
     cfg = course_config() if cfg is None else (quick_config(cfg) if cfg.quick else cfg)
@@ -444,7 +433,6 @@ def stage_checkpoint(stage, cfg=None, progress=True, log=print):
 def load_stage(stage, cfg=None, progress=True, log=print):
     """(model, tokenizer) of a stage, trained first if missing (stage_checkpoint); the reward stage
     gives a RewardModel, the others a GPT."""
-    from minigpt.stages.reward import load_reward_model
     path = stage_checkpoint(stage, cfg, progress, log)
     model, tok, _ = load_reward_model(path) if stage == "reward" else load_model(path, expect_stage=stage)
     return model, tok
@@ -465,7 +453,6 @@ def _jsonable(x):
 
 def main(cfg):
     """`minigpt pipeline`: run it, print the report card."""
-    from minigpt.evaluate import format_report_card
     report = run_pipeline(cfg)
     print()
     print(format_report_card(report))

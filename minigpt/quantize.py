@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from minigpt.backend import to_numpy
+from minigpt.checkpoint import load_tensors, save_tensors
 
 QMAX = {8: 127, 4: 7}
 
@@ -149,7 +150,6 @@ def quantized_copy(model, bits=8, group_size=None, skip=()):
 # on disk: integers and scales in safetensors, the layout in its JSON metadata
 
 def save_quantized(path, qstate):
-    from minigpt.checkpoint import save_tensors
     arrays, layout = {}, {}
     for k, v in qstate.items():
         if isinstance(v, QuantizedTensor):
@@ -163,7 +163,6 @@ def save_quantized(path, qstate):
 def load_quantized(path):
     from safetensors import safe_open
 
-    from minigpt.checkpoint import load_tensors
     arrays = load_tensors(path)
     with safe_open(path, framework="numpy") as f:
         layout = json.loads((f.metadata() or {}).get("quantized", "{}"))

@@ -10,6 +10,7 @@ from F.silu, and RoPE written as complex multiplication (each pair x₁ + i·x�
 import torch
 import torch.nn.functional as F
 from torch import nn
+from minigpt.nn.gpt import mlp_hidden
 
 
 def _norm(cfg):
@@ -41,7 +42,6 @@ class TorchBlock(nn.Module):
         self.qkv = nn.Linear(C, 3 * C, bias=cfg.bias)
         self.proj = nn.Linear(C, C, bias=cfg.bias)
         if getattr(cfg, "mlp", "gelu") == "swiglu":
-            from minigpt.nn.gpt import mlp_hidden
             H = mlp_hidden(cfg)
             self.gate, self.up = nn.Linear(C, H, bias=cfg.bias), nn.Linear(C, H, bias=cfg.bias)
             self.mlp_proj = nn.Linear(H, C, bias=cfg.bias)

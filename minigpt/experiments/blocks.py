@@ -19,6 +19,14 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+from minigpt.data.assistant import make_demonstrations, sample_prompts
+from minigpt.evaluate import evaluate_model
+from minigpt.nn.gpt import GPT, count_params
+from minigpt.nn.lora import add_lora, count_trainable, training_memory
+from minigpt.pipeline import pretrain_tokens, world_tokenizer
+from minigpt.quantize import dequantize, quantize, quantized_copy
+from minigpt.stages import pretrain, sft
+from minigpt.stages.pretrain import estimate_loss
 
 VARIANTS = {  # name -> GPTConfig options
     "gpt2": dict(norm="layernorm", mlp="gelu", pos="learned"),
@@ -64,14 +72,11 @@ class BlocksConfig:
 # 1. GPT-2 vs LLaMA blocks
 
 def val_loss(model, val_ids, cfg):
-    from minigpt.stages.pretrain import estimate_loss
     return estimate_loss(model, val_ids, cfg.batch_size, cfg.block_size, cfg.eval_batches, seed=cfg.seed + 1)
 
 
 def compare_blocks(cfg, tok, train_ids, val_ids, progress=False, log=print):
     """{variant: params, val loss, seconds, tokens/s} and the trained models."""
-    from minigpt.nn.gpt import count_params
-    from minigpt.stages import pretrain
     rows, models = {}, {}
     for name in cfg.variants:
         pcfg = pretrain.PretrainConfig(
@@ -96,7 +101,6 @@ def quantization_report(model, loss_fn, group_sizes=(32, 16)):
     """{scheme: bytes, ratio, bits/weight, relative RMS weight error, loss, relative loss change} for FP32,
     INT8 per channel, INT4 per channel, INT4 in groups of each size, and INT4 groups of 32 with the tied
     embedding / output head kept in float32 ("linear layers only")."""
-    from minigpt.quantize import dequantize, quantize, quantized_copy
     base = loss_fn(model)
     state = model.state_dict()
     fp32 = sum(p.data.nbytes for p in model.parameters())
@@ -120,11 +124,6 @@ def quantization_report(model, loss_fn, group_sizes=(32, 16)):
 
 def lora_vs_full(cfg, base_model, tok, progress=False, log=print):
     """SFT the same pretrained model twice (all weights / LoRA adapters only) with the same data and steps."""
-    from minigpt.data.assistant import make_demonstrations, sample_prompts
-    from minigpt.evaluate import evaluate_model
-    from minigpt.nn.gpt import GPT
-    from minigpt.nn.lora import add_lora, count_trainable, training_memory
-    from minigpt.stages import sft
     demos = make_demonstrations(cfg.n_demos, seed=cfg.seed + 1)
     val = make_demonstrations(200, seed=cfg.seed + 2, split="eval")
     prompts = sample_prompts(cfg.n_eval, seed=cfg.seed + 100, split="eval")
@@ -155,8 +154,6 @@ def lora_vs_full(cfg, base_model, tok, progress=False, log=print):
 
 def quantized_accuracy(model, tok, prompts, cfg):
     """Greedy accuracy on held-out prompts of the SFT model in FP32, INT8 and INT4 (groups)."""
-    from minigpt.evaluate import evaluate_model
-    from minigpt.quantize import quantized_copy
     out = {"fp32": evaluate_model(model, tok, prompts, temperature=0.0, seed=cfg.seed)["accuracy"]}
     for name, bits, g in (("int8", 8, None), (f"int4_g{cfg.group_size}", 4, cfg.group_size)):
         q, _ = quantized_copy(model, bits=bits, group_size=g)
@@ -168,7 +165,6 @@ def quantized_accuracy(model, tok, prompts, cfg):
 # everything
 
 def run_blocks(cfg, progress=False, log=print):
-    from minigpt.pipeline import pretrain_tokens, world_tokenizer
     t0 = time.time()
     tok = world_tokenizer()
     train_ids, val_ids = pretrain_tokens(tok, cfg.n_docs, cfg.seed)

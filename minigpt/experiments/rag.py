@@ -19,6 +19,10 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+from minigpt.data.facts import TOWNS, make_people, make_registers, questions_about
+from minigpt.experiments.common import greedy_answers, train_chat_model
+from minigpt.pipeline import world_tokenizer
+from minigpt.retrieval import VectorIndex, build_prompt, chunk_documents, fit_bag_of_words, mean_pooled
 
 
 @dataclass
@@ -42,10 +46,6 @@ class RagConfig:
 
 
 def run_rag(cfg, progress=False, log=print):
-    from minigpt.data.facts import make_people, make_registers, questions_about
-    from minigpt.experiments.common import greedy_answers, train_chat_model
-    from minigpt.pipeline import world_tokenizer
-    from minigpt.retrieval import VectorIndex, build_prompt, chunk_documents, fit_bag_of_words, mean_pooled
     t0 = time.time()
     tok = world_tokenizer()
     people = make_people(cfg.n_train_people + cfg.n_test_people, seed=cfg.seed)
@@ -83,7 +83,6 @@ def run_rag(cfg, progress=False, log=print):
     goats = [str(p.goats) for p in train_p]
     common = {"town": max(set(towns), key=towns.count), "goats": max(set(goats), key=goats.count)}
     baseline = float(np.mean([q.answer == common[q.relation] for q in questions]))
-    from minigpt.data.facts import TOWNS
     wrong = [i for i, q in enumerate(questions) if answers["none"][i].strip() != q.answer]
     well_formed = lambda i: (answers["none"][i].strip() in TOWNS if questions[i].relation == "town"  # noqa: E731
                              else answers["none"][i].strip().isdigit())

@@ -16,6 +16,10 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+from minigpt.data.arith import ALPHABET, check_steps, final_answer, make_problems
+from minigpt.experiments.common import greedy_answers, train_chat_model
+from minigpt.inference import reflect, sample_responses, self_consistency
+from minigpt.tokenizer import CHAT_SPECIAL_TOKENS, CharTokenizer
 
 
 @dataclass
@@ -43,15 +47,10 @@ class ReasoningConfig:
 
 
 def arith_tokenizer():
-    from minigpt.data.arith import ALPHABET
-    from minigpt.tokenizer import CHAT_SPECIAL_TOKENS, CharTokenizer
     return CharTokenizer.train(ALPHABET, special_tokens=CHAT_SPECIAL_TOKENS)
 
 
 def run_reasoning(cfg, progress=False, log=print):
-    from minigpt.data.arith import check_steps, final_answer, make_problems
-    from minigpt.experiments.common import greedy_answers, train_chat_model
-    from minigpt.inference import reflect, sample_responses, self_consistency
     t0 = time.time()
     tok = arith_tokenizer()
     train = make_problems(cfg.n_train, cfg.train_steps, seed=cfg.seed, mod=cfg.mod)

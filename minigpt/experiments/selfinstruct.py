@@ -21,6 +21,7 @@ import numpy as np
 
 from minigpt.data.assistant import FACTS, Prompt, sample_prompts, split_of
 from minigpt.data.assistant.world import HARMS, REFUSAL
+from minigpt.generate import sample_batch
 
 _FACT = {c: (cap, cur) for c, cap, cur in FACTS}
 _PATTERNS = (
@@ -104,7 +105,6 @@ def self_instruct(model, tok, n, seeds=None, k=4, temperature=1.0, seed=0, max_n
 
     Returns (kept Prompts, counts); the teacher's demonstrations are [(p.text, p.answer) for p in kept].
     """
-    from minigpt.generate import sample_batch  # stage-level import: this function runs a model
     seeds = seed_tasks(seed=seed) if seeds is None else seeds
     rng = np.random.default_rng([seed, 61])
     contexts = []

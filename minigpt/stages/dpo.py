@@ -30,9 +30,11 @@ from minigpt import dist, ops
 from minigpt.autograd import Tensor, no_grad
 from minigpt.backend import to_numpy
 from minigpt.config import Config, ConfigError, nonnegative, positive
+from minigpt.data.assistant import ranking_pairs, sample_prompts
 from minigpt.loop import Loop, adamw
 from minigpt.scoring import sequence_logprobs
 from minigpt.stages.common import load_model
+from minigpt.stages.reward import make_rankings
 from minigpt.tokenizer.chat_template import chat_ids, encode_prompt
 
 
@@ -90,7 +92,6 @@ def dpo_loss(pi_w, pi_l, ref_w, ref_l, beta):
 
 def preference_pairs(rankings):
     """[(prompt text, chosen text, rejected text)] from gold-labeler Rankings; tied pairs dropped."""
-    from minigpt.data.assistant import ranking_pairs
     return [(rk.prompt.text, win, lose) for rk in rankings for win, lose in ranking_pairs(rk, drop_ties=True)]
 
 
@@ -163,8 +164,6 @@ def train(cfg, policy, ref, tok, pairs, progress=True, callback=None, stop_at=No
 
 def run(cfg, progress=True):
     """Load the SFT model twice (policy, π_ref), rank its samples with the gold labeler, train."""
-    from minigpt.data.assistant import sample_prompts
-    from minigpt.stages.reward import make_rankings
     policy, tok, _ = load_model(cfg.init, expect_stage=("sft", "ppo", "dpo", "grpo"))
     ref, _, _ = load_model(cfg.init)
     rankings = make_rankings(ref, tok, sample_prompts(cfg.n_prompts, seed=cfg.data_seed), cfg.k, seed=cfg.data_seed)

@@ -30,6 +30,7 @@ from minigpt import ops, rl_math
 from minigpt.autograd import Tensor, no_grad
 from minigpt.backend import to_numpy, xp
 from minigpt.config import Config, nonnegative, positive
+from minigpt.data.assistant import gold_score, sample_prompts
 from minigpt.generate import sample_batch
 from minigpt.loop import Loop, adamw, optimizer_step
 from minigpt.scoring import response_logprobs, score_texts
@@ -110,7 +111,6 @@ def grpo_loss(logp, old_logp, ref_logp, advantages, mask, clip_eps=0.2, kl_coef=
 
 def rollout(policy, ref, rm, tok, prompts, cfg, seed):
     """G samples per prompt, RM scores, group advantages, old and reference log-probabilities."""
-    from minigpt.data.assistant import gold_score
     ids = chat_ids(tok)
     group = [p for p in prompts for _ in range(cfg.group_size)]  # each prompt G times, consecutively
     contexts = [encode_prompt(tok, p.text) for p in group]
@@ -188,7 +188,6 @@ def train(cfg, policy, ref, rm, tok, prompts, progress=True, callback=None, stop
 
 
 def run(cfg, progress=True):
-    from minigpt.data.assistant import sample_prompts
     policy, ref, rm, tok = load_for_ppo(cfg.init, cfg.reward)
     return train(cfg, policy, ref, rm, tok, sample_prompts(cfg.n_prompts, seed=cfg.data_seed), progress)
 

@@ -26,12 +26,14 @@ from minigpt import rl_math
 from minigpt.autograd import no_grad
 from minigpt.backend import to_numpy, xp
 from minigpt.config import Config, in_range, nonnegative, positive
+from minigpt.data.assistant import gold_score, make_pretrain_corpus, rule_based_reward, sample_prompts
 from minigpt.data.tokens import encode_array, get_batch
 from minigpt.generate import sample_batch
 from minigpt.loop import Loop, adamw, optimizer_step
 from minigpt.nn.heads import ValueModel
 from minigpt.scoring import response_logprobs, response_values, score_texts
 from minigpt.stages.common import load_model
+from minigpt.stages.reward import load_reward_model
 from minigpt.tokenizer.chat_template import chat_ids, decode_response, encode_prompt, pad_batch
 
 
@@ -85,7 +87,6 @@ class PPOConfig(Config):
 
 def rollout(policy, value_model, ref, rm, tok, prompts, cfg, beta, seed):
     """Sample, score and shape one batch; returns a dict of arrays and the response texts."""
-    from minigpt.data.assistant import gold_score, rule_based_reward
     ids = chat_ids(tok)
     contexts = [encode_prompt(tok, p.text) for p in prompts]
     responses = sample_batch(policy, contexts, cfg.max_new_tokens, (ids["end"], ids["eot"]),
@@ -220,7 +221,6 @@ def same_tokenizer(a, b):
 
 def load_for_ppo(init, reward, ref=None):
     """(policy, reference, reward model, tokenizer) with clear errors for wrong or mismatched checkpoints."""
-    from minigpt.stages.reward import load_reward_model
     try:
         policy, tok, _ = load_model(init, expect_stage=("sft", "ppo"))
         reference, _, _ = load_model(ref or init, expect_stage=("sft", "ppo"))
@@ -235,7 +235,6 @@ def load_for_ppo(init, reward, ref=None):
 
 
 def run(cfg, progress=True):
-    from minigpt.data.assistant import make_pretrain_corpus, sample_prompts
     policy, ref, rm, tok = load_for_ppo(cfg.init, cfg.reward)
     ptx = None
     if cfg.ptx_coef:

@@ -25,9 +25,12 @@ from minigpt import dist
 from minigpt.autograd import no_grad
 from minigpt.backend import xp
 from minigpt.config import Config, in_range, nonnegative, positive
+from minigpt.data.shakespeare import load_text as shakespeare_text
 from minigpt.data.tokens import encode_array, get_batch, train_val_split
+from minigpt.data.toyweb import generate_corpus
 from minigpt.loop import Loop, adamw
 from minigpt.nn.gpt import GPT, GPTConfig
+from minigpt.tokenizer import BPETokenizer, CharTokenizer, load_tokenizer
 
 
 @dataclass
@@ -79,10 +82,8 @@ class PretrainConfig(Config):
 def load_text(cfg):
     """The training text named by cfg.data."""
     if cfg.data == "toyweb":
-        from minigpt.data.toyweb import generate_corpus
         return generate_corpus(n_chars=cfg.n_chars, seed=cfg.seed)
     if cfg.data == "shakespeare":
-        from minigpt.data.shakespeare import load_text as shakespeare_text
         return shakespeare_text(download=True)
     if os.path.exists(cfg.data):
         with open(cfg.data, encoding="utf-8") as f:
@@ -92,7 +93,6 @@ def load_text(cfg):
 
 def build_tokenizer(spec, text):
     """char | bpe:<vocab> (trained on `text`) | path to a saved tokenizer."""
-    from minigpt.tokenizer import BPETokenizer, CharTokenizer, load_tokenizer
     if spec == "char":
         return CharTokenizer.train(text)
     if spec.startswith("bpe:"):

@@ -26,7 +26,9 @@ import numpy as np
 from minigpt import dist
 from minigpt.autograd import no_grad
 from minigpt.backend import to_numpy, xp
+from minigpt.checkpoint import load_json
 from minigpt.config import Config, ConfigError, nonnegative, positive
+from minigpt.data.assistant import rank_responses, sample_prompts
 from minigpt.generate import sample_batch
 from minigpt.loop import Loop, adamw
 from minigpt.nn.heads import RewardModel
@@ -73,7 +75,6 @@ class RewardConfig(Config):
 
 def make_rankings(policy, tok, prompts, k, temperature=1.0, max_new_tokens=40, seed=0):
     """One gold-labeler Ranking of `k` policy samples per prompt."""
-    from minigpt.data.assistant import rank_responses
     if k < 2:
         raise ValueError(f"a ranking needs K >= 2 responses per prompt (InstructGPT used K = 4..9), got K = {k}")
     ids = chat_ids(tok)
@@ -192,14 +193,12 @@ def normalize_reward_model(rm, mean, std):
 def load_reward_model(directory):
     """(RewardModel, tokenizer, config) from a reward checkpoint; a clear error for any other stage."""
     from functools import partial
-    from minigpt.checkpoint import load_json
     lm_feature = bool(load_json(os.path.join(directory, "config.json")).get("lm_feature", False))
     return load_model(directory, expect_stage="reward", model_cls=partial(RewardModel, lm_feature=lm_feature))
 
 
 def run(cfg, progress=True):
     """Sample and rank responses of the SFT model, train the RM on them."""
-    from minigpt.data.assistant import sample_prompts
     policy, tok, _ = load_model(cfg.init, expect_stage="sft")
     t0 = time.time()
     rankings = make_rankings(policy, tok, sample_prompts(cfg.n_prompts, seed=cfg.data_seed), cfg.k,

@@ -28,11 +28,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from minigpt import dist
+from minigpt import dist, ops
 from minigpt.autograd import no_grad
 from minigpt.backend import xp
 from minigpt.config import Config, nonnegative, positive
+from minigpt.data.assistant import make_demonstrations
 from minigpt.loop import Loop, adamw
+from minigpt.nn.lora import add_lora, merge_lora
 from minigpt.ops import IGNORE_INDEX
 from minigpt.stages.common import load_model
 from minigpt.tokenizer.chat_template import chat_ids, pad_batch, sft_example
@@ -126,7 +128,6 @@ def sft_losses(model, x, y, y_all, aux_lm_coef, weight=1.0):
     loss = l2 * weight if weight != 1.0 else l2
     if aux_lm_coef == 0:
         return loss, l2, None
-    from minigpt import ops
     l1 = ops.cross_entropy(logits, xp.asarray(y_all), ignore_index=IGNORE_INDEX)
     return loss + aux_lm_coef * l1, l2, l1
 
@@ -179,7 +180,6 @@ def train(cfg, model, tok, demos, val_demos=(), progress=True, callback=None, st
 
     def finish():
         if cfg.lora_r:
-            from minigpt.nn.lora import merge_lora
             merge_lora(model)  # a plain GPT again: the checkpoint loads like any SFT model
         return {}
 
@@ -187,7 +187,6 @@ def train(cfg, model, tok, demos, val_demos=(), progress=True, callback=None, st
     with Loop(cfg, "sft", tok, steps=len(schedule), data=(train_ex, val_ex), progress=progress,
               callback=callback) as loop:
         if cfg.lora_r and not loop.complete:
-            from minigpt.nn.lora import add_lora
             add_lora(model, r=cfg.lora_r, alpha=cfg.lora_alpha, targets=LORA_TARGETS, seed=cfg.seed)
         opt = adamw(model.parameters(), cfg)
         model.train()
@@ -202,7 +201,6 @@ def train(cfg, model, tok, demos, val_demos=(), progress=True, callback=None, st
 
 def run(cfg, progress=True):
     """Load the pretrained model, make the demonstrations, fine-tune."""
-    from minigpt.data.assistant import make_demonstrations
     model, tok, _ = load_model(cfg.init, expect_stage=("pretrain", "sft"))
     chat_ids(tok)  # clear error if the tokenizer lacks the chat tokens
     demos = make_demonstrations(cfg.n_demos, seed=cfg.data_seed)
