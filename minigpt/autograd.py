@@ -8,7 +8,8 @@ applies the chain rule: for y = f(x), the gradient of the loss L w.r.t. x is
 
 Each Function implements `forward` (arrays in, array out) and `backward` (the
 vector-Jacobian product, gradient arrays in and out). The ops themselves live in
-`minigpt/ops/`; this file only knows how to record and replay them.
+`minigpt/ops/`; this file only knows how to record and replay them. `Tensor`'s
+operators (+, *, @, .sum(), ...) are listed in its class body; each calls one op.
 
     python -c "import minigpt as m; x = m.Tensor([1., 2.], requires_grad=True); (x * x).sum().backward(); print(x.grad)"
 """
@@ -37,6 +38,21 @@ def no_grad():
 
 def is_grad_enabled() -> bool:
     return _grad_enabled
+
+
+# -----------------------------------------------------------------------------
+# the ops behind Tensor's operators
+
+# minigpt/ops/ is built on this file (its ops are Functions that make Tensors), so this file cannot
+# import it; minigpt/ops/__init__.py registers itself here when it loads, which `import minigpt`
+# (and so any `import minigpt.<module>`) always does first.
+ops = None
+
+
+def register_ops(module):
+    """Called once by minigpt/ops/__init__.py: the module Tensor's operators call."""
+    global ops
+    ops = module
 
 
 # -----------------------------------------------------------------------------
@@ -135,6 +151,34 @@ class Tensor:
     def to(self, dev: str) -> "Tensor":
         """Copy to 'cpu' or 'cuda' (a new leaf)."""
         return Tensor(to_device(self.data, dev), requires_grad=self.requires_grad)
+
+    # --- operators and methods: one op each (minigpt/ops/, forward beside backward)
+    __add__ = lambda a, b: ops.add(a, b)
+    __radd__ = lambda a, b: ops.add(b, a)
+    __sub__ = lambda a, b: ops.sub(a, b)
+    __rsub__ = lambda a, b: ops.sub(b, a)
+    __mul__ = lambda a, b: ops.mul(a, b)
+    __rmul__ = lambda a, b: ops.mul(b, a)
+    __truediv__ = lambda a, b: ops.div(a, b)
+    __rtruediv__ = lambda a, b: ops.div(b, a)
+    __neg__ = lambda a: ops.neg(a)
+    __pow__ = lambda a, p: ops.pow(a, p)
+    __matmul__ = lambda a, b: ops.matmul(a, b)
+    __rmatmul__ = lambda a, b: ops.matmul(b, a)
+    __getitem__ = lambda a, idx: ops.getitem(a, idx)
+    sum = lambda a, axis=None, keepdims=False: ops.sum(a, axis, keepdims)
+    mean = lambda a, axis=None, keepdims=False: ops.mean(a, axis, keepdims)
+    max = lambda a, axis=None, keepdims=False: ops.max(a, axis, keepdims)
+    reshape = lambda a, *shape: ops.reshape(a, *shape)
+    permute = lambda a, *axes: ops.permute(a, *axes)
+    transpose = lambda a, i=-2, j=-1: ops.transpose(a, i, j)
+    T = property(lambda a: ops.transpose(a, -2, -1))
+    exp = lambda a: ops.exp(a)
+    log = lambda a: ops.log(a)
+    sqrt = lambda a: ops.sqrt(a)
+    tanh = lambda a: ops.tanh(a)
+    relu = lambda a: ops.relu(a)
+    softmax = lambda a, axis=-1: ops.softmax(a, axis)
 
     def zero_grad(self):
         self.grad = None

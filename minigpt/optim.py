@@ -16,7 +16,7 @@ Weight decay applies to matrices only: biases, LayerNorm gains and embeddings
 import math
 
 from minigpt.backend import get_xp
-from minigpt.ops.dispatch import K, use_kernels
+from minigpt.ops.dispatch import cuda_kernels, use_kernels
 
 
 class AdamW:
@@ -54,7 +54,7 @@ class AdamW:
             m, v = self.m[i], self.v[i]
             wd = self.weight_decay if self.decay[i] else 0.0
             if use_kernels(p.data) and p.data.flags.c_contiguous:  # GPU: one fused kernel pass
-                K().adamw_step(p.data.reshape(-1), xp.ascontiguousarray(g).reshape(-1), m.reshape(-1),
+                cuda_kernels().adamw_step(p.data.reshape(-1), xp.ascontiguousarray(g).reshape(-1), m.reshape(-1),
                                v.reshape(-1), lr=lr, beta1=b1, beta2=b2, eps=self.eps, weight_decay=wd, step=self.t)
                 continue
             if self.decay[i] and self.weight_decay:

@@ -18,15 +18,15 @@ def _reference(q, k, v, allowed):
     return p @ v
 
 
-@pytest.mark.parametrize("T,S,block", [(7, 7, 3), (1, 1, 4), (5, 9, 4), (16, 16, 16), (33, 33, 8)])
-def test_naive_and_flash_match_reference(T, S, block, rng):
+@pytest.mark.parametrize("T,S,tile", [(7, 7, 3), (1, 1, 4), (5, 9, 4), (16, 16, 16), (33, 33, 8)])
+def test_naive_and_flash_match_reference(T, S, tile, rng):
     q = rng.standard_normal((2, 3, T, 4))
     k = rng.standard_normal((2, 3, S, 4))
     v = rng.standard_normal((2, 3, S, 4))
     allowed = np.arange(S)[None, :] <= np.arange(T)[:, None] + (S - T)
     ref = _reference(q, k, v, allowed)
     np.testing.assert_allclose(ops.attention(Tensor(q), Tensor(k), Tensor(v)).data, ref, atol=1e-12)
-    np.testing.assert_allclose(ops.flash_attention(Tensor(q), Tensor(k), Tensor(v), block=block).data, ref,
+    np.testing.assert_allclose(ops.flash_attention(Tensor(q), Tensor(k), Tensor(v), tile=tile).data, ref,
                                atol=1e-12)
 
 
@@ -65,7 +65,7 @@ def test_softmax_shift_extreme_scores(dtype, rng):
 @pytest.mark.parametrize("flash", [False, True])
 def test_gradcheck(flash, rng):
     q, k, v = (Tensor(rng.standard_normal((1, 2, 6, 3)), requires_grad=True) for _ in range(3))
-    fn = (lambda q, k, v: ops.flash_attention(q, k, v, block=4)) if flash else ops.attention
+    fn = (lambda q, k, v: ops.flash_attention(q, k, v, tile=4)) if flash else ops.attention
     assert m.gradcheck(fn, [q, k, v])
 
 
@@ -73,7 +73,7 @@ def test_gradcheck_kv_cache_shape(rng):
     q = Tensor(rng.standard_normal((1, 1, 2, 3)), requires_grad=True)
     k, v = (Tensor(rng.standard_normal((1, 1, 5, 3)), requires_grad=True) for _ in range(2))
     assert m.gradcheck(ops.attention, [q, k, v])
-    assert m.gradcheck(lambda q, k, v: ops.flash_attention(q, k, v, block=2), [q, k, v])
+    assert m.gradcheck(lambda q, k, v: ops.flash_attention(q, k, v, tile=2), [q, k, v])
 
 
 def test_sparse_mask_pattern():
@@ -91,7 +91,7 @@ def test_matches_torch(rng):
     tq, tk, tv = (torch.tensor(a, requires_grad=True) for a in (q, k, v))
     ty = torch.nn.functional.scaled_dot_product_attention(tq, tk, tv, is_causal=True)
     ty.backward(torch.tensor(g))
-    for fn in (ops.attention, lambda a, b, c: ops.flash_attention(a, b, c, block=4)):
+    for fn in (ops.attention, lambda a, b, c: ops.flash_attention(a, b, c, tile=4)):
         ours = [Tensor(a, requires_grad=True) for a in (q, k, v)]
         y = fn(*ours)
         np.testing.assert_allclose(y.data, ty.detach().numpy(), atol=1e-5)

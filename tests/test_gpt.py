@@ -50,7 +50,7 @@ def _float64(model):
 
 @pytest.mark.parametrize("impl", ["naive", "flash"])
 def test_whole_gpt_gradcheck(impl):
-    model = _float64(GPT(_tiny(attn_impl=impl, flash_block=3), seed=3))
+    model = _float64(GPT(_tiny(attn_impl=impl, flash_tile=3), seed=3))
     for p in model.parameters():  # larger weights so every path matters numerically
         p.data *= 10
     ids = np.array([[1, 5, 2, 7, 7], [0, 3, 9, 10, 4]])

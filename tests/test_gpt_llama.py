@@ -45,7 +45,7 @@ def _float64(model):
 
 @pytest.mark.parametrize("impl", ["naive", "flash"])
 def test_whole_llama_gradcheck(impl):
-    model = _float64(GPT(_tiny(attn_impl=impl, flash_block=3, **LLAMA), seed=3))
+    model = _float64(GPT(_tiny(attn_impl=impl, flash_tile=3, **LLAMA), seed=3))
     ids = np.array([[1, 5, 2, 7, 7], [0, 3, 9, 10, 4]])
     tgt = np.array([[5, 2, 7, 7, 1], [3, 9, 10, 4, -100]])
     assert m.gradcheck(lambda *ps: model(ids, tgt)[1], model.parameters(), eps=1e-6, atol=1e-6, rtol=1e-4)

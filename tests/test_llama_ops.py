@@ -170,4 +170,4 @@ def test_packed_attention_with_rope_equals_separate_ops(rng):
     ref = ops.attention(ops.rope(q, pos), ops.rope(k, pos), v).permute(0, 2, 1, 3).reshape(B, T, nh * hs)
     np.testing.assert_allclose(y.data, ref.data, rtol=1e-10, atol=1e-12)
     for impl in ("naive", "flash"):
-        assert m.gradcheck(lambda t: ops.packed_attention(t, nh, impl=impl, block=2, rope=(cos, sin)), [qkv])
+        assert m.gradcheck(lambda t: ops.packed_attention(t, nh, impl=impl, tile=2, rope=(cos, sin)), [qkv])

@@ -41,7 +41,7 @@ class GPTConfig(Config):
     dropout: float = 0.0  # dropout on embeddings, attention output and MLP output
     bias: bool = True  # biases in Linear layers and LayerNorms (GPT-2: True)
     attn_impl: Literal["naive", "flash"] = "naive"  # "naive" (materialise T×T) or "flash" (tiled, online softmax)
-    flash_block: int = 32  # tile size for attn_impl="flash"
+    flash_tile: int = 32  # tile size for attn_impl="flash"
     ln_position: Literal["pre", "post"] = "pre"  # "pre": x + f(LN(x)) (GPT-2); "post": LN(x + f(x)) (original Transformer, GPT-1)
     causal: bool = True  # False: bidirectional attention, every token sees every token (BERT's masked LM)
     norm: Literal["layernorm", "rmsnorm"] = "layernorm"  # "layernorm" (GPT-2) or "rmsnorm" (LLaMA)
@@ -50,7 +50,7 @@ class GPTConfig(Config):
     rope_base: float = 10000.0  # RoPE: θ_i = rope_base^(-2i/hs)
 
     def validate(self):
-        positive(self, "vocab_size", "block_size", "n_layer", "n_head", "n_embd", "flash_block", "rope_base")
+        positive(self, "vocab_size", "block_size", "n_layer", "n_head", "n_embd", "flash_tile", "rope_base")
         in_range(self, "dropout", 0.0, 1.0)
         if self.n_embd % self.n_head:
             raise ConfigError("n_embd", f"({self.n_embd}) must be divisible by n_head ({self.n_head})")
@@ -98,7 +98,7 @@ class CausalSelfAttention(Module):
     def __init__(self, cfg, rng):
         C = cfg.n_embd
         self.n_head = cfg.n_head
-        self.impl, self.block, self.causal = cfg.attn_impl, cfg.flash_block, cfg.causal
+        self.impl, self.tile, self.causal = cfg.attn_impl, cfg.flash_tile, cfg.causal
         self.qkv = Linear(C, 3 * C, bias=cfg.bias, rng=rng)
         self.proj = Linear(C, C, bias=cfg.bias, rng=rng, std=0.02 / math.sqrt(2 * cfg.n_layer))
         self.drop = Dropout(cfg.dropout, rng=rng)
@@ -106,7 +106,7 @@ class CausalSelfAttention(Module):
     def forward(self, x, cache=None, rope=None):
         qkv = self.qkv(x)  # (B, T, 3C)
         if cache is None:
-            y = ops.packed_attention(qkv, self.n_head, impl=self.impl, block=self.block, rope=rope,
+            y = ops.packed_attention(qkv, self.n_head, impl=self.impl, tile=self.tile, rope=rope,
                                      causal=self.causal)  # (B, T, C)
         else:
             y = Tensor(self._cached(qkv.data, cache, rope))

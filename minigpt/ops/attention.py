@@ -23,7 +23,7 @@ import math
 
 from minigpt.autograd import Function, raw
 from minigpt.backend import get_xp, rowsum
-from minigpt.ops.dispatch import K, use_kernels
+from minigpt.ops.dispatch import cuda_kernels, use_kernels
 from minigpt.ops.rope import rotate
 
 
@@ -60,8 +60,8 @@ def _softmax_rows(s, xp):
     Softmax is shift-invariant: e^(s - c) / Σ e^(s - c) is the same for any c per row.
     The textbook c is the row max, so no term overflows. NumPy, though, takes a max over
     a 64-long last axis row by row, at the cost of the QKᵀ GEMM itself; one max over each
-    head's whole (T, S) block is ~20x cheaper, and c ≥ every score still rules out overflow.
-    The risk moves to underflow: a row whose own max sits ~70 below its block's max would
+    head's whole (T, S) score matrix is ~20x cheaper, and c ≥ every score still rules out overflow.
+    The risk moves to underflow: a row whose own max sits ~70 below its head's max would
     come out as all zeros. Those rows (Σ < 1e-30) are redone with their own max.
     """
     B, H, T, S = s.shape
@@ -69,7 +69,7 @@ def _softmax_rows(s, xp):
     xp.exp(p, out=p)
     total = rowsum(p)
     weak = total < 1e-30
-    if weak.any():  # rare: rows far below their block's max
+    if weak.any():  # rare: rows far below their head's max
         sw = s[weak]
         sw -= sw.max(axis=-1, keepdims=True)
         p[weak] = xp.exp(sw)
@@ -110,29 +110,29 @@ class Attention(Function):
 
 class FlashAttention(Function):
     @staticmethod
-    def forward(ctx, q, k, v, block=32):
+    def forward(ctx, q, k, v, tile=32):
         _check_qkv(q, k, v)
         xp = get_xp(q)
         B, H, T, d = q.shape
         S = k.shape[2]
         ctx.kernel = T == S and d <= 128 and use_kernels(q, k, v)
         if ctx.kernel:  # GPU: tiled kernel with online softmax (kernels/attention.cu)
-            out, lse = K().attention_fwd(q, k, v)
+            out, lse = cuda_kernels().attention_fwd(q, k, v)
             ctx.save_for_backward(q, k, v, out, lse)
             return out
         scale = 1.0 / math.sqrt(d)
         off = S - T
         out = xp.empty_like(q)
         lse = xp.empty((B, H, T), dtype=q.dtype)  # log Σ_j e^{s_ij}, kept for backward
-        for i0 in range(0, T, block):
-            qi = q[:, :, i0:i0 + block]  # (B, H, bq, d)
+        for i0 in range(0, T, tile):
+            qi = q[:, :, i0:i0 + tile]  # (B, H, bq, d)
             bq = qi.shape[2]
             m = xp.full((B, H, bq, 1), -xp.inf, dtype=q.dtype)  # running max
             l = xp.zeros((B, H, bq, 1), dtype=q.dtype)  # running Σ e^{s - m}
             acc = xp.zeros((B, H, bq, d), dtype=q.dtype)  # running Σ e^{s - m} v
             last_key = off + i0 + bq  # keys beyond this are in every query's future
-            for j0 in range(0, last_key, block):
-                kj, vj = k[:, :, j0:j0 + block], v[:, :, j0:j0 + block]
+            for j0 in range(0, last_key, tile):
+                kj, vj = k[:, :, j0:j0 + tile], v[:, :, j0:j0 + tile]
                 s = (qi @ kj.swapaxes(-1, -2)) * scale  # (B, H, bq, bk)
                 if j0 + kj.shape[2] > off + i0 + 1:  # tile crosses the diagonal: mask it
                     allowed = (xp.arange(j0, j0 + kj.shape[2])[None, :]
@@ -147,36 +147,36 @@ class FlashAttention(Function):
             out[:, :, i0:i0 + bq] = acc / l
             lse[:, :, i0:i0 + bq] = (m + xp.log(l))[..., 0]
         ctx.save_for_backward(q, k, v, out, lse)
-        ctx.args = (block, scale)
+        ctx.args = (tile, scale)
         return out
 
     @staticmethod
     def backward(ctx, g):
         q, k, v, out, lse = ctx.saved
         if ctx.kernel:
-            return K().attention_bwd(q, k, v, out, lse, g)
-        block, scale = ctx.args
+            return cuda_kernels().attention_bwd(q, k, v, out, lse, g)
+        tile, scale = ctx.args
         xp = get_xp(q)
         T, S = q.shape[2], k.shape[2]
         off = S - T
         dq, dk, dv = xp.zeros_like(q), xp.zeros_like(k), xp.zeros_like(v)
         D = (g * out).sum(axis=-1, keepdims=True)  # rowsum(dP ⊙ P) = rowsum(G ⊙ Y)
-        for i0 in range(0, T, block):
-            qi, gi = q[:, :, i0:i0 + block], g[:, :, i0:i0 + block]
+        for i0 in range(0, T, tile):
+            qi, gi = q[:, :, i0:i0 + tile], g[:, :, i0:i0 + tile]
             bq = qi.shape[2]
             Li, Di = lse[:, :, i0:i0 + bq, None], D[:, :, i0:i0 + bq]
-            for j0 in range(0, off + i0 + bq, block):
-                kj, vj = k[:, :, j0:j0 + block], v[:, :, j0:j0 + block]
+            for j0 in range(0, off + i0 + bq, tile):
+                kj, vj = k[:, :, j0:j0 + tile], v[:, :, j0:j0 + tile]
                 s = (qi @ kj.swapaxes(-1, -2)) * scale
                 if j0 + kj.shape[2] > off + i0 + 1:
                     allowed = (xp.arange(j0, j0 + kj.shape[2])[None, :]
                                <= xp.arange(off + i0, off + i0 + bq)[:, None])
                     s = xp.where(allowed, s, -xp.inf)
                 p = xp.exp(s - Li)  # recomputed probabilities of this tile
-                dv[:, :, j0:j0 + block] += p.swapaxes(-1, -2) @ gi
+                dv[:, :, j0:j0 + tile] += p.swapaxes(-1, -2) @ gi
                 ds = p * (gi @ vj.swapaxes(-1, -2) - Di)
                 dq[:, :, i0:i0 + bq] += (ds @ kj) * scale
-                dk[:, :, j0:j0 + block] += (ds.swapaxes(-1, -2) @ qi) * scale
+                dk[:, :, j0:j0 + tile] += (ds.swapaxes(-1, -2) @ qi) * scale
         return dq, dk, dv
 
 
@@ -186,9 +186,9 @@ def attention(q, k, v, mask=None):
     return Attention.apply(q, k, v, mask) if mask is not None else Attention.apply(q, k, v)
 
 
-def flash_attention(q, k, v, block=32):
-    """Tiled causal attention with online softmax; same result as `attention`, O(T·block) memory."""
-    return FlashAttention.apply(q, k, v, block=block)
+def flash_attention(q, k, v, tile=32):
+    """Tiled causal attention with online softmax; same result as `attention`, O(T·tile) memory."""
+    return FlashAttention.apply(q, k, v, tile=tile)
 
 
 class PackedAttention(Function):
@@ -203,7 +203,7 @@ class PackedAttention(Function):
     """
 
     @staticmethod
-    def forward(ctx, qkv, n_head, impl="naive", block=32, rope=None, causal=True):
+    def forward(ctx, qkv, n_head, impl="naive", tile=32, rope=None, causal=True):
         B, T, C3 = qkv.shape
         if C3 % (3 * n_head):
             raise ValueError(f"attention: qkv last dim {C3} is not 3 × n_head({n_head}) × head_size")
@@ -220,7 +220,7 @@ class PackedAttention(Function):
         elif impl == "naive":
             y = inner.forward(ictx, q, k, v)
         else:
-            y = inner.forward(ictx, q, k, v, block=block)
+            y = inner.forward(ictx, q, k, v, tile=tile)
         ctx.inner, ctx.ictx, ctx.shape, ctx.rope = inner, ictx, (B, T, n_head, hs), rope
         return y.transpose(0, 2, 1, 3).reshape(B, T, n_head * hs)  # (B, T, C)
 
@@ -238,10 +238,10 @@ class PackedAttention(Function):
         return d.reshape(B, T, 3 * nh * hs), None
 
 
-def packed_attention(qkv, n_head, impl="naive", block=32, rope=None, causal=True):
+def packed_attention(qkv, n_head, impl="naive", tile=32, rope=None, causal=True):
     """Multi-head attention of a fused (B, T, 3C) qkv tensor → (B, T, C); rope=(cos, sin) or None;
     causal unless causal=False (bidirectional, BERT)."""
     kw = {} if causal else {"causal": False}
     if rope is None:
-        return PackedAttention.apply(qkv, n_head, impl=impl, block=block, **kw)
-    return PackedAttention.apply(qkv, n_head, impl=impl, block=block, rope=rope, **kw)
+        return PackedAttention.apply(qkv, n_head, impl=impl, tile=tile, **kw)
+    return PackedAttention.apply(qkv, n_head, impl=impl, tile=tile, rope=rope, **kw)

@@ -38,7 +38,9 @@ def kernels_on_cpu():
         _force_cpu = prev
 
 
-def K():
-    """The kernel functions (imported lazily: building them needs g++ or CuPy)."""
+def cuda_kernels():
+    """The module of hand-written CUDA kernels, `minigpt.kernels.functional` (softmax_fwd, layernorm_bwd, ...).
+
+    Imported on first use: compiling the kernels needs CuPy (GPU) or g++ (the CPU shim)."""
     from minigpt.kernels import functional
     return functional

@@ -11,7 +11,7 @@ import numpy as np
 
 from minigpt.autograd import Function, unbroadcast
 from minigpt.backend import get_xp as _xp
-from minigpt.ops.dispatch import K, use_kernels
+from minigpt.ops.dispatch import cuda_kernels, use_kernels
 
 
 def _shape(a):
@@ -212,7 +212,7 @@ class Gelu(Function):
         if use_kernels(x):
             ctx.kernel = True
             ctx.save_for_backward(x)
-            return K().gelu_fwd(x)
+            return cuda_kernels().gelu_fwd(x)
         ctx.kernel = False
         xp = _xp(x)
         x2 = x * x
@@ -229,7 +229,7 @@ class Gelu(Function):
     @staticmethod
     def backward(ctx, g):
         if ctx.kernel:
-            return K().gelu_bwd(ctx.saved[0], g)
+            return cuda_kernels().gelu_bwd(ctx.saved[0], g)
         x, x2, a = ctx.saved
         d = 1.0 - a
         d *= a

@@ -15,7 +15,7 @@ every element of the row (derivation in notebooks/02_autograd.ipynb).
 """
 from minigpt.autograd import Function
 from minigpt.backend import colsum, get_xp, rowsum
-from minigpt.ops.dispatch import K, use_kernels
+from minigpt.ops.dispatch import cuda_kernels, use_kernels
 
 
 class LayerNorm(Function):
@@ -27,7 +27,7 @@ class LayerNorm(Function):
                              f"got {w.shape} and {None if b is None else b.shape}")
         ctx.kernel = b is not None and use_kernels(x, w, b)
         if ctx.kernel:  # GPU: one fused kernel (Welford mean/variance), see kernels/layernorm.cu
-            y, mean, rstd = K().layernorm_fwd(x, w, b, eps)
+            y, mean, rstd = cuda_kernels().layernorm_fwd(x, w, b, eps)
             ctx.save_for_backward(x, w, mean, rstd)
             return y
         xp = get_xp(x)
@@ -48,7 +48,7 @@ class LayerNorm(Function):
         nx, nw, nb = ctx.needs_grad[:3]
         if ctx.kernel:
             x, w, mean, rstd = ctx.saved
-            gx, gw, gb = K().layernorm_bwd(g, x, w, mean, rstd)
+            gx, gw, gb = cuda_kernels().layernorm_bwd(g, x, w, mean, rstd)
             return gx if nx else None, gw if nw else None, gb if nb else None
         xhat, r, w = ctx.saved
         gx = gw = gb = None

@@ -12,7 +12,7 @@ overflowing for large logits (try x = 1000 without it).
 """
 from minigpt.autograd import Function
 from minigpt.backend import get_xp
-from minigpt.ops.dispatch import K, use_kernels
+from minigpt.ops.dispatch import cuda_kernels, use_kernels
 
 
 def softmax_array(x, axis=-1):
@@ -27,7 +27,7 @@ class Softmax(Function):
     @staticmethod
     def forward(ctx, x, axis=-1):
         ctx.kernel = axis in (-1, x.ndim - 1) and use_kernels(x)
-        y = K().softmax_fwd(x) if ctx.kernel else softmax_array(x, axis)
+        y = cuda_kernels().softmax_fwd(x) if ctx.kernel else softmax_array(x, axis)
         ctx.save_for_backward(y)
         ctx.axis = axis
         return y
@@ -36,7 +36,7 @@ class Softmax(Function):
     def backward(ctx, g):
         (y,) = ctx.saved
         if ctx.kernel:
-            return K().softmax_bwd(y, g)
+            return cuda_kernels().softmax_bwd(y, g)
         gy = g * y
         return gy - y * gy.sum(axis=ctx.axis, keepdims=True)
 

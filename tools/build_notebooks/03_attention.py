@@ -429,7 +429,7 @@ p_full /= p_full.sum()
 print("full softmax(s) @ v:", p_full @ v_row, " matches:", np.allclose(acc / l, p_full @ v_row))
 
 # %% [markdown]
-# `ops.flash_attention` runs exactly this loop on tiles of `block` queries × `block` keys, skips tiles that
+# `ops.flash_attention` runs exactly this loop on tiles of `tile` queries × `tile` keys, skips tiles that
 # lie entirely in the future, and masks only the tiles that cross the diagonal. It also saves the per-row
 # log-sum-exp $m + \log \ell$, so its backward can *recompute* each tile's probabilities instead of storing them:
 
@@ -437,7 +437,7 @@ print("full softmax(s) @ v:", p_full @ v_row, " matches:", np.allclose(acc / l, 
 print(inspect.getsource(FlashAttention.forward))
 
 # %% [markdown]
-# Same numbers as dense attention — forward and backward, with a length that is not a multiple of the block —
+# Same numbers as dense attention — forward and backward, with a length that is not a multiple of the tile —
 # and a gradcheck on a tiny float64 case:
 
 # %%
@@ -445,7 +445,7 @@ T = 100
 qa, ka, va = (randn(2, 3, T, 16) for _ in range(3))
 grads = {}
 for name, fn in [("dense", lambda q, k, v: ops.attention(q, k, v)),
-                 ("flash", lambda q, k, v: ops.flash_attention(q, k, v, block=32))]:
+                 ("flash", lambda q, k, v: ops.flash_attention(q, k, v, tile=32))]:
     q, k, v = (Tensor(a.copy(), requires_grad=True) for a in (qa, ka, va))
     out = fn(q, k, v)
     out.backward(np.ones_like(qa))
@@ -453,30 +453,30 @@ for name, fn in [("dense", lambda q, k, v: ops.attention(q, k, v)),
 for label, a, b in zip(["output", "dq", "dk", "dv"], grads["dense"], grads["flash"]):
     print(f"{label:6s}: max |dense - flash| = {np.abs(a - b).max():.1e}")
 tiny = [Tensor(rng.standard_normal((1, 2, 7, 4)), requires_grad=True) for _ in range(3)]
-print("gradcheck flash_attention (T=7, block=3):", gradcheck(lambda q, k, v: ops.flash_attention(q, k, v, block=3), tiny))
+print("gradcheck flash_attention (T=7, tile=3):", gradcheck(lambda q, k, v: ops.flash_attention(q, k, v, tile=3), tiny))
 
 # %% [markdown]
 # **Memory, analytically.** Per head, dense attention's largest temporary is the score matrix, $T \times T$
-# floats. Flash attention's largest temporaries are a few tiles of scores, `block × block` each, plus the
-# running $m, \ell$ of one block of queries, the saved log-sum-exp ($T$ numbers) and the output $T \times d$
+# floats. Flash attention's largest temporaries are a few tiles of scores, `tile × tile` each, plus the
+# running $m, \ell$ of one tile of queries, the saved log-sum-exp ($T$ numbers) and the output $T \times d$
 # that every version must return anyway. So the *extra*
-# memory is $O(T d + \text{block}^2)$ — linear in $T$ — instead of $O(T^2)$. Measure both (flash with
-# `block = 64`) against those formulas:
+# memory is $O(T d + \text{tile}^2)$ — linear in $T$ — instead of $O(T^2)$. Measure both (flash with
+# `tile = 64`) against those formulas:
 
 # %%
-block = 64
+tile = 64
 Tm = [256, 512, 1024, 2048] if MINIGPT_QUICK else [256, 512, 1024, 2048, 4096]
 rows = []
 for T in Tm:
     q, k, v = (Tensor(randn(1, H, T, d)) for _ in range(3))
     with no_grad():
         rows.append((T, peak_bytes(lambda: ops.attention(q, k, v)),
-                     peak_bytes(lambda: ops.flash_attention(q, k, v, block=block)),
+                     peak_bytes(lambda: ops.flash_attention(q, k, v, tile=tile)),
                      best_time(lambda: ops.attention(q, k, v), 2),
-                     best_time(lambda: ops.flash_attention(q, k, v, block=block), 2)))
+                     best_time(lambda: ops.flash_attention(q, k, v, tile=tile), 2)))
 Tm_, dense_mem, flash_mem, dense_t, flash_t = map(np.array, zip(*rows))
 out_bytes = 4 * H * Tm_ * (d + 1)  # the output (T, d) and log-sum-exp (T,) per head
-tile_bytes = 4 * H * block * block  # one (block, block) tile of scores per head
+tile_bytes = 4 * H * tile * tile  # one (tile, tile) tile of scores per head
 fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 3.8))
 a1.plot(Tm_, dense_mem / 2 ** 20, "o-", label=f"attention (slope {slope(Tm_, dense_mem):.2f})")
 a1.plot(Tm_, flash_mem / 2 ** 20, "s-", label=f"flash_attention (slope {slope(Tm_, flash_mem):.2f})")
@@ -485,7 +485,7 @@ a1.plot(Tm_, (out_bytes + tile_bytes) / 2 ** 20, "k--", label="output + one tile
 a1.set(ylabel="MiB", title="forward peak memory")
 a1.legend(fontsize=8)
 a2.plot(Tm_, 1e3 * dense_t, "o-", label="attention")
-a2.plot(Tm_, 1e3 * flash_t, "s-", label=f"flash_attention (block {block})")
+a2.plot(Tm_, 1e3 * flash_t, "s-", label=f"flash_attention (tile {tile})")
 a2.set(ylabel="ms", title="forward time on this CPU")
 t_axis(a1, list(Tm))
 t_axis(a2, list(Tm))
