@@ -40,8 +40,8 @@ def sample_responses(model, tok, prompts, n, temperature=1.0, max_new_tokens=40,
 # -----------------------------------------------------------------------------
 # best-of-N
 
-def best_of_n(samples, scores):
-    """(chosen text per prompt, its index): the highest-scoring of each row (the first one on ties).
+def pick_best(samples, scores):
+    """Best-of-N's choice: (chosen text per prompt, its index): the highest-scoring of each row (the first one on ties).
 
     Example: samples [['a', 'b', 'c']], scores [[0.1, 0.9, 0.9]] → (['b'], [1]).
     """

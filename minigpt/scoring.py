@@ -45,7 +45,7 @@ def response_logprobs(gpt, x, prompt_lens, resp_lens):
     (B, R, V) and the mask (B, R). x: (B, T) prompt+response ids, right-padded."""
     rows, cols, mask = response_positions(prompt_lens, resp_lens)
     h = gpt.hidden(x)  # (B, T, C)
-    logits = ops.linear(h, gpt.wte.weight)  # (B, T, V)
+    logits = gpt.logits(h)  # (B, T, V)
     logp_all = ops.token_logprobs(logits[:, :-1], x[:, 1:])  # (B, T-1): log P(x_{t+1} | x_≤t)
     return logp_all[rows, cols], logits.data[rows, cols], mask  # (B, R), (B, R, V), (B, R)
 

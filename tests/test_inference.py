@@ -4,12 +4,11 @@ import pytest
 from align_helpers import tiny_gpt, world_tok
 
 from minigpt.data.arith import ArithProblem, check_steps, final_answer, make_problems, split_of
-from minigpt.inference import (best_of_n, best_of_n_curve, majority_vote, reflect, sample_responses,
-                               self_consistency)
+from minigpt.inference import (best_of_n_curve, majority_vote, pick_best, reflect, sample_responses, self_consistency)
 
 
 def test_best_of_n_picks_the_top_score():
-    texts, idx = best_of_n([["a", "b", "c"], ["x", "y", "z"]], [[0.1, 0.9, 0.9], [3, 2, 1]])
+    texts, idx = pick_best([["a", "b", "c"], ["x", "y", "z"]], [[0.1, 0.9, 0.9], [3, 2, 1]])
     assert texts == ["b", "x"] and idx.tolist() == [1, 0]  # ties: the first maximum
 
 

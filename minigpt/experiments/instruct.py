@@ -16,6 +16,7 @@ without the cost of PPO (notebook 08 runs PPO itself).
 import numpy as np
 
 from minigpt.evaluate import answer_prompts
+from minigpt.inference import pick_best
 from minigpt.scoring import score_texts
 from minigpt.stages.fit import fit
 from minigpt.stages.sft import make_batch, sft_losses
@@ -40,7 +41,8 @@ def sft_on(model, tok, examples, steps, batch_size=32, lr=1e-3, seed=0, aux_lm_c
 
 
 def best_of_n(policy, rm, tok, prompts, n, temperature=1.0, seed=0, system=None):
-    """For each prompt, sample n responses and return the one the reward model scores highest.
+    """For each prompt, sample n responses and return the one the reward model scores highest
+    (sampling and scoring around `inference.pick_best`, which only chooses).
 
     Returns (texts, rewards): the chosen responses and their RM scores.
     """
@@ -49,8 +51,8 @@ def best_of_n(policy, rm, tok, prompts, n, temperature=1.0, seed=0, system=None)
     repeated = [p for p in prompts for _ in range(n)]
     texts = answer_prompts(policy, tok, repeated, mode="chat", temperature=temperature, seed=seed, system=system)
     scores = score_texts(rm, tok, repeated, texts).reshape(len(prompts), n)
-    best = scores.argmax(axis=1)
-    return [texts[i * n + b] for i, b in enumerate(best)], scores[np.arange(len(prompts)), best]
+    chosen, best = pick_best([texts[i * n:(i + 1) * n] for i in range(len(prompts))], scores)
+    return chosen, scores[np.arange(len(prompts)), best]
 
 
 def preference_rate(rm, tok, prompts, texts_a, texts_b):

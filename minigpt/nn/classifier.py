@@ -12,7 +12,6 @@ be computed on the same forward pass (experiments/classify.py).
 """
 import numpy as np
 
-from minigpt import ops
 from minigpt.autograd import Tensor
 from minigpt.nn.gpt import GPT
 from minigpt.nn.layers import Linear
@@ -47,4 +46,4 @@ class SequenceClassifier(Module):
             raise ValueError(f"lengths must be in 1..{T} (the padded length), got {lengths.min()}..{lengths.max()}")
         h = self.gpt.hidden(idx)  # (B, T, C)
         last = h[np.arange(len(lengths)), lengths - 1]  # (B, C): h_l^m
-        return self.head(last), ops.linear(h, self.gpt.wte.weight)  # (B, K), (B, T, V)
+        return self.head(last), self.gpt.logits(h)  # (B, K), (B, T, V)

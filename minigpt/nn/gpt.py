@@ -26,7 +26,8 @@ from minigpt import ops
 from minigpt.autograd import Tensor, no_grad
 from minigpt.backend import get_xp
 from minigpt.config import Config, ConfigError, in_range, positive
-from minigpt.ops.rope import rope_tables, rotate
+from minigpt.ops.attention import merge_heads, split_heads
+from minigpt.ops.rope import rope_tables
 from minigpt.nn.layers import Dropout, Embedding, LayerNorm, Linear, RMSNorm
 from minigpt.nn.module import Module
 
@@ -119,18 +120,14 @@ class CausalSelfAttention(Module):
         so cached keys never need rotating again.
         """
         xp = get_xp(qkv)
-        B, T, C3 = qkv.shape
-        nh, hs = self.n_head, C3 // (3 * self.n_head)
-        q, k, v = qkv.reshape(B, T, 3, nh, hs).transpose(2, 0, 3, 1, 4)  # each (B, nh, T, hs)
-        if rope is not None:
-            q, k = rotate(q, *rope), rotate(k, *rope)
+        q, k, v = split_heads(qkv, self.n_head, rope)  # each (B, nh, T, hs), q and k rotated
         if cache.get("k") is not None:
             k = xp.concatenate([cache["k"], k], axis=2)  # (B, nh, S, hs)
             v = xp.concatenate([cache["v"], v], axis=2)
         cache["k"], cache["v"] = k, v
         with no_grad():
             y = ops.attention(Tensor(q), Tensor(k), Tensor(v)).data  # (B, nh, T, hs)
-        return y.transpose(0, 2, 1, 3).reshape(B, T, nh * hs)
+        return merge_heads(y)  # (B, T, C)
 
 
 class MLP(Module):
@@ -234,10 +231,13 @@ class GPT(Module):
             cache["pos"] = start + T
         return self.ln_f(x)
 
+    def logits(self, h):
+        """The tied output head: hidden states h (B, T, C) → logits h · Weᵀ (B, T, V)."""
+        return ops.linear(h, self.wte.weight)
+
     def forward(self, idx, targets=None, cache=None, ignore_index=ops.IGNORE_INDEX):
         """Logits (B, T, V) and, if `targets` (B, T) are given, the mean cross-entropy."""
-        h = self.hidden(idx, cache=cache)
-        logits = ops.linear(h, self.wte.weight)  # tied head: h · Weᵀ, (B, T, V)
+        logits = self.logits(self.hidden(idx, cache=cache))  # (B, T, V)
         if targets is None:
             return logits, None
         return logits, ops.cross_entropy(logits, targets, ignore_index=ignore_index)

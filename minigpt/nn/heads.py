@@ -67,7 +67,7 @@ class RewardModel(Module):
         if starts is None:
             raise ValueError("a reward model with lm_feature=True needs `starts`, the prompt length of each row")
         ids = idx.data if isinstance(idx, Tensor) else np.asarray(idx)
-        logp = ops.token_logprobs(ops.linear(h, self.gpt.wte.weight)[:, :-1], ids[:, 1:])  # (B, T-1)
+        logp = ops.token_logprobs(self.gpt.logits(h)[:, :-1], ids[:, 1:])  # (B, T-1)
         t = np.arange(T - 1)[None, :]
         starts = np.asarray(starts, dtype=np.int64)[:, None]
         mask = ((t >= starts - 1) & (t < lengths[:, None] - 1)).astype(logp.dtype)  # predicts a response token

@@ -191,6 +191,25 @@ def flash_attention(q, k, v, tile=32):
     return FlashAttention.apply(q, k, v, tile=tile)
 
 
+def split_heads(qkv, n_head, rope=None):
+    """The fused projection (B, T, 3C) as q, k, v, each (B, nh, T, hs) (views, no copy); with
+    rope=(cos, sin), q and k are rotated by their positions (LLaMA)."""
+    B, T, C3 = qkv.shape
+    if C3 % (3 * n_head):
+        raise ValueError(f"attention: qkv last dim {C3} is not 3 × n_head({n_head}) × head_size")
+    hs = C3 // (3 * n_head)
+    q, k, v = qkv.reshape(B, T, 3, n_head, hs).transpose(2, 0, 3, 1, 4)  # each (B, nh, T, hs)
+    if rope is not None:
+        q, k = rotate(q, *rope), rotate(k, *rope)
+    return q, k, v
+
+
+def merge_heads(y):
+    """The heads' outputs (B, nh, T, hs) side by side again: (B, T, C = nh·hs)."""
+    B, nh, T, hs = y.shape
+    return y.transpose(0, 2, 1, 3).reshape(B, T, nh * hs)
+
+
 class PackedAttention(Function):
     r"""Multi-head attention straight from the fused QKV projection (causal, or bidirectional for BERT).
 
@@ -204,13 +223,8 @@ class PackedAttention(Function):
 
     @staticmethod
     def forward(ctx, qkv, n_head, impl="naive", tile=32, rope=None, causal=True):
-        B, T, C3 = qkv.shape
-        if C3 % (3 * n_head):
-            raise ValueError(f"attention: qkv last dim {C3} is not 3 × n_head({n_head}) × head_size")
-        hs = C3 // (3 * n_head)
-        q, k, v = qkv.reshape(B, T, 3, n_head, hs).transpose(2, 0, 3, 1, 4)  # each (B, nh, T, hs)
-        if rope is not None:
-            q, k = rotate(q, *rope), rotate(k, *rope)
+        q, k, v = split_heads(qkv, n_head, rope)  # each (B, nh, T, hs)
+        B, _, T, hs = q.shape
         inner = {"naive": Attention, "flash": FlashAttention}[impl]
         ictx = type(ctx)()
         if not causal:  # bidirectional: every query sees every key
@@ -222,7 +236,7 @@ class PackedAttention(Function):
         else:
             y = inner.forward(ictx, q, k, v, tile=tile)
         ctx.inner, ctx.ictx, ctx.shape, ctx.rope = inner, ictx, (B, T, n_head, hs), rope
-        return y.transpose(0, 2, 1, 3).reshape(B, T, n_head * hs)  # (B, T, C)
+        return merge_heads(y)  # (B, T, C)
 
     @staticmethod
     def backward(ctx, g):
