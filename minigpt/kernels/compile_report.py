@@ -82,6 +82,7 @@ def compile_nvrtc(text: str, arch: str, defines: dict | None = None, name: str =
     if lib is None:
         raise RuntimeError("NVRTC not found: pip install nvidia-cuda-nvrtc (or install the CUDA toolkit)")
     prog = ctypes.c_void_p()
+    text = src.expand_includes(text)
     if lib.nvrtcCreateProgram(ctypes.byref(prog), text.encode(), name.encode(), 0, None, None) != 0:
         raise RuntimeError("nvrtcCreateProgram failed")
     opts = [f"--gpu-architecture={arch}", *NVRTC_OPTIONS, *(f"-D{k}={v}" for k, v in (defines or {}).items())]

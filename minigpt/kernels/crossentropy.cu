@@ -19,31 +19,7 @@
 //
 // Run:  python -m pytest tests/kernels -k cross_entropy
 
-#define NEG_INF (__int_as_float(0xff800000))
-#define FULL_MASK 0xffffffffu
-
-struct MaxSum { float m; float s; };
-
-__device__ __forceinline__ MaxSum maxsum_add(MaxSum a, float x) {
-    if (x == NEG_INF) return a;
-    if (x > a.m) return {x, a.s * expf(a.m - x) + 1.0f};
-    return {a.m, a.s + expf(x - a.m)};
-}
-
-__device__ __forceinline__ MaxSum maxsum_merge(MaxSum a, MaxSum b) {
-    if (a.m == NEG_INF) return b;
-    if (b.m == NEG_INF) return a;
-    float m = fmaxf(a.m, b.m);
-    return {m, a.s * expf(a.m - m) + b.s * expf(b.m - m)};
-}
-
-__device__ __forceinline__ MaxSum warp_merge(MaxSum p) {
-    for (int offset = 16; offset > 0; offset >>= 1) {
-        MaxSum q = {__shfl_xor_sync(FULL_MASK, p.m, offset), __shfl_xor_sync(FULL_MASK, p.s, offset)};
-        p = maxsum_merge(p, q);
-    }
-    return p;
-}
+#include "warp_reduce.cuh"   // NEG_INF, MaxSum, maxsum_add/merge, warp_merge
 
 // ---------------------------------------------------------------------------
 extern "C" __global__ void cross_entropy_fwd(float* losses, float* lse, const float* logits,

@@ -129,7 +129,7 @@ def build(text: str, defines: dict | None = None, label: str = "kernel") -> "Mod
         raise RuntimeError("the CPU shim needs a C++20 compiler: install g++ >= 11 or set CXX")
     flags = ["-std=c++20", "-O1", "-pthread", "-shared", "-fPIC", "-w", "-DMINIGPT_SHIM=1"]
     flags += [f"-D{k}={v}" for k, v in sorted((defines or {}).items())]
-    code = generate(text)
+    code = generate(src.expand_includes(text))
     key = hashlib.sha256("\0".join([code, src.SHIM_HEADER.read_text(), cxx, *flags]).encode()).hexdigest()[:20]
     with _LOCK:
         if key in _MODULES:

@@ -38,7 +38,7 @@ def module(file: str, defines: tuple = ()):
     import cupy
     path = src.KERNEL_DIR / file
     options = NVRTC_OPTIONS + tuple(f"-D{k}={v}" for k, v in defines)
-    return cupy.RawModule(code=path.read_text(), options=options)
+    return cupy.RawModule(code=src.expand_includes(path.read_text()), options=options)
 
 
 def _dim3(v):

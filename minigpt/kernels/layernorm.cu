@@ -23,7 +23,7 @@
 //
 // Run:  python -m pytest tests/kernels -k layernorm
 
-#define FULL_MASK 0xffffffffu
+#include "warp_reduce.cuh"   // FULL_MASK, warp_sum
 
 struct Welford { float n; float mean; float m2; };
 
@@ -33,11 +33,6 @@ __device__ __forceinline__ Welford welford_merge(Welford a, Welford b) {
     float d = b.mean - a.mean;
     float fb = b.n / n;
     return {n, a.mean + d * fb, a.m2 + b.m2 + d * d * a.n * fb};
-}
-
-__device__ __forceinline__ float warp_sum(float v) {
-    for (int offset = 16; offset > 0; offset >>= 1) v += __shfl_xor_sync(FULL_MASK, v, offset);
-    return v;
 }
 
 // ---------------------------------------------------------------------------

@@ -23,37 +23,7 @@
 // Run:  python -m pytest tests/kernels -k softmax      (CPU shim, no GPU needed)
 //       python benchmarks/kernels.py --only softmax    (GPU: GB/s against the device peak)
 
-#define NEG_INF (__int_as_float(0xff800000))
-#define FULL_MASK 0xffffffffu
-
-struct MaxSum { float m; float s; };
-
-__device__ __forceinline__ MaxSum maxsum_add(MaxSum a, float x) {
-    if (x == NEG_INF) return a;                  // exp(-inf) = 0 adds nothing
-    if (x > a.m) return {x, a.s * expf(a.m - x) + 1.0f};
-    return {a.m, a.s + expf(x - a.m)};
-}
-
-__device__ __forceinline__ MaxSum maxsum_merge(MaxSum a, MaxSum b) {
-    if (a.m == NEG_INF) return b;                // an empty pair is the identity
-    if (b.m == NEG_INF) return a;
-    float m = fmaxf(a.m, b.m);
-    return {m, a.s * expf(a.m - m) + b.s * expf(b.m - m)};
-}
-
-// After the butterfly every lane holds the merge of all 32 lanes.
-__device__ __forceinline__ MaxSum warp_merge(MaxSum p) {
-    for (int offset = 16; offset > 0; offset >>= 1) {
-        MaxSum q = {__shfl_xor_sync(FULL_MASK, p.m, offset), __shfl_xor_sync(FULL_MASK, p.s, offset)};
-        p = maxsum_merge(p, q);
-    }
-    return p;
-}
-
-__device__ __forceinline__ float warp_sum(float v) {
-    for (int offset = 16; offset > 0; offset >>= 1) v += __shfl_xor_sync(FULL_MASK, v, offset);
-    return v;
-}
+#include "warp_reduce.cuh"   // NEG_INF, MaxSum, maxsum_add/merge, warp_merge, warp_sum
 
 // ---------------------------------------------------------------------------
 extern "C" __global__ void softmax_fwd_v1(float* y, const float* x, int N, int C) {

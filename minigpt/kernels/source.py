@@ -31,6 +31,8 @@ SCALAR_DTYPES = {
     "size_t": np.uint64,
 }
 
+_INCLUDE = re.compile(r'^[ \t]*#include\s+"(\w+\.cuh)"[^\n]*$', re.M)
+
 _ENTRY = re.compile(
     r'extern\s+"C"\s+__global__\s+(?:__launch_bounds__\s*\([^)]*\)\s*)?void\s+(\w+)\s*\(([^)]*)\)')
 
@@ -57,6 +59,20 @@ class Entry:
     name: str
     file: Path
     params: tuple[Param, ...]
+
+
+def expand_includes(text: str) -> str:
+    """Inline each `#include "NAME.cuh"` (a header of this folder, e.g. warp_reduce.cuh) into the text.
+
+    Every back end then compiles one self-contained source: NVRTC (CuPy, the compile tests)
+    with no include path, and g++ (the CPU shim) from a temporary directory.
+    """
+    def inline(m):
+        path = KERNEL_DIR / m.group(1)
+        if not path.is_file():
+            raise FileNotFoundError(f"kernel source includes {m.group(1)!r}, which is not in {KERNEL_DIR}")
+        return f"// ---- {m.group(1)} (inlined by minigpt/kernels/source.py)\n{path.read_text()}"
+    return _INCLUDE.sub(inline, text)
 
 
 def strip_comments(text: str) -> str:

@@ -132,7 +132,7 @@ plt.tight_layout(); plt.show()
 
 # %%
 text = (source.KERNEL_DIR / "softmax.cu").read_text()
-print(text[: text.index("#define")])
+print(text[: text.index("#include")])
 
 # %% [markdown]
 # The trick in v2/v3 is the **online** max/sum. After seeing $x_1..x_n$ keep $m = \max x$ and
