@@ -54,16 +54,23 @@ def filter_logits(logits, top_k=None, top_p=None):
     return z
 
 
-def sample_next(logits, temperature=1.0, top_k=None, top_p=None, rng=None):
-    """Pick the next token id from a 1-D logits vector."""
+def sample_tokens(logits, rng, temperature=1.0, top_k=None, top_p=None):
+    r"""The sampler: one id per row of a (b, V) logits array, p = softmax(filter(z) / τ) (τ = 0: argmax).
+
+    Inverse-CDF sampling with one uniform u per row: the id is the first j with Σ_{i≤j} p_i > u.
+    `generate` (one row) and `sample_batch` (many) both draw through here, so a seed gives the
+    same tokens on either path. Example: p = [0.7, 0.2, 0.1], u = 0.8 → id 1.
+    """
     if temperature < 0:
         raise ValueError(f"temperature must be ≥ 0 (0 = greedy), got {temperature}")
+    z = np.asarray(logits, dtype=np.float64)
     if temperature == 0:
-        return int(np.argmax(logits))
-    z = filter_logits(np.asarray(logits, dtype=np.float64) / temperature, top_k, top_p)
-    p = np.exp(z - z.max())
-    p /= p.sum()
-    return int(rng.choice(len(p), p=p))
+        return z.argmax(axis=-1)
+    z = filter_logits(z / temperature, top_k=top_k, top_p=top_p)
+    p = np.exp(z - z.max(axis=-1, keepdims=True))
+    cdf = np.cumsum(p, axis=-1)
+    u = rng.random(len(z))[:, None] * cdf[:, -1:]  # inverse-CDF sampling, one uniform per row
+    return np.minimum((cdf <= u).sum(axis=-1), z.shape[-1] - 1)
 
 
 def generate(model, prompt_ids, max_new_tokens=64, temperature=1.0, top_k=None, top_p=None,
@@ -99,7 +106,7 @@ def generate(model, prompt_ids, max_new_tokens=64, temperature=1.0, top_k=None, 
             else:  # no cache, or the window is full: recompute over the last block_size tokens
                 cache = None
                 logits, _ = model(np.asarray([ids[-cfg.block_size:]]))
-            nxt = sample_next(to_numpy(logits.data[0, -1]), temperature, top_k, top_p, rng)
+            nxt = int(sample_tokens(to_numpy(logits.data[:, -1]), rng, temperature, top_k, top_p)[0])
             ids.append(nxt)
             out.append(nxt)
             pending = [nxt]
@@ -111,18 +118,6 @@ def generate(model, prompt_ids, max_new_tokens=64, temperature=1.0, top_k=None, 
 
 # -----------------------------------------------------------------------------
 # batched sampling (the alignment stages, evaluation, chat)
-
-def sample_tokens(logits, rng, temperature=1.0, top_k=None):
-    r"""One id per row of a (b, V) logits array: p = softmax(z / τ) (τ = 0: argmax), top-k optional."""
-    z = np.asarray(logits, dtype=np.float64)
-    if temperature == 0:
-        return z.argmax(axis=-1)
-    z = filter_logits(z / temperature, top_k=top_k)
-    p = np.exp(z - z.max(axis=-1, keepdims=True))
-    cdf = np.cumsum(p, axis=-1)
-    u = rng.random(len(z))[:, None] * cdf[:, -1:]  # inverse-CDF sampling, one uniform per row
-    return np.minimum((cdf < u).sum(axis=-1), z.shape[-1] - 1)
-
 
 def sample_batch(model, prompts, max_new_tokens, stop_ids, temperature=1.0, top_k=None, seed=0, batch_size=128):
     """Sample one response per prompt (a list of id lists) → list of response id lists.

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from minigpt.generate import filter_logits, generate, sample_next
+from minigpt.generate import filter_logits, generate, sample_batch, sample_tokens
 from minigpt.nn import GPT, GPTConfig
 
 
@@ -26,15 +26,38 @@ def test_sampling_errors():
     with pytest.raises(ValueError, match="top_k must be ≥ 1"):
         filter_logits([1.0, 2.0], top_k=0)
     with pytest.raises(ValueError, match="temperature must be ≥ 0"):
-        sample_next([1.0, 2.0], temperature=-0.1)
-    assert sample_next([1.0, 5.0, 2.0], temperature=0) == 1  # greedy
+        sample_tokens([[1.0, 2.0]], np.random.default_rng(0), temperature=-0.1)
+    assert sample_tokens([[1.0, 5.0, 2.0]], None, temperature=0)[0] == 1  # greedy
 
 
 def test_sample_frequencies_follow_softmax():
     rng = np.random.default_rng(0)
     z = np.log([0.7, 0.2, 0.1])
-    draws = np.bincount([sample_next(z, 1.0, rng=rng) for _ in range(4000)], minlength=3) / 4000
+    draws = np.bincount([sample_tokens(z[None], rng)[0] for _ in range(4000)], minlength=3) / 4000
     np.testing.assert_allclose(draws, [0.7, 0.2, 0.1], atol=0.03)
+
+
+class _FixedU:
+    """An rng whose uniforms are given: checks the inverse-CDF rule by hand."""
+    def __init__(self, u):
+        self.u = np.asarray(u, dtype=np.float64)
+
+    def random(self, n):
+        return self.u[:n]
+
+
+def test_inverse_cdf_by_hand():
+    """p = [0.7, 0.2, 0.1]: cdf = [0.7, 0.9, 1.0]; u = 0.8 falls in (0.7, 0.9] → id 1, u = 0.1 → 0, u = 0.95 → 2."""
+    z = np.log([[0.7, 0.2, 0.1]] * 3)
+    assert sample_tokens(z, _FixedU([0.8, 0.1, 0.95])).tolist() == [1, 0, 2]
+
+
+def test_one_sampler_for_one_and_many_rows():
+    """generate() and sample_batch() draw through the same sampler: one seed, same tokens."""
+    m = GPT(GPTConfig(vocab_size=12, block_size=16, n_layer=1, n_head=2, n_embd=16), seed=1)
+    one = generate(m, [3, 4, 5], max_new_tokens=8, temperature=1.0, seed=7)
+    batch = sample_batch(m, [[3, 4, 5]], max_new_tokens=8, stop_ids=(), temperature=1.0, seed=7)[0]
+    assert one == batch
 
 
 @pytest.fixture(scope="module")
