@@ -309,8 +309,11 @@ class Loop:
                 self._lock = RunLock(self.out_dir).__enter__()
                 claim_run_dir(self.out_dir, getattr(self.cfg, "resume", False), getattr(self.cfg, "force", False),
                               self._same_run)
-            comm.barrier()  # ... and the other ranks read it only after that
-            if getattr(self.cfg, "resume", False) and has_run(self.out_dir) and self._has_checkpoint():
+            resuming = comm.is_main and getattr(self.cfg, "resume", False) and has_run(self.out_dir) \
+                and self._has_checkpoint()
+            if comm.size > 1:  # rank 0 decides; the others read the run directory only after that
+                resuming = comm.sum_floats(float(resuming))[0] > 0
+            if resuming:
                 if comm.is_main:
                     recover(self.ckpt_dir)
                 comm.barrier()
