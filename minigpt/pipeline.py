@@ -7,7 +7,7 @@ eval prompts and the gold labeler grades them; the report card prints per-stage 
 accuracy, win rates (ties half), the RM's held-out pairwise accuracy, KL(PPO ‖ SFT) and entropy.
 Checkpoints, metrics.json, report_card.txt and plots go under `out_dir`.
 
-    minigpt pipeline                 # the default run (≈ 6 minutes on 2 cores)
+    minigpt pipeline                 # the default run (320 s on an idle 2-core machine: benchmarks/results/pipeline.json)
     minigpt pipeline --quick         # a tiny smoke run (≈ 1 minute)
 """
 import dataclasses
@@ -321,6 +321,30 @@ def course_config(quick=None, out_dir=None):
         out_dir = os.environ.get("MINIGPT_RUN_DIR") or os.path.join(_runs_root(), "pipeline-quick" if quick else "pipeline")
     cfg = PipelineConfig(out_dir=out_dir, quick=quick)
     return quick_config(cfg) if quick else cfg
+
+
+def course_checkpoints(cfg=None):
+    """Where the notebooks load their stage models from: the full run (course_config(quick=False)) when it
+    holds all four stages, in quick mode too, so that a student who ran `minigpt pipeline` sees real models;
+    otherwise `cfg` (the quick run's tiny models, trained on demand). The notebooks keep `cfg`'s sizes for
+    their own experiments either way."""
+    cfg = course_config() if cfg is None else cfg
+    if not cfg.quick:
+        return cfg
+    full = course_config(quick=False)
+    if all(_has_checkpoint(os.path.join(full.out_dir, s, "ckpt")) for s in STAGES):
+        return full
+    return cfg
+
+
+def course_models_note(ckpt_cfg):
+    """One line for a notebook to print: which models its numbers come from."""
+    if ckpt_cfg.quick:
+        return (f"models: tiny ones trained in seconds ({ckpt_cfg.out_dir}; no full run in runs/pipeline): their "
+                f"numbers only show that the code runs")
+    quick = os.environ.get("MINIGPT_QUICK") == "1"
+    return f"models: the full-size pipeline checkpoints in {ckpt_cfg.out_dir}" + (
+        " (quick mode: this notebook's own experiments stay small)" if quick else "")
 
 
 def _runs_root():

@@ -115,11 +115,25 @@ def test_stage_checkpoint_reuses_stages_on_disk_and_trains_the_missing_ones(quic
 
 
 def test_course_config_picks_quick_sizes_and_run_dir(monkeypatch, tmp_path):
-    from minigpt.pipeline import course_config
+    from minigpt import pipeline
+    from minigpt.pipeline import course_checkpoints, course_config, course_models_note
     monkeypatch.setenv("MINIGPT_QUICK", "1")
     monkeypatch.delenv("MINIGPT_RUN_DIR", raising=False)
     cfg = course_config()
     assert cfg.quick and cfg.n_layer == 2 and cfg.out_dir.endswith(os.path.join("runs", "pipeline-quick"))
+    # quick mode loads the full run's checkpoints when all four stages are there, else the tiny ones
+    monkeypatch.setattr(pipeline, "_runs_root", lambda: str(tmp_path / "runs"))
+    cfg = course_config()
+    assert course_checkpoints(cfg) is cfg and "tiny" in course_models_note(cfg)
+    for i, stage in enumerate(pipeline.STAGES):
+        assert course_checkpoints(cfg).quick  # not all there yet
+        d = tmp_path / "runs" / "pipeline" / stage / "ckpt"
+        d.mkdir(parents=True)
+        (d / "config.json").write_text("{}")
+        (d / "model.safetensors").write_text("")
+    full = course_checkpoints(cfg)
+    assert not full.quick and full.out_dir == str(tmp_path / "runs" / "pipeline") and full.n_layer == 3
+    assert "full-size" in course_models_note(full) and cfg.quick  # the notebook's own sizes stay quick
     monkeypatch.setenv("MINIGPT_RUN_DIR", str(tmp_path))
     monkeypatch.setenv("MINIGPT_QUICK", "0")
     cfg = course_config()

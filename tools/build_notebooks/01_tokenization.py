@@ -91,8 +91,9 @@ for step in range(3):
     print("        ids now", ids)
 
 # %% [markdown]
-# Three merges turned 11 tokens into 5: `aaab` `d` `aaab` `a` `c`. Training a real vocabulary is just this
-# loop run thousands of times on a large text.
+# Each merge shortens the sequence wherever the pair occurs; the last line above shows what three merges leave of
+# the 11 bytes. (If your exercises 01.1 and 01.2 are wrong, these lines are wrong too: `minigpt grade` says where.)
+# Training a real vocabulary is just this loop run thousands of times on a large text.
 #
 # ### Pre-splitting with a regex
 #
@@ -151,8 +152,8 @@ longest = sorted(tok.vocab[256:], key=len)[-10:]
 print("longest tokens:", [t.decode("utf-8", "replace") for t in longest])
 
 # %% [markdown]
-# The first merges are frequent letter pairs and short words with their leading space (`' t'`, `'he'`,
-# `' the'`); later merges build whole words and frequent phrases. Here is how our tokenizer cuts a line:
+# The first merges (printed above) are frequent letter pairs and short, frequent words, many with their leading
+# space; later merges build whole words and frequent phrases. Here is how our tokenizer cuts a line:
 
 # %%
 line = test_text[1000:1300]
@@ -190,7 +191,7 @@ ax.set_title("Bigger vocabularies -> fewer tokens per word"); ax.legend(); plt.s
 
 # %% [markdown]
 # Each doubling of the vocabulary buys a roughly constant step in compression. GPT-2's 50,257-token vocabulary
-# reaches about 0.75 words per token (about 4 bytes per token) on web English; our vocabularies are 10–100×
+# reaches about 0.75 words per token (about 4 bytes per token) on web English; our vocabularies are far
 # smaller and trained on far less text. (On the toy web, whose documents repeat the same templates, compression
 # is much higher than on real English.) Fewer tokens per text means a context window covers more text and
 # training sees more text per step, at the price of a larger embedding table and output softmax.

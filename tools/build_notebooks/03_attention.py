@@ -315,7 +315,7 @@ plt.show()
 # wrinkles that real hardware adds: at small $T$ fixed per-call costs flatten the curve, and somewhere around
 # $T = 256 \ldots 768$ it steepens when the score matrices (4 heads × $T^2$ × 4 bytes = 1 → 9 MiB) outgrow the
 # CPU's caches and every pass over them has to go to slower memory. Timings on a shared machine are noisy too:
-# expect the fitted slope anywhere between about 1.8 and 2.5. What stays within a small factor is the cost
+# rerun the cell and the fitted slope moves by a few tenths around 2. What stays within a small factor is the cost
 # *per score*, while the number of scores grows by orders of magnitude:
 
 # %%

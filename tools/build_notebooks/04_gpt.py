@@ -31,8 +31,8 @@ if "google.colab" in sys.modules:
 # 6. estimate training compute with $C \approx 6ND$ and check it against GPT-3's published figure.
 #
 # **Run time.** With `MINIGPT_QUICK=1` (what CI uses) the notebook runs in well under a minute on 2 CPU cores.
-# Without it, the pre-LN vs post-LN training comparison runs 4× longer (about a minute in all) and shows what happens
-# after the plateau.
+# Without it, the pre-LN vs post-LN training comparison runs 4× longer and shows what happens after the plateau
+# (each cell prints its time).
 
 # %%
 import os

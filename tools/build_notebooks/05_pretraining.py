@@ -31,10 +31,10 @@ if "google.colab" in sys.modules:
 # 6. fit loss against compute on small runs, predict a bigger run's loss *before* training it, then check — the
 #    idea behind GPT-4's "predictable scaling".
 #
-# **Run time.** `MINIGPT_QUICK=1` (CI): about a minute on 2 CPU cores — a 2-block model for 250 steps, and a
-# scaling ladder of 4 small runs plus one predicted run. Without it (the default): about 10–20 minutes — a 4-block,
-# width-128 model for 2000 steps (~5–10 min), nanoGPT's Shakespeare configuration for 2000 steps (~4–8 min, if the
-# text can be downloaded), and a longer scaling ladder with two predicted runs (~2 min).
+# **Run time.** `MINIGPT_QUICK=1` (CI): a 2-block model for 250 steps, and a scaling ladder of 4 small runs plus one
+# predicted run (`notebooks/README.md` gives the measured time). Without it (the default) the notebook trains a
+# 4-block, width-128 model for 2000 steps, nanoGPT's Shakespeare configuration for 2000 steps (if the text can be
+# downloaded) and a longer scaling ladder with two predicted runs; each training cell prints its time.
 
 # %%
 import os
@@ -318,8 +318,7 @@ for style, template in asked.items():
 # which no package on PyPI ships. So the validation loss below is **not comparable** with the ~1.88 nanoGPT reports:
 # a different text, vocabulary and validation split. What we can compare is minigpt with PyTorch on the same data:
 # `benchmarks/train_cpu.py --full` trains this configuration in both from the same weights on the same batches
-# and measured 1.877 for both. It runs only in full mode and when the text can be downloaded (or is cached); it
-# takes 4–8 minutes on 2 CPU cores.
+# and measured 1.877 for both. It runs only in full mode and when the text can be downloaded (or is cached).
 
 # %%
 shakespeare = None
@@ -427,8 +426,8 @@ ax1.legend(); plt.tight_layout(); plt.show()
 
 # %% [markdown]
 # The small runs lie close to a straight line once the floor is subtracted, and the prediction for the wider
-# model(s) lands near the line — typically within 5–10%, which is about the run-to-run noise at this scale (train
-# the same ladder with another `seed` and the losses move by a few hundredths). The fit used nothing but small,
+# model(s) lands near the line, about as close as the run-to-run noise at this scale allows (the cell prints the
+# error; train the same ladder with another `seed` and the losses move by a few hundredths). The fit used nothing but small,
 # cheap runs and the known entropy of the data. Four caveats that also apply to the real thing:
 #
 # * **Same recipe.** Every run shares the optimizer, schedule, data and architecture shape; change those and the

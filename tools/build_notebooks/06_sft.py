@@ -32,12 +32,12 @@ if "google.colab" in sys.modules:
 # 4. write GPT-1's auxiliary objective $L_3 = L_2 + \lambda L_1$ and measure what it changes.
 #
 # **Checkpoints.** The notebook loads the base and SFT models from a pipeline run directory: `runs/pipeline`,
-# which `minigpt pipeline` fills (about 10 minutes on 2 cores), or whatever `MINIGPT_RUN_DIR` names. A stage
-# that is missing is trained here first, with the same code and sizes (a few minutes per stage on 2 cores);
-# the notebook's own experiments then take about a minute.
-# With `MINIGPT_QUICK=1` (what CI uses) everything is tiny and lives in `runs/pipeline-quick`: the whole
-# notebook runs in well under two minutes, but a model trained for seconds has learned almost nothing, so the
-# numbers are noise. The text quotes what the full-size run shows.
+# which `minigpt pipeline` fills (320 s on an idle 2-core machine, `benchmarks/results/pipeline.json`), or whatever
+# `MINIGPT_RUN_DIR` names. A stage that is missing is trained here first, with the same code and sizes.
+# With `MINIGPT_QUICK=1` (what CI uses) the notebook's own experiments are small; it still loads the full
+# checkpoints if they exist, and otherwise trains tiny models in seconds (the first cell says which). A tiny
+# model has learned almost nothing, so its numbers only show that the code runs: where the text quotes a
+# number, it is the full run's, and the cells print it next to this run's.
 
 # %%
 import os
@@ -48,11 +48,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import minigpt
-from minigpt import course
+from minigpt import course, figures
 from minigpt.chat import reply
 from minigpt.data.assistant import gold_grade, make_demonstrations, make_pretrain_corpus, sample_prompts
 from minigpt.evaluate import answer_prompts, base_prompt_ids, compare, grade_answers
-from minigpt.pipeline import course_config, load_stage, pretrain_tokens
+from minigpt.pipeline import course_checkpoints, course_config, course_models_note, load_stage, pretrain_tokens
 from minigpt.stages import sft
 from minigpt.stages.common import load_model, read_metrics
 from minigpt.stages.pretrain import estimate_loss
@@ -60,10 +60,13 @@ from minigpt.ops import IGNORE_INDEX
 from minigpt.tokenizer.chat_template import chat_ids, encode_chat, sft_example
 
 QUICK = os.environ.get("MINIGPT_QUICK") == "1"  # CI: tiny models, same code
-cfg = course_config()  # the pipeline's sizes (quick ones in quick mode) and its run directory
+cfg = course_config()  # the pipeline's sizes (quick ones in quick mode) for this notebook's experiments
+CKPT = course_checkpoints(cfg)  # the run whose models we load: the full one if it exists, in quick mode too
 N_EVAL = 48 if QUICK else 300  # held-out questions per evaluation
+FULL = figures.full_run("06_sft")  # figures of a recorded full run (benchmarks/results/notebooks.json)
 np.set_printoptions(precision=3, suppress=True)
-print("minigpt from", minigpt.__file__, "| quick mode:", QUICK, "| run directory:", cfg.out_dir)
+print("minigpt from", minigpt.__file__, "| quick mode:", QUICK)
+print(course_models_note(CKPT))
 
 # %% [markdown]
 # ## 1. A base model completes documents
@@ -81,7 +84,7 @@ for doc in make_pretrain_corpus(4, seed=5):
 
 # %%
 t0 = time.time()
-base, tok = load_stage("pretrain", cfg)
+base, tok = load_stage("pretrain", CKPT)
 print(f"base model: {sum(p.data.size for p in base.parameters()):,} parameters, context {base.config.block_size} "
       f"characters ({time.time() - t0:.0f} s)\n")
 for question in ["What is 23+45?", "Capital of Zorbia?", "Reverse: abcd", "How to rob a bank?"]:
@@ -239,9 +242,9 @@ print(f"\nover {len(demos)} demonstrations: wrong {wrong:.0%}, chatty {chatty:.0
 
 # %%
 t0 = time.time()
-sft_model, _ = load_stage("sft", cfg)
+sft_model, _ = load_stage("sft", CKPT)
 print(f"SFT model ready ({time.time() - t0:.0f} s)")
-log = read_metrics(os.path.join(cfg.out_dir, "sft", "metrics.jsonl"))
+log = read_metrics(os.path.join(CKPT.out_dir, "sft", "metrics.jsonl"))
 steps = [r["step"] for r in log if "l2" in r]
 fig, ax = plt.subplots(figsize=(6, 3.5))
 ax.plot(steps, [r["l2"] for r in log if "l2" in r], lw=0.8, label="train $L_2$ (assistant tokens)")
@@ -270,13 +273,44 @@ ax.set_xticks(np.arange(len(names)) + 0.27, names)
 ax.set(ylim=(0, 1), title=f"{N_EVAL} held-out questions, greedy answers, graded by the gold labeler")
 ax.legend()
 plt.show()
-print("per task (SFT):", {t: round(a, 2) for t, a in results["SFT, zero-shot"]["per_task_accuracy"].items()})
+
 
 # %% [markdown]
-# With no example in its prompt, the SFT model answers in the assistant's format and stops; in the full-size
-# run it is right two to three times as often as the prompted base model. What it *knows* still comes from
-# pretraining: SFT teaches the form of an answer, not the facts or the skills, so a task the base model never
-# learned well (look at the per-task numbers) stays weak after SFT.
+# Where did SFT help, and where did it hurt? Accuracy per task, for the one-shot base model (the best the
+# prompted base model does) and the SFT model, on the same held-out questions. Below this run's table, the
+# full-size run's (`runs/pipeline`, recorded in `benchmarks/results/notebooks.json`):
+
+# %%
+tasks = list(results["SFT, zero-shot"]["per_task_accuracy"])
+per_task = {name: results[name]["per_task_accuracy"] for name in ("base, one-shot", "SFT, zero-shot")}
+
+
+def task_table(rows, title):
+    print(title)
+    print(f"{'':16}" + "".join(f"{t:>9}" for t in tasks))
+    for name, r in rows.items():
+        print(f"{name:16}" + "".join(f"{r.get(t, float('nan')):9.2f}" for t in tasks))
+
+
+task_table(per_task, f"this run ({N_EVAL} questions, greedy)")
+if FULL.get("per_task"):
+    task_table(FULL["per_task"], f"\nfull run ({FULL['n_eval']} questions, greedy)")
+figures.record("06_sft", {"per_task": per_task, "n_eval": N_EVAL,
+                          "overall": {k: results[k]["accuracy"] for k in results}})
+
+# %% [markdown]
+# With no example in its prompt, the SFT model answers in the assistant's format and stops, and on the skills
+# (add, reverse, sort) it is right far more often than the prompted base model. With full-size models the facts
+# go the other way. The base model read every country's capital in its pretraining documents, quiz lines
+# included, and the one-shot prompt gets many of them out of it; after SFT, lookup on held-out countries
+# collapses (compare the lookup column of the full-run table). SFT did not erase the facts from the weights; it taught
+# the model to answer a lookup the way its demonstrations did, and the demonstrations only ask about the train
+# countries, so for a held-out country the SFT model names, fluently and confidently, the capital of one it
+# was fine-tuned on: a **hallucination**. Fine-tuning on questions whose answers the model is told, rather
+# than ones it already knows, teaches it to produce an answer of the right shape whatever it knows. That is
+# forgetting of a particular kind: the knowledge is still there for a quiz-sheet prompt to find, but the
+# assistant no longer reaches for it. (Real fine-tuning sets mix in questions the base model already answers,
+# and RLHF rewards "I don't know"; notebook 11 probes hallucination again.)
 #
 # Greedy decoding picks the single most likely answer, the *mode* of what the contractors wrote, which is
 # mostly clean and right. Sampling at temperature 1 (how RL will sample) shows the whole distribution the
@@ -320,7 +354,7 @@ n_aux = 320 if QUICK else 4000
 aux_demos = make_demonstrations(n_aux, seed=11)
 aux_val = make_demonstrations(64 if QUICK else 300, seed=12, split="eval")
 val_examples = sft.encode_demos(tok, aux_val, BLOCK)
-doc_val = pretrain_tokens(tok, cfg.n_docs, cfg.seed)[1]  # held-out pretraining text
+doc_val = pretrain_tokens(tok, CKPT.n_docs, CKPT.seed)[1]  # held-out pretraining text
 
 
 def doc_loss(model):
@@ -328,7 +362,7 @@ def doc_loss(model):
 
 
 aux = {}
-base_path = os.path.join(cfg.out_dir, "pretrain", "ckpt")
+base_path = os.path.join(CKPT.out_dir, "pretrain", "ckpt")
 base_docs = doc_loss(base)
 print(f"base model: loss on documents {base_docs:.3f}")
 for lam in (0.0, 0.5):

@@ -33,9 +33,10 @@ if "google.colab" in sys.modules:
 # 5. combine the learned RM with a **rule-based reward model** (RBRM), as GPT-4 did for refusals.
 #
 # **Checkpoints.** The SFT model and the reward model come from the pipeline run directory (`runs/pipeline`,
-# filled by `minigpt pipeline`, or `MINIGPT_RUN_DIR`); a missing stage is trained here first (a few minutes
-# per stage on 2 cores); the notebook itself then takes about two minutes.
-# With `MINIGPT_QUICK=1` (CI) the models are tiny and the numbers are noise; the text quotes the full run.
+# filled by `minigpt pipeline` in 320 s on an idle 2-core machine, or `MINIGPT_RUN_DIR`); a missing stage is
+# trained here first. With `MINIGPT_QUICK=1` (CI) the notebook's own experiments are small; it loads the full
+# checkpoints if they exist, and otherwise trains tiny models in seconds (the first cell says which): a tiny RM
+# can score below chance (0.5) on held-out pairs, and its numbers only show that the code runs.
 
 # %%
 import os
@@ -52,16 +53,18 @@ from minigpt.autograd import Tensor
 from minigpt.checkpoint import load_json
 from minigpt.data.assistant import ranking_pairs, rbrm_breakdown, rule_based_reward, sample_prompts
 from minigpt.nn.heads import RewardModel
-from minigpt.pipeline import course_config, load_stage
+from minigpt.pipeline import course_checkpoints, course_config, course_models_note, load_stage
 from minigpt.rl_math import rm_pairwise_loss
 from minigpt.scoring import score_texts
 from minigpt.stages import reward
 from minigpt.stages.common import read_metrics
 
 QUICK = os.environ.get("MINIGPT_QUICK") == "1"  # CI: tiny models, same code
-cfg = course_config()  # the pipeline's sizes (quick ones in quick mode) and its run directory
+cfg = course_config()  # the pipeline's sizes (quick ones in quick mode) for this notebook's experiments
+CKPT = course_checkpoints(cfg)  # the run whose models we load: the full one if it exists, in quick mode too
 np.set_printoptions(precision=4, suppress=True)
-print("minigpt from", minigpt.__file__, "| quick mode:", QUICK, "| run directory:", cfg.out_dir)
+print("minigpt from", minigpt.__file__, "| quick mode:", QUICK)
+print(course_models_note(CKPT))
 
 # %% [markdown]
 # ## 1. Rankings
@@ -71,7 +74,7 @@ print("minigpt from", minigpt.__file__, "| quick mode:", QUICK, "| run directory
 
 # %%
 t0 = time.time()
-sft_model, tok = load_stage("sft", cfg)
+sft_model, tok = load_stage("sft", CKPT)
 print(f"SFT model ready ({time.time() - t0:.0f} s)\n")
 demo_rankings = reward.make_rankings(sft_model, tok, sample_prompts(4, seed=21), k=4, seed=21)
 for rk in demo_rankings:
@@ -155,12 +158,12 @@ assert np.isclose(loss_course, loss_lib.item()) and np.allclose(grad_course, fla
 
 # %%
 t0 = time.time()
-rm, _ = load_stage("reward", cfg)
-rm_path = os.path.join(cfg.out_dir, "reward", "ckpt")
+rm, _ = load_stage("reward", CKPT)
+rm_path = os.path.join(CKPT.out_dir, "reward", "ckpt")
 rm_info = load_json(os.path.join(rm_path, "config.json"))  # the stage's summary sits next to the weights
 print(f"reward model ready ({time.time() - t0:.0f} s): held-out pairwise accuracy {rm_info['eval_accuracy']:.3f}, "
       f"raw spread on SFT samples {rm_info['reward_std']:.2f} before normalising to 1")
-log = [row for row in read_metrics(os.path.join(cfg.out_dir, "reward", "metrics.jsonl")) if "loss" in row]
+log = [row for row in read_metrics(os.path.join(CKPT.out_dir, "reward", "metrics.jsonl")) if "loss" in row]
 fig, ax = plt.subplots(figsize=(6, 3.5))
 w = max(1, min(10, len(log)))  # moving average over w steps: each batch holds only a few prompts
 for key, label in (("loss", "pairwise loss"), ("acc", "batch pair accuracy")):
@@ -181,7 +184,8 @@ plt.show()
 eval_prompts = sample_prompts(cfg.rm_eval_prompts, seed=cfg.seed + 4, split="eval")
 eval_rankings = reward.make_rankings(sft_model, tok, eval_prompts, cfg.k, seed=cfg.seed + 4)  # the stage's set
 acc, n_pairs = reward.pairwise_accuracy(rm, tok, eval_rankings)
-print(f"held-out pairwise accuracy {acc:.3f} on {n_pairs} pairs")
+print(f"held-out pairwise accuracy {acc:.3f} on {n_pairs} pairs (0.5 = a coin flip"
+      + ("; below 0.5 this tiny quick-mode RM orders pairs worse than chance)" if CKPT.quick and acc < 0.5 else ")"))
 for task in sorted({rk.prompt.task for rk in eval_rankings}):
     sub = [rk for rk in eval_rankings if rk.prompt.task == task]
     a, n = reward.pairwise_accuracy(rm, tok, sub)
@@ -203,12 +207,11 @@ for p in sample_prompts(3, seed=31, split="eval"):
 
 # %% [markdown]
 # Chatter costs, as the labeler wanted. Now look at the refusal: on a harmless question it is the worst
-# possible answer (gold score 0), and the SFT model never gives it (0 of 600 samples in the full-size run), so
-# no ranking ever showed the RM that mistake; every refusal it saw was a right one, to a harmful request, with
-# gold score 1. Its scalar head alone learned little about it: in the full-size run, with the likelihood term
-# switched off (α = 0), the RM scores a refusal within 0.1 of the right answer on average and prefers it on
-# 11% of harmless questions. What pushes the refusal down is the likelihood term: the SFT-initialised LM head
-# finds "Sorry, I can't help." to a sum very unlikely, which costs it about 2 points. A reward model is only
+# possible answer (gold score 0), and a well-trained SFT model almost never gives it, so no ranking shows the RM
+# that mistake; every refusal it saw was a right one, to a harmful request, with gold score 1. Its scalar head
+# alone learns little about it. What pushes the refusal down is the likelihood term: the SFT-initialised LM head
+# finds "Sorry, I can't help." to a sum very unlikely (compare the refusal's score with the right answer's in the
+# lines above). A reward model is only
 # trustworthy on the kind of answers it was trained on, and RL will go looking for exactly such holes.
 # Section 5 measures this one.
 #
@@ -336,12 +339,11 @@ for c in (0.0, 0.5, 1.0, 2.0):
     print(f"RM + {c:3} RBRM prefers the refusal to the right answer on {worse:4.0%} of {len(fair)} harmless questions")
 
 # %% [markdown]
-# The rules know what the learned RM never saw: refusing a fair question is wrong. In the full-size run the
-# learned RM mostly gets it right too, thanks to its likelihood term (it prefers the refusal on 2% of these 150
-# questions; a rule weight of 1 removes the rest). Without that term the head is unsure (11%, see section 3),
-# and in our runs with the earlier defaults the RM was *confidently* wrong (1.5 to 2 points more for the
-# refusal than the right answer): then a small rule weight cannot outvote it, and it takes a weight of about 2,
-# at which rules that are blind to correctness have as much say as the RM on
+# The rules know what the learned RM never saw: refusing a fair question is wrong. Read the rows above: with a
+# full-size RM the learned score alone already prefers the refusal on few of these questions, thanks to its
+# likelihood term, and a small rule weight removes the rest. An RM that is *confidently* wrong about refusals
+# (as ours was with earlier defaults, before the likelihood term) is harder: a small rule weight cannot outvote
+# it, and it takes a large one, at which rules that are blind to correctness have as much say as the RM on
 # every ordinary answer. GPT-4's recipe avoids the dilemma by giving the RBRM reward only on a chosen subset of training
 # prompts, harmful and harmless ones, rewarding refusals on the first and penalising them on the second.
 # Remember this hole: in notebook 08 a policy with a weak KL penalty finds it.

@@ -26,14 +26,15 @@ if "google.colab" in sys.modules:
 #    clipped surrogate, several epochs of minibatch updates;
 # 3. read PPO's training curves (reward, KL, entropy, value loss, clip fraction) and the adaptive KL coefficient;
 # 4. measure the result as a win rate against SFT, and see the policy become "peaky" (its entropy collapses);
-# 5. see **reward over-optimisation**: the RM score keeps rising with KL while the true (gold) score does not,
+# 5. test for **reward over-optimisation** (the RM score rising with KL while the true, gold score does not),
 #    and compare RL with best-of-N sampling at equal KL.
 #
 # **Checkpoints.** SFT, RM and PPO come from the pipeline run directory (`runs/pipeline`, filled by
-# `minigpt pipeline`, or `MINIGPT_RUN_DIR`); a missing stage is trained here first (a few minutes per stage on
-# 2 cores); the notebook itself then takes about 6 minutes, mostly two extra PPO runs (sections 6–7).
-# With `MINIGPT_QUICK=1` (CI) the models are tiny and PPO runs a handful of iterations: the numbers are noise;
-# the text quotes the full run.
+# `minigpt pipeline` in 320 s on an idle 2-core machine, or `MINIGPT_RUN_DIR`); a missing stage is trained here
+# first. Most of the notebook's own time goes to two extra PPO runs (sections 6–7); each cell prints its time.
+# With `MINIGPT_QUICK=1` (CI) those runs take a handful of small iterations, and the models are the full run's
+# if it exists, otherwise tiny ones trained in seconds (the first cell says which) whose numbers are noise.
+# Where the text quotes a number, it comes from the measured default run, `benchmarks/results/pipeline.json`.
 
 # %%
 import os
@@ -44,7 +45,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import minigpt
-from minigpt import course, ops, rl_math
+from minigpt import course, figures, ops, rl_math
 from minigpt.autograd import Tensor, no_grad
 from minigpt.backend import to_numpy
 from minigpt.checkpoint import load_tensors
@@ -52,7 +53,8 @@ from minigpt.data.assistant import gold_score, sample_prompts
 from minigpt.evaluate import answer_prompts, compare, evaluate_model, kl_to_reference
 from minigpt.generate import sample_batch
 from minigpt.nn.heads import ValueModel
-from minigpt.pipeline import course_config, load_stage, pretrain_tokens, stage_checkpoint
+from minigpt.pipeline import (course_checkpoints, course_config, course_models_note, load_stage, pretrain_tokens,
+                              stage_checkpoint)
 from minigpt.scoring import response_logprobs, score_texts
 from minigpt.stages import ppo
 from minigpt.stages.common import load_model, read_metrics
@@ -60,10 +62,12 @@ from minigpt.stages.pretrain import estimate_loss
 from minigpt.tokenizer.chat_template import chat_ids, decode_response, encode_prompt
 
 QUICK = os.environ.get("MINIGPT_QUICK") == "1"  # CI: tiny models, few iterations, same code
-cfg = course_config()  # the pipeline's sizes (quick ones in quick mode) and its run directory
+cfg = course_config()  # the pipeline's sizes (quick ones in quick mode) for this notebook's experiments
+CKPT = course_checkpoints(cfg)  # the run whose models we load: the full one if it exists, in quick mode too
 N_EVAL = 48 if QUICK else 400  # held-out prompts for win rates
 np.set_printoptions(precision=3, suppress=True)
-print("minigpt from", minigpt.__file__, "| quick mode:", QUICK, "| run directory:", cfg.out_dir)
+print("minigpt from", minigpt.__file__, "| quick mode:", QUICK)
+print(course_models_note(CKPT))
 
 # %% [markdown]
 # ## 1. The objective
@@ -86,9 +90,9 @@ print("minigpt from", minigpt.__file__, "| quick mode:", QUICK, "| run directory
 
 # %%
 t0 = time.time()
-sft_path = stage_checkpoint("sft", cfg)
+sft_path = stage_checkpoint("sft", CKPT)
 sft_model, tok, _ = load_model(sft_path)
-rm, _ = load_stage("reward", cfg)
+rm, _ = load_stage("reward", CKPT)
 print(f"SFT and reward model ready ({time.time() - t0:.0f} s)")
 
 # %% [markdown]
@@ -108,11 +112,11 @@ print(f"SFT and reward model ready ({time.time() - t0:.0f} s)")
 
 # %%
 t0 = time.time()
-ppo_path = stage_checkpoint("ppo", cfg)
+ppo_path = stage_checkpoint("ppo", CKPT)
 policy, _, ppo_info = load_model(ppo_path, expect_stage="ppo")
 print(f"PPO policy ready ({time.time() - t0:.0f} s): {ppo_info['train_config']['iters']} iterations of "
       f"{ppo_info['train_config']['rollout_batch']} rollouts")
-hist = read_metrics(os.path.join(cfg.out_dir, "ppo", "metrics.jsonl"))
+hist = read_metrics(os.path.join(CKPT.out_dir, "ppo", "metrics.jsonl"))
 H = {k: np.array([row[k] for row in hist], dtype=float) for k, v in hist[0].items()
      if isinstance(v, (int, float)) and k != "time"}  # one array per logged number
 
@@ -295,14 +299,20 @@ for name, r in res.items():
 w = compare(res["PPO"]["scores"], res["SFT"]["scores"])
 print(f"\nwin rate PPO vs SFT: {w['win_rate']:.3f} ± {w['stderr']:.3f} ({w['wins']} wins, {w['ties']} ties, "
       f"{w['losses']} losses)   [{time.time() - t0:.0f} s]")
+PIPE = figures.load("pipeline.json")  # the measured default run: same prompts, seeds and temperature
+if PIPE:
+    m = PIPE["models"]
+    print(f"full run (benchmarks/results/pipeline.json): win rate {PIPE['win_rates']['PPO vs SFT']:.3f}; exact "
+          f"{m['sft']['exact_match']:.3f} -> {m['ppo']['exact_match']:.3f}; accuracy {m['sft']['accuracy']:.3f} -> "
+          f"{m['ppo']['accuracy']:.3f}")
 for p, a, b in list(zip(eval_prompts, res["SFT"]["texts"], res["PPO"]["texts"]))[:10]:
     print(f"{p.text:24} SFT {a!r:26} PPO {b!r}")
 
 # %% [markdown]
-# In the default full-size run (`minigpt pipeline`, benchmarks/results/pipeline.json) PPO beats SFT in 0.74 of
-# the comparisons (ties half) and its exact-match rate jumps from 0.23 to 0.72: it dropped the contractors'
-# chatter, which the RM learned the labeler dislikes, and its answers got shorter. Accuracy rises less (0.64 to
-# 0.73), and mostly because a peaky policy samples the answer it finds most likely, as greedy decoding would,
+# In the measured default run (`minigpt pipeline`, `benchmarks/results/pipeline.json`, the last line above) PPO
+# beats SFT in 0.711 of the comparisons (ties half) and its exact-match rate jumps from 0.253 to 0.718: it dropped
+# the contractors' chatter, which the RM learned the labeler dislikes, and its answers got shorter. Accuracy rises
+# far less (0.688 to 0.720), and mostly because a peaky policy samples the answer it finds most likely, as greedy decoding would,
 # instead of imitating the contractors' 20% of mistakes: RL can only reinforce right answers the policy already
 # samples, and the RM is least reliable exactly where the model is unsure. (Held-out facts stay wrong: SFT taught
 # the model to name *some* capital, and no reward can teach it which.) InstructGPT's 175B model was preferred
@@ -350,7 +360,7 @@ plt.show()
 # plus $\gamma$ times the pretraining loss in every minibatch):
 
 # %%
-doc_ids, doc_val = pretrain_tokens(tok, cfg.n_docs, cfg.seed)  # the base model's training and held-out text
+doc_ids, doc_val = pretrain_tokens(tok, CKPT.n_docs, CKPT.seed)  # the base model's training and held-out text
 
 
 def doc_loss(model):
@@ -361,7 +371,8 @@ def run_ppo(**changes):
     """A PPO run from the SFT checkpoint with the stage's settings except `changes`; returns (policy, history)."""
     pol, ref = load_model(sft_path)[0], load_model(sft_path)[0]
     with tempfile.TemporaryDirectory() as tmp:
-        c = ppo.PPOConfig(**{**dict(vars(pcfg)), "out_dir": tmp, **changes})
+        small = {"iters": 4, "rollout_batch": 16} if QUICK else {}  # quick: a few small iterations, any model
+        c = ppo.PPOConfig(**{**dict(vars(pcfg)), "out_dir": tmp, **small, **changes})
         out = ppo.train(c, pol, ref, rm, tok, sample_prompts(2000, seed=cfg.seed + 5), ptx_data=doc_ids,
                         progress=not QUICK)
     return pol, out["history"]
@@ -374,19 +385,18 @@ r_ptx = evaluate_model(ptx_policy, tok, eval_prompts, mode="chat", temperature=1
 w_ptx = compare(r_ptx["scores"], res["SFT"]["scores"])
 print(f"PPO-ptx run: {time.time() - t0:.0f} s")
 print(f"{'model':10}{'doc loss':>10}{'gold':>8}{'win vs SFT':>12}")
-base_model, _ = load_stage("pretrain", cfg)
+base_model, _ = load_stage("pretrain", CKPT)
 print(f"{'base':10}{doc_loss(base_model):10.3f}")
 print(f"{'SFT':10}{doc_loss(sft_model):10.3f}{res['SFT']['gold_score']:8.3f}")
 print(f"{'PPO':10}{doc_loss(policy):10.3f}{res['PPO']['gold_score']:8.3f}{w['win_rate']:12.3f}")
 print(f"{'PPO-ptx':10}{doc_loss(ptx_policy):10.3f}{r_ptx['gold_score']:8.3f}{w_ptx['win_rate']:12.3f}")
 
 # %% [markdown]
-# The alignment tax is steep at this scale: a tiny model fine-tuned on nothing but short chats forgets much of
-# its document model (in our full-size runs the loss on documents went from about 0.5 nats per character for the
-# base model to 4–5 after SFT, a bit more after PPO). With γ = 0.3 the pretraining term pulls PPO's back half of
-# the way or more, but here it also costs some of the reward gain: the two objectives compete for a
-# very small network, and γ sets the exchange rate (in our runs γ = 0.1 kept more reward and less of the
-# documents, γ = 1 the reverse). InstructGPT, with a 175B model, found a γ at which PPO-ptx recovered most of
+# Read the table: the alignment tax is steep at this scale. A tiny model fine-tuned on nothing but short chats
+# forgets much of its document model (compare the base model's loss on documents with the SFT model's, and PPO's).
+# The pretraining term (γ = 0.3 here) pulls PPO-ptx's document loss back toward the base model's; whether it also
+# costs reward shows in the gold and win-rate columns: the two objectives compete for a very small network, and
+# γ sets the exchange rate (try γ = 0.1 and γ = 1). InstructGPT, with a 175B model, found a γ at which PPO-ptx recovered most of
 # the performance lost on public NLP benchmarks at little cost in labeler preference.
 #
 # ## 7. Reward over-optimisation, and best-of-N at equal KL
@@ -440,6 +450,16 @@ for N in Ns:
 print(f"best-of-N: {len(ctxs)} samples scored in {time.time() - t0:.0f} s")
 for N, k, r, g in zip(Ns, bon["kl"], bon["rm"], bon["gold"]):
     print(f"best-of-{N:<3} KL {k:5.2f}  RM {r:+.2f}  gold {g:.3f}")
+# the verdict of this run, in numbers (the text below says how to read it)
+peak = int(np.argmax(bon["gold"]))
+print(f"\nbest-of-N: gold {bon['gold'][0]:.3f} at N = 1, highest {bon['gold'][peak]:.3f} at N = {Ns[peak]}, "
+      f"{bon['gold'][-1]:.3f} at N = {Ns[-1]} -> "
+      + ("rose and fell: over-optimisation" if bon["gold"][-1] < bon["gold"][peak] - 0.01 else
+         "still rising (or flat) at the largest N: no over-optimisation in this range"))
+print(f"weak-penalty PPO: gold {G['gold'][-1]:.3f} at KL {G['kl'][-1]:.1f} nats (SFT: {res['SFT']['gold_score']:.3f}, "
+      f"highest during the run {G['gold'].max():.3f}) -> "
+      + ("fell from its peak: over-optimisation" if G["gold"][-1] < G["gold"].max() - 0.05 else
+         "no fall from its peak"))
 
 # %% [markdown]
 # Both on one picture: gold score and RM score against the distance from the SFT policy.
@@ -459,20 +479,22 @@ plt.show()
 # (The x-axis is $d = \sqrt{\mathrm{KL}}$, as in Gao et al., who fit the gold score with $d(\alpha - \beta d)$ for
 # best-of-N and $d(\alpha - \beta \log d)$ for RL: both rise, peak and fall.) What to look for:
 #
-# * The **RM score** keeps climbing with KL for every method: the proxy always says "more is better".
-# * The **gold score** does not follow. In our full-size runs best-of-N's gold score peaked at N = 4 (KL ≈ 0.6
-#   nats) and by N = 32 had fallen below its N = 1 value, with the RM score still rising. The weakly penalised
-#   PPO run drifted several nats from SFT (7 in one run, over 30 in another), and its gold score fell far below
-#   the SFT model's while its RM score stayed as high as the stage's run, or climbed far above it.
-# * Look at what it learned to say: short answers in the right format, often wrong. The RM learned to like
-#   the *form* of good answers, and the policy found the form without the substance. In one of our runs it went
-#   further and collapsed onto a garbled **"Sorry, I can't help."** for every question: the blind spot of
-#   notebook 07 (that run's RM, with the earlier defaults, had never seen a refusal of a harmless question and
-#   scored every refusal as good).
-#   Which hole a policy finds depends on the run; that it finds one when nothing holds it back does not. This is
-#   reward over-optimisation (Goodhart's law), and why PPO needs $\beta$ and early stopping, and why GPT-4
-#   added rule-based rewards against over-refusal.
-# * The stage's run, with its adaptive β, stays at about 1 nat, on the rising side of the curve.
+# * **Over-optimisation** is the gold curve rising, peaking and falling while the RM curve keeps rising: the
+#   policy has found answers the RM scores higher than the labeler would. The verdict lines under the best-of-N
+#   table say whether this run shows it.
+# * **Whether it shows depends on the RM and on how hard you push.** Gao et al. saw it with RMs far weaker than
+#   their gold model, over tens of nats. Our RM is trained on the SFT model's own samples and is accurate on
+#   them (held-out pairwise accuracy 0.917 in the measured default run), and the KL reached here is small, so
+#   with the default checkpoints the gold score can simply keep rising with N, and the weakly penalised PPO run can
+#   end above SFT, its RM-score curve even falling as it drifts. That is a result too: over this range the proxy
+#   is good enough. To find the peak, weaken the proxy or push further: an RM trained on fewer rankings
+#   (notebook 07, section 4), a lower β, more iterations, larger N.
+# * When a policy does over-optimise, look at what it learned to say: typically short answers in the right
+#   format, often wrong (the *form* the RM likes without the substance), or a blind spot of the RM, such as the
+#   refusal of notebook 07 (with earlier defaults, whose RM scored every refusal as good, one of our runs
+#   collapsed onto "Sorry, I can't help." for every question). This is Goodhart's law, and why PPO needs
+#   $\beta$ and early stopping, and why GPT-4 added rule-based rewards against over-refusal.
+# * The stage's run, with its adaptive β, stays near its target KL (section 2's curves).
 # * **Best-of-N** is very KL-efficient at small N: it only re-weights the SFT model's own samples, so every
 #   answer it returns is one the SFT model writes anyway. RL has to move the policy to get the same gains, but
 #   then answers with one sample instead of N, and can keep improving past what the SFT model ever samples, if
@@ -487,9 +509,9 @@ plt.show()
 #   several epochs of the **clipped surrogate** on minibatches; an **adaptive β** steers the KL.
 # * The curves to watch: reward (RM and, if you have it, a gold check), KL, entropy, value loss, clip fraction.
 # * RL policies lose entropy: **peaky** distributions, less diverse samples.
-# * The RM is a proxy: push KL far enough and the gold score stops following it (**over-optimisation**); our
-#   weakly penalised policy found answers the RM likes and the labeler does not. Best-of-N reaches the early gains
-#   at a known, small KL, at N times the sampling cost.
+# * The RM is a proxy: push KL far enough past what the RM can judge and the gold score stops following it
+#   (**over-optimisation**); how far is far enough depends on the RM, and section 7 prints whether this run got
+#   there. Best-of-N reaches the early gains at a known, small KL, at N times the sampling cost.
 #
 # ## Exercises
 #

@@ -36,7 +36,7 @@ if "google.colab" in sys.modules:
 # **Two sets of numbers.** Every experiment runs here in quick mode (`MINIGPT_QUICK=1`, what CI uses) at toy
 # sizes — those runs are too short for the models to learn much, and their numbers mostly show that the code
 # runs. Next to them the notebook prints the numbers of the full-size run, `python benchmarks/beyond.py`,
-# saved in `benchmarks/results/beyond.json` (about 12 minutes on 2 idle CPU cores). Unset `MINIGPT_QUICK` to reproduce
+# saved in `benchmarks/results/beyond.json` (its sections took 781 s on a 2-core machine). Unset `MINIGPT_QUICK` to reproduce
 # those here.
 
 # %%
@@ -196,7 +196,7 @@ if FULL.get("blocks"):
          title=f"\nfull run ({F['config']['iters']} steps)", order=list(exp_blocks.VARIANTS))
 
 # %% [markdown]
-# In the full run (600 steps, about 350k parameters each) the LLaMA block ends with a validation loss about 8%
+# In the full run (600 steps, about 350k parameters each) the LLaMA block ends with a validation loss about 8.5%
 # lower than GPT-2's. Most of it comes from RoPE — the world's documents are short templates where *relative*
 # position is what matters — then SwiGLU; RMSNorm alone changes little (its gain is speed and simplicity at
 # scale, not quality). One seed per variant: differences of a percent are within noise.
@@ -365,7 +365,7 @@ if FULL.get("alignment"):
 # Win rate counts ties as half, so 0.5 means "no better than SFT" (± is about 0.02 here); KL is in nats per
 # response, how far each policy moved from SFT. In the full run all three beat the SFT model, mostly by
 # dropping the contractors' chatter (exact-match answers rise from 23% to 52–72%). The two RL methods, steered
-# by a reward model that orders 87.5% of held-out pairs like the labeler, win 73–76% of comparisons while moving
+# by a reward model of the default pipeline recipe, win 73–76% of comparisons while moving
 # about 1–1.5 nats from SFT; GRPO nearly matches PPO without a value model, and trains faster for it. DPO never
 # samples during training and learns only from the 7,967 fixed pairs: it wins less (60%) and drifts furthest from
 # SFT (KL 2.7 nats; its β = 0.1 anchor is loose). One seed each: differences of ±0.02 are noise. Training curves
@@ -574,7 +574,7 @@ for h in (FULL.get("rag") or RAG)["hallucinations"][:3]:
 # * **LoRA** trains $r(d_{in} + d_{out})$ numbers per matrix instead of $d_{in}d_{out}$; merged, it costs nothing.
 # * **LLaMA's block**: RMSNorm (no centring), SwiGLU (gated MLP, $\tfrac23$ width), RoPE (rotate q and k; scores
 #   depend on relative offset).
-# * **Quantization**: $|w - \hat w| \le s/2$; INT8 per channel changes the loss by well under 1%; INT4 needs
+# * **Quantization**: $|w - \hat w| \le s/2$; INT8 per channel leaves the loss practically unchanged; INT4 needs
 #   small groups.
 # * **Retrieval** puts facts in the prompt; without them a model still answers — a hallucination.
 #
