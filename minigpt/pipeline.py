@@ -28,7 +28,7 @@ from minigpt.nn.heads import RewardModel
 from minigpt.stages import ppo, pretrain, reward, sft
 from minigpt.stages.common import load_model
 from minigpt.stages.reward import load_reward_model, make_rankings
-from minigpt.tokenizer import CHAT_SPECIAL_TOKENS, CharTokenizer
+from minigpt.tokenizer import CHAT_SPECIAL_TOKENS, BPETokenizer, CharTokenizer
 from minigpt.viz import plot_pipeline
 
 
@@ -44,6 +44,7 @@ class PipelineConfig(Config):
     n_head: int = 4  # attention heads
     n_embd: int = 96  # width
     block_size: int = 72  # context (the longest chat exchange of the world is 66 tokens)
+    tokenizer: str = "char"  # "char" (one id per character of the world's alphabet) or "bpe:N" (byte-level BPE, N ids, trained on the world's documents)
     # pretraining
     n_docs: int = 4000  # world documents (~150 characters each)
     pretrain_iters: int = 2000  # optimizer steps (the held-out facts need ~2000 to stick)
@@ -81,6 +82,10 @@ class PipelineConfig(Config):
         nonnegative(self, "seed", "aux_lm_coef", "init_kl_coef", "target_kl", "ptx_coef", "rbrm_coef", "eval_temperature")
         if self.k < 2:
             raise ConfigError("k", f"must be ≥ 2 (a ranking needs two responses), got {self.k}")
+        if self.tokenizer != "char":
+            n = self.tokenizer[4:] if self.tokenizer.startswith("bpe:") else ""
+            if not (n.isdigit() and 256 + 8 <= int(n) <= 65535):  # bytes + specials; ids stored as uint16
+                raise ConfigError("tokenizer", f"must be 'char' or 'bpe:N' with 264 ≤ N ≤ 65535, got {self.tokenizer!r}")
 
 
 QUICK = dict(n_layer=2, n_embd=48, n_docs=300, pretrain_iters=60, n_demos=800, sft_epochs=1, rm_prompts=48,
@@ -97,15 +102,32 @@ def quick_config(cfg):
 # -----------------------------------------------------------------------------
 # data
 
-def world_tokenizer():
-    """Character tokenizer over the world's alphabet + the chat special tokens."""
-    return CharTokenizer.train(ALPHABET, special_tokens=CHAT_SPECIAL_TOKENS)
+def world_tokenizer(spec="char", n_docs=4000, seed=0):
+    """The world's tokenizer, with the chat special tokens.
+
+    spec "char": one id per character of the world's alphabet. "bpe:N": notebook 01's byte-level BPE with N ids in
+    all (256 bytes + merges + the special tokens), trained on the world's pretraining documents (n_docs, seed).
+    """
+    if spec == "char":
+        return CharTokenizer.train(ALPHABET, special_tokens=CHAT_SPECIAL_TOKENS)
+    if not spec.startswith("bpe:") or not spec[4:].isdigit():
+        raise ValueError(f"tokenizer must be 'char' or 'bpe:N', got {spec!r}")
+    return BPETokenizer.train("\n".join(make_pretrain_corpus(n_docs, seed=seed)), int(spec[4:]),
+                              special_tokens=CHAT_SPECIAL_TOKENS)
 
 
 def pretrain_tokens(tok, n_docs, seed):
     """The world's documents joined by <|endoftext|>, encoded: (train ids, val ids)."""
     text = "<|endoftext|>" + "<|endoftext|>".join(make_pretrain_corpus(n_docs, seed=seed))
     return train_val_split(encode_array(tok, text), 0.05)
+
+
+def chars_per_token(tok, ids):
+    """Characters of text per token in `ids`, special tokens left out (1.0 for the character tokenizer): what turns
+    a loss per token into a loss per character, so that models with different tokenizers compare."""
+    specials = set(getattr(tok, "special_tokens", {}).values())
+    plain = [int(i) for i in ids if int(i) not in specials]
+    return len(tok.decode(plain)) / max(1, len(plain))
 
 
 # -----------------------------------------------------------------------------
@@ -128,7 +150,7 @@ def pretrain_stage(cfg, tok, progress=True):
         min_lr=cfg.pretrain_lr / 10, warmup_iters=max(1, cfg.pretrain_iters // 30),
         eval_interval=max(1, cfg.pretrain_iters // 6), eval_iters=5, seed=cfg.seed, resume=cfg.resume, force=cfg.force)
     res = pretrain.train(pcfg, tok, train_ids, val_ids, progress=progress)
-    res["train_ids"] = train_ids
+    res["train_ids"], res["val_ids"] = train_ids, val_ids
     _stamp(cfg, "pretrain")
     return res
 
@@ -238,12 +260,15 @@ def _run_pipeline(cfg, progress, log):
 
     # 1. pretraining
     t = _Timer()
-    tok = world_tokenizer()
+    tok = world_tokenizer(cfg.tokenizer, cfg.n_docs, cfg.seed)
     res = pretrain_stage(cfg, tok, progress)
     train_ids = res["train_ids"]
     hist["pretrain"] = res["history"]
     eval_s = evaluate("base", res["model"], mode="base")
-    stages["pretrain"] = t.done(summary=f"val loss {res['val_loss']:.3f} nats/char", val_loss=res["val_loss"],
+    cpt = chars_per_token(tok, res["val_ids"])
+    per_char = "nats/char" if cfg.tokenizer == "char" else f"nats/token = {res['val_loss'] / cpt:.3f} nats/char"
+    stages["pretrain"] = t.done(summary=f"val loss {res['val_loss']:.3f} {per_char}", val_loss=res["val_loss"],
+                                val_loss_per_char=res["val_loss"] / cpt, chars_per_token=cpt,
                                 eval_s=eval_s)
     log(f"pretrain done: {stages['pretrain']['summary']} ({stages['pretrain']['wall_s']:.0f}s)")
 
@@ -440,7 +465,7 @@ def stage_checkpoint(stage, cfg=None, progress=True, log=print):
         run_cfg = dataclasses.replace(cfg, **how)
         t = _Timer()
         if name == "pretrain":
-            pretrain_stage(run_cfg, world_tokenizer(), progress)
+            pretrain_stage(run_cfg, world_tokenizer(cfg.tokenizer, cfg.n_docs, cfg.seed), progress)
         elif name == "sft":
             model, tok, _ = load_model(ckpt("pretrain"), expect_stage="pretrain")
             sft_stage(run_cfg, model, tok, progress)

@@ -151,3 +151,30 @@ def test_acceptance_checks_live_in_the_benchmark(quick_run):
     assert set(checks) == {"time", "reward model", "PPO beats SFT", "SFT beats base", "KL bounded"}
     assert checks["time"][0] and not bench.acceptance_checks(report, wall_s=601.0)["time"][0]
     assert checks["reward model"][0] == (report["reward_model"]["eval_accuracy"] >= 0.85)
+
+
+def test_world_tokenizer_bpe_option():
+    """`--tokenizer bpe:N`: notebook 01's BPE trained on the world's documents, with the chat special tokens;
+    losses compare across tokenizers per character (chars_per_token)."""
+    from minigpt.config import ConfigError
+    from minigpt.pipeline import chars_per_token, pretrain_tokens, world_tokenizer
+    from minigpt.stages.chat_template import encode_chat
+    char, bpe = world_tokenizer("char"), world_tokenizer("bpe:320", n_docs=200)
+    assert bpe.vocab_size == 320 and set(char.special_tokens) == set(bpe.special_tokens)
+    text = "What is 23+45? Reverse: abcd"
+    assert bpe.decode(bpe.encode(text)) == text and len(bpe.encode(text)) < len(char.encode(text))
+    ids, mask = encode_chat(bpe, "What is 23+45?", "68")
+    assert bpe.decode([i for i, m in zip(ids, mask) if m]).startswith("68")
+    val = pretrain_tokens(bpe, 200, 0)[1]
+    assert chars_per_token(char, pretrain_tokens(char, 200, 0)[1]) == 1.0 and chars_per_token(bpe, val) > 1.5
+    with pytest.raises(ConfigError, match="bpe:N"):
+        PipelineConfig(tokenizer="bpe:10")
+    with pytest.raises(ConfigError, match="bpe:N"):
+        PipelineConfig(tokenizer="wordpiece")
+
+
+@pytest.mark.slow
+def test_quick_pipeline_on_bpe(tmp_path):
+    report = run_pipeline(PipelineConfig(out_dir=str(tmp_path), quick=True, tokenizer="bpe:400"), progress=False,
+                          log=lambda *a: None)
+    assert report["stages"]["pretrain"]["chars_per_token"] > 1.5 and "nats/char" in report["stages"]["pretrain"]["summary"]
