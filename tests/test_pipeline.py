@@ -158,7 +158,7 @@ def test_world_tokenizer_bpe_option():
     losses compare across tokenizers per character (chars_per_token)."""
     from minigpt.config import ConfigError
     from minigpt.pipeline import chars_per_token, pretrain_tokens, world_tokenizer
-    from minigpt.stages.chat_template import encode_chat
+    from minigpt.tokenizer.chat_template import encode_chat
     char, bpe = world_tokenizer("char"), world_tokenizer("bpe:320", n_docs=200)
     assert bpe.vocab_size == 320 and set(char.special_tokens) == set(bpe.special_tokens)
     text = "What is 23+45? Reverse: abcd"
