@@ -357,7 +357,7 @@ def course_checkpoints(cfg=None):
     if not cfg.quick:
         return cfg
     full = course_config(quick=False)
-    if all(_has_checkpoint(os.path.join(full.out_dir, s, "ckpt")) for s in STAGES):
+    if all(_checkpoint_state(os.path.join(full.out_dir, s, "ckpt")) == "complete" for s in STAGES):
         return full
     return cfg
 
