@@ -170,24 +170,26 @@ class BPETokenizer(Tokenizer):
         """
         words = text.split(" ")
         spaced, ids, pending = self._spaced, [], [words[0]]   # pending: words for the regex
+        lookup, extend = spaced.get, ids.extend                # (bound once: this loop is the hot path)
         for w in words[1:]:
-            if w and w.isprintable():                          # whitespace on neither side
-                if pending:
-                    ids.extend(self._encode_regex(" ".join(pending)))
-                    pending = None
-                w_ids = spaced.get(w)
-                if w_ids is None:
-                    w_ids = tuple(self._encode_regex(" " + w))
-                    if len(spaced) >= _CACHE_LIMIT:
-                        spaced.clear()
-                    spaced[w] = w_ids
-                ids.extend(w_ids)
-            elif pending:
-                pending.append(w)                              # " ".join puts the space back
-            else:
-                pending = ["", w]                              # " " + w
+            w_ids = lookup(w)                                  # only clean words are ever cached
+            if w_ids is None:
+                if not (w and w.isprintable()):                # empty, or holds whitespace: to the regex
+                    if pending:
+                        pending.append(w)                      # " ".join puts the space back
+                    else:
+                        pending = ["", w]                      # " " + w
+                    continue
+                w_ids = tuple(self._encode_regex(" " + w))     # clean: whitespace on neither side
+                if len(spaced) >= _CACHE_LIMIT:
+                    spaced.clear()
+                spaced[w] = w_ids
+            if pending:
+                extend(self._encode_regex(" ".join(pending)))
+                pending = None
+            extend(w_ids)
         if pending:
-            ids.extend(self._encode_regex(" ".join(pending)))
+            extend(self._encode_regex(" ".join(pending)))
         return ids
 
     def decode_bytes(self, ids) -> bytes:
