@@ -50,15 +50,17 @@ _MODULES: dict[str, "Module"] = {}
 def cache_dir() -> Path:
     """The directory of compiled shim libraries, created 0700 and checked before every use.
 
-    `$MINIGPT_SHIM_CACHE` if set, else `$XDG_CACHE_HOME/minigpt` (default `~/.cache/minigpt`).
+    `$MINIGPT_SHIM_CACHE` if set, else `$XDG_CACHE_HOME/minigpt/shim` (default
+    `~/.cache/minigpt/shim`; the data folder `~/.cache/minigpt` may be 0755, this one is not).
     subtle: a `.so` found here is loaded and runs inside this process, so the directory must be
-    one that nobody else can write to: not a symlink, owned by this user, no group/other access.
+    one that nobody else can write to: not a symlink, owned by this user, no group/other access,
+    inside a folder that others cannot write either (they could swap the directory after our check).
     A shared, predictable name such as /tmp/minigpt-shim-<uid> let another user plant a library.
     """
     d = os.environ.get("MINIGPT_SHIM_CACHE")
     if not d:
         base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-        d = os.path.join(base, "minigpt")
+        d = os.path.join(base, "minigpt", "shim")
     path = Path(d)
     path.mkdir(mode=0o700, parents=True, exist_ok=True)
     check_private(path)
@@ -66,7 +68,8 @@ def cache_dir() -> Path:
 
 
 def check_private(path: Path) -> None:
-    """Raise PermissionError unless `path` is a real directory owned by us with mode 0700 or stricter."""
+    """Raise PermissionError unless `path` is a real directory owned by us with mode 0700 or stricter,
+    in a parent folder that only its owner (us or root) can write to, or that has the sticky bit (/tmp)."""
     st = os.lstat(path)
     if stat.S_ISLNK(st.st_mode) or not stat.S_ISDIR(st.st_mode):
         raise PermissionError(f"shim cache {path} is not a plain directory (a symlink?); refusing to load "
@@ -77,6 +80,10 @@ def check_private(path: Path) -> None:
     if st.st_mode & 0o077:
         raise PermissionError(f"shim cache {path} has mode {stat.S_IMODE(st.st_mode):o}; others could plant a "
                               f"library there, so it must be 0700: run `chmod 700 {path}`")
+    parent = os.stat(path.resolve().parent)
+    if (parent.st_uid not in (0, os.getuid()) or parent.st_mode & 0o022) and not parent.st_mode & stat.S_ISVTX:
+        raise PermissionError(f"shim cache {path} sits in {path.resolve().parent}, which others can write to "
+                              "(they could replace the cache); set MINIGPT_SHIM_CACHE to a directory in a private folder")
 
 
 def _check_library(lib: Path) -> None:
