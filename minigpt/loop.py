@@ -221,9 +221,9 @@ def has_run(out_dir):
 def claim_run_dir(out_dir, resume, force, same_run=lambda: False):
     """Refuse to start a new run over an existing one unless resume or force; force clears the old run.
 
-    A run whose checkpoint has exactly this stage, config, data and tokenizer (`same_run()`) may be
-    started again without --force: it recomputes the same numbers, so nothing is lost (notebooks
-    re-run their cells this way).
+    A finished run whose checkpoint has exactly this stage, config, data and tokenizer (`same_run()`) may
+    be started again without --force: it recomputes the same numbers, so nothing is lost. An unfinished
+    one is refused: --resume continues it.
     """
     if not has_run(out_dir) or resume:
         return
@@ -339,14 +339,15 @@ class Loop:
             return False
 
     def _same_run(self):
-        """True if out_dir's checkpoint was made by this very stage, config, data and tokenizer."""
+        """True if out_dir holds a finished run of this very stage, config, data and tokenizer."""
         if not self._has_checkpoint():
             return False
         try:
-            self._check_resume(load_json(os.path.join(verify_checkpoint(self.ckpt_dir), "config.json")))
+            conf = load_json(os.path.join(verify_checkpoint(self.ckpt_dir), "config.json"))
+            self._check_resume(conf)
         except (ValueError, OSError):
             return False
-        return True
+        return bool(conf.get("complete"))
 
     def _check_resume(self, conf):
         """Refuse to continue a checkpoint made with another stage, tokenizer, data or config."""
