@@ -189,6 +189,47 @@ print(f"gap to the floor: {doc_curve['loss'][-1] - floor:.3f} nats/token")
 #
 # The gap that remains above the floor is what a bigger model or longer training could still win — section 7
 # predicts how much.
+#
+# ### Characters or BPE tokens, on the same budget?
+#
+# The model above reads BPE tokens. Would characters do as well? Train the same model twice from scratch, once on
+# characters and once on the 512-token BPE, with the same budget: same width and depth, same number of steps, same
+# batch of windows of `block_size` tokens. The compute per step is then nearly the same (only the embedding table and
+# the output head grow with the vocabulary), but a window of BPE tokens holds several times more text. Losses per
+# token do not compare across tokenizers (a BPE token carries more text than a character), so both are converted to
+# **nats per character**: loss per token ÷ characters per token. `minigpt pipeline --tokenizer bpe:N` runs the whole
+# recipe of notebooks 06–08 on BPE tokens the same way.
+
+# %%
+import dataclasses
+
+from minigpt.pipeline import chars_per_token
+
+race_steps = 60 if MINIGPT_QUICK else 1000
+race = {}
+for spec in ("char", "bpe:512"):
+    rcfg = dataclasses.replace(main_cfg, out_dir=f"runs/05_race_{spec.replace(':', '')}", tokenizer=spec,
+                               max_iters=race_steps, eval_interval=race_steps, warmup_iters=min(100, race_steps // 10))
+    rtok, rtrain, rval = prepare(rcfg)
+    t0 = time.time()
+    r = train(rcfg, rtok, rtrain, rval, progress=False)
+    cpt = chars_per_token(rtok, rval)
+    race[spec] = {"vocab": rtok.vocab_size, "params": sum(p.data.size for p in r["model"].parameters()),
+                  "chars/token": cpt, "nats/token": r["val_loss"], "nats/char": r["val_loss"] / cpt,
+                  "seconds": time.time() - t0}
+print(f"{race_steps} steps each, batch {main_cfg.batch_size} × {main_cfg.block_size} tokens "
+      f"(the generator's own entropy: {nats_per_char():.3f} nats per character)")
+print(f"{'':9}{'vocab':>7}{'params':>9}{'chars/token':>13}{'nats/token':>12}{'nats/char':>11}{'seconds':>9}")
+for spec, r in race.items():
+    print(f"{spec:9}{r['vocab']:7d}{r['params']:9,d}{r['chars/token']:13.2f}{r['nats/token']:12.3f}"
+          f"{r['nats/char']:11.3f}{r['seconds']:9.1f}")
+
+# %% [markdown]
+# Read the last two columns. Per step, the BPE model predicts as many tokens as the character model but covers
+# several times more text, and each window gives it a longer stretch of context. Compare the nats/char column:
+# when we ran this cell (quick mode) the BPE model's loss per character was several times below the character
+# model's, on the same compute. That is why GPT-2 and its successors read BPE tokens: the same transformer, the
+# same FLOPs per token, more text per token.
 
 # %% [markdown]
 # ## 4. Sampling: temperature and top-k
