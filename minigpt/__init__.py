@@ -19,6 +19,7 @@ tests/test_architecture.py checks that no two parts import each other.
     stages/                          pretrain, sft, reward, ppo, dpo, grpo: a config + batch → loss each
     evaluate.py, inference.py, ...   the report card; best-of-N, reflection, few-shot, codex, scaling
     pipeline.py, experiments/        the four stages end to end; the measured comparisons
+    course_runs.py                   the notebooks' checkpoint cache (trains a missing stage)
     cli.py, course.py, grade.py      the `minigpt` command; the exercises and their grading
 """
 from minigpt import ops  # noqa: F401  (registers the ops behind Tensor's operators)

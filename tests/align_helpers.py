@@ -6,7 +6,7 @@ from minigpt.stages.common import save_stage
 
 
 def world_tok():
-    from minigpt.pipeline import world_tokenizer
+    from minigpt.data.assistant import world_tokenizer
     return world_tokenizer()
 
 

@@ -4,12 +4,11 @@ import pytest
 
 from minigpt.codex import Problem, make_problems
 from minigpt.codex.sampling import code_tokenizer, distinct_fraction, pass_at_k_table, sample_programs
-from minigpt.data.assistant import sample_prompts
+from minigpt.data.assistant import sample_prompts, world_tokenizer
 from minigpt.experiments.instruct import best_of_n, preference_rate, sft_on
 from minigpt.fewshot import few_shot_eval, few_shot_text, pick_examples
 from minigpt.nn.gpt import GPT, GPTConfig
 from minigpt.nn.heads import RewardModel
-from minigpt.pipeline import world_tokenizer
 from minigpt.stages.fit import fit
 
 

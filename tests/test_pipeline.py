@@ -87,7 +87,7 @@ def test_default_pipeline_meets_the_targets(tmp_path):
 def test_stage_checkpoint_reuses_stages_on_disk_and_trains_the_missing_ones(quick_run, tmp_path):
     import shutil
 
-    from minigpt.pipeline import load_stage, stage_checkpoint
+    from minigpt.course_runs import load_stage, stage_checkpoint
     out, _ = quick_run
     said = []
     cfg = PipelineConfig(out_dir=str(out), quick=True)
@@ -115,17 +115,17 @@ def test_stage_checkpoint_reuses_stages_on_disk_and_trains_the_missing_ones(quic
 
 
 def test_course_config_picks_quick_sizes_and_run_dir(monkeypatch, tmp_path):
-    from minigpt import pipeline
-    from minigpt.pipeline import course_checkpoints, course_config, course_models_note
+    from minigpt import course_runs
+    from minigpt.course_runs import course_checkpoints, course_config, course_models_note
     monkeypatch.setenv("MINIGPT_QUICK", "1")
     monkeypatch.delenv("MINIGPT_RUN_DIR", raising=False)
     cfg = course_config()
     assert cfg.quick and cfg.n_layer == 2 and cfg.out_dir.endswith(os.path.join("runs", "pipeline-quick"))
     # quick mode loads the full run's checkpoints when all four stages are there, else the tiny ones
-    monkeypatch.setattr(pipeline, "_runs_root", lambda: str(tmp_path / "runs"))
+    monkeypatch.setattr(course_runs, "_runs_root", lambda: str(tmp_path / "runs"))
     cfg = course_config()
     assert course_checkpoints(cfg) is cfg and "tiny" in course_models_note(cfg)
-    for i, stage in enumerate(pipeline.STAGES):
+    for i, stage in enumerate(course_runs.STAGES):
         assert course_checkpoints(cfg).quick  # not all there yet
         d = tmp_path / "runs" / "pipeline" / stage / "ckpt"
         d.mkdir(parents=True)
@@ -157,7 +157,7 @@ def test_world_tokenizer_bpe_option():
     """`--tokenizer bpe:N`: notebook 01's BPE trained on the world's documents, with the chat special tokens;
     losses compare across tokenizers per character (chars_per_token)."""
     from minigpt.config import ConfigError
-    from minigpt.pipeline import chars_per_token, pretrain_tokens, world_tokenizer
+    from minigpt.data.assistant import chars_per_token, pretrain_tokens, world_tokenizer
     from minigpt.tokenizer.chat_template import encode_chat
     char, bpe = world_tokenizer("char"), world_tokenizer("bpe:320", n_docs=200)
     assert bpe.vocab_size == 320 and set(char.special_tokens) == set(bpe.special_tokens)

@@ -8,7 +8,8 @@ import pytest
 
 import minigpt.checkpoint as ckpt_mod
 from minigpt.checkpoint import load_json
-from minigpt.pipeline import PipelineConfig, quick_config, run_pipeline, stage_checkpoint
+from minigpt.course_runs import stage_checkpoint
+from minigpt.pipeline import PipelineConfig, quick_config, run_pipeline
 from minigpt.stages import ppo, sft
 
 TINY = dict(n_layer=1, n_head=2, n_embd=16, n_docs=60, pretrain_iters=12, pretrain_batch=8, n_demos=64, sft_epochs=1,

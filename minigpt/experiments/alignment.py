@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from minigpt.data.assistant import gold_score, gold_scores, sample_prompts
+from minigpt.data.assistant import gold_score, gold_scores, sample_prompts, world_tokenizer
 from minigpt.evaluate import answer_prompts, compare, evaluate_model, kl_to_reference
 from minigpt.inference import best_of_n_curve, reflect, sample_responses
 from minigpt.nn.gpt import GPT
 from minigpt.pipeline import (PipelineConfig, ppo_stage, pretrain_stage, quick_config, reward_stage, sft_stage,
-                              train_rankings, world_tokenizer)
+                              train_rankings)
 from minigpt.scoring import score_texts
 from minigpt.stages import dpo, grpo
 from minigpt.stages.common import load_model

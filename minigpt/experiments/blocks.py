@@ -19,11 +19,10 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-from minigpt.data.assistant import make_demonstrations, sample_prompts
+from minigpt.data.assistant import make_demonstrations, pretrain_tokens, sample_prompts, world_tokenizer
 from minigpt.evaluate import evaluate_model
 from minigpt.nn.gpt import GPT, count_params
 from minigpt.nn.lora import add_lora, count_trainable, training_memory
-from minigpt.pipeline import pretrain_tokens, world_tokenizer
 from minigpt.quantize import dequantize, quantize, quantized_copy
 from minigpt.stages import pretrain, sft
 from minigpt.stages.pretrain import estimate_loss

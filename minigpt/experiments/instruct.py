@@ -63,7 +63,7 @@ def preference_rate(rm, tok, prompts, texts_a, texts_b):
 
 if __name__ == "__main__":
     from minigpt.nn.gpt import GPT, GPTConfig
-    from minigpt.pipeline import world_tokenizer
+    from minigpt.data.assistant import world_tokenizer
     tok = world_tokenizer()
     m = GPT(GPTConfig(vocab_size=tok.vocab_size, block_size=48, n_layer=1, n_head=2, n_embd=32))
     ex = [(None, f"What is {a}+1?", str(a + 1)) for a in range(8)]

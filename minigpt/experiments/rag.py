@@ -19,9 +19,9 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+from minigpt.data.assistant import world_tokenizer
 from minigpt.data.facts import TOWNS, make_people, make_registers, questions_about
 from minigpt.experiments.common import greedy_answers, train_chat_model
-from minigpt.pipeline import world_tokenizer
 from minigpt.retrieval import VectorIndex, build_prompt, chunk_documents, fit_bag_of_words, mean_pooled
 
 

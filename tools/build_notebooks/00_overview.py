@@ -37,8 +37,9 @@ import matplotlib.pyplot as plt
 
 from minigpt import figures
 from minigpt.checkpoint import load_json
+from minigpt.course_runs import course_config
 from minigpt.evaluate import format_report_card
-from minigpt.pipeline import PipelineConfig, course_config, run_pipeline
+from minigpt.pipeline import PipelineConfig, run_pipeline
 
 MINIGPT_QUICK = os.environ.get("MINIGPT_QUICK") == "1"  # CI: a tiny run, same code
 

@@ -50,13 +50,14 @@ import numpy as np
 import minigpt
 from minigpt import course, figures
 from minigpt.chat import reply
-from minigpt.data.assistant import gold_grade, make_demonstrations, make_pretrain_corpus, sample_prompts
+from minigpt.data.assistant import (gold_grade, make_demonstrations, make_pretrain_corpus, pretrain_tokens,
+                                    sample_prompts)
+from minigpt.course_runs import course_checkpoints, course_config, course_models_note, load_stage
 from minigpt.evaluate import answer_prompts, base_prompt_ids, compare, grade_answers
-from minigpt.pipeline import course_checkpoints, course_config, course_models_note, load_stage, pretrain_tokens
+from minigpt.ops import IGNORE_INDEX
 from minigpt.stages import sft
 from minigpt.stages.common import load_model, read_metrics
 from minigpt.stages.pretrain import estimate_loss
-from minigpt.ops import IGNORE_INDEX
 from minigpt.tokenizer.chat_template import chat_ids, encode_chat, sft_example
 
 QUICK = os.environ.get("MINIGPT_QUICK") == "1"  # CI: tiny models, same code

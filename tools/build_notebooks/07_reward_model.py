@@ -51,9 +51,9 @@ import minigpt
 from minigpt import course
 from minigpt.autograd import Tensor
 from minigpt.checkpoint import load_json
+from minigpt.course_runs import course_checkpoints, course_config, course_models_note, load_stage
 from minigpt.data.assistant import ranking_pairs, rbrm_breakdown, rule_based_reward, sample_prompts
 from minigpt.nn.heads import RewardModel
-from minigpt.pipeline import course_checkpoints, course_config, course_models_note, load_stage
 from minigpt.rl_math import rm_pairwise_loss
 from minigpt.scoring import score_texts
 from minigpt.stages import reward

@@ -49,12 +49,11 @@ from minigpt import course, figures, ops, rl_math
 from minigpt.autograd import Tensor, no_grad
 from minigpt.backend import to_numpy
 from minigpt.checkpoint import load_tensors
-from minigpt.data.assistant import gold_score, sample_prompts
+from minigpt.course_runs import course_checkpoints, course_config, course_models_note, load_stage, stage_checkpoint
+from minigpt.data.assistant import gold_score, pretrain_tokens, sample_prompts
 from minigpt.evaluate import answer_prompts, compare, evaluate_model, kl_to_reference
 from minigpt.generate import sample_batch
 from minigpt.nn.heads import ValueModel
-from minigpt.pipeline import (course_checkpoints, course_config, course_models_note, load_stage, pretrain_tokens,
-                              stage_checkpoint)
 from minigpt.scoring import response_logprobs, score_texts
 from minigpt.stages import ppo
 from minigpt.stages.common import load_model, read_metrics

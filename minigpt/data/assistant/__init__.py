@@ -64,6 +64,7 @@ from minigpt.data.assistant.corpus import make_pretrain_corpus
 from minigpt.data.assistant.labeler import (Grade, Ranking, edit_distance, exact_match, gold_grade, gold_score,
                                             gold_scores, rank_responses, ranking_pairs, win_rate)
 from minigpt.data.assistant.rbrm import rbrm_breakdown, rule_based_reward
+from minigpt.data.assistant.tokens import chars_per_token, pretrain_tokens, world_tokenizer
 from minigpt.data.assistant.world import (ALPHABET, ANSWER_FORMAT, FACTS, REFUSAL, REFUSAL_RE, TASKS, Prompt,
                                           WorldConfig, default_world, sample_prompts, split_of)
 
@@ -73,5 +74,5 @@ __all__ = [
     "make_demonstrations", "mistake", "sloppify", "make_pretrain_corpus",
     "Grade", "Ranking", "edit_distance", "exact_match", "gold_grade", "gold_score", "gold_scores",
     "rank_responses", "ranking_pairs", "win_rate",
-    "rbrm_breakdown", "rule_based_reward",
+    "rbrm_breakdown", "rule_based_reward", "chars_per_token", "pretrain_tokens", "world_tokenizer",
 ]
