@@ -203,7 +203,7 @@ print(f"gap to the floor: {doc_curve['loss'][-1] - floor:.3f} nats/token")
 # %%
 import dataclasses
 
-from minigpt.pipeline import chars_per_token
+from minigpt.data.assistant import chars_per_token
 
 race_steps = 60 if MINIGPT_QUICK else 1000
 race = {}
