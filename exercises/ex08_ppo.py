@@ -20,7 +20,9 @@ def gae(rewards, values, gamma=1.0, lam=0.95, last_value=0.0, dones=None):
     rewards, values: (..., T), time along the last axis. last_value: V(s_T), the value of the
     state after the final step (a scalar or shape (...)); 0 when the episode is over, as for a
     finished response. dones: optional bool (..., T); dones[t] = True means the episode ends
-    after step t, so there V_{t+1} and A_{t+1} count as 0 (nothing leaks back from the next episode).
+    after step t, so there V_{t+1} and A_{t+1} count as 0 (nothing leaks back from the next episode);
+    with a batch, each row has its own dones. Integer rewards/values are exact numbers: the
+    results are floating point (float32 at least).
         δ_t = r_t + γ V_{t+1} − V_t             (V_T = last_value)
         A_t = δ_t + γ λ A_{t+1}                 (A_T = 0), computed backwards from t = T − 1
         returns_t = A_t + V_t                   (the value head's regression targets)
@@ -71,7 +73,8 @@ def kl_penalized_rewards(logp, logp_ref, score, beta, mask):
 
     logp, logp_ref: (B, T) log-probabilities of the sampled response tokens under the policy and
     under the frozen reference (SFT) model; mask: (B, T) true on real response tokens, false on
-    padding; score: (B,) the reward model's score of each whole response; beta: KL coefficient β.
+    padding (on the left, the right or both: "last real token" is the last True of the row);
+    score: (B,) the reward model's score of each whole response; beta: KL coefficient β.
         r_t = −β (logp_t − logp_ref_t)     on real tokens (a one-sample estimate of the KL, as a penalty)
         r_last += score                    on the LAST real token of each row
         r_t = 0                            on padding

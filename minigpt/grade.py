@@ -1,20 +1,28 @@
 r"""`minigpt grade`: score the course exercises with the graded checks in tests/graded/.
 
-Every exercise runs in its own `python -m pytest tests/graded -m <marker>` subprocess, with
-MINIGPT_IMPL naming the implementation, an alarm per test and a wall-clock timeout per exercise.
-So a student function that loops forever, segfaults, returns NaN or raises costs only the points
-of its own exercise. Points come from `@pytest.mark.points(n)` on each check (default 1).
-Status per exercise: pass, fail (some checks failed: partial points), not attempted (every check
-hit the exercise's NotImplementedError stub), timeout, crash, error (the checks could not run),
-skipped (e.g. no C++ compiler for the CUDA shim).
+Where the verdict is made (see docs/course.md, "Threat model"):
+  - the graded checks run in a *trusted* pytest process, on a private copy of tests/graded that
+    matches tests/graded/SHA256SUMS byte for byte (a modified copy is refused, exit 2);
+  - the student's functions run in a separate *worker* process (minigpt/sandbox.py): own session,
+    resource limits, an unprivileged user id of its own when started as root, Landlock confinement
+    (no write outside its temporary folder; solutions/ and the checks unreadable);
+  - the checks send the inputs and compare the returned plain values (JSON + .npy, never pickle)
+    with their reference; per-check results reach the grader over a pipe the worker cannot reach.
+So a student function that loops forever, segfaults, exits, floods its output or forges files
+costs only the checks that called it. Points come from `@pytest.mark.points(n)` (default 1).
+Status per exercise: pass, fail (partial points), not attempted (every check hit the exercise's
+NotImplementedError stub), timeout, crash, error (the checks could not run), skipped (e.g. no C++
+compiler for the CUDA shim: decided by the trusted side only).
 
     minigpt grade                         # your exercises/ (MINIGPT_IMPL, default "exercises")
     minigpt grade --impl solutions        # the reference: must be full score
-    minigpt grade --only 05.1 08.2        # a few exercises
-    minigpt grade --json grade.json       # also write the report for an LMS ("--json" alone: JSON to stdout)
+    minigpt grade --only 05.1 --verbose   # one exercise, every failed check in full
+    minigpt grade --json grade.json       # also write the report ("--json" alone: JSON to stdout)
+    minigpt grade --format gradescope --json results.json   # Gradescope's autograder results
+    minigpt grade --junitxml grade.xml    # JUnit XML for CI systems
 
 Exit status: 0 full score; 1 points missing (including "all exercises not attempted");
-2 the grader itself could not run (bad arguments, graded checks not found).
+2 the grader itself could not run (bad arguments, graded checks not found or modified).
 """
 from __future__ import annotations
 
@@ -36,7 +44,9 @@ from minigpt import course, coursefiles
 from minigpt.sandbox import _processes_with
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_TESTS = coursefiles.path("tests/graded") if (coursefiles.CHECKOUT / "tests" / "graded").is_dir() or coursefiles.INSTALLED.is_dir() else ROOT / "tests" / "graded"
+# a checkout (or a student release without solutions/), else the copy inside an installed wheel
+DEFAULT_TESTS = next((d for d in (coursefiles.CHECKOUT / "tests" / "graded", coursefiles.INSTALLED / "tests" / "graded") if d.is_dir()),
+                     coursefiles.CHECKOUT / "tests" / "graded")
 DEFAULT_TIMEOUT = 120.0  # seconds per exercise (its whole pytest process)
 DEFAULT_TEST_TIMEOUT = 20.0  # seconds per graded check
 
@@ -225,7 +235,7 @@ def _status(ex: course.Exercise, tests: list[dict], rc: int | None, timeout: flo
     if not counted and tests and all(t["outcome"] == "skipped" for t in tests):
         return "skipped", tests[0]["message"] or "all checks skipped"
     if rc is None:
-        return "timeout", f"stopped after {timeout:g} s (an endless loop?); checks not finished count 0"
+        return "timeout", f"stopped after {timeout:g} s; checks not finished count 0"
     if not tests or all(t["outcome"] == "not run" for t in tests):
         return "error", f"no graded checks ran (pytest exit {rc}):\n{tail[-1500:]}"
     if all(t["stub"] == ex.id for t in counted):
@@ -235,7 +245,7 @@ def _status(ex: course.Exercise, tests: list[dict], rc: int | None, timeout: flo
     kinds = {t["kind"] for t in failed}
     n = f"{len(failed)} of {len(counted)} checks failed"
     if "timeout" in kinds:
-        return "timeout", f"{n}; a call ran past the time limit (an endless loop?)"
+        return "timeout", f"{n}; a call ran past the time limit"
     if "crash" in kinds:
         crash = next(t for t in failed if t["kind"] == "crash")
         return "crash", f"{n}; " + crash["message"].splitlines()[0]
@@ -324,6 +334,7 @@ def grade(impl: str | None = None, only=None, impl_path: str | None = None, jobs
     graded = [r for r in results if r["status"] != "skipped"]
     return {
         "impl": impl,
+        "impl_path": str(Path(impl_path).resolve()) if impl_path else None,
         "score": score,
         "max_score": max_score,
         "full_score": score == max_score and all(r["status"] in ("pass", "skipped") for r in results),
@@ -348,30 +359,113 @@ def summary_line(report: dict) -> str:
     return f"{score}/{top} points: " + ", ".join(parts)
 
 
-def format_table(report: dict) -> str:
+def cap_lines(text: str, limit: int) -> str:
+    """Cap a message as a whole, at line ends (never inside a number): head and tail are kept."""
+    if len(text) <= limit:
+        return text
+    lines, head, tail, size = text.splitlines(), [], [], 0
+    for line in lines:
+        if size + len(line) + 1 > limit * 2 // 3:
+            break
+        head.append(line)
+        size += len(line) + 1
+    size = 0
+    for line in reversed(lines[len(head):]):
+        if size + len(line) + 1 > limit // 3:
+            break
+        tail.insert(0, line)
+        size += len(line) + 1
+    if not head and not tail:
+        return text[: limit // 2] + f" ... [{len(text) - limit} characters cut] ... " + text[-limit // 2:]
+    return "\n".join(head + [f"... [{len(lines) - len(head) - len(tail)} lines cut] ..."] + tail)
+
+
+def rerun_command(report: dict, ex_id: str) -> str:
+    """The exact command that grades one exercise again, printing every failed check in full."""
+    cmd = f"minigpt grade --only {ex_id} --verbose"
+    if report["impl"] != course.DEFAULT_IMPL:
+        cmd += f" --impl {report['impl']}"
+    if report.get("impl_path"):
+        cmd += f" --impl-path {report['impl_path']}"
+    return cmd
+
+
+def _indent(text: str, pad: str) -> list[str]:
+    return [pad + line for line in text.splitlines()]
+
+
+def format_table(report: dict, verbose: bool = False) -> str:
+    """The score table; each failing exercise shows its first failed check in full (all of them with verbose)."""
     lines = [f"minigpt grade: implementation {report['impl']!r}", "", f"  {'ex':<5} {'function':<22} {'points':>7}  status"]
+    pad = " " * 9
+    first_failing = None
     for r in report["exercises"]:
         pts = f"{_num(r['points'])}/{_num(r['max_points'])}"
         lines.append(f"  {r['id']:<5} {r['function']:<22} {pts:>7}  {r['status']}")
-        if r["status"] not in ("pass", "not attempted"):
-            if r["detail"]:
-                lines.append(f"{'':9}{r['detail'].splitlines()[0]}")
-            shown = [t for t in r["tests"] if t["outcome"] == "failed"][:3]
-            for t in shown:
-                msg = " ".join(t["message"].split())
-                lines.append(f"{'':9}x {t['name']}: {msg[:200]}")
+        if r["status"] in ("pass", "not attempted", "skipped"):
+            continue
+        first_failing = first_failing or r["id"]
+        if r["detail"]:
+            lines += _indent(cap_lines(r["detail"], 600), pad)
+        failed = [t for t in r["tests"] if t["outcome"] == "failed"]
+        for i, t in enumerate(failed):
+            head = f"x {t['name']} ({_num(t['points'])} pt)" + (f": {t['doc']}" if t.get("doc") else "")
+            lines.append(pad + head)
+            if verbose or i == 0:
+                lines += _indent(t["message"] if verbose else cap_lines(t["message"], 1500), pad + "    ")
     lines += ["", f"  {'total':<28} {_num(report['score']) + '/' + _num(report['max_score']):>7}", "",
               summary_line(report) + f"   ({report['duration_s']:.1f} s)"]
+    if first_failing and not verbose:
+        lines += ["", "To see every failed check of one exercise in full, run e.g.", f"  {rerun_command(report, first_failing)}"]
     return "\n".join(lines)
 
 
-def write_json(report: dict, path: str) -> None:
+def _write_atomic(path: str, text: str) -> None:
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w") as f:
-        json.dump(report, f, indent=1)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
     os.replace(tmp, target)
+
+
+def write_json(report: dict, path: str) -> None:
+    _write_atomic(path, json.dumps(report, indent=1))
+
+
+def gradescope(report: dict) -> dict:
+    """The report in Gradescope's autograder format (results.json): one test per exercise."""
+    tests = []
+    for r in report["exercises"]:
+        failed = [t for t in r["tests"] if t["outcome"] == "failed"]
+        out = [f"{r['status']}" + (f": {r['detail']}" if r["detail"] else "")]
+        for t in failed:
+            out += [f"x {t['name']} ({_num(t['points'])} pt)", cap_lines(t["message"], 3000)]
+        tests.append({"name": f"{r['id']} {r['function']}: {r['title']}", "score": r["points"], "max_score": r["max_points"],
+                      "status": "passed" if r["status"] == "pass" else "failed", "output": "\n".join(out)})
+    return {"score": report["score"], "execution_time": report["duration_s"], "output": summary_line(report), "tests": tests}
+
+
+def junit_xml(report: dict) -> str:
+    """The report as JUnit XML (one testsuite per exercise, one testcase per check) for CI systems."""
+    from xml.etree import ElementTree as ET
+
+    root = ET.Element("testsuites", name="minigpt grade", tests=str(sum(len(r["tests"]) for r in report["exercises"])),
+                      time=f"{report['duration_s']:.2f}")
+    for r in report["exercises"]:
+        failures = sum(t["outcome"] == "failed" for t in r["tests"])
+        suite = ET.SubElement(root, "testsuite", name=f"{r['id']} {r['function']}", tests=str(len(r["tests"])),
+                              failures=str(failures), skipped=str(sum(t["outcome"] == "skipped" for t in r["tests"])),
+                              time=f"{r['duration_s']:.2f}")
+        for t in r["tests"]:
+            case = ET.SubElement(suite, "testcase", classname=r["marker"], name=t["name"])
+            if t["outcome"] == "failed":
+                ET.SubElement(case, "failure", message=next((ln for ln in t["message"].splitlines() if ln.strip()), "")[:200]).text = t["message"]
+            elif t["outcome"] == "skipped":
+                ET.SubElement(case, "skipped", message=t["message"][:200])
+            elif t["outcome"] != "passed":
+                ET.SubElement(case, "error", message=t["outcome"]).text = t["message"]
+    return ET.tostring(root, encoding="unicode")
 
 
 # -----------------------------------------------------------------------------
@@ -396,6 +490,10 @@ def add_cli_args(parser) -> None:
     parser.add_argument("--test-timeout", type=_positive(float), default=DEFAULT_TEST_TIMEOUT, help="seconds per check (default %(default)g)")
     parser.add_argument("--json", nargs="?", const="-", default=None, metavar="PATH",
                         help="write the report as JSON to PATH; without PATH print JSON instead of the table")
+    parser.add_argument("--format", choices=["minigpt", "gradescope"], default="minigpt",
+                        help="layout of --json: minigpt's report, or Gradescope's autograder results.json")
+    parser.add_argument("--junitxml", default=None, metavar="PATH", help="also write JUnit XML (one testcase per check) for CI systems")
+    parser.add_argument("--verbose", "-v", action="store_true", help="show every failed check in full")
     parser.add_argument("--tests", default=str(DEFAULT_TESTS), help="folder of graded checks (default: tests/graded)")
 
 
@@ -406,11 +504,14 @@ def cli_main(args) -> int:
     except GradeError as err:
         print(f"minigpt grade: {err}", file=sys.stderr)
         return 2
+    out = gradescope(report) if args.format == "gradescope" else report
     if args.json == "-":
-        print(json.dumps(report, indent=1))
+        print(json.dumps(out, indent=1))
     else:
-        print(format_table(report))
+        print(format_table(report, verbose=args.verbose))
         if args.json:
-            write_json(report, args.json)
-            print(f"report written to {args.json}")
+            write_json(out, args.json)
+            print(f"report written to {args.json}" + (" (Gradescope format)" if args.format == "gradescope" else ""))
+    if args.junitxml:
+        _write_atomic(args.junitxml, junit_xml(report))
     return 0 if report["full_score"] else 1

@@ -362,7 +362,7 @@ class Worker:
                 name = signal.Signals(-rc).name
             except ValueError:
                 name = f"signal {-rc}"
-            hint = {"SIGXCPU": " (CPU time limit)", "SIGXFSZ": " (file size limit: too much output?)", "SIGKILL": " (killed: memory or CPU limit?)"}.get(name, "")
+            hint = {"SIGXCPU": " (its CPU-time limit)", "SIGXFSZ": " (its file-size limit, which its printed output counts against)"}.get(name, "")
             why = f"died from {name}{hint}"
         else:
             why = f"exited with status {rc}"
@@ -382,7 +382,7 @@ class Worker:
             left = deadline - time.monotonic()
             if left <= 0:
                 self.close()
-                raise WorkerTimeout(f"{what} took longer than {timeout:g} s (an endless loop?)")
+                raise WorkerTimeout(f"{what} took longer than {timeout:g} s, the limit per call")
             ready, _, _ = select.select([self._ans], [], [], left)
             if not ready:
                 continue

@@ -20,7 +20,7 @@ def get_pair_counts(ids, counts=None):
     Args:
         ids: a sequence of ints (a list or a 1-D integer array).
         counts: optional dict to add into, so you can count over many chunks of text;
-            it is updated in place and returned.
+            it is updated in place and returned (an empty dict too).
     Returns:
         dict mapping (int, int) -> int.
 

@@ -111,7 +111,8 @@ def layernorm_backward(x, w, dy, eps=1e-5):
     (The two mean terms come from μ and σ depending on every x_i of the row.)
 
     Args:
-        x: (..., C) input; w: (C,) gain; dy: (..., C) = dL/dy; eps: ε above.
+        x: (..., C) input; w: (C,) gain; dy: (..., C) = dL/dy; eps: ε above. Rows may sit far
+            from 0 (x ≈ 1e3 ± 1): compute σ² from x − μ, not as E[x²] − μ², which cancels.
     Returns:
         (dx, dw, db) shaped like x, w, w.
 

@@ -18,7 +18,8 @@ def cross_entropy(logits, targets, ignore_index=-100):
     neither in the sum nor in the count). If N = 0 the loss is 0.0 and the gradient is all zeros.
     Gradient: dlogits = (softmax(z) − onehot(y)) / N at counted positions, 0 at ignored positions.
     Compute logsumexp stably: with m = max(z), logsumexp(z) = m + log Σ_j exp(z_j − m),
-    so logits like 1e4 give finite numbers.
+    so logits like 1e4 give finite numbers, in every row of a batch whatever the other rows hold.
+    Integer logits are exact numbers: the loss and the gradient are floating point.
 
     Returns:
         (loss, dlogits): a Python float and an array shaped like logits.
@@ -95,7 +96,9 @@ def top_k_top_p_filter(logits, k=None, p=None):
     2. top-p (skipped when p is None or p >= 1; need 0 < p): take the distribution that survived
        step 1, renormalised (softmax of the filtered logits), sort its tokens by probability,
        largest first, and keep a token if the total probability of the tokens BEFORE it is < p.
-       So the token that crosses p is kept, and the most likely token is always kept.
+       So the token that crosses p is kept, and the most likely token is always kept. Tokens of
+       equal probability may be ordered either way: only how many are kept is fixed.
+    Each row is filtered on its own (its own k-th largest logit, its own distribution).
 
     Example: probs = [0.5, 0.3, 0.15, 0.05] (logits = log probs), k = None, p = 0.75
         mass before each token = [0, 0.5, 0.8, 0.95] -> keep tokens 0 and 1.

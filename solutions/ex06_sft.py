@@ -22,7 +22,9 @@ def sft_targets(token_ids, assistant_start_id, end_id, ignore_index=-100):
     after each assistant_start_id, up to and including the end_id that closes that reply (so the
     model learns to stop). Every other target (system and user text, the assistant_start_id
     marker itself, padding) becomes ignore_index. A reply cut off by truncation (no end_id)
-    runs to the end of the sequence.
+    runs to the end of the sequence. Rows are well-formed chats: padding sits before the first
+    turn or after the last one (either side), never inside a reply, and a reply always ends with
+    end_id unless truncation cut it; the checks only use such rows.
 
     Args:
         token_ids: (B, T) or (T,) integer ids.

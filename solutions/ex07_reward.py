@@ -21,7 +21,8 @@ def rm_pairwise_loss(rewards):
         loss = −1 / (N · C(K, 2)) · Σ_prompts Σ_{i<j} log σ(r_i − r_j),      C(K, 2) = K (K − 1) / 2
     Compute −log σ(d) = log(1 + e^{−d}) as np.logaddexp(0, −d), so a gap of ±1e4 stays finite.
     Gradient: d/dd [−log σ(d)] = σ(d) − 1 = −σ(−d); the winner r_i gets +that and the loser r_j
-    gets −that, each divided by N · C(K, 2).
+    gets −that, each divided by N · C(K, 2). Integer rewards are exact numbers: the gradient is
+    floating point.
 
     Returns:
         (loss, drewards): a Python float and an (N, K) array.

@@ -171,6 +171,6 @@ def pytest_runtest_makereport(item, call):
 
 def _describe(err: BaseException) -> str:
     """The failure as a student should read it: the check's own message, with any notes (e.g. the student's traceback)."""
-    text = str(err) if isinstance(err, AssertionError) else f"{type(err).__name__}: {err}"
+    text = str(err).strip() if isinstance(err, AssertionError) else f"{type(err).__name__}: {err}"
     notes = getattr(err, "__notes__", None) or []
     return "\n".join([text.rstrip(), *[str(n).rstrip() for n in notes]])

@@ -44,3 +44,29 @@ def test_counts_accumulate_into_given_dict(impl):
     got = impl.get_pair_counts([1, 2, 9], counts)
     assert got is counts, "when a counts dict is passed, update it in place and return that same dict"
     assert counts == {(1, 2): 6, (2, 9): 1}, f"add to the existing counts: got {counts}"
+
+
+# -----------------------------------------------------------------------------
+# property: adversarial inputs (repeats, numpy ints, an empty dict to add into)
+from hypothesis import given, strategies as st  # noqa: E402
+
+from _props import expect_equal  # noqa: E402
+
+
+@pytest.mark.points(2)
+@given(ids=st.lists(st.integers(0, 3), max_size=30), as_array=st.booleans(), prior=st.sampled_from([None, "empty", "some"]))
+def test_property_counts_every_adjacent_pair(impl, ids, as_array, prior):
+    """counts[(a, b)] = #{i : (ids[i], ids[i+1]) = (a, b)}, added into the given dict — an empty one too — which is returned."""
+    given_ids = np.array(ids, dtype=np.int64) if as_array else list(ids)
+    start = {"empty": {}, "some": {(0, 0): 2, (7, 7): 1}}.get(prior)
+    counts = None if start is None else dict(start)
+    expected = Counter(start or {})
+    expected.update(zip(ids[:-1], ids[1:]))
+    got = impl.get_pair_counts(given_ids) if counts is None else impl.get_pair_counts(given_ids, counts)
+    inputs = {"ids": given_ids, "counts": start}
+    plain = {(int(a), int(b)): int(c) for (a, b), c in dict(got).items()}
+    expect_equal(plain, dict(expected), "counts[(a, b)] = number of i with (ids[i], ids[i+1]) == (a, b), plus what counts held", inputs)
+    if counts is not None:
+        assert got is counts, (f"property: the dict passed as counts is updated in place and returned (an empty dict too)\n"
+                               f"input:\n  ids = {given_ids!r}\n  counts = {start!r}\nACTUAL:   a different dict was returned; counts is now {counts!r}\n"
+                               f"EXPECTED: the same dict object, now {dict(expected)!r}")

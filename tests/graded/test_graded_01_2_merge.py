@@ -48,3 +48,20 @@ def test_random_sequences(impl):
         pair = (int(rng.integers(0, 4)), int(rng.integers(0, 4)))
         got = [int(t) for t in impl.merge(ids, pair, 99)]
         assert got == reference_merge(ids, pair, 99), f"merge differs from the reference on a random sequence of length {n}"
+
+
+# -----------------------------------------------------------------------------
+# property: adversarial inputs (long runs of one token, the pair (x, x), numpy ints)
+from hypothesis import given, strategies as st  # noqa: E402
+
+from _props import expect_equal  # noqa: E402
+
+
+@pytest.mark.points(2)
+@given(ids=st.lists(st.integers(0, 3), max_size=30), a=st.integers(0, 3), b=st.integers(0, 3), as_array=st.booleans())
+def test_property_left_to_right_non_overlapping(impl, ids, a, b, as_array):
+    """merge = one left-to-right scan: (ids[i], ids[i+1]) == pair -> idx, skip both; else keep ids[i]."""
+    given_ids = np.array(ids, dtype=np.int64) if as_array else list(ids)
+    got = [int(t) for t in impl.merge(given_ids, (a, b), 9)]
+    expect_equal(got, reference_merge(ids, (a, b), 9), "merge(ids, pair, idx) replaces each non-overlapping occurrence of pair, scanning left to right",
+                 {"ids": given_ids, "pair": (a, b), "idx": 9})

@@ -25,3 +25,49 @@ def test_shapes_and_central_differences(impl, numgrad, shape_a, shape_b):
     loss = lambda a_, b_: float(np.sum(grad * (a_ * b_)))  # L with dL/dc = grad
     np.testing.assert_allclose(da, numgrad(lambda x: loss(x, b), a), rtol=1e-6, atol=1e-8, err_msg="da differs from central differences")
     np.testing.assert_allclose(db, numgrad(lambda x: loss(a, x), b), rtol=1e-6, atol=1e-8, err_msg="db differs from central differences")
+
+
+# -----------------------------------------------------------------------------
+# property: any broadcast pair, int / float32 / float64, rows of very different scales
+from hypothesis import given, strategies as st  # noqa: E402
+
+from _props import cast, dtypes, expect_close, seeds, tol  # noqa: E402
+
+
+@st.composite
+def broadcast_pair(draw):
+    out = draw(st.lists(st.integers(1, 3), max_size=3))
+
+    def operand():
+        nd = draw(st.integers(0, len(out)))
+        return tuple(d if draw(st.booleans()) else 1 for d in out[len(out) - nd:])
+
+    return operand(), operand()
+
+
+def linear_gradient(f, shape):
+    """Exact gradient of a function linear in x: entry i is f(e_i)."""
+    g = np.zeros(shape)
+    for i in np.ndindex(*shape):
+        e = np.zeros(shape)
+        e[i] = 1.0
+        g[i] = f(e)
+    return g
+
+
+@pytest.mark.points(3)
+@given(shapes=broadcast_pair(), seed=seeds, dtype=dtypes)
+def test_property_gradients_of_the_broadcast_product(impl, shapes, seed, dtype):
+    """da_i = Σ_outputs fed by a_i of grad · b (sum over broadcast dims, a's shape); db likewise."""
+    rng = np.random.default_rng(seed)
+    sa, sb = shapes
+    out = np.broadcast_shapes(sa, sb)
+    scale = 10.0 ** rng.integers(-3, 4, size=out)  # every output entry its own scale
+    a, b = cast(rng.normal(size=sa) * 3, dtype), cast(rng.normal(size=sb) * 3, dtype)
+    grad = cast(rng.normal(size=out) * scale, dtype)
+    da, db = impl.mul_backward(a, b, grad)
+    A, B, G = (np.asarray(v, dtype=np.float64) for v in (a, b, grad))
+    inputs = {"a": a, "b": b, "grad": grad}
+    big = 1.0 + float(np.max(np.abs(G), initial=0) * (np.max(np.abs(A), initial=0) + np.max(np.abs(B), initial=0)) * max(1, G.size))
+    expect_close(da, linear_gradient(lambda e: float(np.sum(G * e * B)), sa), "da = grad ⊙ b summed down to a.shape", inputs, **tol(dtype, big))
+    expect_close(db, linear_gradient(lambda e: float(np.sum(G * A * e)), sb), "db = grad ⊙ a summed down to b.shape", inputs, **tol(dtype, big))

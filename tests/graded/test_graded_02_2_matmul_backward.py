@@ -34,3 +34,49 @@ def test_batched_shapes_and_central_differences(impl, numgrad, shape_a, shape_b)
     loss = lambda a_, b_: float(np.sum(grad * np.matmul(a_, b_)))
     np.testing.assert_allclose(da, numgrad(lambda x: loss(x, b), a), rtol=1e-6, atol=1e-7, err_msg="da differs from central differences")
     np.testing.assert_allclose(db, numgrad(lambda x: loss(a, x), b), rtol=1e-6, atol=1e-7, err_msg="db differs from central differences")
+
+
+# -----------------------------------------------------------------------------
+# property: broadcast batch dims, int / float32 / float64, entries of very different scales
+from hypothesis import given, strategies as st  # noqa: E402
+
+from _props import cast, dtypes, expect_close, seeds, tol  # noqa: E402
+
+
+@st.composite
+def matmul_shapes(draw):
+    batch = draw(st.lists(st.integers(1, 3), max_size=2))
+
+    def lead():
+        nd = draw(st.integers(0, len(batch)))
+        return tuple(d if draw(st.booleans()) else 1 for d in batch[len(batch) - nd:])
+
+    n, k, m = (draw(st.integers(1, 3)) for _ in range(3))
+    return lead() + (n, k), lead() + (k, m)
+
+
+def linear_gradient(f, shape):
+    g = np.zeros(shape)
+    for i in np.ndindex(*shape):
+        e = np.zeros(shape)
+        e[i] = 1.0
+        g[i] = f(e)
+    return g
+
+
+@pytest.mark.points(3)
+@given(shapes=matmul_shapes(), seed=seeds, dtype=dtypes)
+def test_property_gradients_of_the_batched_product(impl, shapes, seed, dtype):
+    """da = grad @ bᵀ, db = aᵀ @ grad (last two axes), each summed over the batch dims its input was broadcast along."""
+    rng = np.random.default_rng(seed)
+    sa, sb = shapes
+    a = cast(rng.normal(size=sa) * 10.0 ** rng.integers(-3, 4, size=sa), dtype)
+    b = cast(rng.normal(size=sb) * 3, dtype)
+    out = np.matmul(np.zeros(sa), np.zeros(sb)).shape
+    grad = cast(rng.normal(size=out) * 3, dtype)
+    da, db = impl.matmul_backward(a, b, grad)
+    A, B, G = (np.asarray(v, dtype=np.float64) for v in (a, b, grad))
+    inputs = {"a": a, "b": b, "grad": grad}
+    big = 1.0 + float(np.max(np.abs(A)) + np.max(np.abs(B))) * float(np.max(np.abs(G))) * G.size
+    expect_close(da, linear_gradient(lambda e: float(np.sum(G * np.matmul(e, B))), sa), "da = grad @ bᵀ summed down to a.shape", inputs, **tol(dtype, big))
+    expect_close(db, linear_gradient(lambda e: float(np.sum(G * np.matmul(A, e))), sb), "db = aᵀ @ grad summed down to b.shape", inputs, **tol(dtype, big))

@@ -41,3 +41,30 @@ def test_length_one_axis_and_one_hot_rows(impl):
     dx = impl.softmax_backward(y, np.array([[1.0, 2.0, 3.0]]))
     assert np.all(np.isfinite(dx)), f"one-hot y (from huge logits) must give finite dx, got {dx}"
     np.testing.assert_allclose(dx, 0.0, atol=1e-12, err_msg="a saturated (one-hot) softmax has zero gradient")
+
+
+# -----------------------------------------------------------------------------
+# property: rows of very different scales and offsets, ties, float32, either axis
+from hypothesis import given, strategies as st  # noqa: E402
+
+from _props import expect_close, float_dtypes, offsets, seeds, tol  # noqa: E402
+
+
+@pytest.mark.points(3)
+@given(seed=seeds, rows=st.integers(1, 4), cols=st.integers(1, 6), offset=offsets, ties=st.booleans(), dtype=float_dtypes, axis=st.sampled_from([-1, 0]))
+def test_property_jacobian_vector_product(impl, seed, rows, cols, offset, ties, dtype, axis):
+    """dx = Jᵀ dy per row, with the softmax Jacobian J = diag(y) − y yᵀ (each row of the batch on its own)."""
+    rng = np.random.default_rng(seed)
+    scale = 10.0 ** rng.integers(-3, 4, size=(rows, 1))
+    x = rng.normal(size=(rows, cols)) * scale + offset
+    if ties:
+        x = np.round(x / scale) * scale
+    y = softmax_ref(x, -1).astype(dtype)
+    dy = (rng.normal(size=(rows, cols)) * 10.0 ** rng.integers(-3, 4, size=(rows, 1))).astype(dtype)
+    Y, DY = y.astype(np.float64), dy.astype(np.float64)
+    expected = np.stack([(np.diag(Y[r]) - np.outer(Y[r], Y[r])) @ DY[r] for r in range(rows)])
+    if axis == 0:  # the same rows, laid out along axis 0
+        y, dy, expected = y.T.copy(), dy.T.copy(), expected.T
+    dx = impl.softmax_backward(y, dy, axis=axis)
+    expect_close(dx, expected, f"dx = (diag(y) − y yᵀ) dy along axis={axis}", {"y": y, "dy": dy, "axis": axis},
+                 **tol(dtype, float(np.max(np.abs(DY)))))

@@ -45,3 +45,32 @@ def test_single_feature(impl):
     np.testing.assert_allclose(dx, 0.0, atol=1e-9, err_msg="with C = 1 the output does not depend on x, so dx = 0")
     np.testing.assert_allclose(dw, [0.0], atol=1e-9, err_msg="with C = 1, x_hat = 0 so dw = 0")
     np.testing.assert_allclose(db, [5.0], err_msg="db = sum of dy")
+
+
+# -----------------------------------------------------------------------------
+# property: rows of very different scales, offsets of ±1e3, float32
+from hypothesis import given, strategies as st  # noqa: E402
+
+from _props import expect_close, float_dtypes, offsets, seeds, tol  # noqa: E402
+
+
+@pytest.mark.points(3)
+@given(seed=seeds, rows=st.integers(1, 4), C=st.integers(2, 6), offset=offsets, dtype=float_dtypes, eps=st.sampled_from([1e-5, 0.1]))
+def test_property_jacobian_of_the_normalisation(impl, seed, rows, C, offset, dtype, eps):
+    """dx = J (dy ⊙ w) per row with J = (I − 11ᵀ/C − x̂ x̂ᵀ/C) / sqrt(σ² + ε); dw = Σ dy ⊙ x̂; db = Σ dy."""
+    rng = np.random.default_rng(seed)
+    low = -3 if offset == 0 else (0 if dtype == "float32" else -1)  # float32 cannot hold a spread of 1e-3 around 1e3
+    scale = 10.0 ** rng.integers(low, 4, size=(rows, 1))
+    x = (rng.normal(size=(rows, C)) * scale + offset).astype(dtype)
+    w, dy = rng.normal(size=C).astype(dtype), rng.normal(size=(rows, C)).astype(dtype)
+    X, W, DY = (v.astype(np.float64) for v in (x, w, dy))
+    mu = X.mean(-1, keepdims=True)
+    var = ((X - mu) ** 2).mean(-1, keepdims=True)
+    xhat = (X - mu) / np.sqrt(var + eps)
+    dx_ref = np.stack([(np.eye(C) - 1.0 / C - np.outer(xhat[r], xhat[r]) / C) @ (DY[r] * W) / np.sqrt(var[r, 0] + eps) for r in range(rows)])
+    dx, dw, db = impl.layernorm_backward(x, w, dy, eps=eps)
+    inputs = {"x": x, "w": w, "dy": dy, "eps": eps}
+    big = float(np.max(np.abs(dx_ref))) + 1.0
+    expect_close(dx, dx_ref, "dx = (I − 11ᵀ/C − x̂x̂ᵀ/C)(dy ⊙ w) / sqrt(σ² + ε), σ² the biased variance of the row", inputs, **tol(dtype, big))
+    expect_close(dw, (DY * xhat).sum(0), "dw = Σ_rows dy ⊙ x̂", inputs, **tol(dtype, float(np.abs(DY).sum()) + 1))
+    expect_close(db, DY.sum(0), "db = Σ_rows dy", inputs, **tol(dtype, float(np.abs(DY).sum()) + 1))

@@ -77,3 +77,28 @@ def test_large_scores_stay_finite(impl):
         y = impl.causal_self_attention(q, k, v)
     assert np.all(np.isfinite(y)), "subtract the row max before exp: huge scores overflow exp and give NaN"
     np.testing.assert_allclose(y, attention_ref(q, k, v), rtol=1e-6, atol=1e-9, err_msg="large scores: output differs from the reference")
+
+
+# -----------------------------------------------------------------------------
+# property: heads whose scores differ by orders of magnitude, length 1, int / float32 inputs
+from hypothesis import given, strategies as st  # noqa: E402
+
+from _props import dtypes, expect_close, seeds, tol  # noqa: E402
+
+
+@pytest.mark.points(3)
+@given(seed=seeds, B=st.integers(1, 2), nh=st.integers(1, 3), T=st.integers(1, 5), hs=st.integers(1, 4), dtype=dtypes)
+def test_property_against_naive_loops(impl, seed, B, nh, T, hs, dtype):
+    """y[t] = Σ_{s≤t} softmax_s(q_t·k_s / √hs) v_s for every batch entry and head, each head at its own score scale."""
+    rng = np.random.default_rng(seed)
+    head_scale = rng.choice([0.1, 1.0, 10.0, 40.0], size=(B, nh, 1, 1))  # scores from ~0.01 up to ~1e3
+    q, k = rng.normal(size=(2, B, nh, T, hs)) * head_scale
+    v = rng.normal(size=(B, nh, T, hs)) * 3
+    if dtype == "int64":
+        q, k, v = (np.round(a).astype(np.int64) for a in (q, k, v))
+    else:
+        q, k, v = (a.astype(dtype) for a in (q, k, v))
+    y = impl.causal_self_attention(q, k, v)
+    ref = attention_ref(*(a.astype(np.float64) for a in (q, k, v)))
+    expect_close(y, ref, "y = softmax(q kᵀ/√hs, causal) v, per batch entry and head", {"q": q, "k": k, "v": v},
+                 **tol("float32" if dtype == "float32" else "float64", float(np.max(np.abs(v)))))

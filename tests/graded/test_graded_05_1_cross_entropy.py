@@ -65,7 +65,7 @@ def test_huge_logits_stay_finite(impl):
     logits = np.array([[1e4, 0.0, -1e4], [1e4, 0.0, -1e4]], dtype=np.float32)
     with np.errstate(all="ignore"):
         loss, dlogits = impl.cross_entropy(logits, np.array([0, 1]))
-    assert np.isfinite(float(loss)) and np.all(np.isfinite(dlogits)), "huge logits must give finite numbers: subtract the row max (logsumexp trick)"
+    assert np.isfinite(float(loss)) and np.all(np.isfinite(dlogits)), f"property: logits of ±1e4 give a finite loss and gradient\nACTUAL:   loss = {loss!r}, dlogits = {dlogits!r}\nEXPECTED: loss = 5000.0, dlogits = [[0, 0, 0], [0.5, -0.5, 0]]"
     assert math.isclose(float(loss), (0.0 + 1e4) / 2, rel_tol=1e-4), f"row 0 costs ~0 and row 1 costs ~1e4, mean 5000; got {loss}"
     np.testing.assert_allclose(dlogits, [[0.0, 0.0, 0.0], [0.5, -0.5, 0.0]], atol=1e-6, err_msg="gradient with huge logits")
 
@@ -81,3 +81,53 @@ def test_random_3d_batch_against_reference_and_central_differences(impl, numgrad
     assert math.isclose(float(loss), loss_ref(logits, targets), rel_tol=1e-6), f"loss differs from the reference: {loss} vs {loss_ref(logits, targets)}"
     assert np.shape(dlogits) == (B, T, V), f"dlogits must have the logits' shape {(B, T, V)}, got {np.shape(dlogits)}"
     np.testing.assert_allclose(dlogits, numgrad(lambda z: loss_ref(z, targets), logits), rtol=1e-5, atol=1e-8, err_msg="dlogits differs from central differences of the loss")
+
+
+# -----------------------------------------------------------------------------
+# property: rows of very different scales, offsets of ±1e3, ties, int / float32 logits, ignored rows
+from hypothesis import given, strategies as st  # noqa: E402
+
+from _props import dtypes, expect_close, offsets, rows_with_scales, seeds, tol  # noqa: E402
+
+
+def grad_ref(logits, targets, ignore_index):
+    """(softmax(z) − onehot(y)) / N on counted rows, 0 on ignored rows; softmax row by row with Python floats."""
+    z = np.asarray(logits, dtype=np.float64).reshape(-1, np.shape(logits)[-1])
+    y = np.ravel(targets)
+    n = int(np.sum(y != ignore_index))
+    out = np.zeros_like(z)
+    for i, (row, t) in enumerate(zip(z, y)):
+        if t == ignore_index:
+            continue
+        top = max(row)
+        e = [math.exp(v - top) for v in row]
+        out[i] = [w / sum(e) for w in e]
+        out[i, t] -= 1.0
+    return (out / max(n, 1)).reshape(np.shape(logits))
+
+
+@pytest.mark.points(2)
+@given(seed=seeds, B=st.integers(1, 3), T=st.integers(1, 4), V=st.integers(1, 6), offset=offsets, ties=st.booleans(),
+       dtype=dtypes, ignore_index=st.sampled_from([-100, -1]))
+def test_property_loss(impl, seed, B, T, V, offset, ties, dtype, ignore_index):
+    """loss = mean over counted positions of logsumexp(z) − z_y (each row of the batch at its own scale)."""
+    rng = np.random.default_rng(seed)
+    logits = rows_with_scales(rng, (B, T, V), dtype, offset, ties)
+    targets = np.where(rng.random((B, T)) < 0.3, ignore_index, rng.integers(0, V, size=(B, T)))
+    loss, _ = impl.cross_entropy(logits, targets, ignore_index=ignore_index)
+    expected = loss_ref(logits, targets, ignore_index)
+    expect_close(float(loss), expected, "loss = (1/N) Σ_{y ≠ ignore_index} [logsumexp(z) − z_y]",
+                 {"logits": logits, "targets": targets, "ignore_index": ignore_index}, **tol(dtype, 1.0 + float(np.max(np.abs(logits)))))
+
+
+@pytest.mark.points(2)
+@given(seed=seeds, B=st.integers(1, 3), T=st.integers(1, 4), V=st.integers(1, 6), offset=offsets, ties=st.booleans(),
+       dtype=dtypes, ignore_index=st.sampled_from([-100, -1]))
+def test_property_gradient(impl, seed, B, T, V, offset, ties, dtype, ignore_index):
+    """dlogits = (softmax(z) − onehot(y)) / N on counted positions, 0 on ignored ones."""
+    rng = np.random.default_rng(seed)
+    logits = rows_with_scales(rng, (B, T, V), dtype, offset, ties)
+    targets = np.where(rng.random((B, T)) < 0.3, ignore_index, rng.integers(0, V, size=(B, T)))
+    _, dlogits = impl.cross_entropy(logits, targets, ignore_index=ignore_index)
+    expect_close(dlogits, grad_ref(logits, targets, ignore_index), "dlogits = (softmax(z) − onehot(y)) / N, 0 where ignored",
+                 {"logits": logits, "targets": targets, "ignore_index": ignore_index}, **tol("float32" if dtype == "float32" else "float64"))

@@ -59,3 +59,30 @@ def test_inputs_are_not_modified(impl):
     p, g, m, v = np.ones(3), np.full(3, 0.5), np.full(3, 0.1), np.full(3, 0.2)
     impl.adamw_step(p, g, m, v, 3, 0.1, weight_decay=0.1)
     assert np.all(p == 1.0) and np.all(g == 0.5) and np.all(m == 0.1) and np.all(v == 0.2), "adamw_step must return new arrays and leave its inputs unchanged"
+
+
+# -----------------------------------------------------------------------------
+# property: gradients from 1e-8 (where ε matters) to 1e2, late steps, float32
+from hypothesis import given, strategies as st  # noqa: E402
+
+from _props import expect_close, float_dtypes, seeds, tol  # noqa: E402
+
+
+@pytest.mark.points(2)
+@given(seed=seeds, t=st.sampled_from([1, 2, 3, 10, 1000]), betas=st.sampled_from([(0.9, 0.999), (0.8, 0.95), (0.0, 0.5)]),
+       wd=st.sampled_from([0.0, 0.01, 0.5]), lr=st.sampled_from([1e-3, 0.1]), eps=st.sampled_from([1e-8, 1e-3]), dtype=float_dtypes)
+def test_property_one_step_against_scalar_reference(impl, seed, t, betas, wd, lr, eps, dtype):
+    """m ← β1 m + (1−β1) g; v ← β2 v + (1−β2) g²; p ← p − lr (m̂/(√v̂ + ε) + wd p), m̂ = m/(1−β1^t), v̂ = v/(1−β2^t)."""
+    rng = np.random.default_rng(seed)
+    shape = (3, 4)
+    p = rng.normal(size=shape).astype(dtype)
+    g = (rng.normal(size=shape) * 10.0 ** rng.integers(-8, 3, size=(3, 1))).astype(dtype)  # each row its own scale
+    m = (rng.normal(size=shape) * 0.1).astype(dtype) if t > 1 else np.zeros(shape, dtype)
+    v = (rng.random(size=shape) * 0.01).astype(dtype) if t > 1 else np.zeros(shape, dtype)
+    new_p, new_m, new_v = impl.adamw_step(p, g, m, v, t, lr, betas=betas, eps=eps, weight_decay=wd)
+    ref = [adamw_ref(float(pi), float(gi), float(mi), float(vi), t, lr, betas[0], betas[1], eps, wd)
+           for pi, gi, mi, vi in zip(p.ravel(), g.ravel(), m.ravel(), v.ravel())]
+    inputs = {"p": p, "g": g, "m": m, "v": v, "t": t, "lr": lr, "betas": betas, "eps": eps, "weight_decay": wd}
+    expect_close(np.ravel(new_m), [r[1] for r in ref], "m ← β1 m + (1 − β1) g", inputs, **tol(dtype, 1.0))
+    expect_close(np.ravel(new_v), [r[2] for r in ref], "v ← β2 v + (1 − β2) g²", inputs, **tol(dtype, 1.0))
+    expect_close(np.ravel(new_p), [r[0] for r in ref], "p ← p − lr (m̂ / (√v̂ + ε) + weight_decay · p)", inputs, **tol(dtype, 1.0))

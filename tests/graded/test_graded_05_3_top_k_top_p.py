@@ -86,3 +86,65 @@ def test_huge_logits(impl):
         out = np.asarray(impl.top_k_top_p_filter(logits, p=0.8))
     assert not np.any(np.isnan(out)), "huge logits must not give NaN (subtract the max before exp)"
     assert kept(out) == [0, 2], "p = 0.8 with probabilities ~[0.73, 0, 0.27, 0]: keep tokens 0 and 2"
+
+
+# -----------------------------------------------------------------------------
+# property: rows of very different scales, offsets of ±1e3, ties, int / float32 logits
+from hypothesis import given, strategies as st  # noqa: E402
+
+from _props import dtypes, failure, offsets, rows_with_scales, seeds  # noqa: E402
+
+
+def expected_kept(row, k, p, slack):
+    """(the top-k set with ties, and the range of top-p counts allowed) for one row, in float64.
+
+    Ties inside the top-p set may be broken either way (the docstring does not order equal
+    probabilities), so only the NUMBER of tokens kept by top-p is fixed; `slack` accepts either
+    count where the mass before a token is within rounding of p."""
+    row = np.asarray(row, dtype=np.float64)
+    V = len(row)
+    alive = list(range(V))
+    if k:
+        kth = sorted(row, reverse=True)[min(k, V) - 1]
+        alive = [i for i in alive if row[i] >= kth]
+    if p is None or p >= 1:
+        return set(alive), (len(alive), len(alive))
+    top = max(row[i] for i in alive)
+    probs = sorted((math.exp(row[i] - top) for i in alive), reverse=True)
+    total = sum(probs)
+    probs = [q / total for q in probs]
+
+    def count(threshold):
+        before, n = 0.0, 0
+        for q in probs:
+            if before < threshold or n == 0:
+                n += 1
+            before += q
+        return n
+
+    return set(alive), (count(p - slack), count(p + slack))
+
+
+@pytest.mark.points(3)
+@given(seed=seeds, rows=st.integers(1, 4), V=st.integers(1, 8), offset=offsets, ties=st.booleans(), dtype=dtypes,
+       k=st.sampled_from([None, 0, 1, 2, 3, 9]), p=st.sampled_from([None, 1.0, 0.3, 0.5, 0.75, 0.9, 0.999]))
+def test_property_kept_set(impl, seed, rows, V, offset, ties, dtype, k, p):
+    """Row by row: top-k keeps logits ≥ the k-th largest; top-p then keeps, by decreasing probability, each token whose mass before it is < p."""
+    rng = np.random.default_rng(seed)
+    logits = rows_with_scales(rng, (rows, V), dtype, offset, ties)
+    out = np.asarray(impl.top_k_top_p_filter(logits, k=k, p=p), dtype=np.float64)
+    inputs = {"logits": logits, "k": k, "p": p}
+    prop = "kept entries unchanged, removed ones −inf; top-k (ties kept), then top-p on the renormalised top-k distribution"
+    if out.shape != logits.shape:
+        raise failure(prop, inputs, out, f"an array of shape {logits.shape}")
+    slack = 1e-5 if dtype == "float32" else 1e-9
+    for r in range(rows):
+        row = logits[r].astype(np.float64)
+        kept = {i for i in range(V) if np.isfinite(out[r, i])}
+        topk, (lo, hi) = expected_kept(row, k, p, slack)
+        bad = [i for i in range(V) if (i in kept and out[r, i] != row[i]) or (i not in kept and out[r, i] != -np.inf)]
+        probs_order = sorted(topk, key=lambda i: -row[i])
+        valid_prefix = kept <= topk and all(row[i] >= row[j] for i in kept for j in topk - kept)
+        if bad or not valid_prefix or not lo <= len(kept) <= hi:
+            want = f"row {r}: keep {lo if lo == hi else f'{lo} to {hi}'} of the tokens {probs_order} (most likely first), the rest −inf"
+            raise failure(prop, inputs, out[r], want, f"row {r} keeps {sorted(kept)}")

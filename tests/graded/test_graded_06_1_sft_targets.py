@@ -1,6 +1,9 @@
 """Graded checks for exercise 06.1: sft_targets (solutions/ex06_sft.py)."""
 import numpy as np
 import pytest
+from hypothesis import given, strategies as st
+
+from _props import expect_equal
 
 pytestmark = pytest.mark.ex_06_1_sft_targets
 
@@ -50,12 +53,33 @@ def test_shapes_length_one_and_ignore_index(impl):
     np.testing.assert_array_equal(targets, [-1, 5, E], err_msg="use the ignore_index argument")
 
 
+@st.composite
+def chats(draw):
+    """A batch of well-formed chats: turns U <user text> A <reply> E, the last reply possibly cut off by
+    truncation, padding on the left or the right (never inside a reply)."""
+    B = draw(st.integers(1, 4))
+    rows = []
+    for _ in range(B):
+        row = []
+        for turn in range(draw(st.integers(0, 3))):
+            row += [U] + draw(st.lists(st.integers(1, 4), max_size=3)) + [A] + draw(st.lists(st.integers(1, 4), max_size=3)) + [E]
+        truncated = draw(st.booleans()) and row
+        if truncated:
+            row = row[:-1] + draw(st.lists(st.integers(1, 4), max_size=2))  # the last reply runs to the end
+        rows.append((row, truncated))
+    T = max(2, max(len(r) for r, _ in rows) + draw(st.integers(0, 2)))
+    out = []
+    for row, truncated in rows:
+        pad = [P] * (T - len(row))
+        out.append(pad + row if truncated or draw(st.booleans()) else row + pad)
+    return np.array(out, dtype=draw(st.sampled_from([np.int64, np.int32])))
+
+
 @pytest.mark.points(2)
-def test_random_batch_against_reference(impl):
-    rng = np.random.default_rng(601)
-    ids = rng.choice([1, 2, 3, 4, U, A, E, P], size=(6, 15), p=[0.15, 0.15, 0.15, 0.15, 0.1, 0.1, 0.1, 0.1])
+@given(ids=chats())
+def test_property_random_chats(impl, ids):
+    """targets[t] = ids[t+1] where token t+1 is inside a reply (after A, up to and including its E), else ignore_index."""
     inputs, targets = impl.sft_targets(ids, A, E)
-    assert np.shape(targets) == (6, 14), f"targets must be (B, T - 1) = (6, 14), got {np.shape(targets)}"
-    np.testing.assert_array_equal(inputs, ids[:, :-1], err_msg="inputs = ids[:, :-1]")
-    for b in range(6):
-        np.testing.assert_array_equal(targets[b], targets_ref(ids[b].tolist(), A, E, X), err_msg=f"row {b}: {ids[b].tolist()}")
+    expect_equal(np.asarray(inputs), ids[:, :-1], "inputs = ids[:, :-1]", {"ids": ids})
+    expected = np.array([targets_ref(row.tolist(), A, E, X) for row in ids]).reshape(ids.shape[0], ids.shape[1] - 1)
+    expect_equal(np.asarray(targets), expected, "targets[t] = ids[t+1] for reply tokens (their closing E included), else -100", {"ids": ids})

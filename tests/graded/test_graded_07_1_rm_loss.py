@@ -66,7 +66,7 @@ def test_huge_reward_gaps_stay_finite(impl):
     with np.errstate(all="ignore"):
         loss_ok, grad_ok = impl.rm_pairwise_loss(np.array([[1e4, -1e4]]))
         loss_bad, grad_bad = impl.rm_pairwise_loss(np.array([[-1e4, 1e4]]))
-    assert all(np.isfinite(float(x)) for x in (loss_ok, loss_bad)), "use log(1 + e^-d) = logaddexp(0, -d): huge gaps must not overflow"
+    assert all(np.isfinite(float(x)) for x in (loss_ok, loss_bad)), f"property: reward gaps of ±2e4 give a finite loss\nACTUAL:   {loss_ok!r}, {loss_bad!r}\nEXPECTED: 0.0, 20000.0"
     assert math.isclose(float(loss_ok), 0.0, abs_tol=1e-6) and math.isclose(float(loss_bad), 2e4, rel_tol=1e-6), f"got {loss_ok}, {loss_bad}"
     np.testing.assert_allclose(grad_ok, [[0.0, 0.0]], atol=1e-9, err_msg="a pair already ranked right by a huge gap has ~zero gradient")
     np.testing.assert_allclose(grad_bad, [[-1.0, 1.0]], rtol=1e-6, err_msg="a pair ranked wrong by a huge gap has gradient -1 / +1")
@@ -75,3 +75,56 @@ def test_huge_reward_gaps_stay_finite(impl):
 def test_needs_two_responses(impl):
     with pytest.raises(ValueError):
         impl.rm_pairwise_loss(np.array([[1.0], [2.0]]))
+
+
+# -----------------------------------------------------------------------------
+# property: rows of very different scales, gaps of ±1e3, ties, int / float32 rewards
+from hypothesis import given, strategies as st  # noqa: E402
+
+from _props import dtypes, expect_close, offsets, rows_with_scales, seeds, tol  # noqa: E402
+
+
+def softplus(x):
+    """log(1 + e^x) for any float x, without overflow."""
+    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
+
+
+def references(rewards):
+    """(loss, gradient) by a double loop over pairs i < j of each row, in Python floats."""
+    R = np.asarray(rewards, dtype=np.float64)
+    N, K = R.shape
+    C = N * K * (K - 1) / 2
+    loss, grad = 0.0, np.zeros((N, K))
+    for n in range(N):
+        for i in range(K):
+            for j in range(i + 1, K):
+                d = R[n, i] - R[n, j]
+                loss += softplus(-d) / C
+                s = math.exp(-softplus(d))  # σ(−d)
+                grad[n, i] -= s / C
+                grad[n, j] += s / C
+    return loss, grad
+
+
+@pytest.mark.points(2)
+@given(seed=seeds, N=st.integers(1, 3), K=st.integers(2, 6), offset=offsets, ties=st.booleans(), dtype=dtypes)
+def test_property_loss(impl, seed, N, K, offset, ties, dtype):
+    """loss = mean over prompts and pairs i < j of log(1 + exp(−(r_i − r_j)))."""
+    rng = np.random.default_rng(seed)
+    rewards = rows_with_scales(rng, (N, K), dtype, offset, ties)
+    loss, _ = impl.rm_pairwise_loss(rewards)
+    ref, _ = references(rewards)
+    expect_close(float(loss), ref, "loss = 1/(N·C(K,2)) Σ_n Σ_{i<j} log(1 + e^{−(r_i − r_j)})", {"rewards": rewards},
+                 **tol(dtype, 1.0 + float(np.max(np.abs(np.asarray(rewards, dtype=np.float64))))))
+
+
+@pytest.mark.points(2)
+@given(seed=seeds, N=st.integers(1, 3), K=st.integers(2, 6), offset=offsets, ties=st.booleans(), dtype=dtypes)
+def test_property_gradient(impl, seed, N, K, offset, ties, dtype):
+    """d loss/d r_i = −Σ_{j>i} σ(r_j − r_i)/C + Σ_{j<i} σ(r_i − r_j)/C, C = N·C(K,2)."""
+    rng = np.random.default_rng(seed)
+    rewards = rows_with_scales(rng, (N, K), dtype, offset, ties)
+    _, grad = impl.rm_pairwise_loss(rewards)
+    _, ref = references(rewards)
+    expect_close(grad, ref, "winner i gets −σ(−(r_i − r_j))/C and loser j gets +σ(−(r_i − r_j))/C, summed over pairs", {"rewards": rewards},
+                 **tol("float32" if dtype == "float32" else "float64", 1.0 / (N * K)))

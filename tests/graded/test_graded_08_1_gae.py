@@ -17,7 +17,7 @@ def gae_ref(r, V, gamma, lam, last_value):
 @pytest.mark.points(2)
 def test_worked_example(impl):
     adv, ret = impl.gae(np.array([0.0, 1.0]), np.array([0.5, 0.5]), gamma=1.0, lam=0.5, last_value=0.0)
-    np.testing.assert_allclose(adv, [0.25, 0.5], err_msg="A_0 = delta_0 + gamma * lambda * A_1 = 0 + 0.5 * 0.5 (lambda must scale the recursion)")
+    np.testing.assert_allclose(adv, [0.25, 0.5], err_msg="r = [0, 1], V = [0.5, 0.5], gamma = 1, lambda = 0.5, last_value = 0: delta = [0, 0.5], A_1 = delta_1 = 0.5, A_0 = delta_0 + gamma lambda A_1 = 0.25")
     np.testing.assert_allclose(ret, [0.75, 1.0], err_msg="returns = advantages + values")
 
 
@@ -64,3 +64,57 @@ def test_dones_cut_the_episode(impl):
     a2, _ = gae_ref(r[3:], V[3:], 0.9, 0.8, 0.4)
     np.testing.assert_allclose(adv, np.concatenate([a1, a2]), rtol=1e-6, atol=1e-9,
                                err_msg="dones[t]: the episode ends after step t, so V_(t+1) and A_(t+1) count as 0 there")
+
+
+# -----------------------------------------------------------------------------
+# property: batches with dones per row, int / float32 inputs, T = 1, rows of very different scales
+from hypothesis import given, strategies as st  # noqa: E402
+
+from _props import dtypes, expect_close, seeds, tol  # noqa: E402
+
+
+def advantages_ref(r, V, gamma, lam, last, dones):
+    """Per row: split at dones into episodes, A_t = Σ_l (γλ)^l δ_{t+l} inside each episode, V after an episode's end = 0."""
+    r, V = np.asarray(r, dtype=np.float64), np.asarray(V, dtype=np.float64)
+    B, T = r.shape
+    out = np.zeros((B, T))
+    for b in range(B):
+        start = 0
+        for t in range(T):
+            if dones[b, t] or t == T - 1:
+                boot = 0.0 if dones[b, t] else float(last[b])
+                out[b, start:t + 1] = gae_ref(r[b, start:t + 1], V[b, start:t + 1], gamma, lam, boot)[0]
+                start = t + 1
+    return out
+
+
+@pytest.mark.points(3)
+@given(seed=seeds, B=st.integers(1, 3), T=st.integers(1, 6), dtype=dtypes, gamma=st.sampled_from([1.0, 0.99, 0.5]),
+       lam=st.sampled_from([0.0, 0.5, 0.95, 1.0]), with_dones=st.booleans(), scalar_last=st.booleans())
+def test_property_advantages(impl, seed, B, T, dtype, gamma, lam, with_dones, scalar_last):
+    """A_t = Σ_l (γλ)^l δ_{t+l}, δ_t = r_t + γ V_{t+1} − V_t, episodes cut after each done (row by row)."""
+    rng = np.random.default_rng(seed)
+    scale = 10.0 ** rng.integers(-2, 3, size=(B, 1))
+    cast = (lambda x: np.round(x).astype(np.int64)) if dtype == "int64" else (lambda x: x.astype(dtype))
+    r, V = cast(rng.normal(size=(B, T)) * scale * 3), cast(rng.normal(size=(B, T)) * scale * 3)
+    last = float(rng.normal()) if scalar_last else rng.normal(size=B)
+    dones = rng.random((B, T)) < 0.3 if with_dones else np.zeros((B, T), dtype=bool)
+    kwargs = {"gamma": gamma, "lam": lam, "last_value": last}
+    if with_dones:
+        kwargs["dones"] = dones
+    adv, _ = impl.gae(r, V, **kwargs)
+    ref = advantages_ref(r, V, gamma, lam, np.broadcast_to(last, (B,)), dones)
+    expect_close(adv, ref, "A_t = Σ_l (γλ)^l δ_{t+l} within each episode (V and A after a done count 0)",
+                 {"rewards": r, "values": V, **kwargs}, **tol("float32" if dtype == "float32" else "float64", float(np.max(np.abs(ref))) + 1))
+
+
+@pytest.mark.points(1)
+@given(seed=seeds, B=st.integers(1, 3), T=st.integers(1, 6), dtype=dtypes)
+def test_property_returns_are_advantages_plus_values(impl, seed, B, T, dtype):
+    """returns = advantages + values (checked against the function's own advantages: a wrong A costs only the advantage checks)."""
+    rng = np.random.default_rng(seed)
+    cast = (lambda x: np.round(x).astype(np.int64)) if dtype == "int64" else (lambda x: x.astype(dtype))
+    r, V = cast(rng.normal(size=(B, T)) * 3), cast(rng.normal(size=(B, T)) * 3)
+    adv, ret = impl.gae(r, V, gamma=0.9, lam=0.8, last_value=0.5)
+    expect_close(ret, np.asarray(adv, dtype=np.float64) + V, "returns = advantages + values", {"rewards": r, "values": V},
+                 **tol("float32" if dtype == "float32" else "float64", 10.0))

@@ -64,3 +64,63 @@ def test_random_against_reference_and_central_differences(impl, numgrad):
         assert math.isclose(float(loss), loss_ref(logp_new, logp_old, adv, eps, mask), rel_tol=1e-6), f"eps={eps}: loss differs from the reference"
         expected = numgrad(lambda x: loss_ref(x, logp_old, adv, eps, mask), logp_new)
         np.testing.assert_allclose(grad, expected, rtol=1e-5, atol=1e-8, err_msg=f"eps={eps}: gradient differs from central differences")
+
+
+# -----------------------------------------------------------------------------
+# property: masks padded on the left or the right, rows of very different scales, float32
+from hypothesis import given, strategies as st  # noqa: E402
+
+from _props import expect_close, float_dtypes, seeds, tol  # noqa: E402
+
+
+def grad_ref(logp_new, logp_old, adv, eps, mask):
+    """−ρA/N where ρA ≤ clip(ρ)A (the unclipped term is the min) on counted tokens, else 0."""
+    n = int(np.sum(mask))
+    out = np.zeros(np.shape(logp_new))
+    for i in np.ndindex(*np.shape(logp_new)):
+        if mask[i]:
+            rho = math.exp(float(logp_new[i]) - float(logp_old[i]))
+            a = float(adv[i])
+            if rho * a <= min(max(rho, 1 - eps), 1 + eps) * a:
+                out[i] = -rho * a / n
+    return out
+
+
+@st.composite
+def ppo_batch(draw):
+    seed, B, T = draw(st.integers(0, 2**32 - 1)), draw(st.integers(1, 3)), draw(st.integers(1, 6))
+    rng = np.random.default_rng(seed)
+    side = draw(st.sampled_from(["none", "right", "left"]))
+    lengths = rng.integers(0, T + 1, size=B)
+    pos = np.arange(T)[None, :]
+    mask = None if side == "none" else (pos < lengths[:, None]) if side == "right" else (pos >= T - lengths[:, None])
+    logp_old = rng.normal(size=(B, T)) - 2.0
+    logp_new = logp_old + rng.normal(size=(B, T)) * 0.4
+    adv = rng.normal(size=(B, T)) * 10.0 ** rng.integers(-3, 4, size=(B, 1))
+    return logp_new, logp_old, adv, mask, draw(st.sampled_from([0.1, 0.2, 0.3]))
+
+
+@pytest.mark.points(2)
+@given(batch=ppo_batch(), dtype=float_dtypes)
+def test_property_loss(impl, batch, dtype):
+    """loss = −mean over counted tokens of min(ρA, clip(ρ, 1−ε, 1+ε)A), ρ = exp(logp_new − logp_old)."""
+    logp_new, logp_old, adv, mask, eps = (x.astype(dtype) if isinstance(x, np.ndarray) and x.dtype != bool else x for x in batch)
+    kwargs = {"eps": eps} if mask is None else {"eps": eps, "mask": mask}
+    loss, _ = impl.ppo_clip_loss(logp_new, logp_old, adv, **kwargs)
+    m = np.ones(np.shape(logp_new), dtype=bool) if mask is None else mask
+    ref = loss_ref(logp_new.astype(np.float64), logp_old.astype(np.float64), adv.astype(np.float64), eps, m)
+    expect_close(float(loss), ref, "loss = −(1/N) Σ_{mask} min(ρA, clip(ρ, 1−ε, 1+ε)A)",
+                 {"logp_new": logp_new, "logp_old": logp_old, "advantages": adv, **kwargs}, **tol(dtype, float(np.max(np.abs(adv))) * 2))
+
+
+@pytest.mark.points(2)
+@given(batch=ppo_batch(), dtype=float_dtypes)
+def test_property_gradient(impl, batch, dtype):
+    """d loss / d logp_new = −ρA/N where the unclipped term is the min, 0 where clipping is active or the token is masked out."""
+    logp_new, logp_old, adv, mask, eps = (x.astype(dtype) if isinstance(x, np.ndarray) and x.dtype != bool else x for x in batch)
+    kwargs = {"eps": eps} if mask is None else {"eps": eps, "mask": mask}
+    _, grad = impl.ppo_clip_loss(logp_new, logp_old, adv, **kwargs)
+    m = np.ones(np.shape(logp_new), dtype=bool) if mask is None else mask
+    ref = grad_ref(logp_new, logp_old, adv, eps, m) if m.any() else np.zeros(np.shape(logp_new))
+    expect_close(grad, ref, "dlogp_new = −ρA/N on counted tokens where ρA ≤ clip(ρ)A, else 0",
+                 {"logp_new": logp_new, "logp_old": logp_old, "advantages": adv, **kwargs}, **tol(dtype, float(np.max(np.abs(adv))) * 2))

@@ -56,3 +56,27 @@ def test_random_batch_against_reference(impl):
     r = impl.kl_penalized_rewards(logp, logp_ref, score, 0.05, mask)
     assert np.shape(r) == (B, T), f"rewards must be (B, T) = {(B, T)}, got {np.shape(r)}"
     np.testing.assert_allclose(r, rewards_ref(logp, logp_ref, score, 0.05, mask), rtol=1e-6, atol=1e-12, err_msg="per-token rewards differ from the reference")
+
+
+# -----------------------------------------------------------------------------
+# property: masks padded on the left, the right or both, empty rows, int scores, float32
+from hypothesis import given, strategies as st  # noqa: E402
+
+from _props import expect_close, float_dtypes, seeds, tol  # noqa: E402
+
+
+@pytest.mark.points(3)
+@given(seed=seeds, B=st.integers(1, 4), T=st.integers(1, 6), dtype=float_dtypes, beta=st.sampled_from([0.0, 0.05, 1.0]),
+       side=st.sampled_from(["right", "left", "both"]), int_score=st.booleans())
+def test_property_rewards(impl, seed, B, T, dtype, beta, side, int_score):
+    """r_t = −β (logp_t − logp_ref_t) on real tokens, + score on the LAST real token of the row, 0 on padding."""
+    rng = np.random.default_rng(seed)
+    start = rng.integers(0, T + 1, size=B) if side != "right" else np.zeros(B, dtype=int)
+    end = np.array([rng.integers(s, T + 1) for s in start]) if side != "left" else np.full(B, T)
+    mask = (np.arange(T)[None, :] >= start[:, None]) & (np.arange(T)[None, :] < end[:, None])
+    logp, logp_ref = (rng.normal(size=(2, B, T)) - 1).astype(dtype)
+    score = rng.integers(-5, 6, size=B) if int_score else rng.normal(size=B) * 3
+    r = impl.kl_penalized_rewards(logp, logp_ref, score, beta, mask)
+    expect_close(r, rewards_ref(logp.astype(np.float64), logp_ref.astype(np.float64), score, beta, mask),
+                 "r_t = −β(logp_t − logp_ref_t) where mask, + score on the last True of each row's mask, 0 elsewhere",
+                 {"logp": logp, "logp_ref": logp_ref, "score": score, "beta": beta, "mask": mask}, **tol(dtype, 10.0))

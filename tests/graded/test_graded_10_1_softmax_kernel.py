@@ -32,7 +32,7 @@ def softmax_rows(impl):
 def close(y, ref, what):
     ref = np.asarray(ref, dtype=np.float64)
     assert np.shape(y) == ref.shape, f"{what}: y must have the input's shape {ref.shape}, got {np.shape(y)}"
-    assert np.all(np.isfinite(y)), f"{what}: y has NaN/inf (subtract the row max before expf)"
+    assert np.all(np.isfinite(y)), f"{what}: y must be finite; ACTUAL y = {y!r}"
     bad = np.abs(y - ref) > 1e-6 + 1e-5 * np.abs(ref)
     if bad.any():
         i = tuple(int(k) for k in np.argwhere(bad)[0])
@@ -79,3 +79,26 @@ def test_masked_entries_and_batch_shape(softmax_rows):
     y = softmax_rows(x)
     close(y, softmax_ref(x), "(2, 3, 40) input with -inf entries")
     assert np.all(y[..., 30:] == 0.0), "masked (-inf) entries must get probability exactly 0"
+
+
+# -----------------------------------------------------------------------------
+# property: rows of very different scales, all-negative rows (−1e3: the running max must start at −inf), −inf entries
+from hypothesis import given, strategies as st  # noqa: E402
+
+from _props import failure, offsets, seeds  # noqa: E402
+
+
+@pytest.mark.points(3)
+@given(seed=seeds, N=st.integers(1, 3), C=st.sampled_from([1, 3, 63, 64, 65, 130]), offset=offsets,
+       block=st.sampled_from([32, 64, 128]), masked=st.booleans())
+def test_property_rows(softmax_rows, seed, N, C, offset, block, masked):
+    """y[i, j] = exp(x[i, j] − m_i) / Σ_k exp(x[i, k] − m_i), m_i the row max, whatever the row's scale or offset."""
+    rng = np.random.default_rng(seed)
+    x = (rng.normal(size=(N, C)) * 10.0 ** rng.integers(-3, 3, size=(N, 1)) + offset).astype(np.float32)
+    if masked and C > 1:
+        x[:, rng.integers(1, C):] = -np.inf  # the first entry of every row stays finite
+    y = softmax_rows(x, block_size=block)
+    ref = softmax_ref(x)
+    ok = np.shape(y) == ref.shape and np.all(np.isfinite(y)) and np.all(np.abs(y - ref) <= 1e-6 + 1e-5 * np.abs(ref))
+    if not ok:
+        raise failure("y = softmax of each row (one block per row)", {"x": x, "block_size": block}, y, ref)

@@ -1,0 +1,104 @@
+r"""Helpers of the property-based graded checks: adversarial inputs and failure messages that teach.
+
+Every property check draws its inputs with hypothesis (`derandomize=True` in conftest.py: the
+same examples on every run) from the classes of inputs where wrong solutions hide:
+
+  - rows of one batch whose scales differ by orders of magnitude (1e-3 .. 1e3),
+  - offsets of ±1e3 (an overflow, or an initial value such as max = 0, shows up there),
+  - ties (values rounded to a coarse grid),
+  - integer and float32 inputs (the reference works in float64 on the same values),
+  - empty and length-1 axes, masks padded on the left or on the right.
+
+and compares the student's answer with a float64 reference written independently of the
+solution. On a mismatch `expect_close` raises one message that states the property (the
+formula), shows the input, and ACTUAL vs EXPECTED in full — hypothesis first shrinks the input
+to a small one, so the message stays readable. No guessed causes.
+"""
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+from hypothesis import strategies as st
+
+DTYPES = ("float64", "float32", "int64")
+SCALES = (1e-3, 1e-2, 1.0, 1e2, 1e3)
+OFFSETS = (0.0, 1e3, -1e3)
+
+
+def fmt(x) -> str:
+    """An array or value in full (no '...'), with enough digits to see the difference."""
+    if isinstance(x, np.ndarray):
+        return np.array2string(x, threshold=sys.maxsize, max_line_width=120, precision=10, separator=", ")
+    return repr(x)
+
+
+def show_inputs(inputs: dict) -> str:
+    return "\n".join(f"  {name} = {fmt(value)}".replace("\n", "\n      ") for name, value in inputs.items())
+
+
+def failure(prop: str, inputs: dict, actual, expected, note: str = "") -> AssertionError:
+    text = f"property: {prop}\ninput:\n{show_inputs(inputs)}\nACTUAL:   {fmt(actual)}\nEXPECTED: {fmt(expected)}"
+    if note:
+        text += f"\n{note}"
+    return AssertionError(text)
+
+
+def expect_close(actual, expected, prop: str, inputs: dict, rtol: float = 1e-6, atol: float = 1e-9) -> None:
+    """Assert |actual − expected| <= atol + rtol |expected| elementwise (shapes equal, no NaN/inf mismatch)."""
+    expected = np.asarray(expected, dtype=np.float64)
+    try:
+        got = np.asarray(actual, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise failure(prop, inputs, actual, expected, "the answer is not numeric") from None
+    if got.shape != expected.shape:
+        raise failure(prop, inputs, actual, expected, f"shape {got.shape} instead of {expected.shape}")
+    with np.errstate(invalid="ignore"):
+        bad = ~((got == expected) | (np.abs(got - expected) <= atol + rtol * np.abs(expected)))
+    if bad.any():
+        i = tuple(int(j) for j in np.argwhere(bad)[0]) if bad.ndim else ()
+        note = f"{int(bad.sum())} of {bad.size} entries differ; first at index {i}: actual {got[i]!r}, expected {expected[i]!r} (rtol={rtol:g}, atol={atol:g})"
+        raise failure(prop, inputs, np.asarray(actual), expected, note)
+
+
+def expect_equal(actual, expected, prop: str, inputs: dict) -> None:
+    if isinstance(expected, np.ndarray) or isinstance(actual, np.ndarray):
+        a, e = np.asarray(actual), np.asarray(expected)
+        if a.shape != e.shape or not np.array_equal(a, e):
+            raise failure(prop, inputs, actual, expected)
+    elif actual != expected:
+        raise failure(prop, inputs, actual, expected)
+
+
+# -----------------------------------------------------------------------------
+# strategies: a seed plus a few adversarial choices; the arrays are built from them
+seeds = st.integers(0, 2**32 - 1)
+dtypes = st.sampled_from(DTYPES)
+float_dtypes = st.sampled_from(("float64", "float32"))
+scales = st.sampled_from(SCALES)
+offsets = st.sampled_from(OFFSETS)
+
+
+def rows_with_scales(rng, shape, dtype="float64", offset=0.0, ties=False, base=1.0):
+    """A (..., C) array whose rows (and batch entries) each get their own scale 10^k, k in -3..3."""
+    shape = tuple(shape)
+    lead = shape[:-1]
+    row_scale = 10.0 ** rng.integers(-3, 4, size=lead + (1,)) if shape else 1.0
+    x = rng.normal(size=shape) * base * row_scale + offset
+    if ties:
+        x = np.round(x / (base * row_scale)) * (base * row_scale)
+    return cast(x, dtype)
+
+
+def cast(x, dtype):
+    x = np.asarray(x)
+    if dtype == "int64":
+        return np.round(x).astype(np.int64)
+    return x.astype(dtype)
+
+
+def tol(dtype: str, scale: float = 1.0) -> dict:
+    """Tolerances for answers computed from inputs of `dtype` (float32 inputs may be worked in float32)."""
+    if dtype == "float32":
+        return {"rtol": 2e-3, "atol": 2e-4 * scale}
+    return {"rtol": 1e-6, "atol": 1e-9 * scale}
