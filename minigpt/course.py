@@ -105,7 +105,12 @@ class Implementation:
         ex = lookup(function)
         if self.path and self.path not in sys.path:
             sys.path.insert(0, self.path)
-        coursefiles.make_importable()  # solutions/ and exercises/ of the checkout or of the installed wheel
+        try:
+            coursefiles.make_importable()  # solutions/ and exercises/ of the checkout or of the installed wheel
+        except FileNotFoundError:  # a student release (no solutions/): exercises/ beside minigpt or in the working directory
+            for folder in (str(coursefiles.CHECKOUT), os.getcwd()):
+                if folder not in sys.path:
+                    sys.path.append(folder)
         top = importlib.import_module(self.name)
         if hasattr(top, function):
             return getattr(top, function)
@@ -187,7 +192,7 @@ def _warn_once(ex: Exercise, why: str) -> None:
 def _with_fallback(ex: Exercise):
     try:
         reference = solution(ex.function)
-    except ImportError:  # a student release has no solutions/: the student's function, stub or not
+    except (ImportError, FileNotFoundError):  # a student release has no solutions/: the student's function, stub or not
         return functools.partial(_student_only, ex)
 
     @functools.wraps(reference)

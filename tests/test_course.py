@@ -75,7 +75,7 @@ def test_check_reports_drift_and_generate_repairs_it(tmp_path):
     sol.mkdir()
     (sol / "__init__.py").write_text('"""pkg"""\n')
     (sol / "ex99.py").write_text('def f():\n    """Exercise 99.1: one."""\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION\n')
-    assert make_exercises.drift(sol, ex) == ["missing: exercises/__init__.py", "missing: exercises/ex99.py"]
+    assert make_exercises.drift(sol, ex) == ["missing: exercises/__init__.py", "missing: exercises/ex99.py", "missing: exercises/README.md"]
     make_exercises.generate(sol, ex)
     assert make_exercises.drift(sol, ex) == []
     (ex / "ex99.py").write_text("edited\n")

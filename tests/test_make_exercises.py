@@ -60,6 +60,8 @@ def test_release_has_no_solutions_and_grades_as_not_attempted(tmp_path):
     res = subprocess.run([sys.executable, "-m", "minigpt", "grade", "--only", "01.2"], capture_output=True, text=True,
                          cwd=dest, env=env, timeout=300)
     assert res.returncode == 1 and "not attempted" in res.stdout, res.stdout + res.stderr
-    res = subprocess.run([sys.executable, "-c", "from minigpt import course; course.merge([1, 2], (1, 2), 3)"],
+    import site  # -S: no site hooks, so an editable install of the checkout cannot lend its solutions/
+    env["PYTHONPATH"] = os.pathsep.join([str(dest), *site.getsitepackages()])
+    res = subprocess.run([sys.executable, "-S", "-c", "from minigpt import course; course.merge([1, 2], (1, 2), 3)"],
                          capture_output=True, text=True, cwd=dest, env=env, timeout=120)
     assert res.returncode != 0 and "no reference solutions to fall back on" in res.stderr, res.stderr
