@@ -146,14 +146,18 @@ class RemoteImplementation:
         self.timeout = timeout
         self.worker = Worker(self.name, self.path, expose=expose)
         self._on_start = on_start
+        self._started = False
 
     def call(self, function: str, *args, **kwargs):
         ex = lookup(function)
+        timeout = self.timeout
         if self.worker.proc is None:
             self.worker.start()
+            if not self._started:  # the very first call imports the student's code (10.1 compiles its kernel)
+                timeout, self._started = 3 * self.timeout, True
             if self._on_start:
                 self._on_start(self.worker)
-        return self.worker.call(ex.module, function, *args, timeout=self.timeout, **kwargs)
+        return self.worker.call(ex.module, function, *args, timeout=timeout, **kwargs)
 
     def __getattr__(self, function: str):
         if function.startswith("_"):
