@@ -244,11 +244,11 @@ def _status(ex: course.Exercise, tests: list[dict], rc: int | None, timeout: flo
         return "pass", ""
     kinds = {t["kind"] for t in failed}
     n = f"{len(failed)} of {len(counted)} checks failed"
-    if "timeout" in kinds:
-        return "timeout", f"{n}; a call ran past the time limit"
-    if "crash" in kinds:
+    if "crash" in kinds:  # a crash says more than a timeout (which may follow it on a busy machine)
         crash = next(t for t in failed if t["kind"] == "crash")
         return "crash", f"{n}; " + crash["message"].splitlines()[0]
+    if "timeout" in kinds:
+        return "timeout", f"{n}; a call ran past the time limit"
     if any(t["outcome"] == "not run" for t in failed):
         return "error", f"checks did not run (pytest exit {rc}):\n{tail[-1500:]}"
     others = sorted({t["stub"] for t in failed if t["stub"] and t["stub"] != ex.id})

@@ -109,13 +109,13 @@ def gae(rewards, values, gamma=1.0, lam=0.95, last_value=0.0, dones=None):
 
 def test_hang_segfault_nan_and_exceptions_cost_only_their_exercise(tmp_path):
     (tmp_path / "fake_student.py").write_text(FAKE_STUDENT)
-    report = grade.grade(impl="fake_student", impl_path=str(tmp_path), jobs=2, timeout=60, test_timeout=1,
+    report = grade.grade(impl="fake_student", impl_path=str(tmp_path), jobs=2, timeout=120, test_timeout=3,
                          only=["01.1", "01.2", "02.4", "02.3", "02.1", "05.1", "08.1"])
     by_id = {r["id"]: r for r in report["exercises"]}
     assert by_id["05.1"]["status"] == "pass" and by_id["05.1"]["points"] == by_id["05.1"]["max_points"] > 0, by_id["05.1"]
     assert by_id["01.1"]["status"] == "timeout" and by_id["01.1"]["points"] == 0
     finished = [t for t in by_id["01.1"]["tests"] if t["outcome"] != "not run"]
-    assert finished and all(re.search(r"longer than [13] s", t["message"]) for t in finished), [t["message"] for t in finished]
+    assert finished and all(re.search(r"longer than (3|9) s", t["message"]) for t in finished), [t["message"] for t in finished]
     assert by_id["01.2"]["status"] == "crash" and "SIGSEGV" in by_id["01.2"]["detail"] and by_id["01.2"]["points"] == 0
     assert by_id["02.4"]["status"] == "timeout" and by_id["02.4"]["points"] == 0
     for ex_id in ("02.3", "02.1"):
