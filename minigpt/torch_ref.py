@@ -7,6 +7,7 @@ from F.silu, and RoPE written as complex multiplication (each pair x₁ + i·x�
 
     python -c "from minigpt.torch_ref import TorchGPT; from minigpt.nn import GPTConfig; print(TorchGPT(GPTConfig(vocab_size=65)))"
 """
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -118,3 +119,21 @@ class TorchGPT(nn.Module):
                 ours = ours.replace(f".{b}.", f".{a}.")
             inv[ours] = p.grad.numpy()
         return inv
+
+
+def forward_backward_both(model, seed=0, shape=(3, 8)):
+    """minigpt `model` and its TorchGPT twin (same weights), forward and backward on one random batch.
+
+    Returns (logits, loss, torch logits, torch loss, twin); the gradients are in each model
+    (`twin.minigpt_grads()` names torch's like minigpt's). ids use `seed`, targets `seed + 1`.
+    """
+    V = model.config.vocab_size
+    twin = TorchGPT(model.config)
+    twin.load_minigpt_state(model.state_dict())
+    ids = np.random.default_rng(seed).integers(0, V, shape)
+    tgt = np.random.default_rng(seed + 1).integers(0, V, shape)
+    t_logits, t_loss = twin(torch.tensor(ids), torch.tensor(tgt))
+    t_loss.backward()
+    logits, loss = model(ids, tgt)
+    loss.backward()
+    return logits, loss, t_logits, t_loss, twin

@@ -64,18 +64,10 @@ def test_matches_torch_model(ln_position):
     """An independent PyTorch GPT (minigpt.torch_ref, written with torch's own ops) given the same weights.
 
     pre-LN: x + f(LN(x)) per sublayer; post-LN: LN(x + f(x)); both end with the final LayerNorm."""
-    torch = pytest.importorskip("torch")
-    from minigpt.torch_ref import TorchGPT
-    cfg = _tiny(n_layer=2, vocab_size=13, n_embd=16, n_head=4, ln_position=ln_position)
-    model = GPT(cfg, seed=1)
-    ref = TorchGPT(cfg)
-    ref.load_minigpt_state(model.state_dict())
-    ids = np.random.default_rng(0).integers(0, 13, (3, 8))
-    tgt = np.random.default_rng(1).integers(0, 13, (3, 8))
-    t_logits, t_loss = ref(torch.tensor(ids), torch.tensor(tgt))
-    t_loss.backward()
-    logits, loss = model(ids, tgt)
-    loss.backward()
+    pytest.importorskip("torch")
+    from minigpt.torch_ref import forward_backward_both
+    model = GPT(_tiny(n_layer=2, vocab_size=13, n_embd=16, n_head=4, ln_position=ln_position), seed=1)
+    logits, loss, t_logits, t_loss, ref = forward_backward_both(model)
     np.testing.assert_allclose(logits.data, t_logits.detach().numpy(), atol=1e-5)
     assert loss.item() == pytest.approx(t_loss.item(), rel=1e-5)
     grads = ref.minigpt_grads()

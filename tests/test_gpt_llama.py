@@ -54,20 +54,12 @@ def test_whole_llama_gradcheck(impl):
 @pytest.mark.parametrize("opts", [dict(norm="rmsnorm"), dict(mlp="swiglu"), dict(pos="rope"), LLAMA],
                          ids=["rmsnorm", "swiglu", "rope", "llama"])
 def test_matches_torch_model(opts):
-    torch = pytest.importorskip("torch")
-    from minigpt.torch_ref import TorchGPT
-    cfg = _tiny(n_layer=2, vocab_size=13, n_embd=16, n_head=2, **opts)
-    model = GPT(cfg, seed=1)
+    pytest.importorskip("torch")
+    from minigpt.torch_ref import forward_backward_both
+    model = GPT(_tiny(n_layer=2, vocab_size=13, n_embd=16, n_head=2, **opts), seed=1)
     for p in model.parameters():
         p.data = p.data * 5  # well away from the near-zero init so the options matter
-    ref = TorchGPT(cfg)
-    ref.load_minigpt_state(model.state_dict())
-    ids = np.random.default_rng(0).integers(0, 13, (3, 8))
-    tgt = np.random.default_rng(1).integers(0, 13, (3, 8))
-    t_logits, t_loss = ref(torch.tensor(ids), torch.tensor(tgt))
-    t_loss.backward()
-    logits, loss = model(ids, tgt)
-    loss.backward()
+    logits, loss, t_logits, t_loss, ref = forward_backward_both(model)
     np.testing.assert_allclose(logits.data, t_logits.detach().numpy(), atol=1e-5 * np.abs(logits.data).max())
     assert loss.item() == pytest.approx(t_loss.item(), rel=1e-5)
     grads = ref.minigpt_grads()

@@ -10,7 +10,7 @@ import math
 import numpy as np
 
 from minigpt.autograd import Function, unbroadcast
-from minigpt.backend import get_xp as _xp
+from minigpt.backend import get_xp
 from minigpt.ops.dispatch import cuda_kernels, use_kernels
 
 
@@ -98,7 +98,7 @@ def _ipow(x, p):
     if p == 1:
         return x
     if p == 0.5:
-        return _xp(x).sqrt(x)
+        return get_xp(x).sqrt(x)
     return x ** p
 
 
@@ -125,7 +125,7 @@ class Exp(Function):
 
     @staticmethod
     def forward(ctx, x):
-        y = _xp(x).exp(x)
+        y = get_xp(x).exp(x)
         ctx.save_for_backward(y)
         return y
 
@@ -140,7 +140,7 @@ class Log(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return _xp(x).log(x)
+        return get_xp(x).log(x)
 
     @staticmethod
     def backward(ctx, g):
@@ -152,7 +152,7 @@ class Sqrt(Function):
 
     @staticmethod
     def forward(ctx, x):
-        y = _xp(x).sqrt(x)
+        y = get_xp(x).sqrt(x)
         ctx.save_for_backward(y)
         return y
 
@@ -166,7 +166,7 @@ class Tanh(Function):
 
     @staticmethod
     def forward(ctx, x):
-        y = _xp(x).tanh(x)
+        y = get_xp(x).tanh(x)
         ctx.save_for_backward(y)
         return y
 
@@ -214,7 +214,7 @@ class Gelu(Function):
             ctx.save_for_backward(x)
             return cuda_kernels().gelu_fwd(x)
         ctx.kernel = False
-        xp = _xp(x)
+        xp = get_xp(x)
         x2 = x * x
         a = x2 * (-2 * GELU_C * 0.044715)  # in-place steps below: each pass over memory costs
         a -= 2 * GELU_C
@@ -244,7 +244,7 @@ class Gelu(Function):
 
 def _sigmoid(x):
     """σ(x) = ½ (1 + tanh(x/2)): the same function as 1/(1 + e^{-x}), without overflow for large |x|."""
-    s = _xp(x).tanh(x * 0.5)
+    s = get_xp(x).tanh(x * 0.5)
     s += 1.0
     s *= 0.5
     return s
