@@ -5,7 +5,7 @@ Codex's evaluation loop (Chen et al. 2021, §2): for each problem, sample n prog
 Higher τ gives more diverse samples: pass@1 prefers a low τ (the single most likely program),
 pass@k for large k a higher one (more different tries) — Codex's Figure 5.
 
-Layer: above stages (it samples with minigpt.generate).
+Layer: beside generate.py, below the stages (it samples with minigpt.generate.sample_batch).
 
     from minigpt.codex.sampling import code_tokenizer, sample_programs, pass_at_k_table
 """
