@@ -75,8 +75,14 @@ def test_matches_torch_model(ln_position):
         np.testing.assert_allclose(p.grad, grads[name], atol=1e-6 + 1e-4 * np.abs(grads[name]).max(), err_msg=name)
 
 
-def test_kv_cache_logits_equal_full_forward():
-    model = GPT(_tiny(n_layer=2), seed=0)
+@pytest.mark.parametrize("opts,scale", [({}, 1.0), (dict(norm="rmsnorm", mlp="swiglu", pos="rope"), 10.0)],
+                         ids=["gpt2", "llama"])
+def test_kv_cache_logits_equal_full_forward(opts, scale):
+    """Cached steps give the full forward's logits; with RoPE the new query/key are rotated at their
+    absolute positions (4, then 5), not at 0 (weights scaled up so that a wrong rotation shows)."""
+    model = GPT(_tiny(n_layer=2, **opts), seed=0)
+    for p in model.parameters():
+        p.data = p.data * scale
     ids = np.array([[1, 2, 3, 4, 5, 6]])
     full, _ = model(ids)
     cache = {}

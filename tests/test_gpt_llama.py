@@ -68,19 +68,12 @@ def test_matches_torch_model(opts):
         np.testing.assert_allclose(p.grad, grads[name], atol=1e-6 + 1e-4 * np.abs(grads[name]).max(), err_msg=name)
 
 
-def test_kv_cache_with_rope_equals_full_forward():
-    """With a cache the new query/key are rotated at their absolute positions (4, then 5), not at 0."""
+def test_generate_with_rope_cache_equals_uncached():
+    """Sampling with the KV cache gives the tokens of recomputing every step (the cached logits
+    themselves are checked against the full forward in test_gpt.py, LLaMA blocks included)."""
     model = GPT(_tiny(n_layer=2, **LLAMA), seed=0)
     for p in model.parameters():
         p.data = p.data * 10
-    ids = np.array([[1, 2, 3, 4, 5, 6]])
-    full, _ = model(ids)
-    cache = {}
-    with m.no_grad():
-        a, _ = model(ids[:, :4], cache=cache)
-        b, _ = model(ids[:, 4:5], cache=cache)
-        c, _ = model(ids[:, 5:6], cache=cache)
-    np.testing.assert_allclose(np.concatenate([a.data, b.data, c.data], axis=1), full.data, atol=1e-5)
     cached = generate(model, [1, 2, 3], max_new_tokens=8, temperature=1.0, seed=3)
     uncached = generate(model, [1, 2, 3], max_new_tokens=8, temperature=1.0, seed=3, use_cache=False)
     assert cached == uncached
