@@ -8,7 +8,8 @@ accuracy, win rates (ties half), the RM's held-out pairwise accuracy, KL(PPO ‖
 Checkpoints, metrics.json, report_card.txt and plots go under `out_dir`.
 
     minigpt pipeline                 # the default run (320 s on an idle 2-core machine: benchmarks/results/pipeline.json)
-    minigpt pipeline --quick         # a tiny smoke run (≈ 1 minute)
+    minigpt pipeline --quick         # a tiny smoke run (≈ 1 minute), into runs/pipeline-quick
+    minigpt pipeline --resume        # continue a stopped run: finished stages load, the stopped one resumes
 """
 import dataclasses
 import os
@@ -316,5 +317,5 @@ def main(cfg):
     report = run_pipeline(cfg)
     print()
     print(format_report_card(report))
-    print(f"\nrun directory: {cfg.out_dir} (metrics.json, report_card.txt, plots/, */ckpt)")
+    print(f"\nrun directory: {report['config']['out_dir']} (metrics.json, report_card.txt, plots/, */ckpt)")
     return 0
