@@ -274,11 +274,12 @@ def test_forged_results_from_the_package_init_score_zero(tmp_path):
     pkg.mkdir()
     (pkg / "__init__.py").write_text(FORGED_INIT)
     before = checkout_digest()
-    report = grade.grade(impl="forger", impl_path=str(tmp_path), jobs=1, timeout=60, test_timeout=10, only=["01.2"])
+    report = grade.grade(impl="forger", impl_path=str(tmp_path), jobs=1, timeout=180, test_timeout=10, only=["01.2"])
     r = report["exercises"][0]
     assert r["points"] == 0 and report["score"] == 0, r
-    assert r["status"] in ("crash", "fail"), r  # the forged bytes garble the answer pipe, or the exit is seen as a crash
-    assert all(t["outcome"] == "failed" for t in r["tests"]), r["tests"]
+    # the forged bytes garble the answer pipe, or the exit is seen as a crash ("timeout" only on a very busy machine)
+    assert r["status"] in ("crash", "fail", "timeout"), r
+    assert all(t["outcome"] in ("failed", "not run") for t in r["tests"]), r["tests"]
     assert checkout_digest() == before
 
 
