@@ -34,7 +34,7 @@ import typing
 from typing import Literal, Union
 
 __all__ = ["Config", "ConfigError", "positive", "nonnegative", "in_range", "field_help", "from_dict", "to_dict",
-           "load_config", "apply_preset", "build_parser", "parse_config"]
+           "load_config", "override", "apply_preset", "build_parser", "parse_config"]
 
 
 class ConfigError(ValueError):
@@ -253,6 +253,11 @@ def _set(d, path, value):
     d[last] = value
 
 
+def override(cfg, values):
+    """`cfg` with {dotted field: value} set, checked: override(cfg, {"ppo.iters": 8, "pretrain.model.n_layer": 2})."""
+    return apply_preset(cfg, values, only_defaults=False)
+
+
 def apply_preset(cfg, preset, only_defaults=True):
     """`cfg` with the values of `preset` ({dotted field: value}); with only_defaults, fields the user changed
     from the class default keep their value. Unknown fields raise ConfigError (a preset cannot drift)."""
@@ -312,8 +317,9 @@ def _default_dict(cls):
     return out
 
 
-def _leaves(cls, defaults=None, prefix="", skip=()):
-    """(dotted path, type, default, help) of every plain field of `cls`, nested configs expanded.
+def _leaves(cls, defaults=None, prefix="", skip=(), title=None):
+    """(dotted path, type, default, help, title) of every plain field of `cls`, nested configs expanded;
+    `title` is "<path>: <comment>" of the nested config a field belongs to (None at the top).
 
     `defaults`: the instance whose values are the defaults (a parent's default for a nested config), else the
     field defaults. A parent hides fields of a nested config from the CLI with
@@ -326,9 +332,11 @@ def _leaves(cls, defaults=None, prefix="", skip=()):
         tp = hints[f.name]
         value = _default(f) if defaults is None else getattr(defaults, f.name)
         if dataclasses.is_dataclass(tp):
-            yield from _leaves(tp, value, prefix + f.name + ".", f.metadata.get("cli_skip", ()))
+            sub_title = f"{prefix + f.name}: {helps.get(f.name, tp.__name__)}"
+            yield None, None, None, None, sub_title  # the nested config starts here: its flags form a group
+            yield from _leaves(tp, value, prefix + f.name + ".", f.metadata.get("cli_skip", ()), sub_title)
         else:
-            yield prefix + f.name, tp, value, helps.get(f.name, "")
+            yield prefix + f.name, tp, value, helps.get(f.name, ""), title
 
 
 def _show(value):
@@ -346,18 +354,23 @@ def build_parser(cls, prog=None, description=None):
                         help="start from the config saved in this JSON file (a run's config, or a checkpoint's "
                              "config.json); flags given as well override it")
     parser.add_argument("--debug", action="store_true", help="on an error, show the full Python traceback")
-    for path, tp, default, help_ in _leaves(cls):
+    groups = {None: parser}
+    for path, tp, default, help_, title in _leaves(cls):
+        if path is None:
+            groups[title] = parser.add_argument_group(title)
+            continue
+        group = groups[title]
         kind, choices, nargs = _parser_type(tp)
         shown = "required" if default is dataclasses.MISSING else f"default: {_show(default)}"
         text = f"{help_} ({shown})".strip().replace("%", "%%")
         flag = "--" + _flag(path)
         if tp is bool:
-            parser.add_argument(flag, dest=path, default=argparse.SUPPRESS, action=argparse.BooleanOptionalAction,
-                                help=text)
+            group.add_argument(flag, dest=path, default=argparse.SUPPRESS, action=argparse.BooleanOptionalAction,
+                               help=text)
         else:
             metavar = None if choices else path.split(".")[-1].upper()
-            parser.add_argument(flag, dest=path, default=argparse.SUPPRESS, type=kind, choices=choices,
-                                nargs=nargs, metavar=metavar, help=text)
+            group.add_argument(flag, dest=path, default=argparse.SUPPRESS, type=kind, choices=choices,
+                               nargs=nargs, metavar=metavar, help=text)
     return parser
 
 

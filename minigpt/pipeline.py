@@ -14,88 +14,111 @@ Checkpoints, metrics.json, report_card.txt and plots go under `out_dir`.
 import dataclasses
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from minigpt import dist
 from minigpt.checkpoint import load_json, save_json
-from minigpt.config import Config, ConfigError, nonnegative, positive
+from minigpt.config import Config, ConfigError, apply_preset, nonnegative, positive
 from minigpt.data.assistant import chars_per_token, make_demonstrations, pretrain_tokens, sample_prompts, world_tokenizer
 from minigpt.evaluate import compare, evaluate_model, format_report_card, kl_to_reference
 from minigpt.loop import RESUME_MAY_CHANGE, RunLock, _differences
+from minigpt.nn.gpt import GPTConfig
 from minigpt.nn.heads import RewardModel
 from minigpt.stages import ppo, pretrain, reward, sft
 from minigpt.stages.common import load_model
-from minigpt.stages.reward import make_rankings
+from minigpt.stages.ppo import PPOConfig
+from minigpt.stages.pretrain import PretrainConfig
+from minigpt.stages.reward import RewardConfig, make_rankings
+from minigpt.stages.sft import SFTConfig
 from minigpt.viz import plot_pipeline
+
+
+# -----------------------------------------------------------------------------
+# the config: one config per stage, each with the pipeline's defaults
+
+# Fields of a stage config that the pipeline sets itself (where it writes, what it starts from, its seeds,
+# resume/force): they are not flags of `minigpt pipeline`.
+PIPELINE_SETS = ("out_dir", "init", "reward", "seed", "data_seed", "resume", "force")
+
+
+def default_pretrain():
+    """Pretraining in the pipeline: a 3-block width-96 model, 2000 steps (the held-out facts need ~2000 to stick)."""
+    return PretrainConfig(model=GPTConfig(n_layer=3, n_head=4, n_embd=96, block_size=72),  # the longest chat is 66 tokens
+                          batch_size=32, max_iters=2000, lr=2e-3, min_lr=2e-4, warmup_iters=66, eval_interval=333,
+                          eval_iters=5)
+
+
+def default_sft():
+    """SFT in the pipeline: 57600 demonstrations, 2 epochs (more distinct demonstrations beat more epochs)."""
+    return SFTConfig(n_demos=57600, epochs=2, lr=1e-3, eval_interval=10**9)
+
+
+def default_reward():
+    """The reward model in the pipeline: 1600 train prompts ranked, with the LM-likelihood feature."""
+    return RewardConfig(n_prompts=1600, n_eval_prompts=250, k=4, epochs=3, lr=3e-4, lm_feature=True)
+
+
+def default_ppo():
+    """PPO in the pipeline: 150 iterations from β = 0.2, adaptive toward 2 nats per response."""
+    return PPOConfig(iters=150, rollout_batch=64, lr=1e-4, init_kl_coef=0.2, target_kl=2.0)
 
 
 @dataclass
 class PipelineConfig(Config):
-    out_dir: str = "runs/pipeline"  # run directory
-    quick: bool = False  # tiny smoke run (the QUICK sizes, for every size left at its default; into runs/pipeline-quick)
+    out_dir: str = "runs/pipeline"  # run directory (each stage writes out_dir/<stage>/)
+    quick: bool = False  # tiny smoke run: the QUICK preset for every value left at its default (into runs/pipeline-quick)
     resume: bool = False  # continue a stopped run: finished stages are loaded, the interrupted one resumes
     force: bool = False  # start over even if out_dir already holds another run
-    seed: int = 0  # seeds every stage
-    # model
-    n_layer: int = 3  # transformer blocks
-    n_head: int = 4  # attention heads
-    n_embd: int = 96  # width
-    block_size: int = 72  # context (the longest chat exchange of the world is 66 tokens)
+    seed: int = 0  # seeds every stage (stage seeds = seed; data seeds = seed + a fixed offset per stage)
     tokenizer: str = "char"  # "char" (one id per character of the world's alphabet) or "bpe:N" (byte-level BPE, N ids, trained on the world's documents)
-    # pretraining
-    n_docs: int = 4000  # world documents (~150 characters each)
-    pretrain_iters: int = 2000  # optimizer steps (the held-out facts need ~2000 to stick)
-    pretrain_batch: int = 32  # sequences per step
-    pretrain_lr: float = 2e-3  # peak learning rate
-    # supervised fine-tuning
-    n_demos: int = 57600  # contractor demonstrations (more distinct ones beat more epochs)
-    sft_epochs: int = 2  # passes over them
-    sft_lr: float = 1e-3  # peak learning rate
-    aux_lm_coef: float = 0.0  # λ of GPT-1's auxiliary LM loss
-    # reward model
-    rm_prompts: int = 1600  # train prompts ranked
-    rm_eval_prompts: int = 250  # held-out prompts ranked, for pairwise accuracy
-    k: int = 4  # responses per ranking (4..9)
-    rm_epochs: int = 3  # passes over the rankings
-    rm_lr: float = 3e-4  # peak learning rate
-    rm_lm_feature: bool = True  # RM adds α·log-likelihood under its LM head (nn/heads.py; False = plain InstructGPT head)
-    # PPO
-    ppo_iters: int = 150  # rollout + update iterations
-    rollout_batch: int = 64  # prompts per rollout
-    ppo_lr: float = 1e-4  # learning rate
-    init_kl_coef: float = 0.2  # β at the start (the adaptive controller moves it)
-    target_kl: float = 2.0  # adaptive-β target, nats per response (0 = fixed β)
-    ptx_coef: float = 0.0  # γ of PPO-ptx
-    rbrm_coef: float = 0.0  # weight of the rule-based reward
+    n_docs: int = 4000  # world documents for pretraining (~150 characters each)
+    pretrain: PretrainConfig = field(  # stage 1: next-token prediction on the world's documents
+        default_factory=default_pretrain, metadata={"cli_skip": PIPELINE_SETS + ("data", "tokenizer", "n_chars")})
+    sft: SFTConfig = field(  # stage 2: supervised fine-tuning on contractor demonstrations
+        default_factory=default_sft, metadata={"cli_skip": PIPELINE_SETS})
+    reward: RewardConfig = field(  # stage 3: reward model on gold-labeler rankings of SFT samples
+        default_factory=default_reward, metadata={"cli_skip": PIPELINE_SETS})
+    ppo: PPOConfig = field(  # stage 4: PPO against the reward model, KL-anchored to SFT
+        default_factory=default_ppo, metadata={"cli_skip": PIPELINE_SETS})
     # evaluation
     n_eval: int = 400  # held-out eval prompts
     eval_samples: int = 1  # samples per prompt and model
     eval_temperature: float = 1.0  # how the models answer (1.0: as sampled during RL)
 
     def validate(self):
-        positive(self, "n_layer", "n_head", "n_embd", "block_size", "n_docs", "pretrain_iters", "pretrain_batch",
-                 "pretrain_lr", "n_demos", "sft_epochs", "sft_lr", "rm_prompts", "rm_eval_prompts", "rm_epochs", "rm_lr",
-                 "ppo_iters", "rollout_batch", "ppo_lr", "n_eval", "eval_samples")
-        nonnegative(self, "seed", "aux_lm_coef", "init_kl_coef", "target_kl", "ptx_coef", "rbrm_coef", "eval_temperature")
-        if self.k < 2:
-            raise ConfigError("k", f"must be ≥ 2 (a ranking needs two responses), got {self.k}")
+        positive(self, "n_docs", "n_eval", "eval_samples")
+        nonnegative(self, "seed", "eval_temperature")
         if self.tokenizer != "char":
             n = self.tokenizer[4:] if self.tokenizer.startswith("bpe:") else ""
             if not (n.isdigit() and 256 + 8 <= int(n) <= 65535):  # bytes + specials; ids stored as uint16
                 raise ConfigError("tokenizer", f"must be 'char' or 'bpe:N' with 264 ≤ N ≤ 65535, got {self.tokenizer!r}")
 
 
-QUICK = dict(n_layer=2, n_embd=48, n_docs=300, pretrain_iters=60, n_demos=800, sft_epochs=1, rm_prompts=48,
-             rm_eval_prompts=24, rm_epochs=1, ppo_iters=4, rollout_batch=16, n_eval=48)
+# The --quick preset: {dotted field: value}, applied to every field left at its default (so
+# `--quick --ppo.iters 8` keeps 8). Checked against PipelineConfig on import: it cannot name a field that is gone.
+QUICK = {"out_dir": "runs/pipeline-quick",  # never over the full run the notebooks load
+         "pretrain.model.n_layer": 2, "pretrain.model.n_embd": 48, "n_docs": 300, "pretrain.max_iters": 60,
+         "pretrain.warmup_iters": 2, "pretrain.eval_interval": 10, "sft.n_demos": 800, "sft.epochs": 1,
+         "reward.n_prompts": 48, "reward.n_eval_prompts": 24, "reward.epochs": 1, "ppo.iters": 4,
+         "ppo.rollout_batch": 16, "n_eval": 48}
 
 
 def quick_config(cfg):
-    """The --quick sizes, for fields left at their defaults."""
-    defaults = PipelineConfig()
-    quick = dict(QUICK, out_dir=defaults.out_dir + "-quick")  # never over the full run the notebooks load
-    return dataclasses.replace(cfg, **{k: v for k, v in quick.items() if getattr(cfg, k) == getattr(defaults, k)})
+    """`cfg` with the QUICK preset for every field left at its default."""
+    return apply_preset(cfg, QUICK)
+
+
+quick_config(PipelineConfig())  # the preset is valid (raises ConfigError on import otherwise)
+
+
+def stage_config(cfg, stage, **pipeline_sets):
+    """cfg.<stage> with what the pipeline decides itself: its directory (out_dir/<stage>), the run's seed and
+    resume/force, and `pipeline_sets` (data seeds; another out_dir)."""
+    sets = {"out_dir": os.path.join(cfg.out_dir, stage), "seed": cfg.seed, "resume": cfg.resume, "force": cfg.force,
+            **pipeline_sets}
+    return dataclasses.replace(getattr(cfg, stage), **sets)
 
 
 # -----------------------------------------------------------------------------
@@ -112,12 +135,7 @@ class _Timer:
 def pretrain_stage(cfg, tok, progress=True):
     """Pretrain a GPT on the world's documents into out_dir/pretrain; pretrain.train's result dict."""
     train_ids, val_ids = pretrain_tokens(tok, cfg.n_docs, cfg.seed)
-    pcfg = pretrain.PretrainConfig(
-        out_dir=os.path.join(cfg.out_dir, "pretrain"), n_layer=cfg.n_layer, n_head=cfg.n_head, n_embd=cfg.n_embd,
-        block_size=cfg.block_size, batch_size=cfg.pretrain_batch, max_iters=cfg.pretrain_iters, lr=cfg.pretrain_lr,
-        min_lr=cfg.pretrain_lr / 10, warmup_iters=max(1, cfg.pretrain_iters // 30),
-        eval_interval=max(1, cfg.pretrain_iters // 6), eval_iters=5, seed=cfg.seed, resume=cfg.resume, force=cfg.force)
-    res = pretrain.train(pcfg, tok, train_ids, val_ids, progress=progress)
+    res = pretrain.train(stage_config(cfg, "pretrain"), tok, train_ids, val_ids, progress=progress)
     res["train_ids"], res["val_ids"] = train_ids, val_ids
     _stamp(cfg, "pretrain")
     return res
@@ -125,11 +143,9 @@ def pretrain_stage(cfg, tok, progress=True):
 
 def sft_stage(cfg, model, tok, progress=True):
     """Fine-tune `model` (trained in place) on contractor demonstrations into out_dir/sft; sft.train's dict."""
-    scfg = sft.SFTConfig(out_dir=os.path.join(cfg.out_dir, "sft"), n_demos=cfg.n_demos, epochs=cfg.sft_epochs,
-                         lr=cfg.sft_lr, aux_lm_coef=cfg.aux_lm_coef, eval_interval=10**9, data_seed=cfg.seed + 1,
-                         seed=cfg.seed, resume=cfg.resume, force=cfg.force)
-    demos = make_demonstrations(cfg.n_demos, seed=cfg.seed + 1)
-    val = make_demonstrations(300, seed=cfg.seed + 2, split="eval")
+    scfg = stage_config(cfg, "sft", data_seed=cfg.seed + 1)
+    demos = make_demonstrations(scfg.n_demos, seed=scfg.data_seed)
+    val = make_demonstrations(scfg.n_val, seed=cfg.seed + 2, split="eval")
     res = sft.train(scfg, model, tok, demos, val, progress=progress)
     _stamp(cfg, "sft")
     return res
@@ -137,19 +153,20 @@ def sft_stage(cfg, model, tok, progress=True):
 
 def train_rankings(cfg, sft_model, tok):
     """The reward model's training data: K samples of the SFT model per train prompt, ranked by the gold labeler."""
-    return make_rankings(sft_model, tok, sample_prompts(cfg.rm_prompts, seed=cfg.seed + 3), cfg.k, seed=cfg.seed + 3)
+    rcfg = cfg.reward
+    return make_rankings(sft_model, tok, sample_prompts(rcfg.n_prompts, seed=cfg.seed + 3), rcfg.k, rcfg.temperature,
+                         rcfg.max_new_tokens, seed=cfg.seed + 3)
 
 
 def reward_stage(cfg, sft_model, tok, progress=True):
     """Rank K samples of the SFT model per prompt with the gold labeler, train a reward model on them
     into out_dir/reward; reward.train's dict plus the training rankings under "rankings"."""
-    rcfg = reward.RewardConfig(out_dir=os.path.join(cfg.out_dir, "reward"), k=cfg.k, epochs=cfg.rm_epochs,
-                               lr=cfg.rm_lr, lm_feature=cfg.rm_lm_feature, seed=cfg.seed, resume=cfg.resume,
-                               force=cfg.force)
+    rcfg = stage_config(cfg, "reward", data_seed=cfg.seed + 3)
     rankings = train_rankings(cfg, sft_model, tok)
-    eval_rankings = reward.make_rankings(sft_model, tok, sample_prompts(cfg.rm_eval_prompts, seed=cfg.seed + 4,
-                                                                        split="eval"), cfg.k, seed=cfg.seed + 4)
-    res = reward.train(rcfg, RewardModel.from_gpt(sft_model, seed=cfg.seed, lm_feature=cfg.rm_lm_feature), tok,
+    eval_prompts = sample_prompts(rcfg.n_eval_prompts, seed=cfg.seed + 4, split="eval")
+    eval_rankings = reward.make_rankings(sft_model, tok, eval_prompts, rcfg.k, rcfg.temperature, rcfg.max_new_tokens,
+                                         seed=cfg.seed + 4)
+    res = reward.train(rcfg, RewardModel.from_gpt(sft_model, seed=cfg.seed, lm_feature=rcfg.lm_feature), tok,
                        rankings, eval_rankings, progress=progress)
     _stamp(cfg, "reward")
     res["rankings"] = rankings
@@ -161,13 +178,10 @@ def ppo_stage(cfg, sft_ckpt, rm, tok, ptx_ids=None, progress=True):
     dict plus the reference model under "ref". `ptx_ids`: pretraining tokens for PPO-ptx (made if None)."""
     policy, _, _ = load_model(sft_ckpt, expect_stage="sft")
     ref, _, _ = load_model(sft_ckpt, expect_stage="sft")
-    if ptx_ids is None and cfg.ptx_coef:
+    ocfg = stage_config(cfg, "ppo", data_seed=cfg.seed + 5)
+    if ptx_ids is None and ocfg.ptx_coef:
         ptx_ids = pretrain_tokens(tok, cfg.n_docs, cfg.seed)[0]
-    ocfg = ppo.PPOConfig(out_dir=os.path.join(cfg.out_dir, "ppo"), iters=cfg.ppo_iters, rollout_batch=cfg.rollout_batch,
-                         lr=cfg.ppo_lr, init_kl_coef=cfg.init_kl_coef, target_kl=cfg.target_kl,
-                         ptx_coef=cfg.ptx_coef, rbrm_coef=cfg.rbrm_coef, seed=cfg.seed, resume=cfg.resume,
-                         force=cfg.force)
-    res = ppo.train(ocfg, policy, ref, rm, tok, sample_prompts(2000, seed=cfg.seed + 5), ptx_data=ptx_ids,
+    res = ppo.train(ocfg, policy, ref, rm, tok, sample_prompts(ocfg.n_prompts, seed=ocfg.data_seed), ptx_data=ptx_ids,
                     progress=progress)
     res["ref"] = ref
     _stamp(cfg, "ppo")

@@ -23,9 +23,10 @@ Layer: like a stage (it trains with minigpt.stages.pretrain).
 
     python benchmarks/scaling.py --quick        # JSON: runs, fit, predicted vs actual loss
 """
+import dataclasses
 import math
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -135,12 +136,11 @@ def fitting_documents(tok, block_size, n_docs, seed):
 class ScalingConfig:
     widths: tuple = (8, 12, 16, 24, 32)  # n_embd of the small runs (they make the fit)
     targets: tuple = (48, 64)  # n_embd of the bigger runs (predicted first, then trained)
-    n_layer: int = 2  # same depth for every run
-    n_head: int = 2  # same number of heads (head size = width / n_head)
+    model: GPTConfig = field(  # every run's model: same depth, heads and context; n_embd = the run's width
+        default_factory=lambda: GPTConfig(n_layer=2, n_head=2, block_size=64))
     steps: int = 600  # optimizer steps of every run (the same D tokens for every size)
     tokens_per_param: float = 0.0  # if > 0: D = k·N tokens per run instead of a fixed number of steps
     tokenizer: str = "bpe:512"  # char | bpe:<vocab size> (trained on the corpus)
-    block_size: int = 64  # context; eval documents longer than this are left out
     batch_size: int = 8  # sequences per step
     lr: float = 1e-2  # peak learning rate (warmup 10% of the steps, cosine to lr/10)
     n_chars: int = 1_000_000  # training corpus size (characters of toy web)
@@ -155,16 +155,19 @@ def scaling_data(cfg: ScalingConfig):
     """(tokenizer, train ids, val ids, eval documents, floor in nats/token) for a ladder."""
     tok, train_ids, val_ids = prepare(PretrainConfig(data="toyweb", tokenizer=cfg.tokenizer, n_chars=cfg.n_chars,
                                                      seed=cfg.seed))
-    docs, floor = fitting_documents(tok, cfg.block_size, cfg.eval_docs, seed=cfg.seed + 1)
+    docs, floor = fitting_documents(tok, cfg.model.block_size, cfg.eval_docs, seed=cfg.seed + 1)
     return tok, train_ids, val_ids, docs, floor
+
+
+def model_of(cfg: ScalingConfig, width):
+    """The GPTConfig of one rung of the ladder: cfg.model at this width."""
+    return dataclasses.replace(cfg.model, n_embd=width)
 
 
 def budget(cfg: ScalingConfig, width, vocab_size):
     """What a run of this width costs, before training it: {"params" N, "steps", "tokens" D, "compute" 6ND}."""
-    mcfg = GPTConfig(vocab_size=vocab_size, block_size=cfg.block_size, n_layer=cfg.n_layer,
-                     n_head=cfg.n_head, n_embd=width)
-    N = non_embedding_params(mcfg)
-    tokens_per_step = cfg.batch_size * cfg.block_size
+    N = non_embedding_params(dataclasses.replace(model_of(cfg, width), vocab_size=vocab_size))
+    tokens_per_step = cfg.batch_size * cfg.model.block_size
     steps = math.ceil(cfg.tokens_per_param * N / tokens_per_step) if cfg.tokens_per_param > 0 else cfg.steps
     steps = max(1, steps)
     D = steps * tokens_per_step
@@ -177,12 +180,11 @@ def run_one(cfg: ScalingConfig, width, data, progress=False):
     b = budget(cfg, width, tok.vocab_size)
     steps = b["steps"]
     with tempfile.TemporaryDirectory(prefix="minigpt-scaling-") as out:
-        pcfg = PretrainConfig(out_dir=out, n_layer=cfg.n_layer, n_head=cfg.n_head, n_embd=width,
-                              block_size=cfg.block_size, batch_size=cfg.batch_size, max_iters=steps,
+        pcfg = PretrainConfig(out_dir=out, model=model_of(cfg, width), batch_size=cfg.batch_size, max_iters=steps,
                               lr=cfg.lr, min_lr=cfg.lr / 10, warmup_iters=max(1, steps // 10),
                               eval_interval=steps, eval_iters=2, ckpt_interval=10**9, seed=cfg.seed)
         res = train(pcfg, tok, train_ids, val_ids, progress=progress)
-    return {"n_embd": width, "n_layer": cfg.n_layer, **b, "loss": document_loss(res["model"], tok, docs),
+    return {"n_embd": width, "n_layer": cfg.model.n_layer, **b, "loss": document_loss(res["model"], tok, docs),
             "seconds": res["seconds"]}
 
 
@@ -208,6 +210,6 @@ def run_scaling(cfg: ScalingConfig = QUICK, progress=False, log=print):
         log(_say(r) + f"   predicted {pred:.4f} (free floor: {pred_free:.4f})")
         targets.append({**r, "predicted": pred, "predicted_free_floor": pred_free,
                         "error": r["loss"] - pred, "rel_error": (r["loss"] - pred) / r["loss"]})
-    return {"config": {k: (list(v) if isinstance(v, tuple) else v) for k, v in vars(cfg).items()},
+    return {"config": dataclasses.asdict(cfg),
             "floor": floor, "eval_docs": len(data[3]), "runs": runs, "fit": fit, "fit_free_floor": fit_free,
             "targets": targets}

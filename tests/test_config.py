@@ -93,12 +93,13 @@ def test_from_dict_names_unknown_and_bad_nested_fields():
 
 
 def test_config_file_is_loaded_and_flags_override_it(tmp_path):
-    saved = pretrain.PretrainConfig(max_iters=7, lr=3e-3, seed=5)
+    saved = pretrain.PretrainConfig(max_iters=7, lr=3e-3, seed=5, model=GPTConfig(n_layer=1, ln_position="post"))
     ckpt = tmp_path / "config.json"  # shaped like a checkpoint's config.json
     ckpt.write_text(json.dumps({"stage": "pretrain", "train_config": saved.to_dict()}))
     assert load_config(pretrain.PretrainConfig, ckpt) == saved
-    cfg = parse_config(pretrain.PretrainConfig, ["--config", str(ckpt), "--seed", "6"])
-    assert cfg == pretrain.PretrainConfig(max_iters=7, lr=3e-3, seed=6)
+    cfg = parse_config(pretrain.PretrainConfig, ["--config", str(ckpt), "--seed", "6", "--model.n-embd", "64"])
+    assert cfg == pretrain.PretrainConfig(max_iters=7, lr=3e-3, seed=6,
+                                          model=GPTConfig(n_layer=1, ln_position="post", n_embd=64))
     ckpt.write_text(json.dumps({"max_iters": 0}))
     with pytest.raises(SystemExit):
         parse_config(pretrain.PretrainConfig, ["--config", str(ckpt)])
@@ -142,7 +143,9 @@ BAD = [
     ("pretrain", "--max-iters", "0"), ("pretrain", "--eval-interval", "0"), ("pretrain", "--ckpt-interval", "0"),
     ("pretrain", "--grad-accum", "0"), ("pretrain", "--batch-size", "0"), ("pretrain", "--eval-iters", "0"),
     ("pretrain", "--lr", "-1"), ("pretrain", "--lr", "nan"), ("pretrain", "--lr", "inf"), ("pretrain", "--seed", "-1"),
-    ("pretrain", "--n-embd", "0"), ("pretrain", "--dropout", "1.5"), ("pretrain", "--beta2", "1"),
+    ("pretrain", "--model.n-embd", "0"), ("pretrain", "--model.dropout", "1.5"), ("pretrain", "--beta2", "1"),
+    ("pretrain", "--model.flash-block", "0"), ("pipeline", "--pretrain.max-iters", "0"), ("pipeline", "--ppo.iters", "0"),
+    ("pipeline", "--sft.n-val", "0"), ("pipeline", "--reward.k", "1"), ("pipeline", "--pretrain.model.n-head", "0"),
     ("sft", "--epochs", "0"), ("sft", "--batch-size", "0"), ("sft", "--lr", "0"), ("sft", "--eval-interval", "0"),
     ("reward", "--k", "1"), ("reward", "--epochs", "0"), ("reward", "--prompts-per-batch", "0"),
     ("reward", "--temperature", "-1"),
@@ -171,7 +174,7 @@ def test_bad_values_fail_before_any_work(command, flag, value, capsys, tmp_path)
 
 def test_argparse_errors_exit_2(capsys):
     with pytest.raises(SystemExit) as e:
-        main(["pretrain", "--attn-impl", "fast"])
+        main(["pretrain", "--model.attn-impl", "fast"])
     assert e.value.code == 2 and "invalid choice: 'fast'" in capsys.readouterr().err
     with pytest.raises(SystemExit) as e:
         main(["grade", "--timeout", "0"])
@@ -200,7 +203,7 @@ def test_sample_refuses_a_reward_checkpoint(tmp_path, capsys):
 
 def test_pretrain_refuses_a_validation_split_shorter_than_a_block(tmp_path, capsys):
     rc = main(["pretrain", "--out-dir", str(tmp_path / "run"), "--data", "toyweb", "--n-chars", "600",
-               "--block-size", "64", "--n-layer", "1", "--n-embd", "16", "--n-head", "2"])
+               "--model.block-size", "64", "--model.n-layer", "1", "--model.n-embd", "16", "--model.n-head", "2"])
     assert rc == 2
     err = capsys.readouterr().err
     assert "validation split has" in err and "block_size + 1 = 65" in err

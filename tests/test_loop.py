@@ -10,13 +10,16 @@ import pytest
 
 import minigpt.checkpoint as ckpt_mod
 from minigpt.checkpoint import load_checkpoint, save_checkpoint
+from minigpt.config import override
 from minigpt.loop import Loop, MetricsLog, NonFiniteError, RunLock, fit, optimizer_step, read_metrics
+from minigpt.nn.gpt import GPTConfig
 from minigpt.stages.common import load_model
 from minigpt.stages.pretrain import PretrainConfig, prepare, train
 
 
 def _cfg(tmp_path, **kw):
-    base = dict(out_dir=str(tmp_path), n_layer=1, n_head=2, n_embd=16, block_size=16, batch_size=4, max_iters=8,
+    base = dict(out_dir=str(tmp_path), model=GPTConfig(n_layer=1, n_head=2, n_embd=16, block_size=16), batch_size=4,
+                max_iters=8,
                 warmup_iters=2, lr=3e-3, eval_interval=4, eval_iters=2, ckpt_interval=2, n_chars=20_000, seed=3)
     base.update(kw)
     return PretrainConfig(**base)
@@ -129,8 +132,8 @@ def test_resume_of_a_finished_run_trains_nothing_and_returns_its_history(tmp_pat
 # resume checks tokenizer, data and config
 
 @pytest.mark.parametrize("change, match", [
-    (dict(n_head=4), r"n_head: 2 → 4"),
-    (dict(norm="rmsnorm"), r"norm: 'layernorm' → 'rmsnorm'"),
+    ({"model.n_head": 4}, r"model.n_head: 2 → 4"),
+    ({"model.norm": "rmsnorm"}, r"model.norm: 'layernorm' → 'rmsnorm'"),
     (dict(lr=1e-2), r"lr: 0.003 → 0.01"),
     (dict(n_chars=21_000), "other data"),
     (dict(tokenizer="bpe:300"), "another tokenizer"),
@@ -139,7 +142,7 @@ def test_resume_refuses_a_different_setup(tmp_path, data, change, match):
     tok, tr, va = data
     cfg = _cfg(tmp_path)
     train(cfg, tok, tr, va, progress=False, stop_at=4)
-    new = dataclasses.replace(cfg, resume=True, **change)
+    new = override(cfg, {"resume": True, **change})
     tok2, tr2, va2 = prepare(new) if {"n_chars", "tokenizer"} & set(change) else (tok, tr, va)
     with pytest.raises(ValueError, match=match):
         train(new, tok2, tr2, va2, progress=False)

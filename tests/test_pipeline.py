@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from minigpt import cli
+from minigpt.config import override
 from minigpt.pipeline import PipelineConfig, quick_config, run_pipeline
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,7 +36,7 @@ def test_quick_pipeline_writes_a_full_report(quick_run):
     assert 0.0 <= report["reward_model"]["eval_accuracy"] <= 1.0
     assert report["kl"]["entropy"] > 0
     metrics = json.loads((out / "metrics.json").read_text())
-    assert metrics["config"]["quick"] is True and metrics["config"]["n_layer"] == 2
+    assert metrics["config"]["quick"] is True and metrics["config"]["pretrain"]["model"]["n_layer"] == 2
     card = (out / "report_card.txt").read_text()
     for needle in ("pretrain", "win rate PPO vs SFT", "pairwise accuracy", "KL(PPO ‖ SFT)", "entropy", "tiny models"):
         assert needle in card
@@ -48,8 +49,8 @@ def test_quick_pipeline_writes_a_full_report(quick_run):
 
 
 def test_quick_config_keeps_explicit_values():
-    cfg = quick_config(PipelineConfig(quick=True, ppo_iters=7))
-    assert cfg.ppo_iters == 7 and cfg.n_layer == 2
+    cfg = quick_config(override(PipelineConfig(quick=True), {"ppo.iters": 7}))
+    assert cfg.ppo.iters == 7 and cfg.pretrain.model.n_layer == 2 and cfg.ppo.rollout_batch == 16
 
 
 def _chat(monkeypatch, capsys, ckpt, lines):
@@ -120,7 +121,7 @@ def test_course_config_picks_quick_sizes_and_run_dir(monkeypatch, tmp_path):
     monkeypatch.setenv("MINIGPT_QUICK", "1")
     monkeypatch.delenv("MINIGPT_RUN_DIR", raising=False)
     cfg = course_config()
-    assert cfg.quick and cfg.n_layer == 2 and cfg.out_dir.endswith(os.path.join("runs", "pipeline-quick"))
+    assert cfg.quick and cfg.pretrain.model.n_layer == 2 and cfg.out_dir.endswith(os.path.join("runs", "pipeline-quick"))
     # quick mode loads the full run's checkpoints when all four stages are there, else the tiny ones
     monkeypatch.setattr(course_runs, "_runs_root", lambda: str(tmp_path / "runs"))
     cfg = course_config()
@@ -132,12 +133,12 @@ def test_course_config_picks_quick_sizes_and_run_dir(monkeypatch, tmp_path):
         (d / "config.json").write_text("{}")
         (d / "model.safetensors").write_text("")
     full = course_checkpoints(cfg)
-    assert not full.quick and full.out_dir == str(tmp_path / "runs" / "pipeline") and full.n_layer == 3
+    assert not full.quick and full.out_dir == str(tmp_path / "runs" / "pipeline") and full.pretrain.model.n_layer == 3
     assert "full-size" in course_models_note(full) and cfg.quick  # the notebook's own sizes stay quick
     monkeypatch.setenv("MINIGPT_RUN_DIR", str(tmp_path))
     monkeypatch.setenv("MINIGPT_QUICK", "0")
     cfg = course_config()
-    assert not cfg.quick and cfg.n_layer == PipelineConfig().n_layer and cfg.out_dir == str(tmp_path)
+    assert not cfg.quick and cfg.pretrain.model.n_layer == PipelineConfig().pretrain.model.n_layer and cfg.out_dir == str(tmp_path)
 
 
 def test_acceptance_checks_live_in_the_benchmark(quick_run):

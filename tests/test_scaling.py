@@ -76,10 +76,10 @@ def test_document_loss_equals_per_document_average():
 
 def test_budget_by_hand():
     """Width 16, 2 blocks, 300 steps of 8×64 tokens: N = 6592 (as above), D = 153,600, C = 6·N·D."""
-    b = budget(ScalingConfig(steps=300, batch_size=8, block_size=64), 16, vocab_size=512)
+    b = budget(ScalingConfig(steps=300, batch_size=8), 16, vocab_size=512)
     assert (b["params"], b["steps"], b["tokens"]) == (6592, 300, 153_600)
     assert b["compute"] == pytest.approx(6 * 6592 * 153_600)
-    k = budget(ScalingConfig(tokens_per_param=20, batch_size=8, block_size=64), 16, vocab_size=512)
+    k = budget(ScalingConfig(tokens_per_param=20, batch_size=8), 16, vocab_size=512)
     assert k["steps"] == -(-20 * 6592 // 512)  # ceil(k·N / tokens per step) = 258
 
 

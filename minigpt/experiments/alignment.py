@@ -111,8 +111,8 @@ def align_ppo(cfg, sft_model, rm, tok, prompts, progress=False):
 def align_grpo(cfg, sft_model, rm, tok, prompts, progress=False):
     """GRPO with PPO's budget: as many iterations, rollout_batch responses each (in groups of group_size)."""
     w = cfg.world
-    gcfg = grpo.GRPOConfig(out_dir=os.path.join(cfg.out_dir, "grpo"), iters=w.ppo_iters,
-                           prompts_per_iter=max(1, w.rollout_batch // cfg.group_size), group_size=cfg.group_size,
+    gcfg = grpo.GRPOConfig(out_dir=os.path.join(cfg.out_dir, "grpo"), iters=w.ppo.iters,
+                           prompts_per_iter=max(1, w.ppo.rollout_batch // cfg.group_size), group_size=cfg.group_size,
                            lr=cfg.grpo_lr, kl_coef=cfg.grpo_kl_coef, seed=w.seed)
     return grpo.train(gcfg, _copy(sft_model), _copy(sft_model), rm, tok, prompts, progress=progress)
 
@@ -185,7 +185,7 @@ def run_alignment(cfg, progress=False, log=print):
     tok, sft_model, rm, rankings, info = world_models(cfg, progress, log)
     rm_accuracy = info.pop("rm_heldout_accuracy", None)  # None when the models were loaded
     seconds = {k[:-2]: v for k, v in info.items()}  # pretrain, sft, reward (when trained here)
-    train_prompts = sample_prompts(2000, seed=cfg.world.seed + 5)
+    train_prompts = sample_prompts(cfg.world.ppo.n_prompts, seed=cfg.world.seed + 5)
     eval_prompts = sample_prompts(cfg.n_eval, seed=cfg.world.seed + 100, split="eval")
     results, models, pairs = {}, {"sft": sft_model}, 0
     for name, fn in (("ppo", lambda: align_ppo(cfg, sft_model, rm, tok, train_prompts, progress)),

@@ -16,12 +16,12 @@ r"""LLaMA's block vs GPT-2's on one budget, weight quantization of the result, a
 import dataclasses
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from minigpt.data.assistant import make_demonstrations, pretrain_tokens, sample_prompts, world_tokenizer
 from minigpt.evaluate import evaluate_model
-from minigpt.nn.gpt import GPT, count_params
+from minigpt.nn.gpt import GPT, GPTConfig, count_params
 from minigpt.nn.lora import add_lora, count_trainable, training_memory
 from minigpt.quantize import dequantize, quantize, quantized_copy
 from minigpt.stages import pretrain, sft
@@ -41,10 +41,8 @@ class BlocksConfig:
     out_dir: str = "runs/beyond/blocks"
     seed: int = 0
     variants: tuple = tuple(VARIANTS)  # which blocks to train
-    n_layer: int = 3
-    n_head: int = 4
-    n_embd: int = 96
-    block_size: int = 72
+    model: GPTConfig = field(  # every variant's size (the variant sets norm, mlp, pos; vocab_size: the tokenizer's)
+        default_factory=lambda: GPTConfig(n_layer=3, n_head=4, n_embd=96, block_size=72))
     n_docs: int = 4000  # world documents (pretraining corpus)
     iters: int = 600  # pretraining steps per variant
     batch_size: int = 32
@@ -62,7 +60,8 @@ class BlocksConfig:
 
     @classmethod
     def quick(cls, **kw):
-        small = dict(variants=("gpt2", "llama"), n_layer=2, n_embd=48, n_docs=300, iters=40, eval_batches=8,
+        small = dict(variants=("gpt2", "llama"), model=GPTConfig(n_layer=2, n_head=4, n_embd=48, block_size=72),
+                     n_docs=300, iters=40, eval_batches=8,
                      n_demos=200, n_eval=48, out_dir="runs/beyond/blocks_quick")
         return cls(**{**small, **kw})
 
@@ -71,7 +70,7 @@ class BlocksConfig:
 # 1. GPT-2 vs LLaMA blocks
 
 def val_loss(model, val_ids, cfg):
-    return estimate_loss(model, val_ids, cfg.batch_size, cfg.block_size, cfg.eval_batches, seed=cfg.seed + 1)
+    return estimate_loss(model, val_ids, cfg.batch_size, cfg.model.block_size, cfg.eval_batches, seed=cfg.seed + 1)
 
 
 def compare_blocks(cfg, tok, train_ids, val_ids, progress=False, log=print):
@@ -79,10 +78,10 @@ def compare_blocks(cfg, tok, train_ids, val_ids, progress=False, log=print):
     rows, models = {}, {}
     for name in cfg.variants:
         pcfg = pretrain.PretrainConfig(
-            out_dir=os.path.join(cfg.out_dir, name), n_layer=cfg.n_layer, n_head=cfg.n_head, n_embd=cfg.n_embd,
-            block_size=cfg.block_size, batch_size=cfg.batch_size, max_iters=cfg.iters, lr=cfg.lr, min_lr=cfg.lr / 10,
+            out_dir=os.path.join(cfg.out_dir, name), model=dataclasses.replace(cfg.model, **VARIANTS[name]),
+            batch_size=cfg.batch_size, max_iters=cfg.iters, lr=cfg.lr, min_lr=cfg.lr / 10,
             warmup_iters=max(1, cfg.iters // 30), eval_interval=10**9, eval_iters=1, ckpt_interval=10**9,
-            seed=cfg.seed, **VARIANTS[name])
+            seed=cfg.seed)
         res = pretrain.train(pcfg, tok, train_ids, val_ids, progress=progress)
         model = res["model"]
         rows[name] = {"params": count_params(model.config), "val_loss": val_loss(model, val_ids, cfg),

@@ -16,13 +16,15 @@ people) by nearest-neighbour search and put in the prompt:
 import dataclasses
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from minigpt.data.assistant import world_tokenizer
 from minigpt.data.facts import TOWNS, make_people, make_registers, questions_about
 from minigpt.experiments.common import greedy_answers, train_chat_model
 from minigpt.retrieval import VectorIndex, build_prompt, chunk_documents, fit_bag_of_words, mean_pooled
+
+from minigpt.nn.gpt import GPTConfig
 
 
 @dataclass
@@ -35,9 +37,8 @@ class RagConfig:
     chunk_words: int = 9  # one person per chunk
     epochs: int = 5
     lr: float = 2e-3
-    n_layer: int = 2
-    n_embd: int = 64
-    block_size: int = 96
+    model: GPTConfig = field(  # the chat model trained from scratch (vocab_size comes from the tokenizer)
+        default_factory=lambda: GPTConfig(n_layer=2, n_head=4, n_embd=64, block_size=96))
 
     @classmethod
     def quick(cls, **kw):
@@ -52,8 +53,8 @@ def run_rag(cfg, progress=False, log=print):
     train_p, test_p = people[:cfg.n_train_people], people[cfg.n_train_people:]
     demos = [(build_prompt(q.text, [train_p[q.person].sentence]), q.answer) for q in questions_about(train_p)]
     t = time.time()
-    reader, res = train_chat_model(tok, demos, os.path.join(cfg.out_dir, "reader"), n_layer=cfg.n_layer,
-                                   n_embd=cfg.n_embd, block_size=cfg.block_size, epochs=cfg.epochs, lr=cfg.lr,
+    reader, res = train_chat_model(tok, demos, os.path.join(cfg.out_dir, "reader"), cfg.model,
+                                   epochs=cfg.epochs, lr=cfg.lr,
                                    seed=cfg.seed, progress=progress)
     train_s = time.time() - t
     log(f"reader: {len(res['history']['l2'])} steps in {train_s:.0f}s, loss {res['train_loss']:.3f}")

@@ -13,13 +13,15 @@ generalisation). For the chain-of-thought model also:
 import dataclasses
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from minigpt.data.arith import ALPHABET, check_steps, final_answer, make_problems
 from minigpt.experiments.common import greedy_answers, train_chat_model
 from minigpt.inference import reflect, sample_responses, self_consistency
 from minigpt.tokenizer import CHAT_SPECIAL_TOKENS, CharTokenizer
+
+from minigpt.nn.gpt import GPTConfig
 
 
 @dataclass
@@ -32,9 +34,8 @@ class ReasoningConfig:
     n_train: int = 12000  # training problems
     epochs: int = 4
     lr: float = 2e-3
-    n_layer: int = 2
-    n_embd: int = 64
-    block_size: int = 80
+    model: GPTConfig = field(  # the chat model trained from scratch (vocab_size comes from the tokenizer)
+        default_factory=lambda: GPTConfig(n_layer=2, n_head=4, n_embd=64, block_size=80))
     n_eval: int = 100  # held-out problems per number of steps
     samples: int = 8  # self-consistency votes
     tries: int = 4  # checked retries
@@ -60,8 +61,8 @@ def run_reasoning(cfg, progress=False, log=print):
     for name, cot in (("direct", False), ("cot", True)):
         t = time.time()
         models[name], res = train_chat_model(
-            tok, [(p.prompt, p.response(cot)) for p in train], os.path.join(cfg.out_dir, name), n_layer=cfg.n_layer,
-            n_embd=cfg.n_embd, block_size=cfg.block_size, epochs=cfg.epochs, lr=cfg.lr, seed=cfg.seed,
+            tok, [(p.prompt, p.response(cot)) for p in train], os.path.join(cfg.out_dir, name), cfg.model,
+            epochs=cfg.epochs, lr=cfg.lr, seed=cfg.seed,
             progress=progress)
         seconds[name], losses[name] = time.time() - t, res["history"]["l2"]
         log(f"{name}: trained {len(losses[name])} steps in {seconds[name]:.0f}s, final loss {res['train_loss']:.3f}")

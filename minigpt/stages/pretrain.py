@@ -12,12 +12,13 @@ step's batch and dropout masks come from a generator seeded by (seed, step)).
 
     minigpt pretrain --data toyweb --max-iters 300 --out-dir runs/pretrain
     minigpt pretrain --data shakespeare --tokenizer char --max-iters 2000     # nanoGPT's CPU config
-    minigpt pretrain --norm rmsnorm --mlp swiglu --pos rope                   # LLaMA-style blocks
+    minigpt pretrain --model.norm rmsnorm --model.mlp swiglu --model.pos rope   # LLaMA-style blocks
+    minigpt pretrain --model.n-layer 2 --model.n-embd 64 --model.attn-impl flash
 """
+import dataclasses
 import os
 import time
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -38,16 +39,8 @@ class PretrainConfig(Config):
     out_dir: str = "runs/pretrain"  # where checkpoints and metrics go
     data: str = "toyweb"  # toyweb | shakespeare | path to a .txt file
     tokenizer: str = "char"  # char | bpe:<vocab size> | path to a tokenizer JSON
-    # model (GPTConfig fields; vocab_size comes from the tokenizer)
-    n_layer: int = 4  # transformer blocks
-    n_head: int = 4  # attention heads
-    n_embd: int = 128  # model width
-    block_size: int = 64  # context length
-    dropout: float = 0.0  # dropout probability
-    attn_impl: Literal["naive", "flash"] = "naive"  # naive | flash
-    norm: Literal["layernorm", "rmsnorm"] = "layernorm"  # layernorm (GPT-2) | rmsnorm (LLaMA)
-    mlp: Literal["gelu", "swiglu"] = "gelu"  # gelu (GPT-2) | swiglu (LLaMA)
-    pos: Literal["learned", "rope"] = "learned"  # learned (GPT-2) | rope (LLaMA)
+    model: GPTConfig = field(default_factory=GPTConfig,  # the network (its vocab_size comes from the tokenizer)
+                             metadata={"cli_skip": ("vocab_size",)})
     # optimisation
     batch_size: int = 12  # sequences per micro-batch
     grad_accum: int = 1  # micro-batches per optimizer step
@@ -69,11 +62,11 @@ class PretrainConfig(Config):
     force: bool = False  # start over even if out_dir already holds a run (deletes its checkpoint and metrics)
 
     def validate(self):
-        positive(self, "n_layer", "n_head", "n_embd", "block_size", "batch_size", "grad_accum", "max_iters", "lr",
-                 "eval_interval", "eval_iters", "ckpt_interval", "n_chars")
+        positive(self, "batch_size", "grad_accum", "max_iters", "lr", "eval_interval", "eval_iters", "ckpt_interval",
+                 "n_chars")
         nonnegative(self, "min_lr", "warmup_iters", "weight_decay", "grad_clip", "seed")
-        for name in ("dropout", "beta1", "beta2"):
-            in_range(self, name, 0.0, 1.0)
+        in_range(self, "beta1", 0.0, 1.0)
+        in_range(self, "beta2", 0.0, 1.0)
 
 
 # -----------------------------------------------------------------------------
@@ -132,13 +125,12 @@ def check_split(name, ids, block_size):
     """A split must hold one batch row (block_size + 1 tokens): fail before training, not at the first eval."""
     if len(ids) < block_size + 1:
         raise ValueError(f"the {name} split has {len(ids)} tokens but one sequence needs block_size + 1 = "
-                         f"{block_size + 1}: use more data (e.g. a larger --n-chars) or a smaller --block-size")
+                         f"{block_size + 1}: use more data (e.g. a larger --n-chars) or a smaller --model.block-size")
 
 
 def model_config(cfg, vocab_size):
-    return GPTConfig(vocab_size=vocab_size, block_size=cfg.block_size, n_layer=cfg.n_layer, n_head=cfg.n_head,
-                     n_embd=cfg.n_embd, dropout=cfg.dropout, attn_impl=cfg.attn_impl, norm=cfg.norm, mlp=cfg.mlp,
-                     pos=cfg.pos)
+    """The run's GPTConfig: cfg.model with the tokenizer's vocabulary size."""
+    return dataclasses.replace(cfg.model, vocab_size=vocab_size)
 
 
 def train(cfg, tok, train_ids, val_ids, model=None, progress=True, callback=None, stop_at=None):
@@ -147,18 +139,19 @@ def train(cfg, tok, train_ids, val_ids, model=None, progress=True, callback=None
     `callback(step, row)` is called after each evaluation (for notebook plots).
     `stop_at` ends the loop early at that step without saving, as a crash would (for testing resume).
     """
-    check_split("training", train_ids, cfg.block_size)
-    check_split("validation", val_ids, cfg.block_size)
+    T = cfg.model.block_size
+    check_split("training", train_ids, T)
+    check_split("validation", val_ids, T)
     model = model or GPT(model_config(cfg, tok.vocab_size), seed=cfg.seed)
     opt = adamw(model.parameters(), cfg)
 
     def loss_fn(step, rng):
-        x, y = get_batch(train_ids, cfg.batch_size, cfg.block_size, rng)
+        x, y = get_batch(train_ids, cfg.batch_size, T, rng)
         rows = dist.my_rows(np.arange(len(x)))  # under mpiexec with grad_accum < N: this rank's share
         return model(xp.asarray(x[rows]), xp.asarray(y[rows]))[1]
 
     def evaluate(step):
-        return {"val_loss": estimate_loss(model, val_ids, cfg.batch_size, cfg.block_size, cfg.eval_iters, cfg.seed)}
+        return {"val_loss": estimate_loss(model, val_ids, cfg.batch_size, T, cfg.eval_iters, cfg.seed)}
 
     t0 = time.time()
     with Loop(cfg, "pretrain", tok, steps=cfg.max_iters, data=(train_ids, val_ids), progress=progress,
@@ -167,7 +160,7 @@ def train(cfg, tok, train_ids, val_ids, model=None, progress=True, callback=None
         history = loop.run({"model": model}, {"model": opt}, loss_fn=loss_fn, evaluate=evaluate,
                            loss_key="train_loss", stop_at=stop_at)
     elapsed = time.time() - t0
-    tokens = (cfg.max_iters - start) * cfg.grad_accum * cfg.batch_size * cfg.block_size
+    tokens = (cfg.max_iters - start) * cfg.grad_accum * cfg.batch_size * T
     history.setdefault("eval_step", [])
     history.setdefault("val_loss", [])
     return {"model": model, "tokenizer": tok, "history": history, "ckpt": loop.ckpt_dir, "seconds": elapsed,

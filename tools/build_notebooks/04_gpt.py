@@ -251,13 +251,12 @@ for L in depths:
 steps = 120 if MINIGPT_QUICK else 480
 curves = {}
 for pos in ("pre", "post"):
-    run_cfg = PretrainConfig(out_dir=f"runs/04_ln_{pos}", force=True, n_layer=6, n_head=4, n_embd=32, block_size=64,
+    run_cfg = PretrainConfig(out_dir=f"runs/04_ln_{pos}", force=True,
+                             model=GPTConfig(block_size=64, n_layer=6, n_head=4, n_embd=32, ln_position=pos),
                              batch_size=8, max_iters=steps, lr=3e-3, min_lr=3e-4, warmup_iters=steps // 10,
                              eval_interval=steps, eval_iters=10, ckpt_interval=10**9, seed=0)
-    m = GPT(GPTConfig(vocab_size=tok.vocab_size, block_size=64, n_layer=6, n_head=4, n_embd=32,
-                      ln_position=pos), seed=0)
     t0 = time.time()
-    res = train(run_cfg, tok, train_ids, val_ids, model=m, progress=False)
+    res = train(run_cfg, tok, train_ids, val_ids, progress=False)  # the model: GPT(run_cfg.model, seed=0)
     curves[pos] = res
     print(f"{pos}-LN: {steps} steps in {time.time() - t0:.1f}s, final val loss {res['val_loss']:.3f}")
 

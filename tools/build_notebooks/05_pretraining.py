@@ -50,7 +50,7 @@ from minigpt.data.paths import DataUnavailableError
 from minigpt.data.toyweb import nats_per_char, parse_document
 from minigpt.data.toyweb_templates import COUNTRIES  # the generator's fact table: country → (capital, continent)
 from minigpt.generate import filter_logits, generate
-from minigpt.nn.gpt import GPT
+from minigpt.nn.gpt import GPT, GPTConfig
 from minigpt.optim import cosine_lr
 from minigpt.scaling import (QUICK, ScalingConfig, budget, document_loss, fit_power_law, fitting_documents,
                              predict, run_one, scaling_data)
@@ -79,7 +79,7 @@ print("minigpt from", minigpt.__file__, "| quick mode:", MINIGPT_QUICK)
 # %%
 main_cfg = PretrainConfig(
     out_dir="runs/05_toyweb", force=True, data="toyweb", tokenizer="bpe:512", n_chars=600_000, seed=0,
-    n_layer=2 if MINIGPT_QUICK else 4, n_head=4, n_embd=64 if MINIGPT_QUICK else 128, block_size=64,
+    model=GPTConfig(n_layer=2 if MINIGPT_QUICK else 4, n_head=4, n_embd=64 if MINIGPT_QUICK else 128, block_size=64),
     batch_size=16, max_iters=250 if MINIGPT_QUICK else 2000, lr=1e-2 if MINIGPT_QUICK else 3e-3,
     min_lr=1e-3 if MINIGPT_QUICK else 3e-4, warmup_iters=25 if MINIGPT_QUICK else 100,
     eval_interval=25 if MINIGPT_QUICK else 100, eval_iters=10, ckpt_interval=10**9)
@@ -111,7 +111,7 @@ print(f"model loss {loss.item():.5f}   by hand {by_hand:.5f}   uniform guess ln 
 counts = np.bincount(train_ids, minlength=tok.vocab_size)
 freq = counts[counts > 0] / counts.sum()
 unigram = float(-(freq * np.log(freq)).sum())
-eval_docs, floor = fitting_documents(tok, main_cfg.block_size, n_docs=300, seed=123)
+eval_docs, floor = fitting_documents(tok, main_cfg.model.block_size, n_docs=300, seed=123)
 print(f"unigram entropy: {unigram:.3f} nats/token")
 print(f"entropy floor on {len(eval_docs)} held-out documents: {floor:.3f} nats/token "
       f"(the generator: {nats_per_char():.4f} nats per character)")
@@ -267,7 +267,7 @@ n_samples = 6 if MINIGPT_QUICK else 30
 eot = tok.eot_id
 samples = {}
 for tau in (0.0, 0.7, 1.0, 1.5):
-    texts = [tok.decode([i for i in generate(model, [eot], max_new_tokens=main_cfg.block_size - 1, temperature=tau,
+    texts = [tok.decode([i for i in generate(model, [eot], max_new_tokens=main_cfg.model.block_size - 1, temperature=tau,
                                              stop_ids=[eot], seed=s) if i != eot])
              for s in range(1 if tau == 0 else n_samples)]
     samples[tau] = texts
@@ -288,13 +288,13 @@ for tau in (0.0, 0.7, 1.0, 1.5):
 prompt_box = widgets.Text(value="Recipe of the day:", description="prompt", layout={"width": "60%"})
 temperature = widgets.FloatSlider(value=0.8, min=0.0, max=2.0, step=0.05, description="temperature")
 top_k = widgets.IntSlider(value=0, min=0, max=50, description="top-k (0 = off)", style={"description_width": "initial"})
-n_new = widgets.IntSlider(value=40, min=1, max=main_cfg.block_size - 1, description="new tokens")
+n_new = widgets.IntSlider(value=40, min=1, max=main_cfg.model.block_size - 1, description="new tokens")
 seed = widgets.IntText(value=0, description="seed")
 out = widgets.Output(layout={"border": "1px solid #ccc", "padding": "4px"})
 
 
 def update(_=None):
-    ids = tok.encode(prompt_box.value)[-main_cfg.block_size:] or [eot]  # keep the prompt inside the window
+    ids = tok.encode(prompt_box.value)[-main_cfg.model.block_size:] or [eot]  # keep the prompt inside the window
     new = generate(model, ids, max_new_tokens=n_new.value, temperature=temperature.value,
                    top_k=top_k.value or None, stop_ids=[eot], seed=seed.value)
     text = prompt_box.value + "⟨" + tok.decode([i for i in new if i != eot]) + "⟩"
@@ -366,8 +366,8 @@ shakespeare = None
 if MINIGPT_QUICK:
     print("quick mode: skipping the Shakespeare run (full mode: validation loss ≈ 1.877 after 2000 steps)")
 else:
-    sh_cfg = PretrainConfig(out_dir="runs/05_shakespeare", force=True, data="shakespeare", tokenizer="char", n_layer=4,
-                            n_head=4, n_embd=128, block_size=64, batch_size=12, dropout=0.0, lr=1e-3,
+    sh_cfg = PretrainConfig(out_dir="runs/05_shakespeare", force=True, data="shakespeare", tokenizer="char",
+                            model=GPTConfig(n_layer=4, n_head=4, n_embd=128, block_size=64), batch_size=12, lr=1e-3,
                             min_lr=1e-4, warmup_iters=100, max_iters=2000, eval_interval=250, eval_iters=20)
     try:
         sh_tok, sh_train, sh_val = prepare(sh_cfg)

@@ -54,6 +54,7 @@ from minigpt.checkpoint import load_json
 from minigpt.course_runs import course_checkpoints, course_config, course_models_note, load_stage
 from minigpt.data.assistant import ranking_pairs, rbrm_breakdown, rule_based_reward, sample_prompts
 from minigpt.nn.heads import RewardModel
+from minigpt.pipeline import stage_config
 from minigpt.rl_math import rm_pairwise_loss
 from minigpt.scoring import score_texts
 from minigpt.stages import reward
@@ -181,8 +182,8 @@ plt.show()
 # held-out prompts, the same way the stage did, and break the accuracy down by task:
 
 # %%
-eval_prompts = sample_prompts(cfg.rm_eval_prompts, seed=cfg.seed + 4, split="eval")
-eval_rankings = reward.make_rankings(sft_model, tok, eval_prompts, cfg.k, seed=cfg.seed + 4)  # the stage's set
+eval_prompts = sample_prompts(cfg.reward.n_eval_prompts, seed=cfg.seed + 4, split="eval")
+eval_rankings = reward.make_rankings(sft_model, tok, eval_prompts, cfg.reward.k, seed=cfg.seed + 4)  # the stage's set
 acc, n_pairs = reward.pairwise_accuracy(rm, tok, eval_rankings)
 print(f"held-out pairwise accuracy {acc:.3f} on {n_pairs} pairs (0.5 = a coin flip"
       + ("; below 0.5 this tiny quick-mode RM orders pairs worse than chance)" if CKPT.quick and acc < 0.5 else ")"))
@@ -238,16 +239,15 @@ plt.show()
 # settings.
 
 # %%
-train_prompts = sample_prompts(cfg.rm_prompts, seed=cfg.seed + 3)
+train_prompts = sample_prompts(cfg.reward.n_prompts, seed=cfg.seed + 3)
 t0 = time.time()
-pool = reward.make_rankings(sft_model, tok, train_prompts, cfg.k, seed=cfg.seed + 3)  # the stage's training rankings
+pool = reward.make_rankings(sft_model, tok, train_prompts, cfg.reward.k, seed=cfg.seed + 3)  # the stage's training rankings
 sizes = [12, 24] if QUICK else [len(pool) // 64, len(pool) // 16, len(pool) // 4]
 curve = {}
 for n in sizes:
     with tempfile.TemporaryDirectory() as tmp:
-        rcfg = reward.RewardConfig(out_dir=tmp, k=cfg.k, epochs=cfg.rm_epochs, lr=cfg.rm_lr,
-                                   lm_feature=cfg.rm_lm_feature, seed=cfg.seed)
-        model = RewardModel.from_gpt(sft_model, seed=cfg.seed, lm_feature=cfg.rm_lm_feature)
+        rcfg = stage_config(cfg, "reward", out_dir=tmp)  # the pipeline's reward settings, in a scratch directory
+        model = RewardModel.from_gpt(sft_model, seed=cfg.seed, lm_feature=rcfg.lm_feature)
         res = reward.train(rcfg, model, tok, pool[:n], eval_rankings, progress=False)
     curve[res["train_pairs"]] = res["eval_accuracy"]
     print(f"{n:4} prompts, {res['train_pairs']:5} pairs: held-out accuracy {res['eval_accuracy']:.3f}")

@@ -138,7 +138,7 @@ for ax, (title, keys) in zip(axes.flat, panels):
         line, = ax.plot(H["step"], H[k], lw=0.5, alpha=0.5)
         ax.plot(smooth(H["step"]), smooth(H[k]), lw=2, color=line.get_color(), label=label)
     if title.startswith("KL"):
-        ax.axhline(cfg.target_kl, color="gray", ls=":", label="target of the adaptive β")
+        ax.axhline(cfg.ppo.target_kl, color="gray", ls=":", label="target of the adaptive β")
     ax.set(title=title, xlabel="iteration")
     ax.legend()
 plt.tight_layout()

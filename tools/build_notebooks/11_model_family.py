@@ -51,7 +51,7 @@ import numpy as np
 import minigpt
 from minigpt.data.assistant import ALPHABET, make_demonstrations, make_pretrain_corpus, sample_prompts
 from minigpt.data.tokens import train_val_split
-from minigpt.nn.gpt import GPT, count_params
+from minigpt.nn.gpt import GPT, GPTConfig, count_params
 from minigpt.stages import pretrain
 from minigpt.tokenizer import CHAT_SPECIAL_TOKENS, CharTokenizer
 
@@ -96,13 +96,14 @@ print(f"{len(docs)} documents, {len(train_ids):,} training tokens, vocabulary {t
 print(docs[0][:160])
 
 
-def base_config(width, steps, name, **kw):
-    """The pretraining recipe every model of this notebook shares (only the width and the options change)."""
-    kw = {"pos": "rope", **kw}  # rotary positions (see above)
+def base_config(width, steps, name, **model_options):
+    """The pretraining recipe every model of this notebook shares (only the width and the model options change)."""
+    model = GPTConfig(**{"n_layer": 2 if Q else 3, "n_head": 4, "n_embd": width, "block_size": 128 if Q else 160,
+                         "pos": "rope", **model_options})  # rotary positions (see above)
     return pretrain.PretrainConfig(
-        out_dir=os.path.join(RUNS, name), n_layer=2 if Q else 3, n_head=4, n_embd=width, block_size=128 if Q else 160,
-        batch_size=8 if Q else 16, max_iters=steps, lr=1e-2 if Q else 3e-3, min_lr=1e-3 if Q else 3e-4, force=True,
-        warmup_iters=max(10, steps // 20), eval_interval=steps, eval_iters=10, ckpt_interval=10**9, seed=0, **kw)
+        out_dir=os.path.join(RUNS, name), force=True, model=model, batch_size=8 if Q else 16, max_iters=steps,
+        lr=1e-2 if Q else 3e-3, min_lr=1e-3 if Q else 3e-4, warmup_iters=max(10, steps // 20), eval_interval=steps,
+        eval_iters=10, ckpt_interval=10**9, seed=0)
 
 
 BASE_STEPS = 400 if Q else 2500
@@ -329,7 +330,7 @@ code_text = "<|endoftext|>" + training_text(problems, seed=0).replace("\n# ", "\
 code_ids = np.array(ctok.encode(code_text, allowed_special="all"), dtype=np.uint16)
 code_train, code_val = train_val_split(code_ids, 0.05)
 print(f"{len(problems)} training problems, e.g.\n{problems[0].prompt}{problems[0].solution()}")
-code_cfg = dataclasses.replace(base_config(32 if Q else 64, 400 if Q else 3000, "code"), block_size=96 if Q else 128)
+code_cfg = base_config(32 if Q else 64, 400 if Q else 3000, "code", block_size=96 if Q else 128)
 t = time.time()
 coder = pretrain.train(code_cfg, ctok, code_train, code_val, progress=False)
 print(f"code model: {code_cfg.max_iters} steps in {time.time() - t:.0f}s, val loss {coder['val_loss']:.3f}")
@@ -555,8 +556,7 @@ print(f"HEADLINE Alpaca: gold score {g_c:.2f} (contractor data) vs {g_t:.2f} (se
 # %%
 ll = {}
 for name, opts in (("GPT-2 block", dict(pos="learned")), ("LLaMA block", dict(norm="rmsnorm", mlp="swiglu", pos="rope"))):
-    cfg = base_config(WIDTH, 250 if Q else 1500, f"block_{name[:5]}", **opts)
-    cfg.block_size = 64
+    cfg = base_config(WIDTH, 250 if Q else 1500, f"block_{name[:5]}", block_size=64, **opts)
     r = pretrain.train(cfg, tok, train_ids, val_ids, progress=False)
     ll[name] = (count_params(r["model"].config), pretrain.estimate_loss(r["model"], val_ids, 16, 64, 20, seed=1),
                 r["seconds"])
