@@ -50,7 +50,7 @@ COMMANDS = {
                     "load OpenAI's GPT-2 weights (Hugging Face model.safetensors) and sample from them"),
     "chat": Command("minigpt.chat", "ChatConfig", "main",
                     "talk to a checkpoint (base models complete text, SFT/PPO models answer)"),
-    "world": Command("minigpt.data.assistant.show", None, None,
+    "world": Command("minigpt.data.assistant.show", "ShowConfig", "main",
                      "print a sample of the toy assistant world (corpus, demos, grades)"),
     "data": Command("minigpt.data.cli", None, None, "fetch/prepare corpora: `data shakespeare`, `data toyweb`"),
     "grade": Command("minigpt.grade", None, None, "grade the course exercises"),

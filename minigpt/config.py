@@ -108,6 +108,7 @@ def in_range(cfg, name, lo, hi, hi_open=True):
 # types
 
 
+@functools.lru_cache(maxsize=None)
 def _hints(cls):
     return typing.get_type_hints(cls)
 

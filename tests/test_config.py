@@ -105,6 +105,16 @@ def test_config_file_is_loaded_and_flags_override_it(tmp_path):
         parse_config(pretrain.PretrainConfig, ["--config", str(ckpt)])
 
 
+def test_pipeline_quick_preset_names_real_fields():
+    from minigpt.pipeline import QUICK, PipelineConfig, quick_config
+    quick = quick_config(PipelineConfig(quick=True))
+    for path, value in QUICK.items():
+        obj = quick
+        for part in path.split("."):
+            obj = getattr(obj, part)
+        assert obj == value, path
+
+
 def test_preset_is_validated():
     assert apply_preset(Outer(), {"inner.width": 9, "steps": 2}) == Outer(steps=2, inner=Inner(width=9))
     assert apply_preset(Outer(steps=7), {"steps": 2}).steps == 7  # a value the user chose is kept
@@ -158,6 +168,7 @@ BAD = [
     ("sample", "--num-samples", "-1"), ("sample", "--num-samples", "0"), ("sample", "--temperature", "-1"),
     ("sample", "--top-p", "0"), ("sample", "--seed", "-2"),
     ("chat", "--temperature", "-1"), ("chat", "--max-new-tokens", "0"),
+    ("world", "--n", "0"), ("world", "--seed", "-1"),
 ]
 NEEDS = {"sample": ["--ckpt", "nowhere"], "chat": ["--ckpt", "nowhere"]}
 

@@ -77,7 +77,10 @@ class PPOConfig(Config):
         positive(self, "n_prompts", "iters", "rollout_batch", "ppo_epochs", "minibatch_size", "lr", "max_new_tokens",
                  "kl_horizon", "clip_eps", "vf_clip", "vf_lr", "ptx_batch")
         nonnegative(self, "temperature", "init_kl_coef", "target_kl", "ptx_coef", "rbrm_coef", "missing_eos_penalty",
-                    "grad_clip", "data_seed", "seed")
+                    "weight_decay", "grad_clip", "data_seed", "seed")
+        positive(self, "ckpt_interval")
+        in_range(self, "beta1", 0.0, 1.0)
+        in_range(self, "beta2", 0.0, 1.0)
         in_range(self, "gamma", 0.0, 1.0, hi_open=False)
         in_range(self, "lam", 0.0, 1.0, hi_open=False)
 

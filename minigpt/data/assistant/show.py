@@ -3,6 +3,10 @@
     minigpt world
     minigpt world --n 10 --seed 3 --split eval
 """
+from dataclasses import dataclass
+from typing import Literal
+
+from minigpt.config import Config, nonnegative, positive
 from minigpt.data.assistant.contractors import make_demonstrations
 from minigpt.data.assistant.corpus import make_pretrain_corpus
 from minigpt.data.assistant.labeler import gold_grade, rank_responses, ranking_pairs
@@ -13,13 +17,18 @@ from minigpt.data.assistant.world import default_world
 # CLI
 
 
-def add_cli_args(parser):
-    parser.add_argument("--n", type=int, default=6, help="how many examples per section (default 6)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    parser.add_argument("--split", choices=("train", "eval"), default="train", help="which prompts to show")
+@dataclass
+class ShowConfig(Config):
+    n: int = 6  # how many examples per section
+    seed: int = 0  # random seed
+    split: Literal["train", "eval"] = "train"  # which prompts to show
+
+    def validate(self):
+        positive(self, "n")
+        nonnegative(self, "seed")
 
 
-def cli_main(args) -> int:
+def main(args) -> int:
     world = default_world()
     print(f"# world: {world}\n\n# pretraining documents")
     for doc in make_pretrain_corpus(args.n, seed=args.seed, world=world):
