@@ -33,7 +33,7 @@ import types
 import typing
 from typing import Literal, Union
 
-__all__ = ["Config", "ConfigError", "positive", "nonnegative", "in_range", "field_help", "from_dict", "to_dict",
+__all__ = ["Config", "ConfigError", "positive", "nonnegative", "fraction", "in_range", "field_help", "from_dict", "to_dict",
            "load_config", "override", "apply_preset", "build_parser", "parse_config"]
 
 
@@ -95,6 +95,12 @@ def nonnegative(cfg, *names):
         v = getattr(cfg, name)
         if not (math.isfinite(v) and v >= 0):
             _fail(name, f"must be ≥ 0, got {v!r}")
+
+
+def fraction(cfg, *names):
+    """Each named field is in [0, 1): dropout probabilities, AdamW's β1 and β2."""
+    for name in names:
+        in_range(cfg, name, 0.0, 1.0)
 
 
 def in_range(cfg, name, lo, hi, hi_open=True):

@@ -169,13 +169,16 @@ BAD = [
     ("sample", "--top-p", "0"), ("sample", "--seed", "-2"),
     ("chat", "--temperature", "-1"), ("chat", "--max-new-tokens", "0"),
     ("world", "--n", "0"), ("world", "--seed", "-1"),
+    ("sft", "--beta2", "1.5"), ("sft", "--ckpt-interval", "0"), ("reward", "--beta1", "-0.1"), ("dpo", "--ckpt-interval", "0"),
+    ("ppo", "--ckpt-interval", "0"), ("grpo", "--beta1", "1"), ("dpo", "--weight-decay", "-1"),
 ]
 NEEDS = {"sample": ["--ckpt", "nowhere"], "chat": ["--ckpt", "nowhere"]}
 
 
 @pytest.mark.parametrize("command,flag,value", BAD)
 def test_bad_values_fail_before_any_work(command, flag, value, capsys, tmp_path):
-    out_dir = ["--out-dir", str(tmp_path / "run")] if command not in NEEDS else []
+    trains = command in ("pretrain", "sft", "reward", "ppo", "dpo", "grpo", "pipeline")
+    out_dir = ["--out-dir", str(tmp_path / "run")] if trains else []
     assert main([command, *NEEDS.get(command, []), *out_dir, flag, value]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith(f"minigpt {command}: error: {flag} must be"), err

@@ -25,7 +25,7 @@ import numpy as np
 from minigpt import ops
 from minigpt.autograd import Tensor, no_grad
 from minigpt.backend import get_xp
-from minigpt.config import Config, ConfigError, in_range, positive
+from minigpt.config import Config, ConfigError, fraction, positive
 from minigpt.ops.attention import merge_heads, split_heads
 from minigpt.ops.rope import rope_tables
 from minigpt.nn.layers import Dropout, Embedding, LayerNorm, Linear, RMSNorm
@@ -52,7 +52,7 @@ class GPTConfig(Config):
 
     def validate(self):
         positive(self, "vocab_size", "block_size", "n_layer", "n_head", "n_embd", "flash_tile", "rope_base")
-        in_range(self, "dropout", 0.0, 1.0)
+        fraction(self, "dropout")
         if self.n_embd % self.n_head:
             raise ConfigError("n_embd", f"({self.n_embd}) must be divisible by n_head ({self.n_head})")
         if not self.causal and self.attn_impl != "naive":

@@ -29,7 +29,7 @@ import numpy as np
 from minigpt import dist, ops
 from minigpt.autograd import Tensor, no_grad
 from minigpt.backend import to_numpy
-from minigpt.config import Config, ConfigError, nonnegative, positive
+from minigpt.config import Config, ConfigError, fraction, nonnegative, positive
 from minigpt.data.assistant import ranking_pairs, sample_prompts
 from minigpt.loop import Loop, adamw
 from minigpt.scoring import sequence_logprobs
@@ -61,8 +61,9 @@ class DPOConfig(Config):
     force: bool = False  # start over even if out_dir already holds a run
 
     def validate(self):
-        positive(self, "n_prompts", "beta", "epochs", "batch_size", "lr")
-        nonnegative(self, "min_lr", "warmup_iters", "grad_clip", "data_seed", "seed")
+        positive(self, "n_prompts", "beta", "epochs", "batch_size", "lr", "ckpt_interval")
+        nonnegative(self, "min_lr", "warmup_iters", "weight_decay", "grad_clip", "data_seed", "seed")
+        fraction(self, "beta1", "beta2")
         if self.k < 2:
             raise ConfigError("k", f"must be ≥ 2 (a preference pair needs two responses), got {self.k}")
 

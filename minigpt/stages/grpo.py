@@ -29,7 +29,7 @@ import numpy as np
 from minigpt import ops, rl_math
 from minigpt.autograd import Tensor, no_grad
 from minigpt.backend import to_numpy, xp
-from minigpt.config import Config, in_range, nonnegative, positive
+from minigpt.config import Config, fraction, nonnegative, positive
 from minigpt.data.assistant import gold_score, sample_prompts
 from minigpt.generate import sample_batch
 from minigpt.loop import Loop, adamw, optimizer_step
@@ -72,8 +72,7 @@ class GRPOConfig(Config):
         nonnegative(self, "temperature", "kl_coef", "missing_eos_penalty", "weight_decay", "grad_clip", "data_seed",
                     "seed")
         positive(self, "ckpt_interval")
-        in_range(self, "beta1", 0.0, 1.0)
-        in_range(self, "beta2", 0.0, 1.0)
+        fraction(self, "beta1", "beta2")
 
 
 # -----------------------------------------------------------------------------

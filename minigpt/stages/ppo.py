@@ -25,7 +25,7 @@ import numpy as np
 from minigpt import rl_math
 from minigpt.autograd import no_grad
 from minigpt.backend import to_numpy, xp
-from minigpt.config import Config, in_range, nonnegative, positive
+from minigpt.config import Config, fraction, in_range, nonnegative, positive
 from minigpt.data.assistant import gold_score, make_pretrain_corpus, rule_based_reward, sample_prompts
 from minigpt.data.tokens import encode_array, get_batch
 from minigpt.generate import sample_batch
@@ -79,8 +79,7 @@ class PPOConfig(Config):
         nonnegative(self, "temperature", "init_kl_coef", "target_kl", "ptx_coef", "rbrm_coef", "missing_eos_penalty",
                     "weight_decay", "grad_clip", "data_seed", "seed")
         positive(self, "ckpt_interval")
-        in_range(self, "beta1", 0.0, 1.0)
-        in_range(self, "beta2", 0.0, 1.0)
+        fraction(self, "beta1", "beta2")
         in_range(self, "gamma", 0.0, 1.0, hi_open=False)
         in_range(self, "lam", 0.0, 1.0, hi_open=False)
 

@@ -25,7 +25,7 @@ import numpy as np
 from minigpt import dist
 from minigpt.autograd import no_grad
 from minigpt.backend import xp
-from minigpt.config import Config, in_range, nonnegative, positive
+from minigpt.config import Config, fraction, nonnegative, positive
 from minigpt.data.shakespeare import load_text as shakespeare_text
 from minigpt.data.tokens import encode_array, get_batch, train_val_split
 from minigpt.data.toyweb import generate_corpus
@@ -65,8 +65,7 @@ class PretrainConfig(Config):
         positive(self, "batch_size", "grad_accum", "max_iters", "lr", "eval_interval", "eval_iters", "ckpt_interval",
                  "n_chars")
         nonnegative(self, "min_lr", "warmup_iters", "weight_decay", "grad_clip", "seed")
-        in_range(self, "beta1", 0.0, 1.0)
-        in_range(self, "beta2", 0.0, 1.0)
+        fraction(self, "beta1", "beta2")
 
 
 # -----------------------------------------------------------------------------

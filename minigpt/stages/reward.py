@@ -27,7 +27,7 @@ from minigpt import dist
 from minigpt.autograd import no_grad
 from minigpt.backend import to_numpy, xp
 from minigpt.checkpoint import load_json
-from minigpt.config import Config, ConfigError, nonnegative, positive
+from minigpt.config import Config, ConfigError, fraction, nonnegative, positive
 from minigpt.data.assistant import rank_responses, sample_prompts
 from minigpt.generate import sample_batch
 from minigpt.loop import Loop, adamw
@@ -64,8 +64,10 @@ class RewardConfig(Config):
     force: bool = False  # start over even if out_dir already holds a run
 
     def validate(self):
-        positive(self, "n_prompts", "n_eval_prompts", "max_new_tokens", "epochs", "prompts_per_batch", "lr")
+        positive(self, "n_prompts", "n_eval_prompts", "max_new_tokens", "epochs", "prompts_per_batch", "lr",
+                 "ckpt_interval")
         nonnegative(self, "temperature", "min_lr", "warmup_iters", "weight_decay", "grad_clip", "data_seed", "seed")
+        fraction(self, "beta1", "beta2")
         if self.k < 2:
             raise ConfigError("k", f"must be ≥ 2 (a ranking needs two responses; InstructGPT used K = 4..9), got {self.k}")
 

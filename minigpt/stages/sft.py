@@ -31,7 +31,7 @@ import numpy as np
 from minigpt import dist, ops
 from minigpt.autograd import no_grad
 from minigpt.backend import xp
-from minigpt.config import Config, nonnegative, positive
+from minigpt.config import Config, fraction, nonnegative, positive
 from minigpt.data.assistant import make_demonstrations
 from minigpt.loop import Loop, adamw
 from minigpt.nn.lora import add_lora, merge_lora
@@ -66,9 +66,10 @@ class SFTConfig(Config):
     force: bool = False  # start over even if out_dir already holds a run
 
     def validate(self):
-        positive(self, "n_demos", "n_val", "epochs", "batch_size", "lr", "lora_alpha", "eval_interval")
+        positive(self, "n_demos", "n_val", "epochs", "batch_size", "lr", "lora_alpha", "eval_interval", "ckpt_interval")
         nonnegative(self, "min_lr", "warmup_iters", "weight_decay", "grad_clip", "aux_lm_coef", "lora_r", "data_seed",
                     "seed")
+        fraction(self, "beta1", "beta2")
 
 
 LORA_TARGETS = ("attn.qkv", "attn.proj", "mlp.fc", "mlp.proj", "mlp.gate", "mlp.up")  # every Linear of a block
