@@ -154,7 +154,7 @@ BAD = [
     ("pretrain", "--grad-accum", "0"), ("pretrain", "--batch-size", "0"), ("pretrain", "--eval-iters", "0"),
     ("pretrain", "--lr", "-1"), ("pretrain", "--lr", "nan"), ("pretrain", "--lr", "inf"), ("pretrain", "--seed", "-1"),
     ("pretrain", "--model.n-embd", "0"), ("pretrain", "--model.dropout", "1.5"), ("pretrain", "--beta2", "1"),
-    ("pretrain", "--model.flash-block", "0"), ("pipeline", "--pretrain.max-iters", "0"), ("pipeline", "--ppo.iters", "0"),
+    ("pretrain", "--model.flash-tile", "0"), ("pipeline", "--pretrain.max-iters", "0"), ("pipeline", "--ppo.iters", "0"),
     ("pipeline", "--sft.n-val", "0"), ("pipeline", "--reward.k", "1"), ("pipeline", "--pretrain.model.n-head", "0"),
     ("sft", "--epochs", "0"), ("sft", "--batch-size", "0"), ("sft", "--lr", "0"), ("sft", "--eval-interval", "0"),
     ("reward", "--k", "1"), ("reward", "--epochs", "0"), ("reward", "--prompts-per-batch", "0"),

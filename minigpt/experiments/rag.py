@@ -22,9 +22,8 @@ import numpy as np
 from minigpt.data.assistant import world_tokenizer
 from minigpt.data.facts import TOWNS, make_people, make_registers, questions_about
 from minigpt.experiments.common import greedy_answers, train_chat_model
-from minigpt.retrieval import VectorIndex, build_prompt, chunk_documents, fit_bag_of_words, mean_pooled
-
 from minigpt.nn.gpt import GPTConfig
+from minigpt.retrieval import VectorIndex, build_prompt, chunk_documents, fit_bag_of_words, mean_pooled
 
 
 @dataclass

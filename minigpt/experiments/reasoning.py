@@ -19,9 +19,8 @@ import numpy as np
 from minigpt.data.arith import ALPHABET, check_steps, final_answer, make_problems
 from minigpt.experiments.common import greedy_answers, train_chat_model
 from minigpt.inference import reflect, sample_responses, self_consistency
-from minigpt.tokenizer import CHAT_SPECIAL_TOKENS, CharTokenizer
-
 from minigpt.nn.gpt import GPTConfig
+from minigpt.tokenizer import CHAT_SPECIAL_TOKENS, CharTokenizer
 
 
 @dataclass
