@@ -35,7 +35,7 @@ CALL_TIMEOUT = float(os.environ.get("MINIGPT_GRADE_TEST_TIMEOUT", "0") or 0) or 
 try:  # property-based checks: the same examples on every run (a grade must be reproducible)
     from hypothesis import HealthCheck, settings
 
-    settings.register_profile("graded", derandomize=True, database=None, deadline=None, print_blob=False,
+    settings.register_profile("graded", derandomize=True, database=None, deadline=None, print_blob=False, max_examples=30,
                               suppress_health_check=list(HealthCheck))
     settings.load_profile("graded")
 except ImportError:  # pragma: no cover - hypothesis is a dependency of the graded checks
