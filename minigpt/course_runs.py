@@ -8,16 +8,14 @@ the library's code changed since they were made; an interrupted stage is resumed
     python -c "from minigpt.course_runs import load_stage; print(load_stage('pretrain')[0].config)"
 """
 import dataclasses
-import hashlib
 import os
 import time
 
-from minigpt import dist
 from minigpt.checkpoint import checkpoint_dir, load_json, save_json
 from minigpt.data.assistant import world_tokenizer
 from minigpt.loop import RunLock
-from minigpt.pipeline import (PipelineConfig, ppo_stage, pretrain_stage, quick_config, reward_stage,
-                              saved_pipeline_config, sft_stage)
+from minigpt.pipeline import (PipelineConfig, code_fingerprint, ppo_stage, pretrain_stage, quick_config, reward_stage,
+                              saved_pipeline_config, sft_stage, stamped_fingerprint)
 from minigpt.stages.common import load_model
 from minigpt.stages.reward import load_reward_model
 
@@ -74,40 +72,6 @@ def _checkpoint_state(directory):
     return "partial" if conf.get("complete") is False else "complete"  # no "complete" key: older, finished
 
 
-def _stamp_path(cfg, stage):
-    return os.path.join(cfg.out_dir, stage, "code_fingerprint.txt")
-
-
-def _stamp(cfg, stage):
-    """Record which code trained this stage (stage_checkpoint retrains stale quick checkpoints)."""
-    if not dist.get_comm().is_main:  # under mpiexec: rank 0 alone writes
-        return
-    with open(_stamp_path(cfg, stage), "w") as f:
-        f.write(code_fingerprint() + "\n")
-
-
-def _stamped(cfg, stage):
-    path = _stamp_path(cfg, stage)
-    if not os.path.exists(path):
-        return None
-    with open(path) as f:
-        return f.read().strip()
-
-
-def code_fingerprint():
-    """A short hash of the library's Python source: quick checkpoints made by other code are retrained."""
-    root = os.path.dirname(os.path.abspath(__file__))
-    h = hashlib.sha256()
-    for dirpath, dirnames, filenames in sorted(os.walk(root)):
-        dirnames.sort()
-        for name in sorted(f for f in filenames if f.endswith(".py")):
-            path = os.path.join(dirpath, name)
-            h.update(os.path.relpath(path, root).encode())
-            with open(path, "rb") as f:
-                h.update(f.read())
-    return h.hexdigest()[:16]
-
-
 def stage_checkpoint(stage, cfg=None, progress=True, log=print):
     """The checkpoint directory of `stage` ("pretrain", "sft", "reward", "ppo") under cfg.out_dir.
 
@@ -137,7 +101,7 @@ def stage_checkpoint(stage, cfg=None, progress=True, log=print):
             log(f"no {name} checkpoint in {cfg.out_dir}: training one ({'quick' if cfg.quick else 'full'} sizes)")
         elif retrain:
             log(f"retraining the {name} stage: the stage before it was retrained")
-        elif code is not None and _stamped(cfg, name) != code:
+        elif code is not None and stamped_fingerprint(cfg, name) != code:
             log(f"the quick {name} checkpoint in {cfg.out_dir} was made by other code: retraining it")
         elif state == "partial":
             log(f"the {name} stage in {cfg.out_dir} was interrupted: resuming it")

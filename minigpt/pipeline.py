@@ -12,6 +12,7 @@ Checkpoints, metrics.json, report_card.txt and plots go under `out_dir`.
     minigpt pipeline --resume        # continue a stopped run: finished stages load, the stopped one resumes
 """
 import dataclasses
+import hashlib
 import os
 import time
 from dataclasses import dataclass, field
@@ -119,6 +120,44 @@ def stage_config(cfg, stage, **pipeline_sets):
     sets = {"out_dir": os.path.join(cfg.out_dir, stage), "seed": cfg.seed, "resume": cfg.resume, "force": cfg.force,
             **pipeline_sets}
     return dataclasses.replace(getattr(cfg, stage), **sets)
+
+
+# -----------------------------------------------------------------------------
+# code fingerprints: each stage records which code trained it (course_runs retrains stale quick checkpoints)
+
+def _stamp_path(cfg, stage):
+    return os.path.join(cfg.out_dir, stage, "code_fingerprint.txt")
+
+
+def _stamp(cfg, stage):
+    """Record which code trained this stage (stage_checkpoint retrains stale quick checkpoints)."""
+    if not dist.get_comm().is_main:  # under mpiexec: rank 0 alone writes
+        return
+    with open(_stamp_path(cfg, stage), "w") as f:
+        f.write(code_fingerprint() + "\n")
+
+
+def stamped_fingerprint(cfg, stage):
+    """The code fingerprint a stage's checkpoint was made with (None if unknown)."""
+    path = _stamp_path(cfg, stage)
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return f.read().strip()
+
+
+def code_fingerprint():
+    """A short hash of the library's Python source: quick checkpoints made by other code are retrained."""
+    root = os.path.dirname(os.path.abspath(__file__))
+    h = hashlib.sha256()
+    for dirpath, dirnames, filenames in sorted(os.walk(root)):
+        dirnames.sort()
+        for name in sorted(f for f in filenames if f.endswith(".py")):
+            path = os.path.join(dirpath, name)
+            h.update(os.path.relpath(path, root).encode())
+            with open(path, "rb") as f:
+                h.update(f.read())
+    return h.hexdigest()[:16]
 
 
 # -----------------------------------------------------------------------------
