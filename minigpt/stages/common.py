@@ -33,7 +33,8 @@ def load_model(directory, expect_stage=None, model_cls=GPT):
         raise ValueError(f"{directory} is a {stage!r} checkpoint, expected {expect_stage!r}")
     if "model" not in config:
         raise ValueError(f"{directory}/config.json has no 'model' section: not a minigpt model checkpoint")
-    model = model_cls(GPTConfig.from_dict(config["model"]))
+    fields = {("flash_tile" if k == "flash_block" else k): v for k, v in config["model"].items()}  # its old name
+    model = model_cls(GPTConfig.from_dict(fields))
     model.load_state_dict(state)
     tok = load_tokenizer(os.path.join(checkpoint_dir(directory), config.get("tokenizer", "tokenizer.json")))
     if tok.vocab_size != model.config.vocab_size:
