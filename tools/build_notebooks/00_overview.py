@@ -75,7 +75,8 @@ else:
     if MINIGPT_QUICK:
         print("quick mode and no full run in runs/pipeline: a tiny pipeline trained in seconds, "
               "whose numbers only show that the code runs")
-    cfg = PipelineConfig(out_dir="runs/overview-quick" if MINIGPT_QUICK else "runs/overview", quick=MINIGPT_QUICK)
+    cfg = PipelineConfig(out_dir="runs/overview-quick" if MINIGPT_QUICK else "runs/overview", quick=MINIGPT_QUICK,
+                         force=True)  # this notebook's own run: re-running the cell trains it again
     report = run_pipeline(cfg, progress=True, log=print)
 
 # %% [markdown]
