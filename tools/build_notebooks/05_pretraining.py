@@ -217,7 +217,7 @@ for spec in ("char", "bpe:512"):
     race[spec] = {"vocab": rtok.vocab_size, "params": sum(p.data.size for p in r["model"].parameters()),
                   "chars/token": cpt, "nats/token": r["val_loss"], "nats/char": r["val_loss"] / cpt,
                   "seconds": time.time() - t0}
-print(f"{race_steps} steps each, batch {main_cfg.batch_size} × {main_cfg.block_size} tokens "
+print(f"{race_steps} steps each, batch {main_cfg.batch_size} × {main_cfg.model.block_size} tokens "
       f"(the generator's own entropy: {nats_per_char():.3f} nats per character)")
 print(f"{'':9}{'vocab':>7}{'params':>9}{'chars/token':>13}{'nats/token':>12}{'nats/char':>11}{'seconds':>9}")
 for spec, r in race.items():
