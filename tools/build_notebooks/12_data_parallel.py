@@ -246,8 +246,8 @@ else:
 # one per rank), and compare the final weights that each run's rank 0 saved in its checkpoint.
 
 # %%
-PRETRAIN = ["--data", "toyweb", "--n-chars", "20000", "--n-layer", "1", "--n-embd", "32", "--n-head", "2",
-            "--block-size", "32", "--batch-size", "4", "--grad-accum", "2", "--max-iters", "8" if MINIGPT_QUICK else "30",
+PRETRAIN = ["--data", "toyweb", "--n-chars", "20000", "--model.n-layer", "1", "--model.n-embd", "32", "--model.n-head", "2",
+            "--model.block-size", "32", "--batch-size", "4", "--grad-accum", "2", "--max-iters", "8" if MINIGPT_QUICK else "30",
             "--warmup-iters", "2", "--eval-interval", "1000", "--eval-iters", "1", "--force"]
 
 
