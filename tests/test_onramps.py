@@ -58,6 +58,14 @@ def test_badges_point_at_the_repository_and_this_notebook():
     assert f"minigpt @ git+https://github.com/{repo}" in code
 
 
+def test_readme_install_urls_name_the_same_repository():
+    """The README's `git+https://github.com/...` installs name pyproject's Repository, like the badges."""
+    import re
+    repo = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["urls"]["Repository"].removeprefix("https://github.com/")
+    named = set(re.findall(r"git\+https://github\.com/([\w.-]+/[\w.-]+)", (ROOT / "README.md").read_text()))
+    assert named == {repo}, f"README installs from {sorted(named)}, pyproject's Repository is {repo}"
+
+
 @pytest.mark.parametrize("on_colab", [False, True])
 def test_install_cell_runs_pip_only_on_colab(monkeypatch, on_colab):
     _, code = onramps.cells("00_overview")
