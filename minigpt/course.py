@@ -10,19 +10,26 @@ r"""The course exercises as the notebooks call them: the student's code first, t
     puts DIR first on sys.path (the grader uses this for deliberately wrong "mutant" variants).
 When an exercise still raises its `NotImplementedError("exercise 05.1: ...")` stub, or its file
 does not even import, `course.<function>` calls the reference solution instead and warns once,
-naming the exercise, so every notebook still runs top to bottom. The graded checks use
+naming the exercise, so every notebook still runs top to bottom. Notebooks call their exercises
+through `course.check("merge", ids, pair, idx)`: it compares the student's answer with the
+reference, says which exercise disagrees on which input (with the command that grades it), and
+the notebook goes on with the reference's answer. The graded checks use
 `Implementation(name)` directly: no fallback there.
 
     MINIGPT_IMPL=solutions python -c "from minigpt import course; print(course.merge([1, 2, 3, 1, 2], (1, 2), 4))"
 """
 from __future__ import annotations
 
+import copy
 import functools
 import importlib
+import inspect
 import os
 import sys
 import warnings
 from dataclasses import dataclass
+
+import numpy as np
 
 from minigpt import coursefiles
 from minigpt.sandbox import Worker
@@ -229,6 +236,103 @@ def _student_only(ex: Exercise, *args, **kwargs):
             raise NotImplementedError(f"{err}. This copy of the course has no reference solutions to fall back on: "
                                       f"write it in exercises/{ex.module}.py, then check it with `minigpt grade --only {ex.id}`") from None
         raise
+
+
+# -----------------------------------------------------------------------------
+# notebooks: the student's answer checked against the reference, the notebook going on with the reference
+_disagreed: set[str] = set()
+
+
+def check(function: str, *args, rtol: float = 1e-6, atol: float = 1e-9, **kwargs):
+    r"""`course.<function>(*args, **kwargs)`, checked against the reference; returns the reference's answer.
+
+    Notebooks call their exercises through this, so a wrong exercise cannot derail the rest of the notebook:
+
+        p = course.check("pass_at_k", 10, 3, 2)   # 1 - C(7,2)/C(10,2) = 0.5333..., whatever yours says
+
+    The student's function (MINIGPT_IMPL) runs on copies of the arguments. Not written yet: the reference
+    runs, with the usual ExerciseNotDoneWarning. Raises, or answers differently (numbers compared with
+    |yours - reference| <= atol + rtol |reference|, shapes, NaNs and infinities included): one message
+    names the exercise, the input, both answers and the command that grades it, once per exercise,
+    and the notebook continues with the reference's answer. With no solutions/ to compare with
+    (a student release), the student's answer is returned as is.
+    """
+    ex = lookup(function)
+    try:
+        reference = solution(function)
+    except (ImportError, FileNotFoundError):
+        return _student_only(ex, *args, **kwargs)
+    expected = reference(*copy.deepcopy(args), **copy.deepcopy(kwargs))
+    name = impl_name()
+    if name == "solutions":
+        return expected
+    try:
+        fn = Implementation(name).resolve(function)
+    except Exception as err:  # a SyntaxError or ImportError in the student's file
+        _warn_once(ex, f"could not be loaded from {name!r} ({type(err).__name__}: {err})")
+        return expected
+    try:
+        actual = fn(*copy.deepcopy(args), **copy.deepcopy(kwargs))
+    except NotImplementedError as err:
+        if not is_stub_error(err):
+            _report(ex, reference, args, kwargs, f"raised NotImplementedError: {err}", expected)
+            return expected
+        _warn_once(ex, "is not done yet")
+        return expected
+    except Exception as err:  # noqa: BLE001 - any bug of the student's: report it, go on
+        _report(ex, reference, args, kwargs, f"raised {type(err).__name__}: {err}", expected)
+        return expected
+    if not agree(actual, expected, rtol=rtol, atol=atol):
+        _report(ex, reference, args, kwargs, _show(actual), expected)
+    return expected
+
+
+def agree(actual, expected, rtol: float = 1e-6, atol: float = 1e-9) -> bool:
+    """True when two answers match: same structure (tuples, lists, dicts), numbers within atol + rtol |expected|."""
+    if isinstance(expected, dict):
+        return isinstance(actual, dict) and actual.keys() == expected.keys() and all(
+            agree(actual[key], expected[key], rtol, atol) for key in expected)
+    if isinstance(expected, (tuple, list)):
+        return isinstance(actual, (tuple, list)) and len(actual) == len(expected) and all(
+            agree(a, e, rtol, atol) for a, e in zip(actual, expected))
+    if isinstance(expected, str) or expected is None:
+        return actual == expected
+    try:
+        a, e = np.asarray(actual, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    return a.shape == e.shape and bool(np.allclose(a, e, rtol=rtol, atol=atol, equal_nan=True))
+
+
+def _show(value, limit: int = 400) -> str:
+    """A short, readable repr of an argument or answer (small arrays in full, big ones by shape)."""
+    if isinstance(value, np.ndarray):
+        text = np.array2string(value, threshold=24, precision=6, separator=", ")
+        text = f"{text} ({value.dtype}, shape {value.shape})"
+    elif isinstance(value, (tuple, list)):
+        text = ("(" if isinstance(value, tuple) else "[") + ", ".join(_show(v, limit) for v in value) + (
+            ")" if isinstance(value, tuple) else "]")
+    else:
+        text = repr(value)
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _report(ex: Exercise, reference, args, kwargs, yours: str, expected) -> None:
+    """Print (once per exercise) which exercise disagrees, on which input, and how to grade it."""
+    if ex.function in _disagreed:
+        return
+    _disagreed.add(ex.function)
+    try:
+        named = inspect.signature(reference).bind(*args, **kwargs).arguments.items()
+    except TypeError:
+        named = [(f"arg{i}", a) for i, a in enumerate(args)] + list(kwargs.items())
+    inputs = ", ".join(f"{k}={_show(v, 200)}" for k, v in named)
+    print(f"exercise {ex.id} ({ex.function}, exercises/{ex.module}.py) disagrees with the reference\n"
+          f"  on the input: {inputs}\n"
+          f"  yours:        {yours}\n"
+          f"  reference:    {_show(expected)}\n"
+          f"Grade it with `minigpt grade --only {ex.id} --verbose`. This notebook continues with the reference's answer.")
 
 
 def __getattr__(function: str):

@@ -159,6 +159,54 @@ def test_student_code_is_used_when_written(monkeypatch, tmp_path):
     sys.modules.pop("student_pkg.ex02_autograd", None)
 
 
+def test_check_reports_a_disagreement_once_and_continues_with_the_reference(monkeypatch, tmp_path, capsys):
+    pkg = tmp_path / "wrong_pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "ex01_bpe.py").write_text("def merge(ids, pair, idx):\n    ids.append(99)\n    return ids[:1]\n\n"
+                                     "def get_pair_counts(ids, counts=None):\n    raise KeyError('oops')\n")
+    monkeypatch.setenv("MINIGPT_IMPL", "wrong_pkg")
+    monkeypatch.setenv("MINIGPT_IMPL_PATH", str(tmp_path))
+    monkeypatch.setattr(course, "_warned", set())
+    monkeypatch.setattr(course, "_disagreed", set())
+    ids = [1, 2, 3, 1, 2]
+    assert course.check("merge", ids, (1, 2), idx=4) == [4, 3, 4]  # the reference's answer
+    assert ids == [1, 2, 3, 1, 2], "the student's code runs on a copy of the arguments"
+    out = capsys.readouterr().out
+    assert "exercise 01.2 (merge, exercises/ex01_bpe.py) disagrees with the reference" in out
+    assert "ids=[1, 2, 3, 1, 2], pair=(1, 2), idx=4" in out and "yours:        [1]" in out and "[4, 3, 4]" in out
+    assert "minigpt grade --only 01.2 --verbose" in out and "continues with the reference" in out
+    course.check("merge", [5, 5], (5, 5), 7)
+    assert capsys.readouterr().out == "", "one message per exercise"
+    assert course.check("get_pair_counts", [1, 1]) == {(1, 1): 1}
+    out = capsys.readouterr().out
+    assert "exercise 01.1 (get_pair_counts" in out and "yours:        raised KeyError: 'oops'" in out
+    for name in ("wrong_pkg", "wrong_pkg.ex01_bpe"):
+        sys.modules.pop(name, None)
+
+
+def test_check_is_silent_when_the_answers_agree_and_falls_back_on_a_stub(monkeypatch, capsys):
+    monkeypatch.setenv("MINIGPT_IMPL", "exercises")
+    monkeypatch.setattr(course, "_warned", set())
+    monkeypatch.setattr(course, "_disagreed", set())
+    with pytest.warns(course.ExerciseNotDoneWarning, match=r"exercise 01\.2 \(merge\) is not done yet"):
+        assert course.check("merge", [1, 2, 3], (1, 2), 4) == [4, 3]
+    monkeypatch.setenv("MINIGPT_IMPL", "solutions")
+    y = np.array([0.25, 0.75])
+    assert np.allclose(course.check("softmax_backward", y, np.ones(2)), 0.0)
+    assert capsys.readouterr().out == ""
+
+
+def test_agree_compares_structure_shape_and_tolerance():
+    assert course.agree((np.ones(2), 1.0), (np.ones(2) + 1e-12, 1.0))
+    assert not course.agree((np.ones(2), 1.0), (np.ones(3), 1.0)), "shapes differ"
+    assert not course.agree(np.ones(2), np.ones((1, 2))), "shapes differ"
+    assert not course.agree([1.0, np.nan], [1.0, 2.0]) and course.agree([1.0, np.nan], [1.0, np.nan])
+    assert not course.agree(1.0, 1.0 + 1e-4) and course.agree(1.0, 1.0 + 1e-4, rtol=1e-3)
+    assert not course.agree("ab", ("a", "b")) and not course.agree({"a": 1}, {"a": 1, "b": 2})
+    assert not course.agree("not a number", 1.0)
+
+
 def test_solutions_impl_calls_the_reference_directly(monkeypatch):
     monkeypatch.setenv("MINIGPT_IMPL", "solutions")
     with warnings.catch_warnings():
