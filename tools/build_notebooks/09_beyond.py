@@ -52,7 +52,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import minigpt
-from minigpt import Tensor, gradcheck, ops
+from minigpt import Tensor, course, gradcheck, ops
 from minigpt.nn import GPT, GPTConfig, count_params
 
 QUICK = os.environ.get("MINIGPT_QUICK") == "1"
@@ -321,6 +321,35 @@ loss, st = dpo.dpo_loss(Tensor(np.array([-1.0]), requires_grad=True), Tensor(np.
                         np.array([-2.0]), np.array([-2.5]), beta=0.5)
 print(f"DPO loss {loss.item():.4f} (by hand {math.log1p(math.exp(-0.75)):.4f}); implicit rewards "
       f"{st['chosen']:+.2f} / {st['rejected']:+.2f}")
+
+# %% [markdown]
+# **The gradient.** With the margin $m = \beta[(\log\pi_\theta(y_w) - \log\pi_{\text{ref}}(y_w)) -
+# (\log\pi_\theta(y_l) - \log\pi_{\text{ref}}(y_l))]$ and $\frac{d}{dm}\big[-\log\sigma(m)\big] = \sigma(m) - 1 = -\sigma(-m)$,
+#
+# $$\frac{\partial L}{\partial \log\pi_\theta(y_w)} = -\beta\,\sigma(-m), \qquad
+#   \frac{\partial L}{\partial \log\pi_\theta(y_l)} = +\beta\,\sigma(-m):$$
+#
+# push the chosen response up and the rejected one down, hard while the pair is ordered wrongly ($m < 0$,
+# $\sigma(-m) \to 1$) and hardly at all once it is ordered right by a wide margin. A batch averages the loss over
+# its pairs. Written literally, $-\log\frac{1}{1 + e^{-m}}$ overflows at $m = -10^3$; $\log(1 + e^{-m})$ computed
+# as `np.logaddexp(0, -m)` does not.
+#
+# Exercise **09.1** is this loss and its gradient for a batch of pairs (`exercises/ex09_beyond.py`).
+# `course.check` runs your version next to the reference on the same input; if they disagree it says so
+# (with the command that grades it) and the notebook goes on with the reference. The library's `dpo.dpo_loss`,
+# whose gradient comes from autograd, must agree with both:
+
+# %%
+pairs_rng = np.random.default_rng(9)
+pi_w, pi_l, ref_w, ref_l = pairs_rng.normal(-12.0, 3.0, size=(4, 6))  # sequence log-probs of 6 pairs
+pi_w[0], pi_l[0] = ref_w[0] - 600.0, ref_l[0] + 600.0  # one pair ordered wrongly by a margin of −120 (β = 0.1)
+loss_c, d_w, d_l = course.check("dpo_loss", pi_w, pi_l, ref_w, ref_l, beta=0.1)
+t_w, t_l = Tensor(pi_w, requires_grad=True), Tensor(pi_l, requires_grad=True)
+loss_lib, _ = dpo.dpo_loss(t_w, t_l, ref_w, ref_l, beta=0.1)
+loss_lib.backward()
+print(f"exercise 09.1 loss {loss_c:.6f}   library loss {loss_lib.item():.6f}")
+print("max |gradient difference|:", max(np.abs(d_w - t_w.grad).max(), np.abs(d_l - t_l.grad).max()))
+print("d loss / d log π(chosen):", d_w.round(4))
 
 # %% [markdown]
 # No sampling, no value head, no reward model — one supervised-looking loss on the preference pairs. DPO here

@@ -1,0 +1,46 @@
+r"""Exercises for notebook 09 (beyond the four stages): DPO, GRPO, RoPE and LoRA.
+
+Notebook 09 derives each of these; here each one is a small NumPy function that the notebook
+calls next to the library's version (minigpt/stages/dpo.py, stages/grpo.py, ops/rope.py,
+nn/lora.py) and that the graded checks test on adversarial inputs.
+
+    MINIGPT_IMPL=exercises python -m pytest tests/graded -m ex_09_1_dpo_loss
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+# -----------------------------------------------------------------------------
+def dpo_loss(pi_chosen, pi_rejected, ref_chosen, ref_rejected, beta=0.1):
+    r"""Exercise 09.1: the DPO loss of a batch of preference pairs, and its gradient.
+
+    pi_chosen, pi_rejected: (B,) sequence log-probabilities log π_θ(y|x) of the chosen and the
+        rejected response of each of B >= 1 pairs, under the policy being trained;
+    ref_chosen, ref_rejected: (B,) the same under the frozen reference model;
+    beta: > 0, the strength of the KL constraint (notebook 09, section 4).
+    Float64, float32 or integer arrays; the loss must stay finite and accurate for margins of
+    any size (try ±1e3).
+
+    Returns:
+        (loss, d_chosen, d_rejected): the loss as a Python float (averaged over the B pairs) and
+        d loss / d pi_chosen, d loss / d pi_rejected, each a float (B,) array.
+    Raises:
+        ValueError if the four inputs are not 1-D of one length B >= 1, or beta <= 0.
+
+    Example: beta = 0.5, pi_chosen = [-1], ref_chosen = [-2], pi_rejected = [-3], ref_rejected = [-2.5]
+        -> loss ≈ 0.386871, d_chosen ≈ [-0.160411], d_rejected ≈ [0.160411]
+    """
+    ### BEGIN SOLUTION
+    arrays = [np.asarray(a) for a in (pi_chosen, pi_rejected, ref_chosen, ref_rejected)]
+    if any(a.ndim != 1 for a in arrays) or len({a.shape for a in arrays}) != 1 or arrays[0].size == 0:
+        raise ValueError(f"dpo_loss needs four 1-D arrays of one length B >= 1, got shapes {[a.shape for a in arrays]}")
+    if not beta > 0:
+        raise ValueError(f"dpo_loss needs beta > 0, got {beta}")
+    pc, pr, rc, rr = (a.astype(np.float64) for a in arrays)
+    margin = beta * ((pc - rc) - (pr - rr))  # (B,) implicit reward of chosen minus rejected
+    B = margin.size
+    loss = float(np.logaddexp(0.0, -margin).mean())  # -log σ(m) = log(1 + e^{-m}), finite for any m
+    pull = np.exp(-np.logaddexp(0.0, margin))  # σ(-m), without overflow
+    return loss, -beta * pull / B, beta * pull / B
+    ### END SOLUTION
