@@ -68,6 +68,11 @@ class Comm:
         buf = self.allreduce(np.asarray(values, dtype=np.float64))
         return tuple(float(v) for v in buf)
 
+    def max_floats(self, *values):
+        """max over ranks of a few Python numbers (for logging), as a tuple of floats."""
+        rows = self.allgather(np.asarray(values, dtype=np.float64))  # (size, len(values))
+        return tuple(float(v) for v in rows.max(axis=0))
+
 
 class MPIComm(Comm):
     """COMM_WORLD of an `mpiexec` launch: NumPy arrays over MPI, CuPy arrays over NCCL."""
@@ -218,6 +223,15 @@ def my_micro_batches(grad_accum: int, comm=None) -> range:
     return range(comm.rank, grad_accum, comm.size)
 
 
+def my_share(n, comm=None):
+    """(lo, hi): this rank's contiguous share [lo, hi) of n items (rows of a batch, prompts of a rollout).
+
+    Example: n=5 on 2 ranks -> rank 0: (0, 2), rank 1: (2, 5); on 1 rank: (0, 5).
+    """
+    comm = comm or get_comm()
+    return comm.rank * n // comm.size, (comm.rank + 1) * n // comm.size
+
+
 class RowSplit:
     """Splitting a micro-batch's *rows* across the ranks, for stages with fewer micro-batches than ranks.
 
@@ -248,8 +262,8 @@ def my_rows(rows):
     split = RowSplit.current
     if split is None or not split.active:
         return rows
-    n, size = len(rows), split.comm.size
-    lo, hi = split.comm.rank * n // size, (split.comm.rank + 1) * n // size
+    n = len(rows)
+    lo, hi = my_share(n, split.comm)
     split.fraction = (hi - lo) / n
     if lo == hi:  # fewer rows than ranks (an epoch's last batch): run them all, with weight 0
         return rows

@@ -14,7 +14,10 @@ reward model, a rollout batch per PPO iteration, the evaluation sets), so `sampl
 a batch at a time. The KV cache keeps one position counter for the whole batch, so prompts are
 grouped by length: every group shares its positions, needs no padding and no attention mask.
 Each step samples the next token of every unfinished row; a row finishes at the stop token
-(<|end|>, the EOS) or after `max_new_tokens`.
+(<|end|>, the EOS) or after `max_new_tokens`. With one seed per prompt, each row draws its uniforms
+from its own generator (`RowStreams`), so a response depends on its prompt and seed only, not on
+which other prompts share its batch: data parallelism can split a rollout across ranks and still
+sample what one process would.
 
     minigpt sample --ckpt runs/pretrain/ckpt --prompt "The " --temperature 0.8 --top-k 20
 """
@@ -119,12 +122,29 @@ def generate(model, prompt_ids, max_new_tokens=64, temperature=1.0, top_k=None, 
 # -----------------------------------------------------------------------------
 # batched sampling (the alignment stages, evaluation, chat)
 
+class RowStreams:
+    """One generator per row of a batch, drawn from like one: `random(n)` gives row i's next uniform from
+    generator i. Example: RowStreams([default_rng([7, 0]), default_rng([7, 1])]).random(2) is the same
+    pair of numbers whether the two rows are sampled together or each in a batch of its own."""
+
+    def __init__(self, generators):
+        self.generators = list(generators)
+
+    def random(self, n):
+        if n != len(self.generators):
+            raise ValueError(f"{len(self.generators)} row generators asked for {n} numbers")
+        return np.array([g.random() for g in self.generators])
+
+
 def sample_batch(model, prompts, max_new_tokens, stop_ids, temperature=1.0, top_k=None, seed=0, batch_size=128):
     """Sample one response per prompt (a list of id lists) → list of response id lists.
 
     `stop_ids`: one id or several (e.g. <|end|> and <|endoftext|>). A response ends with a stop id
     if the model emitted it within `max_new_tokens` (or before the
-    context window filled up); otherwise it was truncated. Deterministic in `seed`.
+    context window filled up); otherwise it was truncated. Deterministic in `seed`: an int (or tuple)
+    seeds one generator for the whole batch; a *list* of one seed per prompt (ints or tuples) gives each
+    response its own generator, so it is the same whatever batch it is sampled in.
+    Example: seed=[(5, 0), (5, 1)] samples row 1 like seed=[(5, 1)] on prompts[1:] alone.
     """
     block = model.config.block_size
     stop_ids = np.atleast_1d(np.asarray(stop_ids, dtype=np.int64))
@@ -137,7 +157,10 @@ def sample_batch(model, prompts, max_new_tokens, stop_ids, temperature=1.0, top_
     groups = defaultdict(list)
     for i, p in enumerate(prompts):
         groups[len(p)].append(i)
-    rng = np.random.default_rng(seed)
+    per_row = isinstance(seed, list)  # one seed per prompt (a tuple stays one seed for the batch)
+    if per_row and len(seed) != len(prompts):
+        raise ValueError(f"seed: one per prompt, got {len(seed)} seeds for {len(prompts)} prompts")
+    rng = None if per_row else np.random.default_rng(seed)
     out = [None] * len(prompts)
     was = model.training
     model.eval()
@@ -146,8 +169,9 @@ def sample_batch(model, prompts, max_new_tokens, stop_ids, temperature=1.0, top_
             idx = groups[length]
             for start in range(0, len(idx), batch_size):
                 rows = idx[start:start + batch_size]
+                streams = RowStreams(np.random.default_rng(seed[i]) for i in rows) if per_row else rng
                 new = _sample_group(model, np.array([prompts[i] for i in rows]), min(max_new_tokens, block - length),
-                                    stop_ids, temperature, top_k, rng)
+                                    stop_ids, temperature, top_k, streams)
                 for i, r in zip(rows, new):
                     out[i] = r
     model.train(was)

@@ -28,15 +28,20 @@ def masked_mean(x, mask, axis=None):
     return (x * mask).sum(axis=axis) / n
 
 
-def whiten(x, mask, shift_mean=True, eps=1e-8):
+def whiten(x, mask, shift_mean=True, eps=1e-8, total=None):
     r"""Normalise x over the real entries:  (x - μ) / sqrt(σ² + eps)  (μ added back if not shift_mean).
 
     μ, σ² are the mean and (population) variance over entries with mask = 1; padded entries stay 0.
     Example: x = [1, 3] → μ = 2, σ = 1 → [-1, 1].
+    When x is one share of a batch split across processes, `total(*numbers)` sums numbers over the
+    shares (data parallelism passes the ranks' all-reduce), so μ and σ² are those of the whole batch.
     """
     x = np.asarray(x, dtype=np.float64)
-    mean = masked_mean(x, mask)
-    var = masked_mean((x - mean) ** 2, mask)
+    total = total or (lambda *v: v)
+    s, n = total(float((x * mask).sum()), float(mask.sum()))
+    n = max(n, 1.0)
+    mean = s / n
+    var = total(float((((x - mean) ** 2) * mask).sum()))[0] / n
     out = (x - mean) / np.sqrt(var + eps)
     if not shift_mean:
         out = out + mean

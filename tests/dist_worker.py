@@ -6,9 +6,11 @@ weights to OUT/rank<r>.npz. Run as one process or under mpiexec; the run must no
 
     mpiexec -n 2 python tests/dist_worker.py OUT --steps 4 --grad-accum 4 [--zero] [--resume-from F] [--save-optim F]
     mpiexec -n 2 python tests/dist_worker.py pretrain OUT_DIR [STOP_AT] [--resume]    # the real stage, on the loop
-    mpiexec -n 2 python tests/dist_worker.py dpo|sft OUT_DIR                           # alignment stages (rows split)
+    mpiexec -n 2 python tests/dist_worker.py dpo|sft|sft_aux OUT_DIR                   # alignment stages (rows split)
+    mpiexec -n 2 python tests/dist_worker.py ppo|grpo OUT_DIR                          # RL stages (rollouts split)
 """
 import argparse
+import contextlib
 import os
 import sys
 
@@ -90,14 +92,72 @@ def dpo(out_dir):
     return dpo_stage.train(cfg, policy, ref, tok, pairs, progress=False)
 
 
-def sft(out_dir):
+def sft(out_dir, aux_lm_coef=0.0):
     """A tiny SFT run (batches of 5 demonstrations of different lengths, token-weighted loss)."""
     from align_helpers import tiny_gpt, world_tok
     from minigpt.stages import sft as sft_stage
     tok = world_tok()
     demos = [(f"What is {a}+{b}?", f"{a}+{b} is {a + b}." if a % 2 else str(a + b)) for a in range(5) for b in range(3)]
-    cfg = sft_stage.SFTConfig(out_dir=str(out_dir), epochs=2, batch_size=5, lr=3e-3, eval_interval=100)
+    cfg = sft_stage.SFTConfig(out_dir=str(out_dir), epochs=2, batch_size=5, lr=3e-3, eval_interval=100,
+                              aux_lm_coef=aux_lm_coef)
     return sft_stage.train(cfg, tiny_gpt(tok, seed=6), tok, demos, progress=False)
+
+
+def sft_aux(out_dir):
+    """SFT with GPT-1's auxiliary LM loss (λ = 0.5): its all-token mean must be over the whole batch too."""
+    return sft(out_dir, aux_lm_coef=0.5)
+
+
+def rl_world():
+    """(policy, reference, reward model, tokenizer, prompts) for the tiny PPO and GRPO runs."""
+    from align_helpers import tiny_gpt, world_tok
+    from minigpt.data.assistant import sample_prompts
+    from minigpt.nn.heads import RewardModel
+    tok = world_tok()
+    rm = RewardModel.from_gpt(tiny_gpt(tok, seed=2), seed=3)
+    return tiny_gpt(tok, seed=1), tiny_gpt(tok, seed=1), rm, tok, sample_prompts(32, seed=0)
+
+
+@contextlib.contextmanager
+def count_rollouts(stage, out_dir):
+    """While inside, each call of stage.rollout adds its prompts to OUT_DIR/rollouts<rank>.txt (then restored)."""
+    rank, inner, seen = dist.get_comm().rank, stage.rollout, []
+
+    def counted(policy, *args, **kw):
+        seen.append(len(args[4] if stage.__name__.endswith(".ppo") else args[3]))  # the prompts argument
+        os.makedirs(out_dir, exist_ok=True)
+        with open(os.path.join(out_dir, f"rollouts{rank}.txt"), "w") as f:
+            f.write(f"{sum(seen)}\n")
+        return inner(policy, *args, **kw)
+    stage.rollout = counted
+    try:
+        yield
+    finally:
+        stage.rollout = inner
+
+
+def ppo(out_dir):
+    """A tiny PPO run: 2 iterations of 5 rollouts (2 + 3 on 2 ranks), minibatches of 3 and 2, whitening, PPO-ptx on
+    3 pretraining rows per minibatch and the adaptive KL controller (fed the global KL)."""
+    from minigpt.data.assistant import make_pretrain_corpus
+    from minigpt.stages import ppo as ppo_stage
+    policy, ref, rm, tok, prompts = rl_world()
+    ptx = np.array(tok.encode("<|endoftext|>".join(make_pretrain_corpus(20, seed=0)), allowed_special="all"))
+    cfg = ppo_stage.PPOConfig(out_dir=str(out_dir), iters=2, rollout_batch=5, minibatch_size=3, ppo_epochs=2,
+                              max_new_tokens=6, lr=3e-3, vf_lr=3e-3, target_kl=1.0, kl_horizon=10, ptx_coef=0.5,
+                              ptx_batch=3, seed=0)
+    with count_rollouts(ppo_stage, out_dir):
+        return ppo_stage.train(cfg, policy, ref, rm, tok, prompts, ptx_data=ptx, progress=False)
+
+
+def grpo(out_dir):
+    """A tiny GRPO run: 2 iterations of 3 prompts × 2 samples (1 + 2 prompts on 2 ranks), minibatches of 4."""
+    from minigpt.stages import grpo as grpo_stage
+    policy, ref, rm, tok, prompts = rl_world()
+    cfg = grpo_stage.GRPOConfig(out_dir=str(out_dir), iters=2, prompts_per_iter=3, group_size=2, minibatch_size=4,
+                                max_new_tokens=6, lr=3e-3, seed=0)
+    with count_rollouts(grpo_stage, out_dir):
+        return grpo_stage.train(cfg, policy, ref, rm, tok, prompts, progress=False)
 
 
 def main():
@@ -105,7 +165,7 @@ def main():
         stop = int(sys.argv[3]) if len(sys.argv) > 3 and sys.argv[3].isdigit() else None
         pretrain(sys.argv[2], stop_at=stop, resume="--resume" in sys.argv)
         return
-    if sys.argv[1] in ("dpo", "sft"):  # dist_worker.py dpo|sft OUT_DIR
+    if sys.argv[1] in ("dpo", "sft", "sft_aux", "ppo", "grpo"):  # dist_worker.py STAGE OUT_DIR
         globals()[sys.argv[1]](sys.argv[2])
         return
     ap = argparse.ArgumentParser()

@@ -205,11 +205,13 @@ def test_pretrain_resumes_with_any_number_of_ranks_and_zero1(tmp_path):
 
 
 @needs_mpi
-@pytest.mark.parametrize("stage", ["dpo", "sft"])
+@pytest.mark.parametrize("stage", ["dpo", "sft", "sft_aux"])
 def test_alignment_stage_on_two_ranks_equals_one_process(tmp_path, stage):
     """DPO (7 pairs per step) and SFT (5 demonstrations of different lengths per step, token-weighted) have one
     batch per step: 2 ranks split its rows (3 + 4, 2 + 3), weight their losses by their share and sum the
-    gradients, and end with the one-process weights and logged losses."""
+    gradients, and end with the one-process weights and logged losses. With GPT-1's auxiliary LM loss (sft_aux,
+    λ = 0.5) the all-token mean L1 is over the whole batch's tokens too (each rank weighs it by its share of them;
+    weighing it by the share of rows instead ended 2.8e-4 away)."""
     res = getattr(dist_worker, stage)(tmp_path / "one")
     mpirun(2, stage, tmp_path / "two")
     c1, w1 = stage_weights(tmp_path / "one")
@@ -221,6 +223,87 @@ def test_alignment_stage_on_two_ranks_equals_one_process(tmp_path, stage):
     l2 = [r["loss"] for r in read_metrics(tmp_path / "two" / "metrics.jsonl")]
     assert len(l1) == len(l2) > 2 and np.allclose(l1, l2, rtol=0, atol=1e-5)
     assert abs(l1[-1] - l1[0]) > 1e-3, res["history"]["loss"]  # it trained
+    if stage.startswith("sft"):  # the logged L2 (and L1) are the whole batch's token means, as in one process
+        for key in ("l2", "l1") if stage == "sft_aux" else ("l2",):
+            a = [r[key] for r in read_metrics(tmp_path / "one" / "metrics.jsonl")]
+            b = [r[key] for r in read_metrics(tmp_path / "two" / "metrics.jsonl")]
+            assert np.allclose(a, b, rtol=0, atol=1e-5), key
+
+
+# -----------------------------------------------------------------------------
+# PPO and GRPO: each rank rolls out a share of the prompts
+
+def test_per_row_seeds_sample_the_same_responses_in_any_batch():
+    """With one seed per prompt a response does not depend on its batch: 5 prompts of 3 lengths sampled together
+    equal the first 2 and the last 3 sampled apart (what 2 ranks do); one seed for the batch does not split so."""
+    from align_helpers import tiny_gpt, world_tok
+    from minigpt.generate import sample_batch
+    model = tiny_gpt(world_tok(), seed=4)
+    prompts = [[5, 6, 7], [8, 9], [5, 6, 7], [10, 11, 12, 13], [9, 9]]
+    seeds = [(11, i) for i in range(5)]
+    whole = sample_batch(model, prompts, 8, (0,), temperature=1.0, seed=seeds)
+    assert whole == (sample_batch(model, prompts[:2], 8, (0,), temperature=1.0, seed=seeds[:2])
+                     + sample_batch(model, prompts[2:], 8, (0,), temperature=1.0, seed=seeds[2:]))
+    one_stream = sample_batch(model, prompts, 8, (0,), temperature=1.0, seed=11)
+    assert one_stream[2:] != sample_batch(model, prompts[2:], 8, (0,), temperature=1.0, seed=11)
+    with pytest.raises(ValueError, match="one per prompt"):
+        sample_batch(model, prompts, 8, (0,), seed=seeds[:4])
+
+
+def test_rollout_share_weighs_minibatch_rows_by_their_tokens():
+    """4 rollouts with 5, 3, 1, 2 response tokens; rank 0 holds rows 0-1, rank 1 rows 2-3. Minibatch [3, 0]
+    has 2 + 5 = 7 tokens: rank 0 computes row 0 (local 0) with weight 5/7, rank 1 row 3 (local 1) with 2/7."""
+    from minigpt.stages.ppo import RolloutShare
+
+    class Of2(dist.Comm):
+        size = 2
+
+        def allreduce(self, a, op="sum"):  # what the two ranks' all-reduce gives: both halves filled in
+            a[:] = [5, 3, 1, 2]
+            return a
+
+    r0, r1 = Of2(), Of2()
+    r1.rank = 1
+    s0, s1 = RolloutShare(4, [5, 3], 0, r0), RolloutShare(4, [1, 2], 2, r1)
+    (i0, w0), (i1, w1) = s0.rows(np.array([3, 0])), s1.rows(np.array([3, 0]))
+    assert i0.tolist() == [0] and i1.tolist() == [1]
+    assert (w0, w1) == (5 / 7, 2 / 7)
+    idx, w = s1.rows(np.array([0, 1]))  # a minibatch without rows of rank 1: nothing to compute, weight 0
+    assert len(idx) == 0 and w == 0
+    whole = RolloutShare(4, [5, 3, 1, 2])  # one process: every row, weight 1
+    assert whole.rows(np.array([3, 0]))[0].tolist() == [3, 0] and whole.rows(np.array([3, 0]))[1] == 1.0
+
+
+@needs_mpi
+@pytest.mark.parametrize("stage", ["ppo", "grpo"])
+def test_rl_stage_on_two_ranks_equals_one_process(tmp_path, stage):
+    """PPO (5 rollouts per iteration: 2 + 3 on 2 ranks; whitening, adaptive KL, PPO-ptx, value model) and GRPO
+    (3 prompts × 2 samples: 1 + 2 prompts) split each rollout across the ranks, yet end with the one-process
+    policy (and value model) and log the same global numbers. Each rank rolled out only its share."""
+    from minigpt.checkpoint import load_tensors
+    from minigpt.loop import read_metrics
+    res = getattr(dist_worker, stage)(tmp_path / "one")
+    mpirun(2, stage, tmp_path / "two")
+    c1, w1 = stage_weights(tmp_path / "one")
+    c2, w2 = stage_weights(tmp_path / "two")
+    assert (c1["ranks"], c2["ranks"]) == (1, 2) and c1["step"] == c2["step"] == 2
+    assert_close(w1, w2, atol=1e-4)  # AdamW turns float-summation noise in near-zero gradients into ~1e-5 steps
+    start = {k: np.asarray(v) for k, v in dist_worker.rl_world()[0].state_dict().items()}
+    assert max(np.abs(w1[k] - start[k]).max() for k in w1) > 5e-3  # it trained: 1e-4 is a real bound
+    if stage == "ppo":
+        v1, v2 = (load_tensors(str(tmp_path / d / "ckpt" / "value_model.safetensors")) for d in ("one", "two"))
+        assert_close({k: np.asarray(v) for k, v in v1.items()}, {k: np.asarray(v) for k, v in v2.items()}, atol=1e-4)
+    m1, m2 = read_metrics(tmp_path / "one" / "metrics.jsonl"), read_metrics(tmp_path / "two" / "metrics.jsonl")
+    assert len(m1) == len(m2) == 2
+    for a, b in zip(m1, m2):
+        for k in a:
+            if k != "time" and a[k] is not None:
+                assert abs(a[k] - b[k]) <= 1e-5 * max(1.0, abs(a[k])), (k, a[k], b[k])
+    per_iter = 5 if stage == "ppo" else 3
+    assert (tmp_path / "one" / "rollouts0.txt").read_text().split() == [str(2 * per_iter)]
+    mine = [int((tmp_path / "two" / f"rollouts{r}.txt").read_text()) for r in (0, 1)]
+    assert mine == [2 * (per_iter // 2), 2 * (per_iter - per_iter // 2)]  # the prompts were split, not repeated
+    assert res["history"]["kl"][-1] != 0  # the policy left the reference: the rollouts of later iterations differ
 
 
 def test_row_split_needs_a_stage_that_splits_rows():

@@ -19,6 +19,11 @@ Means run over every real response token of the batch (each token weighs the sam
 all equal teaches nothing (all A = 0): it is the spread inside a group that carries the signal.
 Rollouts, scores and log-probabilities reuse the PPO stage's code (ppo.py, rl_math.py).
 
+Under data parallelism (`mpiexec -n N minigpt grpo …`) each rank rolls out a contiguous share of the
+iteration's prompts, whole groups, so the group advantages need nothing from the other ranks; response
+j is sampled from its own generator seeded by (iteration seed, j), and minibatches are split as in PPO
+(ppo.RolloutShare): N ranks compute what one process computes.
+
     minigpt grpo --init runs/pipeline/sft/ckpt --reward runs/pipeline/reward/ckpt --out-dir runs/grpo
 """
 import time
@@ -26,7 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from minigpt import ops, rl_math
+from minigpt import dist, ops, rl_math
 from minigpt.autograd import Tensor, no_grad
 from minigpt.backend import to_numpy, xp
 from minigpt.config import Config, fraction, nonnegative, positive
@@ -34,7 +39,7 @@ from minigpt.data.assistant import gold_score, sample_prompts
 from minigpt.generate import sample_batch
 from minigpt.loop import Loop, adamw, optimizer_step
 from minigpt.scoring import response_logprobs, score_texts
-from minigpt.stages.ppo import check_compatible, load_for_ppo
+from minigpt.stages.ppo import RolloutShare, check_compatible, global_means, load_for_ppo
 from minigpt.tokenizer.chat_template import chat_ids, decode_response, encode_prompt, pad_batch
 
 
@@ -112,13 +117,18 @@ def grpo_loss(logp, old_logp, ref_logp, advantages, mask, clip_eps=0.2, kl_coef=
 # -----------------------------------------------------------------------------
 # rollouts
 
-def rollout(policy, ref, rm, tok, prompts, cfg, seed):
-    """G samples per prompt, RM scores, group advantages, old and reference log-probabilities."""
+def rollout(policy, ref, rm, tok, prompts, cfg, seed, first=0):
+    """G samples per prompt, RM scores, group advantages, old and reference log-probabilities.
+
+    Response j of the batch is sampled from its own generator, seeded by (seed, first·G + j): a rank that
+    rolls out prompts first, first + 1, ... of an iteration samples what one process would.
+    """
     ids = chat_ids(tok)
     group = [p for p in prompts for _ in range(cfg.group_size)]  # each prompt G times, consecutively
     contexts = [encode_prompt(tok, p.text) for p in group]
+    start = first * cfg.group_size
     responses = sample_batch(policy, contexts, cfg.max_new_tokens, (ids["end"], ids["eot"]),
-                             temperature=cfg.temperature, seed=seed)
+                             temperature=cfg.temperature, seed=[(seed, start + j) for j in range(len(contexts))])
     texts = [decode_response(tok, r) for r in responses]
     closed = np.array([len(r) > 0 and r[-1] in (ids["end"], ids["eot"]) for r in responses])
     scores = score_texts(rm, tok, group, texts) - cfg.missing_eos_penalty * (~closed)
@@ -134,23 +144,31 @@ def rollout(policy, ref, rm, tok, prompts, cfg, seed):
             "closed": closed, "gold": np.array([gold_score(p, t) for p, t in zip(group, texts)])}
 
 
-def grpo_update(policy, opt, batch, cfg, rng):
-    """Epochs of minibatch steps on one rollout; returns per-minibatch stats."""
-    B = len(batch["x"])
+def grpo_update(policy, opt, batch, cfg, rng, share=None):
+    """Epochs of minibatch steps on one rollout; returns per-minibatch stats (of the whole minibatch).
+
+    share (data parallelism): the rows of the rollout this rank holds (ppo.RolloutShare); None: all of it.
+    """
+    share = share or RolloutShare(len(batch["x"]), batch["rlens"])
+    B = len(share.rlens)
     stats = []
     for _ in range(cfg.ppo_epochs):
         order = rng.permutation(B)
         for s in range(0, B, cfg.minibatch_size):
-            idx = order[s:s + cfg.minibatch_size]
-            plens, rlens = batch["plens"][idx], batch["rlens"][idx]
-            R = int(rlens.max())
-            x = batch["x"][idx][:, :int((plens + rlens).max())]
-            logp, _, mask = response_logprobs(policy, xp.asarray(x), plens, rlens)
-            loss, st = grpo_loss(logp, batch["logp"][idx][:, :R], batch["ref_logp"][idx][:, :R], batch["adv"][idx],
-                                 mask, cfg.clip_eps, cfg.kl_coef)
-            loss.backward()
-            optimizer_step(opt, cfg.grad_clip, loss=loss.item())
-            stats.append(st)
+            idx, w = share.rows(order[s:s + cfg.minibatch_size])
+            parts = [0.0] * 4  # loss, pg_loss, kl, clipfrac: this rank's token-weighted share
+            if len(idx):
+                plens, rlens = batch["plens"][idx], batch["rlens"][idx]
+                R = int(rlens.max())
+                x = batch["x"][idx][:, :int((plens + rlens).max())]
+                logp, _, mask = response_logprobs(policy, xp.asarray(x), plens, rlens)
+                loss, st = grpo_loss(logp, batch["logp"][idx][:, :R], batch["ref_logp"][idx][:, :R],
+                                     batch["adv"][idx], mask, cfg.clip_eps, cfg.kl_coef)
+                (loss * w).backward()
+                parts = [loss.item() * w] + [st[k] * w for k in ("pg_loss", "kl", "clipfrac")]
+            total, pg_loss, kl, clipfrac = share.comm.sum_floats(*parts)
+            optimizer_step(opt, cfg.grad_clip, loss=total, reduce="sum")
+            stats.append({"pg_loss": pg_loss, "kl": kl, "clipfrac": clipfrac})
     return stats
 
 
@@ -163,19 +181,27 @@ def train(cfg, policy, ref, rm, tok, prompts, progress=True, callback=None, stop
     check_compatible(policy, ref, rm)
     ref.eval()
     policy.eval()  # no dropout: old and new log-probs must come from the same function
-    rng = np.random.default_rng(cfg.seed)  # one stream through the run: its state is checkpointed
+    rng = np.random.default_rng(cfg.seed)  # one stream through the run, the same on every rank: checkpointed
+    comm = dist.get_comm()
+    if cfg.prompts_per_iter < comm.size:
+        raise ValueError(f"prompts_per_iter={cfg.prompts_per_iter} is smaller than the number of ranks ({comm.size}): "
+                         f"each rank rolls out whole groups; use --prompts-per-iter {comm.size} or more")
 
     def iteration(step, _):
         pick = rng.choice(len(prompts), size=cfg.prompts_per_iter, replace=len(prompts) < cfg.prompts_per_iter)
-        batch = rollout(policy, ref, rm, tok, [prompts[i] for i in pick], cfg, seed=int(rng.integers(2**31)))
-        st = grpo_update(policy, opt, batch, cfg, rng)
-        spread = batch["scores"].reshape(-1, cfg.group_size).std(axis=1)
-        return {"score": float(batch["scores"].mean()), "gold": float(batch["gold"].mean()),
-                "kl": float(batch["kl"].mean()), "entropy": batch["entropy"], "resp_len": float(batch["rlens"].mean()),
-                "closed": float(batch["closed"].mean()), "pg_loss": float(np.mean([s["pg_loss"] for s in st])),
+        lo, hi = dist.my_share(cfg.prompts_per_iter, comm)  # this rank's prompts (whole groups)
+        batch = rollout(policy, ref, rm, tok, [prompts[i] for i in pick[lo:hi]], cfg, seed=int(rng.integers(2**31)),
+                        first=lo)
+        G = cfg.group_size
+        st = grpo_update(policy, opt, batch, cfg, rng,
+                         RolloutShare(cfg.prompts_per_iter * G, batch["rlens"], lo * G, comm))
+        m = global_means(batch, comm, keys=("scores", "gold", "kl", "rlens", "closed"))
+        zero_spread = comm.sum_floats(float((batch["scores"].reshape(-1, G).std(axis=1) == 0).sum()))[0]
+        return {"score": m["scores"], "gold": m["gold"], "kl": m["kl"], "entropy": m["entropy"],
+                "resp_len": m["rlens"], "closed": m["closed"], "pg_loss": float(np.mean([s["pg_loss"] for s in st])),
                 "kl_loss": float(np.mean([s["kl"] for s in st])),
                 "clipfrac": float(np.mean([s["clipfrac"] for s in st])),
-                "zero_adv_groups": float((spread == 0).mean())}
+                "zero_adv_groups": zero_spread / cfg.prompts_per_iter}
 
     def set_state(state):
         rng.bit_generator.state = state["rng"]

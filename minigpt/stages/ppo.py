@@ -15,6 +15,13 @@ The reward and value models never see the gold labeler; it is only logged, to sh
 score is worth. PAD (<|pad|>) fills the batch after a response; EOS (<|end|>) is a real action
 the policy takes and is trained on; padded positions are masked out of every loss.
 
+Under data parallelism (`mpiexec -n N minigpt ppo …`) each rank rolls out a contiguous share of the
+iteration's prompts: response i is sampled from its own generator seeded by (iteration seed, i), so
+the ranks together sample exactly the one-process rollout. Statistics that span the batch (the
+whitening of the advantages, the logged means) are summed over the ranks, and every minibatch of
+the global order is computed by each rank on the rows it holds, its loss weighted by their share of
+the minibatch's tokens (`RolloutShare`): the summed gradients are the one-process gradients.
+
     minigpt ppo --init runs/sft/ckpt --reward runs/reward/ckpt --out-dir runs/ppo --iters 40
 """
 import time
@@ -22,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from minigpt import rl_math
+from minigpt import dist, rl_math
 from minigpt.autograd import no_grad
 from minigpt.backend import to_numpy, xp
 from minigpt.config import Config, fraction, in_range, nonnegative, positive
@@ -87,12 +94,18 @@ class PPOConfig(Config):
 # -----------------------------------------------------------------------------
 # one rollout
 
-def rollout(policy, value_model, ref, rm, tok, prompts, cfg, beta, seed):
-    """Sample, score and shape one batch; returns a dict of arrays and the response texts."""
+def rollout(policy, value_model, ref, rm, tok, prompts, cfg, beta, seed, first=0, comm=None):
+    """Sample, score and shape one batch; returns a dict of arrays and the response texts.
+
+    Response i is sampled from its own generator, seeded by (seed, first + i): a rank that rolls out
+    prompts first, first + 1, ... of an iteration samples what one process would. `comm` (data
+    parallelism) whitens the advantages over all ranks' tokens; None: this batch alone.
+    """
+    comm = comm or dist.Comm()
     ids = chat_ids(tok)
     contexts = [encode_prompt(tok, p.text) for p in prompts]
     responses = sample_batch(policy, contexts, cfg.max_new_tokens, (ids["end"], ids["eot"]),
-                             temperature=cfg.temperature, seed=seed)
+                             temperature=cfg.temperature, seed=[(seed, first + i) for i in range(len(contexts))])
     texts = [decode_response(tok, r) for r in responses]
     rm_scores = score_texts(rm, tok, prompts, texts)
     closed = np.array([len(r) > 0 and r[-1] in (ids["end"], ids["eot"]) for r in responses])
@@ -110,7 +123,7 @@ def rollout(policy, value_model, ref, rm, tok, prompts, cfg, beta, seed):
     rewards, kl = rl_math.kl_shaped_rewards(logp, ref_logp, scores, mask, beta)
     adv, returns = rl_math.gae(rewards, values * mask, mask, cfg.gamma, cfg.lam)
     if cfg.whiten_advantages:
-        adv = rl_math.whiten(adv, mask)
+        adv = rl_math.whiten(adv, mask, total=comm.sum_floats)  # over the whole batch, all ranks
     return {"x": x, "plens": plens, "rlens": rlens, "mask": mask, "logp": logp, "values": values * mask,
             "adv": adv, "returns": returns, "texts": texts, "scores": scores, "rm_scores": rm_scores,
             "kl": kl.sum(axis=1), "entropy": rl_math.entropy(to_numpy(logits), mask), "closed": closed,
@@ -118,38 +131,99 @@ def rollout(policy, value_model, ref, rm, tok, prompts, cfg, beta, seed):
 
 
 # -----------------------------------------------------------------------------
+# data parallelism: which rows of a rollout this rank holds
+
+class RolloutShare:
+    r"""This rank's rows [lo, hi) of a rollout of B rows (one process: all of them), and how to weigh them.
+
+    Every rank walks the same minibatches of global row indices and computes each on the rows it holds.
+    With n_r of a minibatch's n response tokens on rank r, its token-mean loss is weighted by n_r / n, so
+    the weighted losses, and their gradients, add up over the ranks to the whole minibatch's:
+
+        Σ_r (n_r / n) · (1/n_r) Σ_{t ∈ rank r} ℓ_t  =  (1/n) Σ_t ℓ_t
+
+    Example: minibatch rows [3, 0] with 2 and 5 response tokens, rank 0 holding row 0: weight 5/7.
+    """
+
+    def __init__(self, B, rlens, lo=0, comm=None):
+        self.comm = comm or dist.Comm()
+        self.lo, self.hi = lo, lo + len(rlens)
+        all_rlens = np.zeros(B)
+        all_rlens[self.lo:self.hi] = rlens
+        self.rlens = self.comm.allreduce(all_rlens)  # every row's response length, on every rank
+
+    def rows(self, idx):
+        """(this rank's rows of minibatch idx, as local indices; their share of its tokens)."""
+        mine = idx[(idx >= self.lo) & (idx < self.hi)]
+        return mine - self.lo, float(self.rlens[mine].sum() / self.rlens[idx].sum())
+
+
+def global_means(batch, comm, keys=("scores", "rm_scores", "gold", "kl", "rlens", "closed")):
+    """Means over the whole rollout (all ranks' rows) of per-row arrays, and the token-mean entropy."""
+    tokens = float(batch["mask"].sum())
+    n, n_tokens, entropy, *sums = comm.sum_floats(len(batch["x"]), tokens, batch["entropy"] * tokens,
+                                                  *(float(np.sum(batch[k])) for k in keys if k in batch))
+    out = dict(zip([k for k in keys if k in batch], (v / n for v in sums)))
+    out["entropy"] = entropy / n_tokens
+    return out
+
+
+# -----------------------------------------------------------------------------
 # the update
 
-def ppo_update(policy, value_model, opt, vopt, batch, cfg, rng, ptx_data=None):
-    """Several epochs of minibatch updates on one rollout; returns per-minibatch stats (first one first)."""
-    B = len(batch["x"])
+def ppo_update(policy, value_model, opt, vopt, batch, cfg, rng, ptx_data=None, share=None):
+    """Several epochs of minibatch updates on one rollout; returns per-minibatch stats (first one first).
+
+    share (data parallelism): this rank holds rows share.lo..share.hi of the rollout (`RolloutShare`);
+    None: one process holding all of it. The logged stats are those of the whole minibatch.
+    """
+    share = share or RolloutShare(len(batch["x"]), batch["rlens"])
+    comm = share.comm
+    B = len(share.rlens)
     stats = []
     for epoch in range(cfg.ppo_epochs):
         order = rng.permutation(B)
         for s in range(0, B, cfg.minibatch_size):
-            idx = order[s:s + cfg.minibatch_size]
-            plens, rlens = batch["plens"][idx], batch["rlens"][idx]
-            x = batch["x"][idx][:, :int((plens + rlens).max())]
-            R = int(rlens.max())
-            mask, old_logp = batch["mask"][idx][:, :R], batch["logp"][idx][:, :R]
-            logp, _, _ = response_logprobs(policy, xp.asarray(x), plens, rlens)
-            pg_loss, st = rl_math.ppo_policy_loss(logp, old_logp, batch["adv"][idx][:, :R], mask, cfg.clip_eps)
-            loss = pg_loss
-            st.update(pg_loss=pg_loss.item(), epoch=epoch)
+            idx, w = share.rows(order[s:s + cfg.minibatch_size])
+            loss, parts, absmax = None, [0.0] * 6, 0.0  # loss, pg_loss, clipfrac, approx_kl, ratio_mean, ptx_loss
+            if len(idx):  # this rank holds some of the minibatch's rows
+                plens, rlens = batch["plens"][idx], batch["rlens"][idx]
+                x = batch["x"][idx][:, :int((plens + rlens).max())]
+                R = int(rlens.max())
+                mask, old_logp = batch["mask"][idx][:, :R], batch["logp"][idx][:, :R]
+                logp, _, _ = response_logprobs(policy, xp.asarray(x), plens, rlens)
+                pg_loss, st = rl_math.ppo_policy_loss(logp, old_logp, batch["adv"][idx][:, :R], mask, cfg.clip_eps)
+                loss = pg_loss * w
+                parts[1:5] = [pg_loss.item() * w] + [st[k] * w for k in ("clipfrac", "approx_kl", "ratio_mean")]
+                absmax = st["log_ratio_absmax"]
             if cfg.ptx_coef and ptx_data is not None:
-                px, py = get_batch(ptx_data, cfg.ptx_batch, policy.config.block_size, rng)
-                ptx_loss = policy(xp.asarray(px), xp.asarray(py))[1]
-                loss = loss + cfg.ptx_coef * ptx_loss
-                st["ptx_loss"] = ptx_loss.item()
-            loss.backward()
-            st["grad_norm"] = optimizer_step(opt, cfg.grad_clip, loss=loss.item())
+                px, py = get_batch(ptx_data, cfg.ptx_batch, policy.config.block_size, rng)  # same on every rank
+                lo, hi = dist.my_share(len(px), comm)  # ... and each computes its rows of it
+                if hi > lo:
+                    ptx_loss = policy(xp.asarray(px[lo:hi]), xp.asarray(py[lo:hi]))[1]
+                    term = ptx_loss * (cfg.ptx_coef * (hi - lo) / len(px))
+                    loss = term if loss is None else loss + term
+                    parts[5] = ptx_loss.item() * (hi - lo) / len(px)
+            if loss is not None:
+                loss.backward()
+                parts[0] = loss.item()
+            total, pg, clipfrac, approx_kl, ratio_mean, ptx = comm.sum_floats(*parts)
+            st = {"pg_loss": pg, "clipfrac": clipfrac, "approx_kl": approx_kl, "ratio_mean": ratio_mean,
+                  "log_ratio_absmax": comm.max_floats(absmax)[0], "epoch": epoch}
+            if cfg.ptx_coef and ptx_data is not None:
+                st["ptx_loss"] = ptx
+            st["grad_norm"] = optimizer_step(opt, cfg.grad_clip, loss=total, reduce="sum")
             # the value model: its own loss, gradient and optimizer
-            values = response_values(value_model, xp.asarray(x), plens, rlens)
-            vf_loss, vst = rl_math.ppo_value_loss(values, batch["values"][idx][:, :R], batch["returns"][idx][:, :R],
-                                                  mask, cfg.vf_clip)
-            vf_loss.backward()
-            optimizer_step(vopt, cfg.grad_clip, loss=vf_loss.item())
-            st.update(vst, vf_loss=vf_loss.item())
+            vparts = [0.0, 0.0]
+            if len(idx):
+                values = response_values(value_model, xp.asarray(x), plens, rlens)
+                vf_loss, vst = rl_math.ppo_value_loss(values, batch["values"][idx][:, :R],
+                                                      batch["returns"][idx][:, :R], mask, cfg.vf_clip)
+                (vf_loss * w).backward()
+                vparts = [vf_loss.item() * w, vst["vf_clipfrac"] * w]
+            vf, vf_clipfrac = comm.sum_floats(*vparts)
+            optimizer_step(vopt, cfg.grad_clip, loss=vf, reduce="sum")
+            st.update(vf_loss=vf, vf_clipfrac=vf_clipfrac)
             stats.append(st)
     return stats
 
@@ -163,19 +237,25 @@ def train(cfg, policy, ref, rm, tok, prompts, ptx_data=None, progress=True, call
               else rl_math.FixedKLController(cfg.init_kl_coef))
     ref.eval()
     policy.eval()  # no dropout: old and new log-probs must come from the same function
-    rng = np.random.default_rng(cfg.seed)  # one stream through the run: its state is checkpointed
+    rng = np.random.default_rng(cfg.seed)  # one stream through the run, the same on every rank: checkpointed
+    comm = dist.get_comm()
+    if cfg.rollout_batch < comm.size:
+        raise ValueError(f"rollout_batch={cfg.rollout_batch} is smaller than the number of ranks ({comm.size}): "
+                         f"each rank rolls out a share of the prompts; use --rollout-batch {comm.size} or more")
 
     def iteration(step, _):
         pick = rng.choice(len(prompts), size=cfg.rollout_batch, replace=len(prompts) < cfg.rollout_batch)
         beta = kl_ctl.beta
-        batch = rollout(policy, value_model, ref, rm, tok, [prompts[i] for i in pick], cfg, beta,
-                        seed=int(rng.integers(2**31)))
-        st = ppo_update(policy, value_model, opt, vopt, batch, cfg, rng, ptx_data)
-        kl_mean = float(batch["kl"].mean())
-        kl_ctl.update(kl_mean, cfg.rollout_batch)
-        return {"score": float(batch["scores"].mean()), "rm_score": float(batch["rm_scores"].mean()),
-                "gold": float(batch["gold"].mean()), "kl": kl_mean, "beta": beta, "entropy": batch["entropy"],
-                "resp_len": float(batch["rlens"].mean()), "closed": float(batch["closed"].mean()),
+        lo, hi = dist.my_share(cfg.rollout_batch, comm)  # this rank's prompts of the rollout
+        batch = rollout(policy, value_model, ref, rm, tok, [prompts[i] for i in pick[lo:hi]], cfg, beta,
+                        seed=int(rng.integers(2**31)), first=lo, comm=comm)
+        st = ppo_update(policy, value_model, opt, vopt, batch, cfg, rng, ptx_data,
+                        RolloutShare(cfg.rollout_batch, batch["rlens"], lo, comm))
+        m = global_means(batch, comm)
+        kl_ctl.update(m["kl"], cfg.rollout_batch)
+        return {"score": m["scores"], "rm_score": m["rm_scores"],
+                "gold": m["gold"], "kl": m["kl"], "beta": beta, "entropy": m["entropy"],
+                "resp_len": m["rlens"], "closed": m["closed"],
                 "pg_loss": float(np.mean([s["pg_loss"] for s in st])),
                 "vf_loss": float(np.mean([s["vf_loss"] for s in st])),
                 "clipfrac": float(np.mean([s["clipfrac"] for s in st])),

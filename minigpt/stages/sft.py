@@ -122,15 +122,23 @@ def token_weight(y, tokens_per_example):
     return assistant_tokens(y) / (tokens_per_example * len(y))
 
 
-def sft_losses(model, x, y, y_all, aux_lm_coef, weight=1.0):
+def lm_tokens(example):
+    """How many targets the LM loss L1 counts in one (inputs, targets) example: every next real token
+    (make_batch's y_all: inputs[1:], then the last target if it is trained on). e.g. ([5, 6, 7], [-100, 7, 9]) -> 3."""
+    inputs, targets = example
+    return len(inputs) - 1 + int(targets[-1] != IGNORE_INDEX)
+
+
+def sft_losses(model, x, y, y_all, aux_lm_coef, weight=1.0, aux_weight=1.0):
     """(loss to minimise, L2, L1 or None) for one batch; `weight` scales the L2 term of the loss
-    (the token-count correction of the module docstring; the returned L2 itself is the plain mean)."""
+    (the token-count correction of the module docstring; the returned L2 itself is the plain mean)
+    and `aux_weight` the L1 term (data parallelism's correction, see `train`)."""
     logits, l2 = model(xp.asarray(x), xp.asarray(y), ignore_index=IGNORE_INDEX)
     loss = l2 * weight if weight != 1.0 else l2
     if aux_lm_coef == 0:
         return loss, l2, None
     l1 = ops.cross_entropy(logits, xp.asarray(y_all), ignore_index=IGNORE_INDEX)
-    return loss + aux_lm_coef * l1, l2, l1
+    return loss + (aux_lm_coef * aux_weight) * l1, l2, l1
 
 
 def eval_loss(model, examples, pad_id, batch_size=64, all_tokens=False):
@@ -167,14 +175,28 @@ def train(cfg, model, tok, demos, val_demos=(), progress=True, callback=None, st
     lengths = [len(e[0]) for e in train_ex]
     schedule = [(epoch, rows) for epoch in range(cfg.epochs)
                 for rows in epoch_batches(lengths, cfg.batch_size, np.random.default_rng([cfg.seed, epoch]))]
-    tokens_per_example = np.mean([assistant_tokens(e[1]) for e in train_ex])
+    n_assistant = [assistant_tokens(e[1]) for e in train_ex]
+    n_lm = [lm_tokens(e) for e in train_ex]
+    tokens_per_example = np.mean(n_assistant)
+
+    def token_share(counts, rows, batch):
+        """Under mpiexec the loop weights this rank's loss by its share of the batch's rows; a token mean over
+        the whole batch needs its share of the tokens instead: this factor turns the one into the other
+        (1 when this rank holds the whole batch)."""
+        if len(rows) == len(batch):
+            return 1.0
+        return sum(counts[i] for i in rows) * len(batch) / (sum(counts[i] for i in batch) * len(rows))
 
     def loss_fn(step, rng):
-        epoch, rows = schedule[step]
-        rows = dist.my_rows(rows)  # under mpiexec: this rank's share of the batch
+        epoch, batch = schedule[step]
+        rows = dist.my_rows(batch)  # under mpiexec: this rank's share of the batch
         x, y, y_all = make_batch([train_ex[i] for i in rows], ids["pad"])
-        loss, l2, l1 = sft_losses(model, x, y, y_all, cfg.aux_lm_coef, token_weight(y, tokens_per_example))
-        return loss, {"epoch": epoch, "l2": l2.item(), **({} if l1 is None else {"l1": l1.item()})}
+        l1_share = token_share(n_lm, rows, batch) if cfg.aux_lm_coef else 1.0  # L1: mean over all the batch's tokens
+        loss, l2, l1 = sft_losses(model, x, y, y_all, cfg.aux_lm_coef, token_weight(y, tokens_per_example), l1_share)
+        logged = {"l2": l2.item() * token_share(n_assistant, rows, batch)}  # the whole batch's means, once summed
+        if l1 is not None:
+            logged["l1"] = l1.item() * l1_share
+        return loss, {"epoch": epoch, **logged}
 
     def evaluate(step):
         return {"val_loss": eval_loss(model, val_ex, ids["pad"])}
