@@ -7,22 +7,12 @@ time (above 1 means minigpt is faster).
 """
 import argparse
 import json
-import time
 
 import numpy as np
 
 from minigpt import ops
 from minigpt.autograd import Tensor
-
-
-def _time(fn, repeat):
-    fn()  # warmup
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
+from minigpt.timing import best_time
 
 
 def cases(rng):
@@ -66,13 +56,13 @@ def main():
             xs = [Tensor(a, requires_grad=True) for a in arrays]
             y = fn(*xs)
             y.backward(np.ones(y.shape, np.float32))
-        row = {"minigpt_ms": 1e3 * _time(ours, args.repeat)}
+        row = {"minigpt_ms": 1e3 * best_time(ours, args.repeat, warmup=1)}
         if torch is not None:
             def theirs():
                 xs = [torch.tensor(a, requires_grad=True) for a in arrays]
                 y = tfn(*xs)
                 y.backward(torch.ones_like(y))
-            row["torch_ms"] = 1e3 * _time(theirs, args.repeat)
+            row["torch_ms"] = 1e3 * best_time(theirs, args.repeat, warmup=1)
             row["ratio"] = row["torch_ms"] / row["minigpt_ms"]
         results[name] = {k: round(v, 4) for k, v in row.items()}
     print(json.dumps({"benchmark": "ops_fwd_bwd_cpu", "results": results}, indent=2))

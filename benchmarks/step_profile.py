@@ -34,6 +34,7 @@ from minigpt import optim
 from minigpt.autograd import Function
 from minigpt.ops.attention import PackedAttention
 from minigpt.ops.matmul import Linear, MatMul
+from minigpt.timing import best_time
 
 
 def _nbytes(obj):
@@ -151,16 +152,6 @@ class StepProfile:
 # ----------------------------------------------------------------------------
 # the machine's own limits
 
-def _best(fn, repeat, clock=time.perf_counter):
-    fn()
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = clock()
-        fn()
-        best = min(best, clock() - t0)
-    return best
-
-
 def gemm_tight_loop(gemms, repeat=7, clock=time.perf_counter):
     """Seconds for the listed GEMMs, each timed back to back on its own (best of `repeat`)."""
     rng = np.random.default_rng(0)
@@ -172,7 +163,7 @@ def gemm_tight_loop(gemms, repeat=7, clock=time.perf_counter):
             b = rng.standard_normal(sb[:-2] + sb[-2:][::-1] if tb else sb, dtype=np.float32)
             a = a.swapaxes(-1, -2) if ta else a
             b = b.swapaxes(-1, -2) if tb else b
-            cache[spec] = _best(lambda: a @ b, repeat, clock)
+            cache[spec] = best_time(lambda: a @ b, repeat, warmup=1, clock=clock)
         total += cache[spec]
     return total
 
@@ -189,7 +180,7 @@ def memory_bandwidth(nbytes, repeat=7, clock=time.perf_counter):
     """GB/s of NumPy's a + b -> out on float32 arrays of `nbytes` each (2 reads + 1 write)."""
     n = nbytes // 4
     a, b, c = np.ones(n, np.float32), np.ones(n, np.float32), np.empty(n, np.float32)
-    return 3 * nbytes / _best(lambda: np.add(a, b, out=c), repeat, clock) / 1e9
+    return 3 * nbytes / best_time(lambda: np.add(a, b, out=c), repeat, warmup=1, clock=clock) / 1e9
 
 
 def split_step(step, batches, bandwidth_bytes, steps=5, clock=time.perf_counter):

@@ -27,24 +27,27 @@ from minigpt.loop import Interrupted, NonFiniteError
 class Command(NamedTuple):
     module: str  # where the command lives (imported when it runs)
     config: str | None  # name of its config dataclass in that module (None: the module parses its own flags)
-    run: str | None  # name of the function that takes the config and returns the exit status
+    run: str | None  # name of the function that takes the config and returns the exit status (or a stage's results)
     help: str  # one line for `minigpt --help`
+    summary: str | None = None  # a stage: name of the function (cfg, results) -> the one line printed at the end
 
 
 # name -> Command. Add one line per command.
 COMMANDS = {
     "pipeline": Command("minigpt.pipeline", "PipelineConfig", "main",
                         "pretrain -> sft -> reward -> ppo on the toy world, with a report card"),
-    "pretrain": Command("minigpt.stages.pretrain", "PretrainConfig", "main", "pretrain a GPT by next-token prediction"),
-    "sft": Command("minigpt.stages.sft", "SFTConfig", "main",
-                   "supervised fine-tuning on chat demonstrations (prompt-masked loss)"),
-    "reward": Command("minigpt.stages.reward", "RewardConfig", "main",
-                      "train a reward model on K-way rankings by the gold labeler"),
-    "ppo": Command("minigpt.stages.ppo", "PPOConfig", "main", "RLHF: PPO against the reward model with a KL penalty to SFT"),
-    "dpo": Command("minigpt.stages.dpo", "DPOConfig", "main",
-                   "direct preference optimization on gold-labeler pairs (no reward model, no RL)"),
-    "grpo": Command("minigpt.stages.grpo", "GRPOConfig", "main",
-                    "group-relative policy optimization against the reward model (no value head)"),
+    "pretrain": Command("minigpt.stages.pretrain", "PretrainConfig", "run", "pretrain a GPT by next-token prediction",
+                        "summary"),
+    "sft": Command("minigpt.stages.sft", "SFTConfig", "run",
+                   "supervised fine-tuning on chat demonstrations (prompt-masked loss)", "summary"),
+    "reward": Command("minigpt.stages.reward", "RewardConfig", "run",
+                      "train a reward model on K-way rankings by the gold labeler", "summary"),
+    "ppo": Command("minigpt.stages.ppo", "PPOConfig", "run", "RLHF: PPO against the reward model with a KL penalty to SFT",
+                   "summary"),
+    "dpo": Command("minigpt.stages.dpo", "DPOConfig", "run",
+                   "direct preference optimization on gold-labeler pairs (no reward model, no RL)", "summary"),
+    "grpo": Command("minigpt.stages.grpo", "GRPOConfig", "run",
+                    "group-relative policy optimization against the reward model (no value head)", "summary"),
     "sample": Command("minigpt.sample_cli", "SampleConfig", "main", "sample text from a checkpoint"),
     "gpt2": Command("minigpt.gpt2", None, None,
                     "load OpenAI's GPT-2 weights (Hugging Face model.safetensors) and sample from them"),
@@ -87,7 +90,11 @@ def run_command(name, argv) -> int:
     if command.config is None:
         return int(module.cli_main(parser.parse_args(argv)) or 0)
     cfg = parse_config(getattr(module, command.config), argv, parser=parser)
-    return int(getattr(module, command.run)(cfg) or 0)
+    result = getattr(module, command.run)(cfg)
+    if command.summary:  # a stage: run(cfg) returns its results, summary(cfg, results) says them in one line
+        print(getattr(module, command.summary)(cfg, result))
+        return 0
+    return int(result or 0)
 
 
 def main(argv=None) -> int:

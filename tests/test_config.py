@@ -55,16 +55,19 @@ def test_field_help_reads_the_comments():
     assert field_help(GPTConfig)["ln_position"].startswith('"pre": x + f(LN(x))')
 
 
-def test_types_and_choices_are_checked_when_built():
-    with pytest.raises(ConfigError, match=r"Inner.kind must be one of \('a', 'b'\), got 'c'"):
-        Inner(kind="c")
-    with pytest.raises(ConfigError, match="Outer.steps must be an int, got '3'"):
-        Outer(steps="3")
-    with pytest.raises(ConfigError, match="Outer.steps must be an int, got True"):
-        Outer(steps=True)  # a bool is not a count
-    with pytest.raises(ConfigError, match="Outer.rate must be > 0, got nan"):
-        Outer(rate=float("nan"))
-    assert Outer(rate=1).rate == 1 and Outer(maybe=3).maybe == 3  # an int is a fine float; Optional takes both
+@pytest.mark.parametrize("build, message", [
+    (lambda: Inner(kind="c"), r"Inner.kind must be one of \('a', 'b'\), got 'c'"),
+    (lambda: Outer(steps="3"), "Outer.steps must be an int, got '3'"),
+    (lambda: Outer(steps=True), "Outer.steps must be an int, got True"),  # a bool is not a count
+    (lambda: Outer(rate=float("nan")), "Outer.rate must be > 0, got nan"),
+])
+def test_types_and_choices_are_checked_when_built(build, message):
+    with pytest.raises(ConfigError, match=message):
+        build()
+
+
+def test_an_int_is_a_float_and_optional_takes_both():
+    assert Outer(rate=1).rate == 1 and Outer(maybe=3).maybe == 3
 
 
 def test_nested_flags_help_and_override():

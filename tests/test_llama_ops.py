@@ -18,6 +18,21 @@ def T64(rng, *shape):
     return Tensor(rng.standard_normal(shape), requires_grad=True)
 
 
+def assert_matches_torch(rng, ours, theirs, arrays, rtol=1e-5, atol=1e-6, grad_atols=None):
+    """ours(*Tensors) and theirs(*torch tensors) on the same float32 inputs: equal outputs, and equal
+    input gradients for one random upstream gradient (grad_atols: one atol per input, default 1e-5)."""
+    torch = pytest.importorskip("torch")
+    mine = [Tensor(a, requires_grad=True) for a in arrays]
+    ref = [torch.tensor(a, requires_grad=True) for a in arrays]
+    y, ty = ours(*mine), theirs(torch, *ref)
+    np.testing.assert_allclose(y.data, ty.detach().numpy(), rtol=rtol, atol=atol)
+    g = rng.standard_normal(y.shape).astype(np.float32)
+    y.backward(g)
+    ty.backward(torch.tensor(g))
+    for t, tt, gatol in zip(mine, ref, grad_atols or [1e-5] * len(arrays)):
+        np.testing.assert_allclose(t.grad, tt.grad.numpy(), rtol=1e-4, atol=gatol)
+
+
 # -----------------------------------------------------------------------------
 # RMSNorm
 
@@ -36,19 +51,11 @@ def test_rmsnorm_gradcheck(rng):
 
 
 def test_rmsnorm_matches_torch(rng):
-    torch = pytest.importorskip("torch")
     x = rng.standard_normal((3, 5, 8)).astype(np.float32) * 3
     w = rng.standard_normal(8).astype(np.float32)
-    ours_x, ours_w = Tensor(x, requires_grad=True), Tensor(w, requires_grad=True)
-    tx, tw = torch.tensor(x, requires_grad=True), torch.tensor(w, requires_grad=True)
-    y = ops.rmsnorm(ours_x, ours_w, eps=1e-5)
-    ty = torch.nn.functional.rms_norm(tx, (8,), tw, eps=1e-5)
-    np.testing.assert_allclose(y.data, ty.detach().numpy(), rtol=1e-5, atol=1e-5)
-    g = rng.standard_normal(y.shape).astype(np.float32)
-    y.backward(g)
-    ty.backward(torch.tensor(g))
-    np.testing.assert_allclose(ours_x.grad, tx.grad.numpy(), rtol=1e-4, atol=1e-5)
-    np.testing.assert_allclose(ours_w.grad, tw.grad.numpy(), rtol=1e-4, atol=1e-4)
+    assert_matches_torch(rng, lambda x, w: ops.rmsnorm(x, w, eps=1e-5),
+                         lambda torch, x, w: torch.nn.functional.rms_norm(x, (8,), w, eps=1e-5),
+                         [x, w], atol=1e-5, grad_atols=[1e-5, 1e-4])
 
 
 def test_rmsnorm_bad_weight():
@@ -76,18 +83,9 @@ def test_swiglu_gradcheck_and_reference(rng):
 
 
 def test_silu_swiglu_match_torch(rng):
-    torch = pytest.importorskip("torch")
     a = rng.standard_normal((4, 7)).astype(np.float32) * 4
     b = rng.standard_normal((4, 7)).astype(np.float32)
-    oa, ob = Tensor(a, requires_grad=True), Tensor(b, requires_grad=True)
-    ta, tb = torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)
-    y, ty = ops.swiglu(oa, ob), torch.nn.functional.silu(ta) * tb
-    np.testing.assert_allclose(y.data, ty.detach().numpy(), rtol=1e-5, atol=1e-6)
-    g = rng.standard_normal(y.shape).astype(np.float32)
-    y.backward(g)
-    ty.backward(torch.tensor(g))
-    np.testing.assert_allclose(oa.grad, ta.grad.numpy(), rtol=1e-4, atol=1e-5)
-    np.testing.assert_allclose(ob.grad, tb.grad.numpy(), rtol=1e-4, atol=1e-5)
+    assert_matches_torch(rng, ops.swiglu, lambda torch, a, b: torch.nn.functional.silu(a) * b, [a, b])
 
 
 # -----------------------------------------------------------------------------

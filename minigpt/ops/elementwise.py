@@ -22,29 +22,24 @@ def _shape(a):
 # binary ops: d(a+b) = (1, 1), d(a-b) = (1, -1), d(ab) = (b, a), d(a/b) = (1/b, -a/b²)
 
 class Add(Function):
-    @staticmethod
-    def forward(ctx, a, b):
-        ctx.shapes = (_shape(a), _shape(b))
-        return a + b
+    r"""a + b;  d/da = 1, d/db = 1. `Sub` is the same op with b's sign flipped."""
+    sign = 1  # d(a ± b)/db
 
-    @staticmethod
-    def backward(ctx, g):
+    @classmethod
+    def forward(cls, ctx, a, b):
+        ctx.shapes = (_shape(a), _shape(b))
+        return a + b if cls.sign > 0 else a - b
+
+    @classmethod
+    def backward(cls, ctx, g):
         sa, sb = ctx.shapes
         na, nb = ctx.needs_grad
-        return (unbroadcast(g, sa) if na else None, unbroadcast(g, sb) if nb else None)
+        return (unbroadcast(g, sa) if na else None, unbroadcast(g if cls.sign > 0 else -g, sb) if nb else None)
 
 
-class Sub(Function):
-    @staticmethod
-    def forward(ctx, a, b):
-        ctx.shapes = (_shape(a), _shape(b))
-        return a - b
-
-    @staticmethod
-    def backward(ctx, g):
-        sa, sb = ctx.shapes
-        na, nb = ctx.needs_grad
-        return (unbroadcast(g, sa) if na else None, unbroadcast(-g, sb) if nb else None)
+class Sub(Add):
+    r"""a - b;  d/da = 1, d/db = -1."""
+    sign = -1
 
 
 class Mul(Function):
@@ -120,18 +115,29 @@ class Pow(Function):
         return g * (p * _ipow(x, p - 1)), None
 
 
-class Exp(Function):
-    r"""y = e^x;  dy/dx = y."""
+class _FromOutput(Function):
+    r"""y = f(x) whose derivative is a function of y alone: forward saves y, backward returns grad(g, y) = g · dy/dx.
+    A subclass names f (`fn`, a function of the array module) and writes `grad`."""
+    fn = None
 
-    @staticmethod
-    def forward(ctx, x):
-        y = get_xp(x).exp(x)
+    @classmethod
+    def forward(cls, ctx, x):
+        y = getattr(get_xp(x), cls.fn)(x)
         ctx.save_for_backward(y)
         return y
 
+    @classmethod
+    def backward(cls, ctx, g):
+        return cls.grad(g, ctx.saved[0])
+
+
+class Exp(_FromOutput):
+    r"""y = e^x;  dy/dx = y."""
+    fn = "exp"
+
     @staticmethod
-    def backward(ctx, g):
-        return g * ctx.saved[0]
+    def grad(g, y):
+        return g * y
 
 
 class Log(Function):
@@ -147,32 +153,21 @@ class Log(Function):
         return g / ctx.saved[0]
 
 
-class Sqrt(Function):
+class Sqrt(_FromOutput):
     r"""y = √x;  dy/dx = 1/(2y)."""
+    fn = "sqrt"
 
     @staticmethod
-    def forward(ctx, x):
-        y = get_xp(x).sqrt(x)
-        ctx.save_for_backward(y)
-        return y
-
-    @staticmethod
-    def backward(ctx, g):
-        return g / (2.0 * ctx.saved[0])
+    def grad(g, y):
+        return g / (2.0 * y)
 
 
-class Tanh(Function):
+class Tanh(_FromOutput):
     r"""y = tanh x;  dy/dx = 1 - y²."""
+    fn = "tanh"
 
     @staticmethod
-    def forward(ctx, x):
-        y = get_xp(x).tanh(x)
-        ctx.save_for_backward(y)
-        return y
-
-    @staticmethod
-    def backward(ctx, g):
-        y = ctx.saved[0]
+    def grad(g, y):
         return g * (1.0 - y * y)
 
 

@@ -23,37 +23,45 @@ def softmax_array(x, axis=-1):
     return e
 
 
-class Softmax(Function):
-    @staticmethod
-    def forward(ctx, x, axis=-1):
-        ctx.kernel = axis in (-1, x.ndim - 1) and use_kernels(x)
-        y = cuda_kernels().softmax_fwd(x) if ctx.kernel else softmax_array(x, axis)
-        ctx.save_for_backward(y)
+class _AlongAxis(Function):
+    r"""A fused op along one axis whose backward needs only its output y: forward saves y and the axis,
+    a subclass writes `fwd(ctx, x, axis) -> y` and `bwd(ctx, y, g) -> dL/dx`."""
+
+    @classmethod
+    def forward(cls, ctx, x, axis=-1):
         ctx.axis = axis
+        y = cls.fwd(ctx, x, axis)
+        ctx.save_for_backward(y)
         return y
 
+    @classmethod
+    def backward(cls, ctx, g):
+        return cls.bwd(ctx, ctx.saved[0], g)
+
+
+class Softmax(_AlongAxis):
     @staticmethod
-    def backward(ctx, g):
-        (y,) = ctx.saved
+    def fwd(ctx, x, axis):
+        ctx.kernel = axis in (-1, x.ndim - 1) and use_kernels(x)
+        return cuda_kernels().softmax_fwd(x) if ctx.kernel else softmax_array(x, axis)
+
+    @staticmethod
+    def bwd(ctx, y, g):
         if ctx.kernel:
             return cuda_kernels().softmax_bwd(y, g)
         gy = g * y
         return gy - y * gy.sum(axis=ctx.axis, keepdims=True)
 
 
-class LogSoftmax(Function):
+class LogSoftmax(_AlongAxis):
     @staticmethod
-    def forward(ctx, x, axis=-1):
+    def fwd(ctx, x, axis):
         xp = get_xp(x)
         shifted = x - x.max(axis=axis, keepdims=True)
-        y = shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
-        ctx.save_for_backward(y)
-        ctx.axis = axis
-        return y
+        return shifted - xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
 
     @staticmethod
-    def backward(ctx, g):
-        (y,) = ctx.saved
+    def bwd(ctx, y, g):
         return g - get_xp(y).exp(y) * g.sum(axis=ctx.axis, keepdims=True)
 
 

@@ -174,10 +174,8 @@ def run(cfg, progress=True):
 # -----------------------------------------------------------------------------
 # CLI
 
-def main(cfg):
-    """`minigpt dpo`: train, print one summary line."""
-    res = run(cfg)
+def summary(cfg, res):
+    """`minigpt dpo`'s one line about a finished run (res: what run(cfg) returned)."""
     h = res["history"]
-    print(f"dpo: {res['pairs']} pairs, {len(h['step'])} steps in {res['seconds']:.1f}s; loss {h['loss'][0]:.3f} -> "
-          f"{h['loss'][-1]:.3f}, implicit-reward accuracy {h['accuracy'][-1]:.2f}; checkpoint in {res['ckpt']}")
-    return 0
+    return (f"dpo: {res['pairs']} pairs, {len(h['step'])} steps in {res['seconds']:.1f}s; loss {h['loss'][0]:.3f} -> "
+            f"{h['loss'][-1]:.3f}, implicit-reward accuracy {h['accuracy'][-1]:.2f}; checkpoint in {res['ckpt']}")

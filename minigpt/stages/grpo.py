@@ -224,11 +224,9 @@ def run(cfg, progress=True):
 # -----------------------------------------------------------------------------
 # CLI
 
-def main(cfg):
-    """`minigpt grpo`: train, print one summary line."""
-    res = run(cfg)
+def summary(cfg, res):
+    """`minigpt grpo`'s one line about a finished run (res: what run(cfg) returned)."""
     h = res["history"]
-    print(f"grpo: {cfg.iters} iterations in {res['seconds']:.1f}s; "
-          f"RM score {h['score'][0]:.3f} -> {h['score'][-1]:.3f}, "
-          f"KL {h['kl'][-1]:.3f} nats; checkpoint in {res['ckpt']}")
-    return 0
+    return (f"grpo: {cfg.iters} iterations in {res['seconds']:.1f}s; "
+            f"RM score {h['score'][0]:.3f} -> {h['score'][-1]:.3f}, "
+            f"KL {h['kl'][-1]:.3f} nats; checkpoint in {res['ckpt']}")

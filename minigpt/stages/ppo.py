@@ -328,10 +328,8 @@ def run(cfg, progress=True):
 # -----------------------------------------------------------------------------
 # CLI
 
-def main(cfg):
-    """`minigpt ppo`: train, print one summary line."""
-    res = run(cfg)
+def summary(cfg, res):
+    """`minigpt ppo`'s one line about a finished run (res: what run(cfg) returned)."""
     h = res["history"]
-    print(f"ppo: {cfg.iters} iterations in {res['seconds']:.1f}s; RM score {h['score'][0]:.3f} -> {h['score'][-1]:.3f}, "
-          f"KL {h['kl'][-1]:.3f} nats, entropy {h['entropy'][0]:.3f} -> {h['entropy'][-1]:.3f}; checkpoint in {res['ckpt']}")
-    return 0
+    return (f"ppo: {cfg.iters} iterations in {res['seconds']:.1f}s; RM score {h['score'][0]:.3f} -> {h['score'][-1]:.3f}, "
+            f"KL {h['kl'][-1]:.3f} nats, entropy {h['entropy'][0]:.3f} -> {h['entropy'][-1]:.3f}; checkpoint in {res['ckpt']}")

@@ -175,9 +175,7 @@ def run(cfg, progress=True):
 # -----------------------------------------------------------------------------
 # CLI
 
-def main(cfg):
-    """`minigpt pretrain`: train, print one summary line."""
-    res = run(cfg)
-    print(f"pretrain: {cfg.max_iters} steps in {res['seconds']:.1f}s ({res['tokens_per_s']:.0f} tok/s), "
-          f"val loss {res['val_loss']:.4f}; checkpoint in {res['ckpt']}")
-    return 0
+def summary(cfg, res):
+    """`minigpt pretrain`'s one line about a finished run (res: what run(cfg) returned)."""
+    return (f"pretrain: {cfg.max_iters} steps in {res['seconds']:.1f}s ({res['tokens_per_s']:.0f} tok/s), "
+            f"val loss {res['val_loss']:.4f}; checkpoint in {res['ckpt']}")

@@ -217,10 +217,8 @@ def run(cfg, progress=True):
 # -----------------------------------------------------------------------------
 # CLI
 
-def main(cfg):
-    """`minigpt reward`: sample, rank, train; print one summary line."""
-    res = run(cfg)
-    print(f"reward: {len(res['history']['step'])} steps in {res['seconds']:.1f}s (+{res['sample_seconds']:.1f}s sampling), "
-          f"train pairwise acc {res['train_accuracy']:.3f}, held-out {res['eval_accuracy']:.3f} "
-          f"on {res['eval_pairs']} pairs; checkpoint in {res['ckpt']}")
-    return 0
+def summary(cfg, res):
+    """`minigpt reward`'s one line about a finished run (res: what run(cfg) returned)."""
+    return (f"reward: {len(res['history']['step'])} steps in {res['seconds']:.1f}s (+{res['sample_seconds']:.1f}s sampling), "
+            f"train pairwise acc {res['train_accuracy']:.3f}, held-out {res['eval_accuracy']:.3f} "
+            f"on {res['eval_pairs']} pairs; checkpoint in {res['ckpt']}")

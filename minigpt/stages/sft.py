@@ -234,9 +234,7 @@ def run(cfg, progress=True):
 # -----------------------------------------------------------------------------
 # CLI
 
-def main(cfg):
-    """`minigpt sft`: fine-tune, print one summary line."""
-    res = run(cfg)
-    print(f"sft: {len(res['history']['step'])} steps in {res['seconds']:.1f}s, train loss {res['train_loss']:.4f}, "
-          f"val loss {res['val_loss']:.4f}; checkpoint in {res['ckpt']}")
-    return 0
+def summary(cfg, res):
+    """`minigpt sft`'s one line about a finished run (res: what run(cfg) returned)."""
+    return (f"sft: {len(res['history']['step'])} steps in {res['seconds']:.1f}s, train loss {res['train_loss']:.4f}, "
+            f"val loss {res['val_loss']:.4f}; checkpoint in {res['ckpt']}")

@@ -15,7 +15,7 @@ incrementally. Same tie-break: highest count, then smallest (first id, second id
 """
 from collections import Counter
 
-from .bpe_train import count_chunks, n_merges_for
+from .bpe_train import count_chunks, merge, n_merges_for  # merge: one pair → one new id, left to right
 from .patterns import GPT2_PATTERN
 
 
@@ -35,23 +35,6 @@ def pair_counts(words, freqs=None) -> Counter:
 def best_pair(counts: Counter):
     """Most frequent pair; ties go to the smallest (first, second) ids."""
     return min(counts, key=lambda p: (-counts[p], p[0], p[1]))
-
-
-def merge(ids, pair, new_id):
-    """Replace each non-overlapping occurrence of `pair`, scanning left to right.
-
-    Example: ids=[1, 2, 3, 1, 2], pair=(1, 2), new_id=4 -> [4, 3, 4]; ids=[5, 5, 5], (5, 5), 6 -> [6, 5]
-    """
-    out = []
-    i = 0
-    while i < len(ids):
-        if i < len(ids) - 1 and (ids[i], ids[i + 1]) == pair:
-            out.append(new_id)
-            i += 2
-        else:
-            out.append(ids[i])
-            i += 1
-    return out
 
 
 # -----------------------------------------------------------------------------

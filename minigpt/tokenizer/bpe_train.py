@@ -64,15 +64,19 @@ def n_merges_for(vocab_size: int, special_tokens=()) -> int:
     return n
 
 
-def _merge_word(word, a, b, new_id):
-    """Replace non-overlapping (a, b), left to right: [1, 2, 3, 1, 2], (1, 2), 4 -> [4, 3, 4]."""
-    out, i, n = [], 0, len(word)
+def merge(ids, pair, new_id):
+    """Replace each non-overlapping occurrence of `pair`, scanning left to right.
+
+    Example: ids=[1, 2, 3, 1, 2], pair=(1, 2), new_id=4 -> [4, 3, 4]; ids=[5, 5, 5], (5, 5), 6 -> [6, 5]
+    """
+    a, b = pair
+    out, i, n = [], 0, len(ids)
     while i < n:
-        if i + 1 < n and word[i] == a and word[i + 1] == b:
+        if i + 1 < n and ids[i] == a and ids[i + 1] == b:
             out.append(new_id)
             i += 2
         else:
-            out.append(word[i])
+            out.append(ids[i])
             i += 1
     return out
 
@@ -126,7 +130,7 @@ def train_bpe(text: str, vocab_size: int, special_tokens=(), pattern: str = GPT2
         delta = Counter()
         for wi in where.pop((a, b)):
             w = words[wi]
-            new_w = _merge_word(w, a, b, new_id)
+            new_w = merge(w, (a, b), new_id)
             if len(new_w) == len(w):
                 continue                                   # stale index entry: pair gone already
             f = freqs[wi]

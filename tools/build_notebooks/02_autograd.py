@@ -35,7 +35,6 @@ if "google.colab" in sys.modules:
 # %%
 import inspect
 import os
-import time
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -46,6 +45,7 @@ from minigpt.autograd import Function, _topo_sort, unbroadcast
 from minigpt.ops.layernorm import LayerNorm
 from minigpt.ops.softmax import Softmax
 from minigpt.optim import AdamW
+from minigpt.timing import best_time
 
 MINIGPT_QUICK = os.environ.get("MINIGPT_QUICK") == "1"  # CI: smaller runs, same code
 rng = np.random.default_rng(0)
@@ -477,20 +477,10 @@ print("fused == composite gradient:", np.allclose(g_fused, xs.grad))
 # forward + backward on a batch of float32 rows the size of a small model's logits:
 
 # %%
-def time_it(fn, repeat=5):
-    """Best wall time of `repeat` calls, in milliseconds."""
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return 1e3 * best
-
-
 xb = Tensor(rng.standard_normal((64, 2048)).astype(np.float32), requires_grad=True)
 gb = np.ones(xb.shape, dtype=np.float32)
-t_fused = time_it(lambda: ops.softmax(xb).backward(gb))
-t_comp = time_it(lambda: softmax_composite(xb).backward(gb))
+t_fused = 1e3 * best_time(lambda: ops.softmax(xb).backward(gb), repeat=5)
+t_comp = 1e3 * best_time(lambda: softmax_composite(xb).backward(gb), repeat=5)
 print(f"softmax fwd+bwd on {xb.shape}: fused {t_fused:.2f} ms, composite {t_comp:.2f} ms")
 
 # %% [markdown]

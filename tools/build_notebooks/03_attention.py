@@ -40,7 +40,6 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import inspect
 import math
-import time
 import tracemalloc
 
 import matplotlib.pyplot as plt
@@ -49,21 +48,12 @@ import numpy as np
 import minigpt
 from minigpt import Tensor, gradcheck, nn, no_grad, ops
 from minigpt.ops.attention import FlashAttention
+from minigpt.timing import best_time  # the best of a few calls, in seconds (others' noise only slows a call down)
 
 MINIGPT_QUICK = os.environ.get("MINIGPT_QUICK") == "1"  # CI: smaller sweeps, same code
 rng = np.random.default_rng(0)
 np.set_printoptions(precision=3, suppress=True)
 print("minigpt from", minigpt.__file__, "| quick mode:", MINIGPT_QUICK)
-
-
-def best_time(fn, repeat=3):
-    """Best wall-clock time of `repeat` calls, in seconds (the minimum filters out noise from other processes)."""
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def peak_bytes(fn):
