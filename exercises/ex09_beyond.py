@@ -36,3 +36,28 @@ def dpo_loss(pi_chosen, pi_rejected, ref_chosen, ref_rejected, beta=0.1):
     ### BEGIN SOLUTION
     raise NotImplementedError("exercise 09.1: dpo_loss() is not written yet (your code goes between the markers)")
     ### END SOLUTION
+
+
+# -----------------------------------------------------------------------------
+def grpo_advantages(rewards, group_size, eps=1e-4):
+    r"""Exercise 09.2: GRPO's group-relative advantages of a batch of sampled responses.
+
+    rewards: (N,) one score per response, laid out as N / G consecutive groups of G responses to
+        the same prompt (responses 0..G-1 answer prompt 0, G..2G-1 prompt 1, ...); float or int;
+    group_size: G >= 1, and N must be a multiple of G (N = 0 gives an empty answer);
+    eps: >= 0, added to each group's spread, as in notebook 09, section 4. The spread is the
+        POPULATION standard deviation of the group (divide by G, NumPy's default ddof=0).
+    Groups in one batch may differ in scale by many orders of magnitude, and sit far from zero
+    (rewards near 1e3 that differ by 1e-3): work in float64.
+
+    Returns:
+        a float64 (N,) array: the advantage of every response.
+    Raises:
+        ValueError if rewards is not 1-D, group_size < 1, N is not a multiple of group_size, or eps < 0.
+
+    Example: rewards [1, 0, 0, 1, 2, 2], group_size 2 (eps 1e-4)
+        -> [0.9998, -0.9998, -0.9998, 0.9998, 0, 0]   (0.9998 = 0.5 / 0.5001)
+    """
+    ### BEGIN SOLUTION
+    raise NotImplementedError("exercise 09.2: grpo_advantages() is not written yet (your code goes between the markers)")
+    ### END SOLUTION

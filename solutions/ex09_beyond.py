@@ -44,3 +44,40 @@ def dpo_loss(pi_chosen, pi_rejected, ref_chosen, ref_rejected, beta=0.1):
     pull = np.exp(-np.logaddexp(0.0, margin))  # σ(-m), without overflow
     return loss, -beta * pull / B, beta * pull / B
     ### END SOLUTION
+
+
+# -----------------------------------------------------------------------------
+def grpo_advantages(rewards, group_size, eps=1e-4):
+    r"""Exercise 09.2: GRPO's group-relative advantages of a batch of sampled responses.
+
+    rewards: (N,) one score per response, laid out as N / G consecutive groups of G responses to
+        the same prompt (responses 0..G-1 answer prompt 0, G..2G-1 prompt 1, ...); float or int;
+    group_size: G >= 1, and N must be a multiple of G (N = 0 gives an empty answer);
+    eps: >= 0, added to each group's spread, as in notebook 09, section 4. The spread is the
+        POPULATION standard deviation of the group (divide by G, NumPy's default ddof=0).
+    Groups in one batch may differ in scale by many orders of magnitude, and sit far from zero
+    (rewards near 1e3 that differ by 1e-3): work in float64.
+
+    Returns:
+        a float64 (N,) array: the advantage of every response.
+    Raises:
+        ValueError if rewards is not 1-D, group_size < 1, N is not a multiple of group_size, or eps < 0.
+
+    Example: rewards [1, 0, 0, 1, 2, 2], group_size 2 (eps 1e-4)
+        -> [0.9998, -0.9998, -0.9998, 0.9998, 0, 0]   (0.9998 = 0.5 / 0.5001)
+    """
+    ### BEGIN SOLUTION
+    r = np.asarray(rewards, dtype=np.float64)
+    if r.ndim != 1:
+        raise ValueError(f"rewards must be 1-D (N,), got shape {r.shape}")
+    if int(group_size) != group_size or group_size < 1 or len(r) % group_size:
+        raise ValueError(f"group_size must be an integer >= 1 dividing N = {len(r)}, got {group_size}")
+    if not eps >= 0:
+        raise ValueError(f"eps must be >= 0, got {eps}")
+    g = r.reshape(-1, int(group_size))  # (P, G): one row per prompt
+    centred = g - g.mean(axis=1, keepdims=True)  # a group of equal rewards centres to exact zeros
+    spread = np.sqrt((centred ** 2).mean(axis=1, keepdims=True))  # population std, two-pass
+    with np.errstate(invalid="ignore", divide="ignore"):
+        adv = np.where(centred == 0.0, 0.0, centred / (spread + eps))  # 0 / 0 (eps = 0, all equal) is 0
+    return adv.reshape(-1)
+    ### END SOLUTION

@@ -370,6 +370,27 @@ print("d loss / d log π(chosen):", d_w.round(4))
 print("scores [1, 0, 0, 1, 2, 2], G = 2 → advantages", grpo.group_advantages([1, 0, 0, 1, 2, 2], 2).round(3))
 
 # %% [markdown]
+# **Which std.** The course uses the *population* standard deviation of the group,
+# $\sqrt{\frac1G\sum_i (r_i - \bar r)^2}$ (NumPy's default, `ddof=0`). Other implementations divide by $G-1$
+# (the sample std, PyTorch's default), which multiplies every advantage by $\sqrt{(G-1)/G}$, and is undefined for a
+# group of one. The $\varepsilon$ is added to the std itself, so a group of equal rewards gets $0/\varepsilon = 0$,
+# not $0/0$. Each group is normalised on its own: prompts whose rewards live on scales $10^{-3}$ and $10^{3}$ in the
+# same batch both get advantages of order one. Rewards far from zero that differ only a little (around $10^3$, apart
+# by $10^{-3}$) keep their spread only in float64.
+#
+# Exercise **09.2** computes these advantages for a batch laid out as consecutive groups. Checked against the
+# library's `grpo.group_advantages` on a batch with one group of equal rewards and two very different scales:
+
+# %%
+scores = np.array([0.2, 0.9, 0.4, 0.4,  # rewards in [0, 1]
+                   3e3, -1e3, 2e3, 0.0,  # a prompt scored on a scale of thousands
+                   7.0, 7.0, 7.0, 7.0,  # all equal: no signal
+                   1000.0005, 1000.0015, 1000.001, 1000.001])  # near 1e3, apart by 1e-3
+adv_c = course.check("grpo_advantages", scores, 4)
+print("max |exercise 09.2 − library|:", np.abs(adv_c - grpo.group_advantages(scores, 4)).max())
+print(adv_c.reshape(4, 4).round(4))
+
+# %% [markdown]
 # ### The comparison
 #
 # `minigpt.experiments.alignment` trains the world's base model, SFT model and reward model (as in notebook
