@@ -159,6 +159,25 @@ def test_benchmark_reports_both_rank_counts():
     assert [s["buckets"] for s in two["bucket_sweep"]][-1] == 1
 
 
+@needs_mpi
+@pytest.mark.slow
+def test_benchmark_reports_ppo_for_both_rank_counts():
+    """benchmarks/dist.py --stage ppo, tiny: rollouts/s for 1 and 2 ranks and the gradient all-reduce's share."""
+    import json
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    res = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "dist.py"), "--stage", "ppo", "--steps", "2",
+                          "--warmup", "1", "--n-layer", "1", "--n-embd", "32", "--rollout-batch", "4",
+                          "--minibatch-size", "4", "--max-new-tokens", "6"], capture_output=True, text=True, env=env,
+                         timeout=240)
+    assert res.returncode == 0, res.stderr[-3000:]
+    out = json.loads(res.stdout)
+    one, two = out["runs"]
+    assert out["benchmark"] == "dist-ppo" and (one["ranks"], two["ranks"]) == (1, 2)
+    assert one["allreduce_share"] < 0.01 and 0 < two["allreduce_share"] < 1  # one rank sends nothing
+    assert len(two["parts_s_per_iter_per_rank"]) == 2 and two["rollouts_per_s"] > 0
+    assert one["response_tokens_per_s"] > 0 and one["iters_timed"] == 2
+
+
 # -----------------------------------------------------------------------------
 # the stages, through the one loop: `mpiexec -n 2` = one process
 

@@ -26,7 +26,8 @@ if "google.colab" in sys.modules:
 # 3. launch a training run with `mpiexec -n 2` and show that it ends with the same weights as one process;
 # 4. explain why gradients travel in a few flat **buckets** rather than one message per tensor;
 # 5. do ZeRO-1's memory arithmetic ($16\Psi \to 8\Psi + 8\Psi/N$ bytes) and see it measured;
-# 6. measure communication against computation on this machine, and say what changes on GPUs.
+# 6. measure communication against computation on this machine, and say what changes on GPUs;
+# 7. say how PPO and GRPO split their rollouts across ranks and still compute what one process does.
 #
 # **Run time.** `MINIGPT_QUICK=1` (CI): under 2 minutes on 2 CPU cores. The default measures longer. Sections 3–6
 # launch `mpiexec` in a subprocess and read back what the ranks wrote; without an MPI launcher
@@ -387,8 +388,46 @@ else:
 #   2\cdot 4\Psi$ bytes per step whatever the batch, so larger batches per rank amortise the communication.
 # * **wait** is load imbalance: a rank that finished early idles at the barrier. On a shared machine it is noise;
 #   on a cluster it is the slowest node setting the pace.
+
+# %% [markdown]
+# ## 7. Alignment stages: split the rollouts too
 #
-# ## 7. On GPUs: NCCL, one GPU per rank
+# SFT, the reward model and DPO have one batch per step, like pretraining: the ranks split its rows and weight
+# their losses by their share. PPO and GRPO spend most of an iteration *sampling*: a batch of prompts is rolled
+# out token by token before any gradient exists. Under `mpiexec -n N minigpt ppo …` each rank rolls out a
+# contiguous 1/N of the iteration's prompts (GRPO: whole groups, so each group's baseline stays on one rank).
+# Three rules keep the result the one-process result:
+#
+# 1. **Randomness per response, not per rank.** Response $i$ is sampled from its own generator, seeded by
+#    (iteration seed, $i$), so the rank that holds prompt $i$ draws the tokens one process draws for it.
+# 2. **Statistics over the global batch.** PPO whitens the advantages with the mean and variance over *all*
+#    response tokens: each rank all-reduces its $\sum x$, its token count and then its $\sum (x-\mu)^2$ — three
+#    floats, not the rollout. The logged means, and the KL that steers the adaptive $\beta$, are summed the same way.
+# 3. **Minibatches weighted by tokens.** Every rank walks the same shuffled minibatches of global row indices and
+#    computes the rows it holds; holding $n_r$ of a minibatch's $n$ tokens, it weights its token-mean loss by
+#    $n_r/n$, so the summed gradients are the whole minibatch's gradient.
+#
+# Rule 1 in one cell (no launcher needed): four prompts sampled together, or split 2 + 2 as two ranks would.
+
+# %%
+from minigpt.generate import sample_batch
+
+toy = GPT(GPTConfig(vocab_size=32, block_size=32, n_layer=1, n_head=2, n_embd=16), seed=0)
+prompts = [[1, 2, 3], [4, 5], [6, 7, 8], [9, 10, 11, 12]]
+seeds = [(42, i) for i in range(len(prompts))]  # (iteration seed, global index of the response)
+together = sample_batch(toy, prompts, 6, stop_ids=(), seed=seeds)
+rank0, rank1 = (sample_batch(toy, prompts[a:b], 6, stop_ids=(), seed=seeds[a:b]) for a, b in ((0, 2), (2, 4)))
+print("per-response generators, split 2 + 2 = together:", rank0 + rank1 == together)
+shared = sample_batch(toy, prompts, 6, stop_ids=(), seed=42)  # one generator for the whole batch
+print("one generator for the batch, split 2 + 2 = together:",
+      shared[2:] == sample_batch(toy, prompts[2:], 6, stop_ids=(), seed=42))
+
+# %% [markdown]
+# `tests/test_dist.py` runs PPO (whitening, adaptive KL, PPO-ptx, the value model) and GRPO on 2 ranks and checks
+# the final weights and every logged number against one process, and that each rank rolled out only its share.
+# `python benchmarks/dist.py --stage ppo` measures the speed (`benchmarks/results/dist.json`, key `ppo`).
+#
+# ## 8. On GPUs: NCCL, one GPU per rank
 #
 # The same program runs on GPUs with `MINIGPT_DEVICE=cuda`. Each rank then takes one GPU (rank $i$ of a machine
 # uses GPU $i$: `cupy.cuda.Device(local_rank).use()`) and CuPy arrays go through **NCCL** instead of MPI: rank 0
@@ -411,6 +450,8 @@ else:
 # * The **ring all-reduce** sends $2\frac{N-1}{N}S$ bytes per rank: reduce-scatter then all-gather.
 # * Gradients travel in a few flat **buckets**: fewer messages, less per-message cost.
 # * **ZeRO-1** shards AdamW's moments: $16\Psi \to 8\Psi + 8\Psi/N$ bytes per rank, same weights.
+# * PPO and GRPO split the **rollouts**: one generator per response, batch statistics all-reduced, minibatch
+#   losses weighted by each rank's share of the tokens.
 # * On CPUs the collectives are MPI's; on GPUs NCCL's, one GPU per rank. Nothing home-made goes on the wire.
 #
 # ## Exercises (ungraded)
