@@ -61,3 +61,28 @@ def grpo_advantages(rewards, group_size, eps=1e-4):
     ### BEGIN SOLUTION
     raise NotImplementedError("exercise 09.2: grpo_advantages() is not written yet (your code goes between the markers)")
     ### END SOLUTION
+
+
+# -----------------------------------------------------------------------------
+def rope_rotate(x, positions, base=10000.0):
+    r"""Exercise 09.3: rotary position embedding (RoPE) of queries or keys, in minigpt's convention.
+
+    x: (..., T, hs) queries or keys, hs even; float64, float32 or integer;
+    positions: (T,) the absolute position of each of the T rows (any integers, in any order);
+    base: > 0, the base of the angle table (10000 in LLaMA).
+    Channel i is paired with channel i + hs/2 (the "half-split" pairing of minigpt/ops/rope.py and
+    LLaMA's Hugging Face port; the RoFormer paper pairs neighbours 2i, 2i + 1 instead), pair 0
+    turns fastest, and a positive angle turns channel i towards channel i + hs/2 — as notebook 09,
+    section 1 derives. x itself is left unchanged.
+
+    Returns:
+        an array of x's shape: float32 for float32 x, float64 otherwise.
+    Raises:
+        ValueError if hs is odd, or positions is not 1-D of length T.
+
+    Example: x = [[1, 2, 3, 4], [1, 2, 3, 4]], positions [0, 1], base 100
+        -> [[1, 2, 3, 4], [-1.984111, 1.590675, 2.462378, 4.179683]]
+    """
+    ### BEGIN SOLUTION
+    raise NotImplementedError("exercise 09.3: rope_rotate() is not written yet (your code goes between the markers)")
+    ### END SOLUTION

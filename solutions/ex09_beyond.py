@@ -81,3 +81,41 @@ def grpo_advantages(rewards, group_size, eps=1e-4):
         adv = np.where(centred == 0.0, 0.0, centred / (spread + eps))  # 0 / 0 (eps = 0, all equal) is 0
     return adv.reshape(-1)
     ### END SOLUTION
+
+
+# -----------------------------------------------------------------------------
+def rope_rotate(x, positions, base=10000.0):
+    r"""Exercise 09.3: rotary position embedding (RoPE) of queries or keys, in minigpt's convention.
+
+    x: (..., T, hs) queries or keys, hs even; float64, float32 or integer;
+    positions: (T,) the absolute position of each of the T rows (any integers, in any order);
+    base: > 0, the base of the angle table (10000 in LLaMA).
+    Channel i is paired with channel i + hs/2 (the "half-split" pairing of minigpt/ops/rope.py and
+    LLaMA's Hugging Face port; the RoFormer paper pairs neighbours 2i, 2i + 1 instead), pair 0
+    turns fastest, and a positive angle turns channel i towards channel i + hs/2 — as notebook 09,
+    section 1 derives. x itself is left unchanged.
+
+    Returns:
+        an array of x's shape: float32 for float32 x, float64 otherwise.
+    Raises:
+        ValueError if hs is odd, or positions is not 1-D of length T.
+
+    Example: x = [[1, 2, 3, 4], [1, 2, 3, 4]], positions [0, 1], base 100
+        -> [[1, 2, 3, 4], [-1.984111, 1.590675, 2.462378, 4.179683]]
+    """
+    ### BEGIN SOLUTION
+    x = np.asarray(x)
+    pos = np.asarray(positions, dtype=np.float64)
+    if x.ndim < 2 or x.shape[-1] % 2:
+        raise ValueError(f"x must be (..., T, hs) with an even head size hs, got shape {x.shape}")
+    if pos.ndim != 1 or len(pos) != x.shape[-2]:
+        raise ValueError(f"positions must be 1-D of length T = {x.shape[-2]}, got shape {pos.shape}")
+    dtype = np.float32 if x.dtype == np.float32 else np.float64
+    h = x.shape[-1] // 2
+    theta = float(base) ** (-2.0 * np.arange(h) / x.shape[-1])  # (hs/2,) pair 0 turns fastest
+    phi = pos[:, None] * theta[None, :]  # (T, hs/2), float64 so that large positions stay exact
+    cos, sin = np.cos(phi), np.sin(phi)
+    x1, x2 = x[..., :h].astype(np.float64), x[..., h:].astype(np.float64)  # (..., T, hs/2) each
+    out = np.concatenate([x1 * cos - x2 * sin, x1 * sin + x2 * cos], axis=-1)
+    return out.astype(dtype)
+    ### END SOLUTION

@@ -164,7 +164,25 @@ ax.legend()
 plt.show()
 
 # %% [markdown]
-# The three curves lie on top of each other. With a KV cache, each new token's query and key are rotated at
+# The three curves lie on top of each other.
+#
+# **Two pairings, one idea.** Read pair $i$ as the complex number $z_i = x_i + \mathrm{j}\,x_{i+hs/2}$: the rotation is
+# $z_i \mapsto z_i\,e^{\mathrm{j}\,t\theta_i}$, and $\overline{(z\,e^{\mathrm{j}m\theta})}\,(w\,e^{\mathrm{j}n\theta}) = \bar z\,w\,e^{\mathrm{j}(n-m)\theta}$ is the
+# relative-position property in one line. The RoFormer paper pairs neighbours $(x_{2i}, x_{2i+1})$; minigpt (like
+# LLaMA's Hugging Face port) pairs $x_i$ with $x_{i+hs/2}$, two contiguous halves. The two are the same model up to a
+# fixed permutation of the head dimension, but weights trained with one pairing are wrong under the other.
+#
+# Exercise **09.3** writes this rotation for an array `x (..., T, hs)` in minigpt's half-split convention. It must
+# agree with `ops.rope` on a batch of heads at positions that do not start at 0 (as with a KV cache):
+
+# %%
+heads = np.random.default_rng(93).standard_normal((2, 4, 6, 16))  # (B, nh, T, hs)
+where = np.arange(6) + 1000  # positions 1000..1005
+rot_c = course.check("rope_rotate", heads, where)
+print("max |exercise 09.3 − ops.rope|:", np.abs(rot_c - ops.rope(Tensor(heads), where).data).max())
+
+# %% [markdown]
+# With a KV cache, each new token's query and key are rotated at
 # their *absolute* position before the key is stored, so cached keys never need rotating again
 # (`tests/test_gpt_llama.py` checks cached = uncached logits). A RoPE model also has no position table, and the
 # parameter counts are close:
