@@ -25,15 +25,19 @@ for why that gives the same chunks) and runs the regex only where that shortcut 
 import base64
 import sys
 from heapq import heapify, heappop, heappush
+from itertools import chain, filterfalse, islice
 from operator import itemgetter
 
+import numpy as np
 import regex
 
 from .base import CHAT_SPECIAL_TOKENS, Tokenizer, register
+from .bpe_batch import MAX_BATCH_BYTES, PairTable, merge_batch
 from .bpe_train import train_bpe
 from .patterns import GPT2_PATTERN, check_pattern
 
-_CACHE_LIMIT = 200_000   # distinct chunks remembered before the cache is cleared
+_CACHE_LIMIT = 200_000   # distinct chunks (and words) remembered before a cache is cleared
+_MIN_BATCH = 64          # fewer new chunks than this are merged one by one (a batch round has a fixed cost)
 
 
 @register
@@ -62,6 +66,7 @@ class BPETokenizer(Tokenizer):
         self.merges = [tuple(m) for m in merges] if merges else []   # training history, for display
         self._cache = {}                            # chunk -> ids
         self._spaced = {}                           # word -> ids of " " + word (see _encode_ordinary)
+        self._pairs = PairTable(ranks)              # (left, right) -> rank, for merge_batch
         self._init_specials({} if special_tokens is None else special_tokens)
         # decode table: id -> bytes, then as many Nones, so that a negative id lands on a None
         # (subtle: a list would otherwise read table[-1] happily) and decode_bytes falls back
@@ -137,59 +142,107 @@ class BPETokenizer(Tokenizer):
             i = end[i]
         return ids
 
-    def _encode_chunk(self, chunk: str) -> tuple:
-        ids = self._cache.get(chunk)
-        if ids is None:
-            ids = tuple(self._bpe(chunk.encode("utf-8")))
-            if len(self._cache) >= _CACHE_LIMIT:
-                self._cache.clear()
-            self._cache[chunk] = ids
-        return ids
+    def _encode_reference(self, text: str) -> list:
+        """The reference encoder: pre-split with the regex, merge each chunk by itself. No caches.
 
-    def _encode_regex(self, text: str) -> list:
-        """The reference: pre-split with the regex, encode each chunk (through the cache)."""
+        `_encode_ordinary` gives the same ids, faster; tests compare the two on random text.
+        """
         ids = []
         for chunk in self._pat.findall(text):
-            ids.extend(self._encode_chunk(chunk))
+            ids.extend(self._bpe(chunk.encode("utf-8")))
         return ids
 
-    def _encode_ordinary(self, text: str) -> list:
-        r"""Same ids as `_encode_regex(text)`, faster: words between single spaces are looked up whole.
+    def _encode_chunks(self, chunks: list) -> None:
+        """Make sure every chunk of `chunks` is in the chunk cache (chunk -> ids), merging the new ones.
 
-        `text.split(" ")` cuts "the cat sat." into "the", "cat", "sat."; every regex chunk of the
-        text then lies inside one " " + word, provided each separating space has a character that
-        is not whitespace on at least one side. Why: in both known patterns (patterns.py) a chunk
-        that holds a non-space character never extends over a space after it, and a space before
-        a non-space character always starts a chunk; the only lookahead, (?!\S), sees whitespace
-        or the end of the text alike. A word that is empty ("a  b") or holds other whitespace
-        ("
-", "	", U+00A0: none of them isprintable) is joined with its neighbours and goes
-        through the regex, so "a  
- b" still gives the regex's chunks.
-        The ids of " " + word are cached by word, so frequent words cost one dict lookup.
+        New chunks are merged together by `merge_batch` (bpe_batch.py, NumPy rounds) when there are
+        many short ones, one by one by `_bpe` otherwise; a chunk that is itself a token is that token.
+        """
+        cache = self._cache
+        new = set(filterfalse(cache.__contains__, set(chunks)))   # (set.difference(dict) walks the dict)
+        if not new:
+            return
+        if len(cache) + len(new) > _CACHE_LIMIT:     # clear first: all of `chunks` must be cached at once
+            cache.clear()
+            new = set(chunks)
+        new = list(new)
+        pieces = [c.encode("utf-8") for c in new]
+        batch = []                                   # (chunk, bytes) for merge_batch
+        for c, piece, tok in zip(new, pieces, map(self.ranks.get, pieces)):
+            if tok is not None:
+                cache[c] = (tok,)
+            elif len(piece) <= MAX_BATCH_BYTES:
+                batch.append((c, piece))
+            else:
+                cache[c] = tuple(self._bpe(piece))
+        if len(batch) >= _MIN_BATCH:
+            names, pieces = zip(*batch)
+            cache.update(zip(names, merge_batch(pieces, self._pairs)))
+        else:
+            for c, piece in batch:
+                cache[c] = tuple(self._bpe(piece))
+
+    def _encode_regex(self, text: str) -> list:
+        """Pre-split with the regex, then the ids of each chunk from the cache (new chunks merged first)."""
+        chunks = self._pat.findall(text)
+        self._encode_chunks(chunks)
+        return list(chain.from_iterable(map(self._cache.__getitem__, chunks)))
+
+    def _learn_words(self, words) -> set:
+        """Put the ids of " " + w into the word cache for every self-contained word w; return the others.
+
+        A word is self-contained when it is not empty and neither starts nor ends with whitespace
+        (inner whitespace, as in "speak.\nAll:", is fine): see `_encode_ordinary`. All of them are
+        pre-split by one regex pass over " w1 w2 w3 ..." and their new chunks merged in one batch.
+        """
+        clean = [w for w in words if w and w[0].isprintable() and w[-1].isprintable()]
+        if clean:
+            spaced = self._spaced
+            if len(spaced) + len(clean) > _CACHE_LIMIT:
+                spaced.clear()
+            chunks = self._pat.findall(" " + " ".join(clean))
+            self._encode_chunks(chunks)
+            per_chunk = list(map(self._cache.__getitem__, chunks))
+            flat = list(chain.from_iterable(per_chunk))                 # all ids, word after word
+            # chunk i ends at character chunk_ends[i] and at id id_ends[i]; word k's " " + w ends
+            # at character word_ends[k], which is the end of one chunk: its last
+            chunk_ends = np.cumsum(np.fromiter(map(len, chunks), np.int64, len(chunks)))
+            id_ends = np.cumsum(np.fromiter(map(len, per_chunk), np.int64, len(chunks)))
+            word_ends = np.cumsum(np.fromiter(map(len, clean), np.int64, len(clean)) + 1)
+            ends = id_ends[np.searchsorted(chunk_ends, word_ends)].tolist()
+            spaced.update(zip(clean, map(tuple, map(flat.__getitem__, map(slice, [0] + ends[:-1], ends)))))
+        return set(words).difference(clean)
+
+    def _encode_ordinary(self, text: str) -> list:
+        r"""Same ids as `_encode_reference(text)`, faster: words between single spaces are looked up whole.
+
+        `text.split(" ")` cuts "the cat sat.\nThe" into "the", "cat", "sat.\nThe"; the regex chunks
+        of the text then lie inside one " " + word, provided each separating space has a character
+        that is not whitespace on at least one side. Why: in both known patterns (patterns.py) a
+        chunk that holds a non-space character never extends over a space after it, and a space
+        before a non-space character always starts a chunk; the only lookahead, (?!\S), sees
+        whitespace or the end of the text alike. So a word that neither starts nor ends with
+        whitespace is encoded once, as " " + word, and cached (`_learn_words`). The other words
+        (empty as in "a  b", or "\n" at an edge; whitespace is never printable) are joined with
+        their neighbours that are like them and go through the regex in place: "a  \n b" gives
+        the regex's chunks. The first word has no space before it and always goes that way.
         """
         words = text.split(" ")
-        spaced, ids, pending = self._spaced, [], [words[0]]   # pending: words for the regex
-        lookup, extend = spaced.get, ids.extend                # (bound once: this loop is the hot path)
-        for w in words[1:]:
-            w_ids = lookup(w)                                  # only clean words are ever cached
-            if w_ids is None:
-                if not (w and w.isprintable()):                # empty, or holds whitespace: to the regex
-                    if pending:
-                        pending.append(w)                      # " ".join puts the space back
-                    else:
-                        pending = ["", w]                      # " " + w
-                    continue
-                w_ids = tuple(self._encode_regex(" " + w))     # clean: whitespace on neither side
-                if len(spaced) >= _CACHE_LIMIT:
-                    spaced.clear()
-                spaced[w] = w_ids
-            if pending:
-                extend(self._encode_regex(" ".join(pending)))
-                pending = None
-            extend(w_ids)
-        if pending:
-            extend(self._encode_regex(" ".join(pending)))
+        spaced = self._spaced
+        new = set(filterfalse(spaced.__contains__, set(words)))
+        odd = self._learn_words(new) if new else set()      # words that are not self-contained
+        get = spaced.__getitem__
+        at = [0] + [i for i, w in enumerate(islice(words, 1, None), 1) if w in odd] if odd else [0]
+        ids, k = [], 0
+        while k < len(at):                                   # a run of odd words, then normal words
+            start = end = at[k]
+            while k + 1 < len(at) and at[k + 1] == end + 1:
+                k, end = k + 1, end + 1
+            run = " ".join(words[start:end + 1])
+            ids += self._encode_regex(run if start == 0 else " " + run)
+            k += 1
+            stop = at[k] if k < len(at) else len(words)
+            ids += chain.from_iterable(map(get, words[end + 1:stop]))
         return ids
 
     def decode_bytes(self, ids) -> bytes:

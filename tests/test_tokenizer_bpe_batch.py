@@ -1,0 +1,106 @@
+"""The NumPy batch merge (bpe_batch.py) and the fast encode path give the reference's ids.
+
+The reference is `BPETokenizer._bpe` (one chunk, heap) and `_encode_reference` (regex split, no
+caches). Random byte strings, random texts (Han, emoji, digits, whitespace runs, empty) and a
+vocabulary whose ranks are not monotone ("abc" ranks before "ab") are compared.
+
+    PYTHONPATH=. python -m pytest tests/test_tokenizer_bpe_batch.py -q
+"""
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from minigpt.data.chinese import parallel_text
+from minigpt.data.toyweb import generate_corpus
+from minigpt.tokenizer import GPT2_PATTERN, GPT4_PATTERN, BPETokenizer
+from minigpt.tokenizer import bpe as bpe_module
+from minigpt.tokenizer.bpe_batch import MAX_BATCH_BYTES, PairTable, merge_batch
+
+
+@pytest.fixture(scope="module", params=["gpt2", "gpt4"])
+def tok(request):
+    pattern = {"gpt2": GPT2_PATTERN, "gpt4": GPT4_PATTERN}[request.param]
+    en, zh = parallel_text(400, seed=4)
+    text = generate_corpus(n_chars=30_000, seed=4) + en + zh + "12345678901234567890 🙂🙂 " * 30
+    return BPETokenizer.train(text, 900, pattern=pattern)
+
+
+def _vocab(*tokens):
+    return [bytes([i]) for i in range(256)] + [t.encode() for t in tokens]
+
+
+def test_pair_table_lists_every_split_by_hand():
+    """vocab ... ab(256) bc(257) abc(258): abc splits as a+bc and ab+c, both map to 258;
+    a+c is no token."""
+    t = BPETokenizer(_vocab("ab", "bc", "abc"), {})
+    table = PairTable(t.ranks)
+    a, b, c = ord("a"), ord("b"), ord("c")
+    got = table.lookup(np.array([a, b, a, 256, a]), np.array([b, c, 257, c, c]))
+    assert got.tolist() == [256, 257, 258, 258, table.none]
+
+
+def test_merge_batch_by_hand_with_ranks_out_of_order():
+    """ranks: bc(256) abc(257) ab(258). b"abcab": pairs ab(258) bc(256) ca(-) ab(258): bc first ->
+    a|bc|a|b; then a+bc = abc(257) -> abc|a|b; then a+b = ab(258) -> abc|ab: [257, 258]."""
+    t = BPETokenizer(_vocab("bc", "abc", "ab"), {})
+    assert merge_batch([b"abcab", b"x", b""], t._pairs) == [(257, 258), (120,), ()]
+    assert [tuple(t._bpe(p)) for p in (b"abcab", b"x")] == [(257, 258), (120,)]
+
+
+def test_merge_batch_one_merge_per_round_by_hand():
+    """ranks: aba(256) ab(257) (aba ranks first, as a vocabulary may have it). b"abab": pairs
+    ab(257) ba(-) ab(257) -> merge the leftmost ab -> ab|a|b; now ab+a = aba(256) is the lowest ->
+    aba|b: [256, 98]. Merging both ab's in one round would give [257, 257]."""
+    t = BPETokenizer(_vocab("aba", "ab"), {})
+    assert merge_batch([b"abab"], t._pairs) == [(256, 98)] == [tuple(t._bpe(b"abab"))]
+
+
+def test_merge_batch_refuses_long_pieces(tok):
+    with pytest.raises(ValueError, match="at most"):
+        merge_batch([b"a" * (MAX_BATCH_BYTES + 1)], tok._pairs)
+
+
+@settings(max_examples=60, deadline=None)
+@given(pieces=st.lists(st.binary(min_size=1, max_size=MAX_BATCH_BYTES), max_size=40))
+def test_merge_batch_equals_heap_on_random_bytes(tok, pieces):
+    assert merge_batch(pieces, tok._pairs) == [tuple(tok._bpe(p)) for p in pieces]
+
+
+@settings(max_examples=60, deadline=None)
+@given(pieces=st.lists(st.sampled_from(["ab", "bc", "abc", "a", "b", "c", "cab"]), max_size=20).map("".join))
+def test_merge_batch_equals_heap_on_out_of_order_ranks(pieces):
+    t = BPETokenizer(_vocab("bc", "abc", "ab", "ca", "bca", "abca", "cc"), {})
+    chunks = [pieces[i:i + 9].encode() for i in range(0, len(pieces), 9)]
+    assert merge_batch(chunks, t._pairs) == [tuple(t._bpe(p)) for p in chunks]
+
+
+_piece = st.one_of(
+    st.text(max_size=12),
+    st.text(alphabet=" \t\n\r\u00a0\u3000", max_size=6),                                        # whitespace runs
+    st.text(alphabet=st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF), max_size=25),  # Han
+    st.text(alphabet=st.characters(min_codepoint=0x1F300, max_codepoint=0x1FAFF), max_size=5),  # emoji
+    st.text(alphabet="0123456789", max_size=30),
+    st.sampled_from([" the", " cat", "\n\n", "speak.\nAll:", "'s", " ", "", "Weather for Paris"]),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(parts=st.lists(_piece, max_size=30))
+def test_first_encode_equals_reference(tok, parts):
+    """A fresh tokenizer (empty caches), every new chunk through merge_batch; then again (warm)."""
+    text = "".join(parts)
+    fresh = BPETokenizer(tok.vocab, {}, tok.pattern)
+    ref = tok._encode_reference(text)
+    saved, bpe_module._MIN_BATCH = bpe_module._MIN_BATCH, 1    # even one new chunk goes to merge_batch
+    try:
+        assert fresh.encode_ordinary(text) == ref
+        assert fresh.encode_ordinary(text) == ref
+    finally:
+        bpe_module._MIN_BATCH = saved
+
+
+def test_first_encode_of_a_long_text_equals_reference(tok):
+    en, zh = parallel_text(300, seed=11)
+    text = generate_corpus(n_chars=20_000, seed=11) + "\n\n" + en + zh + "  x \n 3.14159265358979 🙂"
+    fresh = BPETokenizer(tok.vocab, {}, tok.pattern)
+    assert fresh.encode_ordinary(text) == tok._encode_reference(text)
