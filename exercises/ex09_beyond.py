@@ -86,3 +86,27 @@ def rope_rotate(x, positions, base=10000.0):
     ### BEGIN SOLUTION
     raise NotImplementedError("exercise 09.3: rope_rotate() is not written yet (your code goes between the markers)")
     ### END SOLUTION
+
+
+# -----------------------------------------------------------------------------
+def lora_merge(W, A, B, alpha):
+    r"""Exercise 09.4: fold a trained LoRA adapter into its frozen weight, as `LoRALinear.merge()` does.
+
+    W: (d_out, d_in) the frozen weight (y = x Wᵀ);
+    A: (r, d_in) and B: (d_out, r) the adapter, rank r >= 1 (read off A and B);
+    alpha: the adapter's scaling hyperparameter α (notebook 09, section 3; LoRA's default ties it to r,
+        but any real α is allowed).
+    W, A and B are left unchanged: the merged weight is a new array, of W's dtype when W is
+    float32 or float64 (float64 otherwise).
+
+    Returns:
+        the merged (d_out, d_in) weight.
+    Raises:
+        ValueError if the shapes do not fit together (W 2-D, A (r, d_in), B (d_out, r), r >= 1).
+
+    Example: W = [[1, 0, 0], [0, 1, 0]], A = [[1, 2, 3]], B = [[1], [-1]], alpha = 2
+        -> [[3, 4, 6], [-2, -3, -6]]
+    """
+    ### BEGIN SOLUTION
+    raise NotImplementedError("exercise 09.4: lora_merge() is not written yet (your code goes between the markers)")
+    ### END SOLUTION

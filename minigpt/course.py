@@ -66,6 +66,7 @@ EXERCISES = [
     Exercise("09.1", "ex09_beyond", "dpo_loss", "ex_09_1_dpo_loss", "DPO loss of preference pairs, and its gradient"),
     Exercise("09.2", "ex09_beyond", "grpo_advantages", "ex_09_2_grpo_advantages", "GRPO group-relative advantages"),
     Exercise("09.3", "ex09_beyond", "rope_rotate", "ex_09_3_rope", "RoPE: rotate query/key channel pairs by position"),
+    Exercise("09.4", "ex09_beyond", "lora_merge", "ex_09_4_lora_merge", "LoRA: merge a trained adapter into its weight"),
     Exercise("10.1", "ex10_softmax", "softmax_rows", "ex_10_1_softmax_kernel", "row-softmax CUDA kernel, run on the CPU shim"),
 ]
 BY_ID = {ex.id: ex for ex in EXERCISES}

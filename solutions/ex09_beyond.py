@@ -119,3 +119,36 @@ def rope_rotate(x, positions, base=10000.0):
     out = np.concatenate([x1 * cos - x2 * sin, x1 * sin + x2 * cos], axis=-1)
     return out.astype(dtype)
     ### END SOLUTION
+
+
+# -----------------------------------------------------------------------------
+def lora_merge(W, A, B, alpha):
+    r"""Exercise 09.4: fold a trained LoRA adapter into its frozen weight, as `LoRALinear.merge()` does.
+
+    W: (d_out, d_in) the frozen weight (y = x Wᵀ);
+    A: (r, d_in) and B: (d_out, r) the adapter, rank r >= 1 (read off A and B);
+    alpha: the adapter's scaling hyperparameter α (notebook 09, section 3; LoRA's default ties it to r,
+        but any real α is allowed).
+    W, A and B are left unchanged: the merged weight is a new array, of W's dtype when W is
+    float32 or float64 (float64 otherwise).
+
+    Returns:
+        the merged (d_out, d_in) weight.
+    Raises:
+        ValueError if the shapes do not fit together (W 2-D, A (r, d_in), B (d_out, r), r >= 1).
+
+    Example: W = [[1, 0, 0], [0, 1, 0]], A = [[1, 2, 3]], B = [[1], [-1]], alpha = 2
+        -> [[3, 4, 6], [-2, -3, -6]]
+    """
+    ### BEGIN SOLUTION
+    W, A, B = np.asarray(W), np.asarray(A), np.asarray(B)
+    if W.ndim != 2 or A.ndim != 2 or B.ndim != 2:
+        raise ValueError(f"W, A and B must be 2-D, got shapes {W.shape}, {A.shape}, {B.shape}")
+    (d_out, d_in), r = W.shape, A.shape[0]
+    if r < 1 or A.shape != (r, d_in) or B.shape != (d_out, r):
+        raise ValueError(f"shapes do not fit: W {W.shape} needs A (r, {d_in}) and B ({d_out}, r) with r >= 1, "
+                         f"got A {A.shape}, B {B.shape}")
+    dtype = W.dtype if W.dtype in (np.float32, np.float64) else np.float64
+    delta = (B.astype(np.float64) @ A.astype(np.float64)) * (alpha / r)  # (d_out, d_in), in float64
+    return (W.astype(np.float64) + delta).astype(dtype)  # a new array: W itself is not touched
+    ### END SOLUTION

@@ -281,6 +281,13 @@ for name, L in (("this run", BLK["lora"]), ("full run", FULL.get("blocks", {}).g
 #
 # $B$ starts at zero, so training starts exactly at the pretrained model; only $A$ and $B$ get gradients and
 # AdamW state. After training, `merge()` folds $\tfrac{\alpha}{r}BA$ into $W$: no extra cost at inference.
+# The scale is $\alpha/r$, not $\alpha$: with it, changing the rank $r$ does not change how far one learning-rate
+# step moves the output, so $\alpha$ can stay fixed while $r$ is tuned (they coincide only at $r = 1$). The product
+# is $BA$, shaped like $W$ ($d_{out}\times d_{in}$), and merging writes a new weight: a merge that adds into $W$ in
+# place and is run twice adds the adapter twice.
+#
+# Exercise **09.4** is this merge on plain arrays. Below, `course.check` runs it on the adapter's arrays and
+# `LoRALinear.merge()` must give the same weight:
 
 # %%
 from minigpt.nn import Linear
@@ -292,8 +299,10 @@ xin = Tensor(rng.standard_normal((2, 5, 64)).astype(np.float32))
 print("B = 0 at the start, so the output is the frozen layer's:", np.array_equal(lora(xin).data, lin(xin).data))
 lora.lora_B.data = rng.standard_normal(lora.lora_B.shape).astype(np.float32) * 0.1  # pretend we trained
 before = lora(xin).data
+W_c = course.check("lora_merge", lora.weight.data, lora.lora_A.data, lora.lora_B.data, lora.alpha)
 lora.merge()
 print(f"merged vs unmerged forward: max difference {np.abs(lora(xin).data - before).max():.2e}")
+print(f"exercise 09.4 vs LoRALinear.merge(): max weight difference {np.abs(W_c - lora.weight.data).max():.2e} ({W_c.dtype})")
 model = GPT(GPTConfig(vocab_size=256, block_size=64, n_layer=4, n_head=4, n_embd=128))
 full_mem = training_memory(model)["total"]
 add_lora(model, r=8, targets=("attn.qkv", "attn.proj", "mlp.fc", "mlp.proj"))

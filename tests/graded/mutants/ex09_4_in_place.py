@@ -1,0 +1,10 @@
+"""Mutant of 09.4: adds the adapter into W in place and returns W itself (merging twice adds twice)."""
+import numpy as np
+
+
+def lora_merge(W, A, B, alpha):
+    W, A, B = np.asarray(W), np.asarray(A), np.asarray(B)
+    if W.ndim != 2 or A.shape != (A.shape[0], W.shape[1]) or B.shape != (W.shape[0], A.shape[0]) or A.shape[0] < 1:
+        raise ValueError("shapes do not fit")
+    W += (alpha / A.shape[0] * (B @ A)).astype(W.dtype)
+    return W
