@@ -655,7 +655,18 @@ for h in (FULL.get("rag") or RAG)["hallucinations"][:3]:
 #   small groups.
 # * **Retrieval** puts facts in the prompt; without them a model still answers — a hallucination.
 #
-# ## Exercises (ungraded)
+# ## Exercises
+#
+# Graded, in `exercises/ex09_beyond.py` (check with `minigpt grade`, or one at a time with
+# `minigpt grade --only 09.1 --verbose`); each one runs above through `course.check`:
+#
+# * **Exercise 09.1** `dpo_loss(pi_chosen, pi_rejected, ref_chosen, ref_rejected, beta)`: DPO's loss and its
+#   gradient with respect to the policy's log-probabilities (section 4).
+# * **Exercise 09.2** `grpo_advantages(rewards, group_size, eps)`: group-relative advantages (section 4).
+# * **Exercise 09.3** `rope_rotate(x, positions, base)`: RoPE in minigpt's half-split pairing (section 1).
+# * **Exercise 09.4** `lora_merge(W, A, B, alpha)`: fold an adapter into its weight (section 3).
+#
+# Ungraded:
 #
 # * Sweep DPO's β (`dpo.DPOConfig(beta=...)`) and plot win rate against KL to SFT. Does small β move further?
 # * Change `GRPOConfig.group_size` to 2 and 8 with the same number of sampled responses per iteration.
