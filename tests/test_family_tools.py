@@ -7,9 +7,9 @@ from minigpt.codex.sampling import code_tokenizer, distinct_fraction, pass_at_k_
 from minigpt.data.assistant import sample_prompts, world_tokenizer
 from minigpt.experiments.instruct import best_of_n, preference_rate, sft_on
 from minigpt.fewshot import few_shot_eval, few_shot_text, pick_examples
+from minigpt.loop import fit
 from minigpt.nn.gpt import GPT, GPTConfig
 from minigpt.nn.heads import RewardModel
-from minigpt.stages.fit import fit
 
 
 @pytest.fixture(scope="module")

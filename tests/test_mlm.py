@@ -5,9 +5,9 @@ import pytest
 from minigpt import ops
 from minigpt.autograd import Tensor, gradcheck
 from minigpt.experiments.mlm import fill_blanks, left_to_right_loss, mask_tokens, mlm_batch, mlm_loss
+from minigpt.loop import fit
 from minigpt.nn.gpt import GPT, GPTConfig
 from minigpt.ops import IGNORE_INDEX
-from minigpt.stages.fit import fit
 
 # -----------------------------------------------------------------------------
 # masking

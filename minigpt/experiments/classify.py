@@ -21,8 +21,8 @@ import numpy as np
 from minigpt import ops
 from minigpt.autograd import no_grad
 from minigpt.backend import to_numpy, xp
+from minigpt.loop import fit
 from minigpt.ops import IGNORE_INDEX
-from minigpt.stages.fit import fit
 
 
 # -----------------------------------------------------------------------------

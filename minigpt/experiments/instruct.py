@@ -17,8 +17,8 @@ import numpy as np
 
 from minigpt.evaluate import answer_prompts
 from minigpt.inference import pick_best
+from minigpt.loop import fit
 from minigpt.scoring import score_texts
-from minigpt.stages.fit import fit
 from minigpt.stages.sft import make_batch, sft_losses
 from minigpt.tokenizer.chat_template import chat_ids, sft_example
 

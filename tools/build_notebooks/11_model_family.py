@@ -182,7 +182,7 @@ print(f"HEADLINE GPT-1: held-out accuracy {a_s:.2f} from scratch vs {a_p:.2f} pr
 
 # %%
 from minigpt.experiments.mlm import fill_blanks, left_to_right_loss, mlm_batch, mlm_generate, mlm_loss
-from minigpt.stages.fit import fit
+from minigpt.loop import fit
 
 bert_cfg = dataclasses.replace(base.config, causal=False)  # the base GPT's configuration, minus the causal mask
 bert = GPT(bert_cfg, seed=0)
