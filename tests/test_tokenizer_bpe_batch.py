@@ -104,3 +104,17 @@ def test_first_encode_of_a_long_text_equals_reference(tok):
     text = generate_corpus(n_chars=20_000, seed=11) + "\n\n" + en + zh + "  x \n 3.14159265358979 🙂"
     fresh = BPETokenizer(tok.vocab, {}, tok.pattern)
     assert fresh.encode_ordinary(text) == tok._encode_reference(text)
+
+
+_EDGES = ["x \n 3", "x\n 3", "x\n\n\ny z", "a\n b", "a \n\nb", "\n\nx", "x\n", "a.\n\nB c", "a\n\n \n\tb",
+          " \n", "\n", "a  b", "a \t b", "x\r\n y", "end.\n\n\n\nSCENE II.\n", "'s\n's", "12\n\n345 6"]
+
+
+@pytest.mark.parametrize("text", _EDGES)
+def test_newline_and_space_edges_equal_reference(tok, text):
+    """Each edge text alone and between words, first pass and again (the lone "\\n" shortcut, GPT-2's
+    newline split, odd-word runs)."""
+    for t in (text, "w " + text + " w", "w" + text + "w"):
+        fresh = BPETokenizer(tok.vocab, {}, tok.pattern)
+        ref = tok._encode_reference(t)
+        assert fresh.encode_ordinary(t) == ref and fresh.encode_ordinary(t) == ref, repr(t)

@@ -37,6 +37,7 @@ from .bpe_train import train_bpe
 from .patterns import GPT2_PATTERN, check_pattern
 
 _CACHE_LIMIT = 200_000   # distinct chunks (and words) remembered before a cache is cleared
+_WORD_LIMIT = 128        # longer words (a paragraph of Chinese has no spaces) are not cached whole
 _MIN_BATCH = 64          # fewer new chunks than this are merged one by one (a batch round has a fixed cost)
 
 
@@ -185,61 +186,89 @@ class BPETokenizer(Tokenizer):
     def _encode_regex(self, text: str) -> list:
         """Pre-split with the regex, then the ids of each chunk from the cache (new chunks merged first)."""
         chunks = self._pat.findall(text)
-        self._encode_chunks(chunks)
-        return list(chain.from_iterable(map(self._cache.__getitem__, chunks)))
+        try:
+            return list(chain.from_iterable(map(self._cache.__getitem__, chunks)))
+        except KeyError:                               # a new chunk
+            self._encode_chunks(chunks)
+            return list(chain.from_iterable(map(self._cache.__getitem__, chunks)))
 
     def _learn_words(self, words) -> set:
-        """Put the ids of " " + w into the word cache for every self-contained word w; return the others.
+        r"""Put the ids of every self-contained word of `words` into the word cache; return the others.
 
-        A word is self-contained when it is not empty and neither starts nor ends with whitespace
-        (inner whitespace, as in "speak.\nAll:", is fine): see `_encode_ordinary`. All of them are
-        pre-split by one regex pass over " w1 w2 w3 ..." and their new chunks merged in one batch.
+        A word is self-contained when it is 1.._WORD_LIMIT long and neither starts nor ends with whitespace
+        (inner whitespace is fine), or, under the GPT-2 pattern, is "\n" + such a word: see
+        `_encode_ordinary`. Its ids are those of " " + word ("\n" + word as it is). A word of
+        letters only is one chunk; the others are pre-split by one regex pass over all of them
+        ("" .join of " w1", "\nw2", ...), and all new chunks are merged in one batch.
         """
-        clean = [w for w in words if w and w[0].isprintable() and w[-1].isprintable()]
-        if clean:
-            spaced = self._spaced
-            if len(spaced) + len(clean) > _CACHE_LIMIT:
-                spaced.clear()
-            chunks = self._pat.findall(" " + " ".join(clean))
+        nl = self.pattern == GPT2_PATTERN
+        clean = [w for w in words if 0 < len(w) <= _WORD_LIMIT and w[-1].isprintable()
+                 and (w[0].isprintable() or nl and w[0] == "\n" and w[1:2].isprintable() and len(w) > 1)]
+        spaced, cache = self._spaced, self._cache
+        if len(spaced) + len(clean) > _CACHE_LIMIT:
+            spaced.clear()
+        # subtle: str.isalpha is Python's \p{L}; its Unicode version may lag the regex module's, so a
+        # letter it does not know yet only sends that word to the regex, which is always right
+        letters = [w for w in clean if w.isalpha()]
+        if letters:
+            units = [" " + w for w in letters]
+            self._encode_chunks(units)
+            spaced.update(zip(letters, map(cache.__getitem__, units)))
+        others = [w for w in clean if not w.isalpha()]
+        if others:
+            units = [w if w[0] == "\n" else " " + w for w in others]
+            chunks = self._pat.findall("".join(units))
             self._encode_chunks(chunks)
-            per_chunk = list(map(self._cache.__getitem__, chunks))
+            per_chunk = list(map(cache.__getitem__, chunks))
             flat = list(chain.from_iterable(per_chunk))                 # all ids, word after word
-            # chunk i ends at character chunk_ends[i] and at id id_ends[i]; word k's " " + w ends
-            # at character word_ends[k], which is the end of one chunk: its last
+            # chunk i ends at character chunk_ends[i] and at id id_ends[i]; word k's unit ends at
+            # character unit_ends[k], which is the end of one chunk: its last
             chunk_ends = np.cumsum(np.fromiter(map(len, chunks), np.int64, len(chunks)))
             id_ends = np.cumsum(np.fromiter(map(len, per_chunk), np.int64, len(chunks)))
-            word_ends = np.cumsum(np.fromiter(map(len, clean), np.int64, len(clean)) + 1)
-            ends = id_ends[np.searchsorted(chunk_ends, word_ends)].tolist()
-            spaced.update(zip(clean, map(tuple, map(flat.__getitem__, map(slice, [0] + ends[:-1], ends)))))
+            unit_ends = np.cumsum(np.fromiter(map(len, units), np.int64, len(units)))
+            ends = id_ends[np.searchsorted(chunk_ends, unit_ends)].tolist()
+            spaced.update(zip(others, map(tuple, map(flat.__getitem__, map(slice, [0] + ends[:-1], ends)))))
         return set(words).difference(clean)
 
     def _encode_ordinary(self, text: str) -> list:
         r"""Same ids as `_encode_reference(text)`, faster: words between single spaces are looked up whole.
 
-        `text.split(" ")` cuts "the cat sat.\nThe" into "the", "cat", "sat.\nThe"; the regex chunks
-        of the text then lie inside one " " + word, provided each separating space has a character
-        that is not whitespace on at least one side. Why: in both known patterns (patterns.py) a
-        chunk that holds a non-space character never extends over a space after it, and a space
-        before a non-space character always starts a chunk; the only lookahead, (?!\S), sees
-        whitespace or the end of the text alike. So a word that neither starts nor ends with
-        whitespace is encoded once, as " " + word, and cached (`_learn_words`). The other words
-        (empty as in "a  b", or "\n" at an edge; whitespace is never printable) are joined with
-        their neighbours that are like them and go through the regex in place: "a  \n b" gives
-        the regex's chunks. The first word has no space before it and always goes that way.
+        `text.split(" ")` cuts "the cat sat." into "the", "cat", "sat."; the regex chunks of the
+        text then lie inside one " " + word, provided each separating space has a character that is
+        not whitespace on at least one side. Why: in both known patterns (patterns.py) a chunk that
+        holds a non-space character never extends over a space after it, and a space before a
+        non-space character always starts a chunk; the only lookahead, (?!\S), sees whitespace or
+        the end of the text alike. So a word that neither starts nor ends with whitespace is
+        encoded once, as " " + word, and cached (`_learn_words`). The other words (empty as in
+        "a  b", or with whitespace at an edge; whitespace is never printable) are joined with their
+        neighbours that are like them and go through the regex in place: "a  \t b" gives the
+        regex's chunks. The first word has no space before it and always goes that way.
+
+        Newlines, GPT-2 pattern only: a whitespace run W before a non-space character is cut into
+        the chunks W[:-1] and W[-1] (W[-1] joins the next chunk when it is a space). So the last
+        "\n" of a run belongs with the word after it: the text is split at " " after putting a
+        space before every "\n" ("sat.\nThe" -> "sat.", "\nThe"), and the space is removed again
+        wherever words are joined back. (The GPT-4 pattern glues newlines to the punctuation before
+        them, so there lines stay inside words.)
         """
-        words = text.split(" ")
+        nl = self.pattern == GPT2_PATTERN and "\n" in text
+        words = (text.replace("\n", " \n") if nl else text).split(" ")
         spaced = self._spaced
         new = set(filterfalse(spaced.__contains__, set(words)))
         odd = self._learn_words(new) if new else set()      # words that are not self-contained
         get = spaced.__getitem__
         at = [0] + [i for i, w in enumerate(islice(words, 1, None), 1) if w in odd] if odd else [0]
-        ids, k = [], 0
+        ids, k, newline = [], 0, self.ranks[b"\n"]
         while k < len(at):                                   # a run of odd words, then normal words
             start = end = at[k]
             while k + 1 < len(at) and at[k + 1] == end + 1:
                 k, end = k + 1, end + 1
-            run = " ".join(words[start:end + 1])
-            ids += self._encode_regex(run if start == 0 else " " + run)
+            if nl and start == end and words[start] == "\n" and start > 0:
+                ids.append(newline)                          # "x\n\ny", "x\n y": the chunk "\n"
+            else:
+                run = " ".join(words[start:end + 1])
+                run = run if start == 0 else " " + run
+                ids += self._encode_regex(run.replace(" \n", "\n") if nl else run)
             k += 1
             stop = at[k] if k < len(at) else len(words)
             ids += chain.from_iterable(map(get, words[end + 1:stop]))

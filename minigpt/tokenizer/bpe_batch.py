@@ -28,7 +28,7 @@ table lists every split of every token; `PairTable.lookup` finds them in a hash 
 import numpy as np
 
 MAX_BATCH_BYTES = 64                   # longer chunks take the heap path (bpe.py)
-GROUP_WIDTHS = (8, 16, 32, 64)         # chunks are merged in groups of these maximum lengths
+GROUP_WIDTHS = (16, 64)               # chunks are merged in groups of these maximum lengths
 _MULTS = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F))   # two odd 64-bit hash multipliers
 
 
@@ -44,7 +44,8 @@ class PairTable:
     """
 
     def __init__(self, ranks: dict):
-        self.none = self.base = max(ranks.values()) + 1     # V; "no pair" ranks after every token
+        self.none = max(ranks.values()) + 1                 # V: "no pair" ranks after every token
+        self.base = self.none + 1                            # keys left * (V+1) + right: id V pairs with nothing
         pairs = {}
         for token, r in ranks.items():
             for k in range(1, len(token)):
@@ -82,7 +83,7 @@ class PairTable:
         return True
 
     def lookup(self, left, right):
-        """Rank of each pair (left[i], right[i]), or self.none where x+y is not a token."""
+        """Rank of each pair (left[i], right[i]), or self.none where x+y is not a token (ids 0..V)."""
         keys = left * self.base + right                      # int64 arrays in, int64 keys
         s0, s1 = self._hash(keys, 0), self._hash(keys, 1)
         return np.where(self.keys[s0] == keys, self.vals[s0],
@@ -122,6 +123,7 @@ def _merge_group(pieces: list, table: PairTable, width: int) -> list:
     ids = np.full((n, S), -1, np.int64)                               # filled piece by piece...
     ids[filled.T] = np.frombuffer(b"".join(pieces), np.uint8)
     ids = np.ascontiguousarray(ids.T)                                 # ...then one column per piece
+    ids[width] = table.none                                           # the sentinel row: pairs with nothing
     key = np.full((S, n), none_key, np.int64)
     both = filled[1:]                                                 # (S-1, n): a part and one below it
     key[:-1][both] = table.lookup(ids[:-1][both], ids[1:][both]) * S + np.nonzero(both)[0]
@@ -145,7 +147,7 @@ def _merge_group(pieces: list, table: PairTable, width: int) -> list:
                 break
         else:
             best = best[live]
-        j, r = best % S, best // S                                    # the pair's top row, its rank
+        r, j = np.divmod(best, S)                                     # the pair's rank, its top row
         fi, fk, fn, fp = ids.ravel(), key.ravel(), nxt.ravel(), prv.ravel()   # flat index: row * n + col
         J = j * n + live
         K = fn[J] * n + live                                          # the part below, merged away
@@ -156,11 +158,11 @@ def _merge_group(pieces: list, table: PairTable, width: int) -> list:
         fp[B] = j                                                     # (harmless on the sentinel row)
         above = fp[J]
         A = above * n + live
-        m = len(live)                                                 # one lookup for both new pairs:
+        m = len(live)                                                 # one lookup for both new pairs,
         new = table.lookup(np.concatenate([r, fi[A]]), np.concatenate([fi[B], r]))   # (j, below), (above, j)
-        fk[J] = np.where(below < width, new[:m], table.none) * S + j
-        fk[A] = np.where(above < width, new[m:] * S + above, none_key)    # (the sentinel row stays none)
-    ids = np.concatenate(done_ids, axis=1)[:, np.argsort(np.concatenate(done_pieces))].T   # (n, S)
+        fk[J] = new[:m] * S + j                                       # none at the sentinel: it pairs
+        fk[A] = new[m:] * S + above                                   # with nothing (keys >= none_key)
+    ids = np.concatenate(done_ids, axis=1)[:width, np.argsort(np.concatenate(done_pieces))].T   # (n, width)
     alive = ids >= 0
     flat = ids[alive].tolist()
     ends = np.cumsum(alive.sum(axis=1)).tolist()
