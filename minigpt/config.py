@@ -34,7 +34,7 @@ import typing
 from typing import Literal, Union
 
 __all__ = ["Config", "ConfigError", "positive", "nonnegative", "fraction", "in_range", "field_help", "from_dict", "to_dict",
-           "load_config", "override", "apply_preset", "build_parser", "parse_config"]
+           "load_config", "override", "apply_preset", "with_presets", "build_parser", "parse_config"]
 
 
 class ConfigError(ValueError):
@@ -57,6 +57,10 @@ class ConfigError(ValueError):
 
 class Config:
     """Base class of minigpt's config dataclasses: `__post_init__` checks types and choices, then `validate()`."""
+
+    # {name of a bool field: {dotted field: value}}: the preset that switching the field on applies, to every
+    # value not given explicitly (`minigpt pipeline --quick`); see `with_presets`. Not a field: no annotation.
+    PRESETS = {}
 
     def __post_init__(self):
         try:
@@ -280,6 +284,29 @@ def apply_preset(cfg, preset, only_defaults=True):
     return from_dict(type(cfg), d)
 
 
+def with_presets(cfg):
+    """`cfg` with the preset of each switched-on field of `type(cfg).PRESETS`, applied once.
+
+    A config built here or by `parse_config` comes back unchanged: parse_config applied the presets itself,
+    before the flags, so that an explicit flag wins even where it names the class default
+    (`--quick --pretrain.model.n-layer 3` gives 3). Any other config (built in Python) gets each preset on the
+    fields still at their class default (`apply_preset`).
+    """
+    if getattr(cfg, "_presets_applied", False):
+        return cfg
+    for switch, preset in type(cfg).PRESETS.items():
+        if getattr(cfg, switch):
+            cfg = apply_preset(cfg, preset)
+    return _presets_done(cfg)
+
+
+def _presets_done(cfg):
+    # subtle: an attribute, not a field, so it is neither saved nor compared; a copy made with
+    # dataclasses.replace or from_dict loses it and gets the presets again, on its default-valued fields only
+    cfg._presets_applied = True
+    return cfg
+
+
 # -----------------------------------------------------------------------------
 # argparse
 
@@ -389,6 +416,8 @@ def parse_config(cls, argv, prog=None, description=None, parser=None):
     """
     parser = parser or build_parser(cls, prog, description)
     args = vars(parser.parse_args(argv))
+    flags = {path: tuple(v) if isinstance(v, list) else v for path, v in args.items() if path not in ("config", "debug")}
+    defaults = _default_dict(cls)
     if args.get("config"):
         try:
             d = to_dict(load_config(cls, args["config"]))
@@ -398,13 +427,23 @@ def parse_config(cls, argv, prog=None, description=None, parser=None):
             parser.error(f"cannot read --config {args['config']}: {e}")
     else:
         d = _default_dict(cls)
-    for path, value in args.items():
-        if path not in ("config", "debug"):
-            _set(d, path, tuple(value) if isinstance(value, list) else value)
+    for switch, preset in cls.PRESETS.items():  # --quick: its preset first, so that every flag given wins over it
+        if flags.get(switch, d.get(switch)):
+            for path, value in preset.items():
+                if _get_dict(d, path) == _get_dict(defaults, path):  # a value from --config is kept
+                    _set(d, path, value)
+    for path, value in flags.items():
+        _set(d, path, value)
     missing = [f"--{_flag(f.name)}" for f in dataclasses.fields(cls) if f.init and f.name not in d]
     if missing:
         parser.error(f"the following arguments are required: {', '.join(missing)}")
     try:
-        return from_dict(cls, d)
+        return _presets_done(from_dict(cls, d))
     except ConfigError as e:
         raise ConfigError("--" + _flag(e.path), e.message) from None
+
+
+def _get_dict(d, path):
+    for part in path.split("."):
+        d = d[part]
+    return d

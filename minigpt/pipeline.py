@@ -21,7 +21,7 @@ import numpy as np
 
 from minigpt import dist
 from minigpt.checkpoint import load_json, save_json
-from minigpt.config import Config, ConfigError, apply_preset, nonnegative, positive
+from minigpt.config import Config, ConfigError, apply_preset, nonnegative, positive, with_presets
 from minigpt.data.assistant import chars_per_token, make_demonstrations, pretrain_tokens, sample_prompts, world_tokenizer
 from minigpt.evaluate import compare, evaluate_model, format_report_card, kl_to_reference
 from minigpt.loop import RESUME_MAY_CHANGE, RunLock, _differences
@@ -66,10 +66,23 @@ def default_ppo():
     return PPOConfig(iters=150, rollout_batch=64, lr=1e-4, init_kl_coef=0.2, target_kl=2.0)
 
 
+# The --quick preset: {dotted field: value}. `--quick` applies it before the other flags, so every flag given
+# wins (`--quick --ppo.iters 8` keeps 8, `--quick --pretrain.model.n-layer 3` keeps 3, the default); in Python,
+# quick_config / run_pipeline apply it to the fields left at their default. Checked against PipelineConfig on
+# import: it cannot name a field that is gone.
+QUICK = {"out_dir": "runs/pipeline-quick",  # never over the full run the notebooks load
+         "pretrain.model.n_layer": 2, "pretrain.model.n_embd": 48, "n_docs": 300, "pretrain.max_iters": 60,
+         "pretrain.warmup_iters": 2, "pretrain.eval_interval": 10, "sft.n_demos": 800, "sft.epochs": 1,
+         "reward.n_prompts": 48, "reward.n_eval_prompts": 24, "reward.epochs": 1, "ppo.iters": 4,
+         "ppo.rollout_batch": 16, "n_eval": 48}
+
+
 @dataclass
 class PipelineConfig(Config):
+    PRESETS = {"quick": QUICK}  # (not a field)
+
     out_dir: str = "runs/pipeline"  # run directory (each stage writes out_dir/<stage>/)
-    quick: bool = False  # tiny smoke run: the QUICK preset for every value left at its default (into runs/pipeline-quick)
+    quick: bool = False  # tiny smoke run: the QUICK preset for every value not given (into runs/pipeline-quick)
     resume: bool = False  # continue a stopped run: finished stages are loaded, the interrupted one resumes
     force: bool = False  # start over even if out_dir already holds another run
     seed: int = 0  # seeds every stage (stage seeds = seed; data seeds = seed + a fixed offset per stage)
@@ -97,21 +110,13 @@ class PipelineConfig(Config):
                 raise ConfigError("tokenizer", f"must be 'char' or 'bpe:N' with 264 ≤ N ≤ 65535, got {self.tokenizer!r}")
 
 
-# The --quick preset: {dotted field: value}, applied to every field left at its default (so
-# `--quick --ppo.iters 8` keeps 8). Checked against PipelineConfig on import: it cannot name a field that is gone.
-QUICK = {"out_dir": "runs/pipeline-quick",  # never over the full run the notebooks load
-         "pretrain.model.n_layer": 2, "pretrain.model.n_embd": 48, "n_docs": 300, "pretrain.max_iters": 60,
-         "pretrain.warmup_iters": 2, "pretrain.eval_interval": 10, "sft.n_demos": 800, "sft.epochs": 1,
-         "reward.n_prompts": 48, "reward.n_eval_prompts": 24, "reward.epochs": 1, "ppo.iters": 4,
-         "ppo.rollout_batch": 16, "n_eval": 48}
-
-
 def quick_config(cfg):
-    """`cfg` with the QUICK preset for every field left at its default."""
-    return apply_preset(cfg, QUICK)
+    """`cfg` as a quick run: the QUICK preset on every field left at its default, once (a config that
+    `minigpt pipeline --quick` parsed already has it, its explicit flags winning: it comes back unchanged)."""
+    return with_presets(dataclasses.replace(cfg, quick=True) if not cfg.quick else cfg)
 
 
-quick_config(PipelineConfig())  # the preset is valid (raises ConfigError on import otherwise)
+apply_preset(PipelineConfig(), QUICK)  # the preset is valid (raises ConfigError on import otherwise)
 
 
 def stage_config(cfg, stage, **pipeline_sets):

@@ -11,7 +11,7 @@ from align_helpers import tiny_checkpoints
 
 from minigpt.cli import COMMANDS, main, parser_for
 from minigpt.config import (Config, ConfigError, apply_preset, field_help, from_dict, load_config, nonnegative,
-                            parse_config, positive)
+                            parse_config, positive, to_dict, with_presets)
 from minigpt.nn.gpt import GPTConfig
 from minigpt.stages import pretrain
 
@@ -116,6 +116,31 @@ def test_pipeline_quick_preset_names_real_fields():
         for part in path.split("."):
             obj = getattr(obj, part)
         assert obj == value, path
+
+
+@dataclass
+class Smoke(Config):
+    PRESETS = {"small": {"steps": 2, "inner.width": 1}}
+    small: bool = False  # the small preset
+    steps: int = 3  # how many
+    inner: Inner = field(default_factory=Inner)  # a nested config
+
+
+def test_explicit_flags_win_over_a_preset_even_at_their_default():
+    """steps=3 is the class default: given as a flag it is explicit and stays 3; the preset sets what was not given."""
+    cfg = parse_config(Smoke, ["--small", "--steps", "3"])
+    assert (cfg.steps, cfg.inner.width) == (3, 1)
+    assert with_presets(cfg) == cfg  # parsed configs have their preset already: applying again changes nothing
+    assert parse_config(Smoke, ["--small"]) == Smoke(small=True, steps=2, inner=Inner(width=1))
+    assert parse_config(Smoke, ["--steps", "3"]) == Smoke()  # no switch, no preset
+    # in Python, the preset goes to the fields left at their default
+    assert with_presets(Smoke(small=True, steps=5)) == Smoke(small=True, steps=5, inner=Inner(width=1))
+
+
+def test_preset_keeps_values_from_a_config_file(tmp_path):
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps(to_dict(Smoke(small=True, steps=7))))
+    assert parse_config(Smoke, ["--config", str(path)]) == Smoke(small=True, steps=7, inner=Inner(width=1))
 
 
 def test_preset_is_validated():

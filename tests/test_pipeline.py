@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from minigpt import cli
-from minigpt.config import override
+from minigpt.config import override, parse_config
 from minigpt.pipeline import PipelineConfig, quick_config, run_pipeline
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,6 +51,15 @@ def test_quick_pipeline_writes_a_full_report(quick_run):
 def test_quick_config_keeps_explicit_values():
     cfg = quick_config(override(PipelineConfig(quick=True), {"ppo.iters": 7}))
     assert cfg.ppo.iters == 7 and cfg.pretrain.model.n_layer == 2 and cfg.ppo.rollout_batch == 16
+
+
+def test_quick_flag_loses_to_explicit_flags_even_at_the_default():
+    """The pipeline's default depth is 3 and the quick preset's 2: `--quick --pretrain.model.n-layer 3` means 3."""
+    assert PipelineConfig().pretrain.model.n_layer == 3
+    cfg = parse_config(PipelineConfig, ["--quick", "--pretrain.model.n-layer", "3", "--out-dir", "x"])
+    assert cfg.pretrain.model.n_layer == 3 and cfg.pretrain.model.n_embd == 48 and cfg.out_dir == "x"
+    assert quick_config(cfg) == cfg  # what run_pipeline does with it
+    assert parse_config(PipelineConfig, ["--quick"]) == quick_config(PipelineConfig())
 
 
 def _chat(monkeypatch, capsys, ckpt, lines):
