@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from minigpt import coursefiles
-from minigpt.sandbox import Worker
+from minigpt.sandbox import Worker, WorkerCrashed, WorkerTimeout
 
 DEFAULT_IMPL = "exercises"
 
@@ -139,6 +139,20 @@ class Implementation:
         return f"Implementation({self.name!r})"
 
 
+class CallAborted(BaseException):
+    r"""A graded call that reached the exercise's stub, crashed the worker or ran out of time; `error` is what happened.
+
+    A BaseException, not an Exception, so that a property-based check (hypothesis) stops at once
+    instead of shrinking an input that every call fails on: each shrinking step would restart the
+    worker or wait out the time limit again (minutes for one check). pytest still records the
+    check as failed; the graded conftest reports `error` itself.
+    """
+
+    def __init__(self, error: BaseException):
+        super().__init__(str(error))
+        self.error = error
+
+
 class RemoteImplementation:
     r"""Like `Implementation`, but every call runs in a sandboxed worker process (minigpt.sandbox).
 
@@ -146,7 +160,8 @@ class RemoteImplementation:
     which imports the student's package and calls its merge; the returned plain value comes
     back. The graded checks use this, so the student's code never runs where the verdict is made.
     One worker serves all calls; a call that crashes or hangs kills it and the next call starts
-    a new one. `timeout` bounds each call in seconds.
+    a new one. `timeout` bounds each call in seconds. A call that reaches the stub, crashes or times
+    out raises `CallAborted` (its `error` says which).
     """
 
     def __init__(self, name: str | None = None, path: str | None = None, timeout: float = 60.0,
@@ -168,7 +183,14 @@ class RemoteImplementation:
                 timeout, self._started = 3 * self.timeout, True
             if self._on_start:
                 self._on_start(self.worker)
-        return self.worker.call(ex.module, function, *args, timeout=timeout, **kwargs)
+        try:
+            return self.worker.call(ex.module, function, *args, timeout=timeout, **kwargs)
+        except (WorkerCrashed, WorkerTimeout) as err:
+            raise CallAborted(err) from None
+        except NotImplementedError as err:
+            if is_stub_error(err):
+                raise CallAborted(err) from None
+            raise
 
     def __getattr__(self, function: str):
         if function.startswith("_"):

@@ -33,14 +33,18 @@ import json
 import os
 import select as _select
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import traceback
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from minigpt import course, coursefiles
+from minigpt.kernels import emulate
 from minigpt.sandbox import _processes_with
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -58,11 +62,11 @@ class GradeError(RuntimeError):
 # -----------------------------------------------------------------------------
 # the graded checks: a verified private copy
 MANIFEST = "SHA256SUMS"
-SKIP_PARTS = {"__pycache__", "mutants", ".pytest_cache", ".hypothesis"}
+SKIP_PARTS = {"__pycache__", "mutants", "alternatives", ".pytest_cache", ".hypothesis"}
 
 
 def _graded_files(tests_dir: Path) -> list[str]:
-    """Relative paths of the files that make up the graded checks (the mutants are not checks)."""
+    """Relative paths of the files that make up the graded checks (the mutants and the correct alternatives are not checks)."""
     out = []
     for p in sorted(tests_dir.rglob("*")):
         rel = p.relative_to(tests_dir)
@@ -126,7 +130,7 @@ def trusted_copy(tests_dir: Path, dest: Path) -> Path:
 
 # -----------------------------------------------------------------------------
 # running the trusted pytest in a subprocess
-def _env(impl: str, impl_path: str | None, test_timeout: float, fd: int, expose: dict | None) -> dict:
+def _env(impl: str, impl_path: str | None, test_timeout: float, fd: int, expose: dict | None, shim_pch: Path | None = None) -> dict:
     """A minimal environment: nothing of the caller's PYTHON*/PYTEST* settings reaches the trusted pytest."""
     keep = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "CXX", "MINIGPT_DEVICE")
     env = {k: os.environ[k] for k in keep if k in os.environ}
@@ -143,6 +147,8 @@ def _env(impl: str, impl_path: str | None, test_timeout: float, fd: int, expose:
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         env[var] = "1"  # exercises run in parallel: one BLAS thread each
     env["MPLBACKEND"] = "Agg"
+    if shim_pch:
+        env[emulate.PCH_ENV] = str(shim_pch)  # the workers compile CUDA-shim kernels against it
     return env
 
 
@@ -159,36 +165,42 @@ def _tail(path: Path, n: int = 4000) -> str:
 
 
 def _run_pytest(args: list[str], impl: str, impl_path: str | None, test_timeout: float, timeout: float,
-                checks: Path, workdir: Path, expose: dict | None = None) -> tuple[int | None, list[dict], str, float]:
-    """Run the trusted pytest on the verified copy; returns (returncode or None on timeout, records, output tail, seconds)."""
+                checks: Path, workdir: Path, expose: dict | None = None, shim_pch: Path | None = None) -> tuple[int | None, list[dict], str, float]:
+    """Run the trusted pytest on the verified copy; returns (returncode or None on timeout, records, output tail, seconds).
+
+    The run is forked from the copy's fork server when `verified_checks` started one (fast), else a
+    fresh `python -m pytest` process; either way its own process in its own session.
+    """
     log_path = workdir / "pytest.log"
     read_fd, write_fd = os.pipe()
-    cmd = [sys.executable, "-m", "pytest", *args, "-c", str(checks / "pytest.ini"), "--rootdir", str(checks),
-           "-p", "no:cacheprovider", "-q", "--tb=short", "--no-header"]
-    env = _env(impl, impl_path, test_timeout, write_fd, expose)
+    args = [*args, "-c", str(checks / "pytest.ini"), "--rootdir", str(checks), "-p", "no:cacheprovider", "-q", "--tb=short", "--no-header"]
+    env = _env(impl, impl_path, test_timeout, write_fd, expose, shim_pch)
+    server = _FORK_SERVERS.get(checks)
     start = time.perf_counter()
     records: list[dict] = []
     buf = b""
+    proc = pid = None
     with open(log_path, "wb") as log:
         try:
-            proc = subprocess.Popen(cmd, cwd=checks, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                    start_new_session=True, pass_fds=(write_fd,))
+            if server is not None:
+                pid = server.run(args, env, checks, write_fd, log.fileno())
+            else:
+                proc = subprocess.Popen([sys.executable, "-m", "pytest", *args], cwd=checks, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                        stdin=subprocess.DEVNULL, start_new_session=True, pass_fds=(write_fd,))
+                pid = proc.pid
         finally:
             os.close(write_fd)
         deadline = time.monotonic() + timeout
         timed_out = False
         with os.fdopen(read_fd, "rb", buffering=0) as pipe:
-            while True:
+            while True:  # until every holder of the write end (the pytest run) has exited
                 left = deadline - time.monotonic()
                 if left <= 0:
                     timed_out = True
                     break
                 ready, _, _ = _select.select([pipe], [], [], min(left, 1.0))
                 if not ready:
-                    if proc.poll() is not None:  # exited, pipe may still hold data: read once more
-                        ready = [pipe]
-                    else:
-                        continue
+                    continue
                 chunk = pipe.read(1 << 16)
                 if not chunk:
                     break
@@ -196,11 +208,138 @@ def _run_pytest(args: list[str], impl: str, impl_path: str | None, test_timeout:
                 *lines, buf = buf.split(b"\n")
                 records += [json.loads(line) for line in lines if line.strip()]
         if timed_out:
-            os.killpg(proc.pid, signal.SIGKILL)  # the trusted pytest; its workers die with it (PDEATHSIG)
-        rc = proc.wait()
+            try:
+                os.killpg(pid, signal.SIGKILL)  # the trusted pytest; its workers die with it (PDEATHSIG)
+            except OSError:
+                pass
+        rc = proc.wait() if proc is not None else next((r["exit"] for r in records if "exit" in r), -1)
     _sweep_workers(records)
     seconds = time.perf_counter() - start
     return (None if timed_out else rc), records, _tail(log_path), seconds
+
+
+# -----------------------------------------------------------------------------
+# the fork server: pytest, hypothesis, NumPy and minigpt imported once, one fork per pytest run
+_FORK_SERVERS: dict[Path, "ForkServer"] = {}
+
+
+class ForkServer:
+    r"""A trusted process that has imported what every graded pytest run needs, and forks one run per request.
+
+    Each exercise is graded by its own pytest process (so a timeout kills exactly that exercise), and
+    starting `python -m pytest` spends ~1.5 s on imports (pytest, hypothesis, NumPy, minigpt) before the
+    first check runs: most of the time of a small exercise. Forking a process that already holds them
+    costs milliseconds. Only trusted code ever runs in the server and its forks — the student's code
+    runs in the sandboxed workers that a forked pytest starts, exactly as from a fresh process.
+    Requests travel over a Unix socket with the run's two file descriptors (report pipe, log file)
+    attached; the answer is the pid of the run, which calls setsid() and reports its exit status as
+    the last line on the report pipe.
+    """
+
+    def __init__(self, env: dict):
+        self.sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.lock = threading.Lock()
+        try:
+            self.proc = subprocess.Popen([sys.executable, "-c", "import sys; from minigpt.grade import _fork_server_main; _fork_server_main(int(sys.argv[1]))",
+                                          str(theirs.fileno())], pass_fds=(theirs.fileno(),), env=env, cwd=ROOT,
+                                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        finally:
+            theirs.close()
+        try:
+            hello = json.loads(self.sock.recv(1 << 16) or b"{}")
+        except (OSError, ValueError):
+            hello = {}
+        if not hello.get("ready"):
+            self.close()
+            raise OSError(hello.get("error", "the fork server did not start"))
+
+    def run(self, args: list[str], env: dict, cwd: Path, report_fd: int, log_fd: int) -> int:
+        """Fork one `pytest args` run (environment env, working directory cwd); returns its pid."""
+        with self.lock:
+            socket.send_fds(self.sock, [json.dumps({"args": args, "env": env, "cwd": str(cwd)}).encode()], [report_fd, log_fd])
+            answer = json.loads(self.sock.recv(1 << 16) or b"{}")
+        if "pid" not in answer:
+            raise GradeError(f"the fork server could not start a pytest run: {answer.get('error', 'no answer')}")
+        return int(answer["pid"])
+
+    def close(self) -> None:
+        self.sock.close()  # the server exits on EOF
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def _fork_server_main(fd: int) -> None:
+    """The fork server's loop (in its own process): import once, then fork a pytest run per request."""
+    sock = socket.socket(fileno=fd)
+    try:  # what every graded run imports; a fork shares it for free
+        import hypothesis.strategies  # noqa: F401
+        import numpy  # noqa: F401
+        import pytest  # noqa: F401
+
+        import minigpt.sandbox  # noqa: F401
+    except Exception as err:  # noqa: BLE001 - reported, the grader then starts plain pytest processes
+        sock.send(json.dumps({"error": f"{type(err).__name__}: {err}"}).encode())
+        return
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps the runs; their exit status travels on the report pipe
+    sock.send(b'{"ready": true}')
+    while True:
+        try:
+            msg, fds, _, _ = socket.recv_fds(sock, 1 << 20, 2)
+        except OSError:
+            return
+        if not msg:
+            return  # the grader closed its end
+        try:
+            request = json.loads(msg)
+            report_fd, log_fd = fds
+            pid = os.fork()
+        except Exception as err:  # noqa: BLE001
+            for f in fds:
+                os.close(f)
+            sock.send(json.dumps({"error": f"{type(err).__name__}: {err}"}).encode())
+            continue
+        if pid == 0:
+            sock.close()
+            _forked_run(request, report_fd, log_fd)  # never returns
+        os.close(report_fd)
+        os.close(log_fd)
+        sock.send(json.dumps({"pid": pid}).encode())
+
+
+def _forked_run(request: dict, report_fd: int, log_fd: int) -> None:
+    """In the forked child: become a pytest process of its own session, run, report the exit status, exit."""
+    rc = 3  # pytest's "internal error"
+    try:
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the checks wait for their workers
+        os.setsid()
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.close(null)
+        os.dup2(log_fd, 1)
+        os.dup2(log_fd, 2)
+        os.close(log_fd)
+        os.environ.clear()
+        os.environ.update(request["env"])
+        os.environ["MINIGPT_GRADE_FD"] = str(report_fd)
+        os.chdir(request["cwd"])
+        import pytest
+
+        rc = int(pytest.main(request["args"]))
+    except BaseException:  # noqa: BLE001 - whatever happens, the grader gets an exit status
+        traceback.print_exc()
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except Exception:  # noqa: BLE001
+                pass
+        try:
+            os.write(report_fd, (json.dumps({"exit": rc}) + "\n").encode())
+        finally:
+            os._exit(rc)
 
 
 def _sweep_workers(records: list[dict]) -> None:
@@ -257,13 +396,38 @@ def _status(ex: course.Exercise, tests: list[dict], rc: int | None, timeout: flo
     return "fail", n
 
 
+def needs_shim(ex: course.Exercise) -> bool:
+    """True for an exercise whose student writes a CUDA kernel (a `.cu` beside its module), compiled with the CPU shim."""
+    try:
+        base = coursefiles.root()
+    except FileNotFoundError:
+        base = coursefiles.CHECKOUT
+    return any((base / pkg / f"{ex.module}.cu").is_file() for pkg in ("exercises", "solutions"))
+
+
+_PCH_LOCK = threading.Lock()
+_PCH: list = []
+
+
+def _shim_pch() -> Path | None:
+    """The CUDA shim's precompiled header (built once per machine on this trusted side), or None."""
+    with _PCH_LOCK:
+        if not _PCH:
+            try:
+                _PCH.append(emulate.precompiled_header())
+            except (OSError, RuntimeError):  # no private cache, no compiler: kernels compile the header themselves
+                _PCH.append(None)
+        return _PCH[0]
+
+
 def run_exercise(ex: course.Exercise, impl: str, expected: dict[str, dict], checks: Path, impl_path: str | None = None,
                  timeout: float = DEFAULT_TIMEOUT, test_timeout: float = DEFAULT_TEST_TIMEOUT, expose: dict | None = None) -> dict:
     """Run the graded checks of one exercise (from the verified copy `checks`) against `impl`; returns its result record."""
     mine = {nid: dict(t) for nid, t in expected.items() if t["marker"] == ex.marker}
     files = sorted({t["file"] for t in mine.values()}) or [str(checks)]
     with tempfile.TemporaryDirectory(prefix=f"minigpt-grade-{ex.id}-") as tmp:
-        rc, records, tail, seconds = _run_pytest([*files, "-m", ex.marker], impl, impl_path, test_timeout, timeout, checks, Path(tmp), expose)
+        rc, records, tail, seconds = _run_pytest([*files, "-m", ex.marker], impl, impl_path, test_timeout, timeout, checks, Path(tmp), expose,
+                                                 shim_pch=_shim_pch() if needs_shim(ex) else None)
     for r in records:
         nid = r.get("nodeid")
         if nid in mine and mine[nid]["outcome"] != "failed":  # keep the first failure (a teardown error must not hide it)
@@ -311,10 +475,24 @@ def _check_importable(impl: str, impl_path: str | None) -> None:
 
 @contextlib.contextmanager
 def verified_checks(tests_dir: Path = DEFAULT_TESTS):
-    """Yield (copy, expected): a verified private copy of the graded checks and what it collects."""
+    """Yield (copy, expected): a verified private copy of the graded checks and what it collects.
+
+    While the context is open, pytest runs on this copy are forked from a `ForkServer` (where one can start).
+    """
     with tempfile.TemporaryDirectory(prefix="minigpt-checks-") as tmp:
         checks = trusted_copy(Path(tests_dir), Path(tmp) / "graded")
-        yield checks, collect(checks)
+        try:
+            server = ForkServer(_env("solutions", None, DEFAULT_TEST_TIMEOUT, -1, None))
+        except OSError:
+            server = None  # no fork server: each run is a fresh `python -m pytest` process
+        if server is not None:
+            _FORK_SERVERS[checks] = server
+        try:
+            yield checks, collect(checks)
+        finally:
+            if server is not None:
+                _FORK_SERVERS.pop(checks, None)
+                server.close()
 
 
 def grade(impl: str | None = None, only=None, impl_path: str | None = None, jobs: int = 2,
@@ -327,8 +505,10 @@ def grade(impl: str | None = None, only=None, impl_path: str | None = None, jobs
     exercises = select(only)
     _check_importable(impl, impl_path)
     with verified_checks(tests_dir) as (checks, expected):
+        longest_first = sorted(exercises, key=lambda ex: not needs_shim(ex))  # a kernel exercise takes longest: start it first
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            results = list(pool.map(lambda ex: run_exercise(ex, impl, expected, checks, impl_path, timeout, test_timeout), exercises))
+            done = dict(zip(longest_first, pool.map(lambda ex: run_exercise(ex, impl, expected, checks, impl_path, timeout, test_timeout), longest_first)))
+        results = [done[ex] for ex in exercises]
     score = sum(r["points"] for r in results)
     max_score = sum(r["max_points"] for r in results)
     graded = [r for r in results if r["status"] != "skipped"]

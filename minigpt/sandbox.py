@@ -41,6 +41,7 @@ WORKER_SCRIPT = Path(wire.__file__).resolve()
 MINIGPT_DIR = WORKER_SCRIPT.parent
 UID_BASE = 2_000_000_000  # + the worker's pid: a user id of its own (when started as root)
 OUTPUT_TAIL = 2000  # characters of the student's output shown with a crash
+SHIM_PCH_ENV = "MINIGPT_SHIM_PCH"  # minigpt.kernels.emulate.PCH_ENV: passed on to the worker (read-only)
 
 
 @dataclass(frozen=True)
@@ -142,6 +143,12 @@ def _site_dirs() -> list[str]:
     return out
 
 
+def _shim_pch() -> list[str]:
+    """[the folder of the precompiled CUDA shim header] when the trusted side set $MINIGPT_SHIM_PCH, else []."""
+    d = os.environ.get(SHIM_PCH_ENV, "")
+    return [os.path.realpath(d)] if d and os.path.isdir(d) else []
+
+
 def _own_tasks() -> int:
     """Processes + threads of this user id right now (RLIMIT_NPROC counts them all)."""
     uid, n = os.getuid(), 0
@@ -227,9 +234,10 @@ class Worker:
         sys_path = first + [str(lib)] + std + _site_dirs()
         denied = [] if self.package == "solutions" or "solutions" in self.expose else [MINIGPT_DIR.parent / "solutions", MINIGPT_DIR / "_course" / "solutions"]
         denied += [os.path.join(d, "solutions") for d in _site_dirs() if "solutions" not in self.expose]
+        pch = _shim_pch()
         system = ["/usr", "/lib", "/lib32", "/lib64", "/bin", "/sbin", "/etc", "/proc", "/sys", "/dev/urandom", "/dev/random", "/dev/zero"]
         roots = [sys.base_prefix, sys.prefix, sys.exec_prefix, os.path.dirname(os.path.realpath(sys.executable)),
-                 str(MINIGPT_DIR), *map(str, impl_roots), *map(str, self.expose.values()), *_site_dirs(), *system]
+                 str(MINIGPT_DIR), *map(str, impl_roots), *map(str, self.expose.values()), *_site_dirs(), *system, *pch]
         read = allow_except(roots, denied)
         write = [str(tmp), "/dev/null"]
         return sys_path, read, write
@@ -255,6 +263,8 @@ class Worker:
         }
         if os.environ.get("CXX"):
             env["CXX"] = os.environ["CXX"]
+        for pch in _shim_pch():  # the CUDA shim's header, precompiled on the trusted side: read-only in the worker
+            env[SHIM_PCH_ENV] = pch
         try:
             self.proc = subprocess.Popen(
                 [sys.executable, "-I", "-S", str(WORKER_SCRIPT), str(req_r), str(ans_w)],

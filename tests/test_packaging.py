@@ -5,6 +5,7 @@ The wheel is built once (pip wheel, no build isolation: the installed setuptools
 into a folder that stands in for site-packages; the commands then run from a folder outside the checkout.
 A real `pip install .` into a fresh virtual environment is the slow test at the end.
 """
+import json
 import os
 import subprocess
 import sys
@@ -168,3 +169,25 @@ def test_pip_install_into_a_fresh_venv(tmp_path):
     res = subprocess.run([str(py), "-m", "minigpt", "pipeline", "--quick", "--out-dir", str(tmp_path / "run")],
                          capture_output=True, text=True, cwd=tmp_path, env=env, timeout=1800)
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+
+
+@pytest.mark.slow
+def test_grade_from_the_installed_wheel(wheel, tmp_path):
+    """The wheel installed (--no-deps) into a fresh venv that sees this interpreter's packages, run outside the
+    checkout: `minigpt grade --impl solutions` finds the wheel's graded checks and solutions and gives full marks."""
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True, timeout=300)
+    py = venv / "bin" / "python"
+    res = subprocess.run([str(py), "-m", "pip", "install", "-q", "--no-deps", str(wheel)], capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr[-3000:]
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "MINIGPT_IMPL", "MINIGPT_IMPL_PATH")}
+    where = subprocess.run([str(py), "-c", "import minigpt; print(minigpt.__file__)"], capture_output=True, text=True, cwd=tmp_path, env=env)
+    assert Path(where.stdout.strip()).is_relative_to(venv), f"the venv must import its own minigpt, not the checkout's: {where.stdout}{where.stderr}"
+    report_path = tmp_path / "report.json"
+    res = subprocess.run([str(venv / "bin" / "minigpt"), "grade", "--impl", "solutions", "--json", str(report_path)],
+                         capture_output=True, text=True, cwd=tmp_path, env=env, timeout=1500)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    report = json.loads(report_path.read_text())
+    from minigpt import course
+    assert report["full_score"] and report["score"] == report["max_score"] > 100
+    assert [r["id"] for r in report["exercises"]] == [ex.id for ex in course.EXERCISES]

@@ -158,6 +158,8 @@ def pytest_runtest_makereport(item, call):
     record = {"nodeid": item.nodeid, "when": rep.when, "outcome": rep.outcome, "message": "", "stub": None, "kind": None}
     if call.excinfo is not None:
         err = call.excinfo.value
+        if isinstance(err, course.CallAborted):  # the stub, a crash or a timeout: stopped the check at once
+            err = err.error
         if course.is_stub_error(err):
             record["stub"] = str(err).split(":", 1)[0].removeprefix("exercise ").strip()
         if isinstance(err, WorkerError):
