@@ -46,6 +46,7 @@ from pathlib import Path
 from minigpt import course, coursefiles
 from minigpt.kernels import emulate
 from minigpt.sandbox import _processes_with
+from minigpt.textcap import cap_lines
 
 ROOT = Path(__file__).resolve().parents[1]
 # a checkout (or a student release without solutions/), else the copy inside an installed wheel
@@ -278,8 +279,6 @@ def _fork_server_main(fd: int) -> None:
         import hypothesis.strategies  # noqa: F401
         import numpy  # noqa: F401
         import pytest  # noqa: F401
-
-        import minigpt.sandbox  # noqa: F401
     except Exception as err:  # noqa: BLE001 - reported, the grader then starts plain pytest processes
         sock.send(json.dumps({"error": f"{type(err).__name__}: {err}"}).encode())
         return
@@ -537,27 +536,6 @@ def summary_line(report: dict) -> str:
         return f"{score}/{top} points: all {len(report['exercises'])} exercises not attempted"
     parts = [f"{n} {s}" for s, n in report["counts"].items() if n]
     return f"{score}/{top} points: " + ", ".join(parts)
-
-
-def cap_lines(text: str, limit: int) -> str:
-    """Cap a message as a whole, at line ends (never inside a number): head and tail are kept."""
-    if len(text) <= limit:
-        return text
-    lines, head, tail, size = text.splitlines(), [], [], 0
-    for line in lines:
-        if size + len(line) + 1 > limit * 2 // 3:
-            break
-        head.append(line)
-        size += len(line) + 1
-    size = 0
-    for line in reversed(lines[len(head):]):
-        if size + len(line) + 1 > limit // 3:
-            break
-        tail.insert(0, line)
-        size += len(line) + 1
-    if not head and not tail:
-        return text[: limit // 2] + f" ... [{len(text) - limit} characters cut] ... " + text[-limit // 2:]
-    return "\n".join(head + [f"... [{len(lines) - len(head) - len(tail)} lines cut] ..."] + tail)
 
 
 def rerun_command(report: dict, ex_id: str) -> str:

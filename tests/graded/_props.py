@@ -61,6 +61,25 @@ def expect_close(actual, expected, prop: str, inputs: dict, rtol: float = 1e-6, 
         raise failure(prop, inputs, np.asarray(actual), expected, note)
 
 
+def linear_gradient(f, shape) -> np.ndarray:
+    """Exact gradient of a scalar function f that is linear in its array argument: entry i is f(e_i)."""
+    g = np.zeros(shape)
+    for i in np.ndindex(*shape):
+        e = np.zeros(shape)
+        e[i] = 1.0
+        g[i] = f(e)
+    return g
+
+
+def expect_bilinear_gradients(da, db, a, b, grad, product, props: tuple[str, str], dtype: str, scale: float) -> None:
+    """For c = product(a, b), linear in each of a and b: da must be Σ grad ⊙ product(e_i, b) for each
+    entry i of a (and db likewise), the exact gradient, whatever broadcasting product does."""
+    A, B, G = (np.asarray(v, dtype=np.float64) for v in (a, b, grad))
+    inputs = {"a": a, "b": b, "grad": grad}
+    expect_close(da, linear_gradient(lambda e: float(np.sum(G * product(e, B))), A.shape), props[0], inputs, **tol(dtype, scale))
+    expect_close(db, linear_gradient(lambda e: float(np.sum(G * product(A, e))), B.shape), props[1], inputs, **tol(dtype, scale))
+
+
 def expect_equal(actual, expected, prop: str, inputs: dict) -> None:
     if isinstance(expected, np.ndarray) or isinstance(actual, np.ndarray):
         a, e = np.asarray(actual), np.asarray(expected)

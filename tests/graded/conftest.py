@@ -28,6 +28,7 @@ import pytest
 
 from minigpt import course
 from minigpt.sandbox import WorkerError
+from minigpt.textcap import cap_lines
 
 GRADED_IMPL = os.environ.get("MINIGPT_IMPL", "").strip() or "solutions"
 CALL_TIMEOUT = float(os.environ.get("MINIGPT_GRADE_TEST_TIMEOUT", "0") or 0) or 60.0
@@ -112,25 +113,7 @@ MAX_MESSAGE = 6000  # characters of one check's message; longer ones keep their 
 
 def cap_message(text: str, limit: int = MAX_MESSAGE) -> str:
     """Cap a whole message at line boundaries (never inside a number): head and tail survive."""
-    if len(text) <= limit:
-        return text
-    lines = text.splitlines()
-    head, tail, size = [], [], 0
-    for line in lines:
-        if size + len(line) + 1 > limit // 2:
-            break
-        head.append(line)
-        size += len(line) + 1
-    size = 0
-    for line in reversed(lines[len(head):]):
-        if size + len(line) + 1 > limit // 2:
-            break
-        tail.insert(0, line)
-        size += len(line) + 1
-    cut = len(lines) - len(head) - len(tail)
-    if not head and not tail:  # one enormous line
-        return text[: limit // 2] + f" ... [{len(text) - limit} characters cut] ... " + text[-limit // 2:]
-    return "\n".join(head + [f"... [{cut} lines cut: run this exercise verbosely to see everything] ..."] + tail)
+    return cap_lines(text, limit, "run this exercise verbosely to see everything")
 
 
 def _exercise_marker(item) -> str | None:

@@ -40,7 +40,7 @@ def test_batched_shapes_and_central_differences(impl, numgrad, shape_a, shape_b)
 # property: broadcast batch dims, int / float32 / float64, entries of very different scales
 from hypothesis import given, strategies as st  # noqa: E402
 
-from _props import cast, dtypes, expect_close, seeds, tol  # noqa: E402
+from _props import cast, dtypes, expect_bilinear_gradients, seeds  # noqa: E402
 
 
 @st.composite
@@ -55,15 +55,6 @@ def matmul_shapes(draw):
     return lead() + (n, k), lead() + (k, m)
 
 
-def linear_gradient(f, shape):
-    g = np.zeros(shape)
-    for i in np.ndindex(*shape):
-        e = np.zeros(shape)
-        e[i] = 1.0
-        g[i] = f(e)
-    return g
-
-
 @pytest.mark.points(3)
 @given(shapes=matmul_shapes(), seed=seeds, dtype=dtypes)
 def test_property_gradients_of_the_batched_product(impl, shapes, seed, dtype):
@@ -75,8 +66,7 @@ def test_property_gradients_of_the_batched_product(impl, shapes, seed, dtype):
     out = np.matmul(np.zeros(sa), np.zeros(sb)).shape
     grad = cast(rng.normal(size=out) * 3, dtype)
     da, db = impl.matmul_backward(a, b, grad)
-    A, B, G = (np.asarray(v, dtype=np.float64) for v in (a, b, grad))
-    inputs = {"a": a, "b": b, "grad": grad}
-    big = 1.0 + float(np.max(np.abs(A)) + np.max(np.abs(B))) * float(np.max(np.abs(G))) * G.size
-    expect_close(da, linear_gradient(lambda e: float(np.sum(G * np.matmul(e, B))), sa), "da = grad @ bᵀ summed down to a.shape", inputs, **tol(dtype, big))
-    expect_close(db, linear_gradient(lambda e: float(np.sum(G * np.matmul(A, e))), sb), "db = aᵀ @ grad summed down to b.shape", inputs, **tol(dtype, big))
+    A, B, G = (np.abs(np.asarray(v, dtype=np.float64)) for v in (a, b, grad))
+    big = 1.0 + float(np.max(A) + np.max(B)) * float(np.max(G)) * G.size
+    expect_bilinear_gradients(da, db, a, b, grad, np.matmul,
+                              ("da = grad @ bᵀ summed down to a.shape", "db = aᵀ @ grad summed down to b.shape"), dtype, big)

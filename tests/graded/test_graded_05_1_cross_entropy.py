@@ -107,27 +107,19 @@ def grad_ref(logits, targets, ignore_index):
 
 
 @pytest.mark.points(2)
+@pytest.mark.parametrize("part", ["loss", "gradient"])  # two checks: a wrong gradient does not cost the loss's points
 @given(seed=seeds, B=st.integers(1, 3), T=st.integers(1, 4), V=st.integers(1, 6), offset=offsets, ties=st.booleans(),
        dtype=dtypes, ignore_index=st.sampled_from([-100, -1]))
-def test_property_loss(impl, seed, B, T, V, offset, ties, dtype, ignore_index):
-    """loss = mean over counted positions of logsumexp(z) − z_y (each row of the batch at its own scale)."""
+def test_property(impl, part, seed, B, T, V, offset, ties, dtype, ignore_index):
+    """loss = mean over counted positions of logsumexp(z) − z_y; dlogits = (softmax(z) − onehot(y)) / N, 0 where ignored."""
     rng = np.random.default_rng(seed)
-    logits = rows_with_scales(rng, (B, T, V), dtype, offset, ties)
+    logits = rows_with_scales(rng, (B, T, V), dtype, offset, ties)  # each row of the batch at its own scale
     targets = np.where(rng.random((B, T)) < 0.3, ignore_index, rng.integers(0, V, size=(B, T)))
-    loss, _ = impl.cross_entropy(logits, targets, ignore_index=ignore_index)
-    expected = loss_ref(logits, targets, ignore_index)
-    expect_close(float(loss), expected, "loss = (1/N) Σ_{y ≠ ignore_index} [logsumexp(z) − z_y]",
-                 {"logits": logits, "targets": targets, "ignore_index": ignore_index}, **tol(dtype, 1.0 + float(np.max(np.abs(logits)))))
-
-
-@pytest.mark.points(2)
-@given(seed=seeds, B=st.integers(1, 3), T=st.integers(1, 4), V=st.integers(1, 6), offset=offsets, ties=st.booleans(),
-       dtype=dtypes, ignore_index=st.sampled_from([-100, -1]))
-def test_property_gradient(impl, seed, B, T, V, offset, ties, dtype, ignore_index):
-    """dlogits = (softmax(z) − onehot(y)) / N on counted positions, 0 on ignored ones."""
-    rng = np.random.default_rng(seed)
-    logits = rows_with_scales(rng, (B, T, V), dtype, offset, ties)
-    targets = np.where(rng.random((B, T)) < 0.3, ignore_index, rng.integers(0, V, size=(B, T)))
-    _, dlogits = impl.cross_entropy(logits, targets, ignore_index=ignore_index)
-    expect_close(dlogits, grad_ref(logits, targets, ignore_index), "dlogits = (softmax(z) − onehot(y)) / N, 0 where ignored",
-                 {"logits": logits, "targets": targets, "ignore_index": ignore_index}, **tol("float32" if dtype == "float32" else "float64"))
+    loss, dlogits = impl.cross_entropy(logits, targets, ignore_index=ignore_index)
+    inputs = {"logits": logits, "targets": targets, "ignore_index": ignore_index}
+    if part == "loss":
+        expect_close(float(loss), loss_ref(logits, targets, ignore_index), "loss = (1/N) Σ_{y ≠ ignore_index} [logsumexp(z) − z_y]",
+                     inputs, **tol(dtype, 1.0 + float(np.max(np.abs(logits)))))
+    else:
+        expect_close(dlogits, grad_ref(logits, targets, ignore_index), "dlogits = (softmax(z) − onehot(y)) / N, 0 where ignored",
+                     inputs, **tol("float32" if dtype == "float32" else "float64"))
