@@ -131,7 +131,8 @@ def trusted_copy(tests_dir: Path, dest: Path) -> Path:
 
 # -----------------------------------------------------------------------------
 # running the trusted pytest in a subprocess
-def _env(impl: str, impl_path: str | None, test_timeout: float, fd: int, expose: dict | None, shim_pch: Path | None = None) -> dict:
+def _env(impl: str, impl_path: str | None, test_timeout: float, fd: int, expose: dict | None, shim_pch: Path | None = None,
+         shrink: bool = True) -> dict:
     """A minimal environment: nothing of the caller's PYTHON*/PYTEST* settings reaches the trusted pytest."""
     keep = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "CXX", "MINIGPT_DEVICE")
     env = {k: os.environ[k] for k in keep if k in os.environ}
@@ -150,6 +151,8 @@ def _env(impl: str, impl_path: str | None, test_timeout: float, fd: int, expose:
     env["MPLBACKEND"] = "Agg"
     if shim_pch:
         env[emulate.PCH_ENV] = str(shim_pch)  # the workers compile CUDA-shim kernels against it
+    if not shrink:
+        env["MINIGPT_GRADE_SHRINK"] = "0"  # property checks stop at their first failing example
     return env
 
 
@@ -166,7 +169,8 @@ def _tail(path: Path, n: int = 4000) -> str:
 
 
 def _run_pytest(args: list[str], impl: str, impl_path: str | None, test_timeout: float, timeout: float,
-                checks: Path, workdir: Path, expose: dict | None = None, shim_pch: Path | None = None) -> tuple[int | None, list[dict], str, float]:
+                checks: Path, workdir: Path, expose: dict | None = None, shim_pch: Path | None = None,
+                shrink: bool = True) -> tuple[int | None, list[dict], str, float]:
     """Run the trusted pytest on the verified copy; returns (returncode or None on timeout, records, output tail, seconds).
 
     The run is forked from the copy's fork server when `verified_checks` started one (fast), else a
@@ -175,7 +179,7 @@ def _run_pytest(args: list[str], impl: str, impl_path: str | None, test_timeout:
     log_path = workdir / "pytest.log"
     read_fd, write_fd = os.pipe()
     args = [*args, "-c", str(checks / "pytest.ini"), "--rootdir", str(checks), "-p", "no:cacheprovider", "-q", "--tb=short", "--no-header"]
-    env = _env(impl, impl_path, test_timeout, write_fd, expose, shim_pch)
+    env = _env(impl, impl_path, test_timeout, write_fd, expose, shim_pch, shrink)
     server = _FORK_SERVERS.get(checks)
     start = time.perf_counter()
     records: list[dict] = []
@@ -420,13 +424,16 @@ def _shim_pch() -> Path | None:
 
 
 def run_exercise(ex: course.Exercise, impl: str, expected: dict[str, dict], checks: Path, impl_path: str | None = None,
-                 timeout: float = DEFAULT_TIMEOUT, test_timeout: float = DEFAULT_TEST_TIMEOUT, expose: dict | None = None) -> dict:
-    """Run the graded checks of one exercise (from the verified copy `checks`) against `impl`; returns its result record."""
+                 timeout: float = DEFAULT_TIMEOUT, test_timeout: float = DEFAULT_TEST_TIMEOUT, expose: dict | None = None,
+                 shrink: bool = True) -> dict:
+    """Run the graded checks of one exercise (from the verified copy `checks`) against `impl`; returns its result record.
+
+    shrink=False: property checks report their first failing example unshrunk (faster; the mutation self-test)."""
     mine = {nid: dict(t) for nid, t in expected.items() if t["marker"] == ex.marker}
     files = sorted({t["file"] for t in mine.values()}) or [str(checks)]
     with tempfile.TemporaryDirectory(prefix=f"minigpt-grade-{ex.id}-") as tmp:
         rc, records, tail, seconds = _run_pytest([*files, "-m", ex.marker], impl, impl_path, test_timeout, timeout, checks, Path(tmp), expose,
-                                                 shim_pch=_shim_pch() if needs_shim(ex) else None)
+                                                 shim_pch=_shim_pch() if needs_shim(ex) else None, shrink=shrink)
     for r in records:
         nid = r.get("nodeid")
         if nid in mine and mine[nid]["outcome"] != "failed":  # keep the first failure (a teardown error must not hide it)

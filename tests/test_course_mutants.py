@@ -5,7 +5,8 @@ mistake. Each is graded like a student's package (MINIGPT_IMPL=<mutant module>,
 MINIGPT_IMPL_PATH=tests/graded/mutants; solutions/ is exposed to them, which a student never gets)
 and must lose points ("fail"; "crash" or "timeout" for a kernel that breaks or deadlocks), never "pass".
 
-    python -m pytest tests/test_course_mutants.py -q
+    python -m pytest tests/test_course_mutants.py -q                    # one mutant per exercise
+    python -m pytest tests/test_course_mutants.py -q -m "slow or not slow"   # every mutant
 """
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -31,16 +32,20 @@ def test_every_exercise_has_a_mutant():
     assert len(MUTANTS) >= 2 * len(course.EXERCISES) - 4, f"only {len(MUTANTS)} mutants"
 
 
-def test_graded_checks_catch_every_mutant():
+def grade_mutants(mutants):
+    """{mutant: its exercise's result}, graded like a student's package (property checks not shrunk: only caught or not matters)."""
     solutions = {"solutions": str(MUTANT_DIR.parents[2] / "solutions")}  # mutants reuse parts of the reference
 
     with grade.verified_checks() as (checks, expected):
         def run(mutant):
             return mutant, grade.run_exercise(exercise_of(mutant), mutant, expected, checks, impl_path=str(MUTANT_DIR),
-                                              timeout=240, test_timeout=60, expose=solutions)
+                                              timeout=240, test_timeout=60, expose=solutions, shrink=False)
 
         with ThreadPoolExecutor(max_workers=2) as pool:
-            results = dict(pool.map(run, MUTANTS))
+            return dict(pool.map(run, mutants))
+
+
+def assert_all_caught(results):
     for m, r in results.items():  # caught for the right reason: the mutant ran, it did not fail to import
         broken = [t["message"] for t in r["tests"] if "ModuleNotFoundError" in t["message"] or "ImportError" in t["message"]]
         assert not broken, f"{m} could not be imported in the sandbox: {broken[0][:300]}"
@@ -52,3 +57,16 @@ def test_graded_checks_catch_every_mutant():
             assert r["points"] < r["max_points"], f"{m} scored full points"
     if skipped:
         pytest.skip(f"{len(skipped)} mutant(s) could not be checked here: " + "; ".join(f"{m}: {r['detail']}" for m, r in skipped.items()))
+
+
+def test_one_mutant_per_exercise_is_caught():
+    """The default run: the first mutant of every exercise (the slow test below runs them all)."""
+    first = {}
+    for m in MUTANTS:
+        first.setdefault(exercise_of(m).id, m)
+    assert_all_caught(grade_mutants(sorted(first.values())))
+
+
+@pytest.mark.slow
+def test_graded_checks_catch_every_mutant():
+    assert_all_caught(grade_mutants(MUTANTS))

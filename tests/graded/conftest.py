@@ -17,6 +17,7 @@ Each check carries one exercise marker (ex_NN_M_name) and `@pytest.mark.points(n
 The grader (minigpt/grade.py) runs a checksummed copy of this folder and sets
 MINIGPT_GRADE_FD=<fd>: one JSON line per check goes there, a pipe the worker cannot reach.
 MINIGPT_GRADE_TEST_TIMEOUT=<seconds> bounds each call into the student's code (default 60).
+MINIGPT_GRADE_SHRINK=0 turns hypothesis's shrinking off (the mutation self-test sets it).
 """
 from __future__ import annotations
 
@@ -34,11 +35,15 @@ GRADED_IMPL = os.environ.get("MINIGPT_IMPL", "").strip() or "solutions"
 CALL_TIMEOUT = float(os.environ.get("MINIGPT_GRADE_TEST_TIMEOUT", "0") or 0) or 60.0
 
 try:  # property-based checks: the same examples on every run (a grade must be reproducible)
-    from hypothesis import HealthCheck, settings
+    from hypothesis import HealthCheck, Phase, settings
 
     settings.register_profile("graded", derandomize=True, database=None, deadline=None, print_blob=False, max_examples=30,
                               suppress_health_check=list(HealthCheck))
-    settings.load_profile("graded")
+    # MINIGPT_GRADE_SHRINK=0 (the mutation self-test only): stop at the first failing example instead of
+    # shrinking it to a small one; whether a check fails is the same, the message shows a bigger input
+    settings.register_profile("graded-no-shrink", parent=settings.get_profile("graded"), phases=[Phase.explicit, Phase.generate],
+                              report_multiple_bugs=False)
+    settings.load_profile("graded-no-shrink" if os.environ.get("MINIGPT_GRADE_SHRINK") == "0" else "graded")
 except ImportError:  # pragma: no cover - hypothesis is a dependency of the graded checks
     pass
 
