@@ -15,10 +15,13 @@ Done literally ("scan every pair for the lowest rank, merge, scan again") that i
 chunk's length n: a 32,000-character run of Chinese (one chunk: no spaces) took minutes. `_bpe`
 keeps the candidate pairs in a heap ordered by (rank, position), so each merge costs O(log n).
 
-Encoding a document is: cut out allowed special tokens (base.py), pre-split with the regex, look
-each chunk up in a cache, run the merge loop on cache misses. The regex is the slow part in
-Python, so `_encode_ordinary` first splits at single spaces with `str.split` (see its docstring
-for why that gives the same chunks) and runs the regex only where that shortcut does not hold.
+Encoding a document is: cut out allowed special tokens (base.py), pre-split with the regex, merge
+each chunk (`_encode_reference` does exactly that, and is what the fast path is tested against).
+The fast path (`_encode_ordinary`) splits at single spaces with `str.split` and looks whole words
+up in a cache (see its docstring for why that gives the same chunks); the words it has not seen
+are pre-split by one regex pass, and their new chunks are merged all at once, one vectorised
+round per merge, by `merge_batch` (bpe_batch.py): a first pass over a text does thousands of
+merges, and one Python step each was most of its time.
 
     python -m minigpt.tokenizer.bpe "Hello, world! 你好"
 """
