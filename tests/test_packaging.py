@@ -173,12 +173,13 @@ def test_pip_install_into_a_fresh_venv(tmp_path):
 
 @pytest.mark.slow
 def test_grade_from_the_installed_wheel(wheel, tmp_path):
-    """The wheel installed (--no-deps) into a fresh venv that sees this interpreter's packages, run outside the
-    checkout: `minigpt grade --impl solutions` finds the wheel's graded checks and solutions and gives full marks."""
+    """The wheel installed (--no-deps; --ignore-installed, as the checkout's editable install is visible) into a
+    fresh venv that sees this interpreter's packages, run outside the checkout: `minigpt grade --impl solutions`
+    finds the wheel's graded checks and solutions and gives full marks."""
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True, timeout=300)
     py = venv / "bin" / "python"
-    res = subprocess.run([str(py), "-m", "pip", "install", "-q", "--no-deps", str(wheel)], capture_output=True, text=True, timeout=600)
+    res = subprocess.run([str(py), "-m", "pip", "install", "-q", "--no-deps", "--ignore-installed", str(wheel)], capture_output=True, text=True, timeout=600)
     assert res.returncode == 0, res.stderr[-3000:]
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "MINIGPT_IMPL", "MINIGPT_IMPL_PATH")}
     where = subprocess.run([str(py), "-c", "import minigpt; print(minigpt.__file__)"], capture_output=True, text=True, cwd=tmp_path, env=env)
