@@ -299,7 +299,8 @@ xin = Tensor(rng.standard_normal((2, 5, 64)).astype(np.float32))
 print("B = 0 at the start, so the output is the frozen layer's:", np.array_equal(lora(xin).data, lin(xin).data))
 lora.lora_B.data = rng.standard_normal(lora.lora_B.shape).astype(np.float32) * 0.1  # pretend we trained
 before = lora(xin).data
-W_c = course.check("lora_merge", lora.weight.data, lora.lora_A.data, lora.lora_B.data, lora.alpha)
+W_c = course.check("lora_merge", lora.weight.data, lora.lora_A.data, lora.lora_B.data, lora.alpha,
+                   rtol=1e-5, atol=1e-6)  # float32 weights: a float32 sum may differ from the reference in the last bits
 lora.merge()
 print(f"merged vs unmerged forward: max difference {np.abs(lora(xin).data - before).max():.2e}")
 print(f"exercise 09.4 vs LoRALinear.merge(): max weight difference {np.abs(W_c - lora.weight.data).max():.2e} ({W_c.dtype})")
