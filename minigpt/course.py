@@ -68,6 +68,7 @@ EXERCISES = [
     Exercise("09.3", "ex09_beyond", "rope_rotate", "ex_09_3_rope", "RoPE: rotate query/key channel pairs by position"),
     Exercise("09.4", "ex09_beyond", "lora_merge", "ex_09_4_lora_merge", "LoRA: merge a trained adapter into its weight"),
     Exercise("10.1", "ex10_softmax", "softmax_rows", "ex_10_1_softmax_kernel", "row-softmax CUDA kernel, run on the CPU shim"),
+    Exercise("11.1", "ex11_model_family", "pass_at_k", "ex_11_1_pass_at_k", "unbiased pass@k from n samples with c correct (Codex)"),
 ]
 BY_ID = {ex.id: ex for ex in EXERCISES}
 

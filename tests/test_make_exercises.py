@@ -30,24 +30,26 @@ def test_registry_generates_markers_docs_table_and_students_readme():
 
 
 def test_new_scaffolds_solution_registry_checks_and_mutant(tmp_path):
-    for part in ("minigpt/course.py", "solutions", "tests/graded"):
+    for part in ("minigpt/course.py", "solutions", "tests/graded", "tools/build_notebooks"):
         src, dst = ROOT / part, tmp_path / part
         dst.parent.mkdir(parents=True, exist_ok=True)
         (shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__")) if src.is_dir() else shutil.copy(src, dst))
-    created = make_exercises.scaffold("04.1", "gpt2_param_count", root=tmp_path)
+    created = make_exercises.scaffold("12.1", "shard_sizes", root=tmp_path)  # notebook 12 has no exercise yet
     names = sorted(p.relative_to(tmp_path).as_posix() for p in created)
-    assert names == ["minigpt/course.py", "solutions/ex04_gpt2_param_count.py", "tests/graded/mutants/ex04_1_todo_bug.py",
-                     "tests/graded/test_graded_04_1_gpt2_param_count.py"]
+    assert names == ["minigpt/course.py", "solutions/ex12_data_parallel.py", "tests/graded/mutants/ex12_1_todo_bug.py",
+                     "tests/graded/test_graded_12_1_shard_sizes.py"], "the new module is named after notebook 12_data_parallel"
     registry = (tmp_path / "minigpt/course.py").read_text()
-    line = 'Exercise("04.1", "ex04_gpt2_param_count", "gpt2_param_count", "ex_04_1_gpt2_param_count",'
-    assert line in registry and registry.index('Exercise("03.1"') < registry.index(line) < registry.index('Exercise("05.1"')
-    stub = make_exercises.stub_python((tmp_path / "solutions/ex04_gpt2_param_count.py").read_text(), "ex04.py")
-    assert 'raise NotImplementedError("exercise 04.1: gpt2_param_count() is not written yet' in stub
-    checks = (tmp_path / "tests/graded/test_graded_04_1_gpt2_param_count.py").read_text()
-    assert "pytestmark = pytest.mark.ex_04_1_gpt2_param_count" in checks
+    line = 'Exercise("12.1", "ex12_data_parallel", "shard_sizes", "ex_12_1_shard_sizes",'
+    assert line in registry and registry.index('Exercise("10.1"') < registry.index(line)
+    stub = make_exercises.stub_python((tmp_path / "solutions/ex12_data_parallel.py").read_text(), "ex12.py")
+    assert 'raise NotImplementedError("exercise 12.1: shard_sizes() is not written yet' in stub
+    checks = (tmp_path / "tests/graded/test_graded_12_1_shard_sizes.py").read_text()
+    assert "pytestmark = pytest.mark.ex_12_1_shard_sizes" in checks
     compile(checks, "checks", "exec")
     with pytest.raises(make_exercises.ExerciseError, match="already registered"):
-        make_exercises.scaffold("04.1", "other", root=tmp_path)
+        make_exercises.scaffold("12.1", "other", root=tmp_path)
+    created = make_exercises.scaffold("03.9", "another_attention", root=tmp_path)  # notebook 03 has ex03_attention.py
+    assert tmp_path / "solutions/ex03_attention.py" in created
 
 
 def test_release_has_no_solutions_and_grades_as_not_attempted(tmp_path):

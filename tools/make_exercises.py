@@ -367,7 +367,8 @@ def scaffold(ex_id: str, function: str, root: Path = ROOT) -> list[Path]:
     nn, m = ex_id.split(".")
     marker = f"ex_{nn}_{m}_{function}"
     existing = sorted((root / "solutions").glob(f"ex{nn}_*.py"))
-    module = existing[0].stem if existing else f"ex{nn}_{function}"
+    notebooks = sorted((root / "tools" / "build_notebooks").glob(f"{nn}_*.py"))  # 11_model_family.py -> ex11_model_family
+    module = existing[0].stem if existing else f"ex{nn}_{notebooks[0].stem[3:]}" if notebooks else f"ex{nn}_{function}"
     created = []
     sol = root / "solutions" / f"{module}.py"
     text = sol.read_text() if sol.exists() else MODULE_HEAD.format(nn=nn, marker=marker)

@@ -49,6 +49,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import minigpt
+from minigpt import course
 from minigpt.data.assistant import ALPHABET, make_demonstrations, make_pretrain_corpus, sample_prompts
 from minigpt.data.tokens import train_val_split
 from minigpt.nn.gpt import GPT, GPTConfig, count_params
@@ -336,15 +337,33 @@ coder = pretrain.train(code_cfg, ctok, code_train, code_val, progress=False)
 print(f"code model: {code_cfg.max_iters} steps in {time.time() - t:.0f}s, val loss {coder['val_loss']:.3f}")
 
 # %% [markdown]
-# For each held-out problem we sample $n$ programs at a temperature $\tau$, count the $c$ that pass all hidden
-# tests, and estimate the chance that at least one of $k$ samples passes with the unbiased estimator
+# For each held-out problem we sample $n$ programs at a temperature $\tau$ and count the $c$ that pass all hidden
+# tests. What we want is pass@$k$: the chance that at least one of $k$ samples passes. Drawing exactly $k$ samples
+# per problem would measure it with a lot of noise; Codex draws $n \ge k$ and asks instead: if we picked $k$ of our
+# $n$ samples at random, without replacement, how likely is at least one of them correct? All $\binom{n}{k}$ picks
+# are equally likely, and $\binom{n-c}{k}$ of them hold only wrong samples, so
 #
-# $$\text{pass@}k = 1 - \binom{n-c}{k}\Big/\binom{n}{k} = 1 - \prod_{i=n-c+1}^{n}\Big(1 - \frac{k}{i}\Big),$$
+# $$\text{pass@}k = \mathbb{E}_\text{problems}\Big[1 - \binom{n-c}{k}\Big/\binom{n}{k}\Big].$$
 #
-# the product form avoiding huge binomials. (Naively $1-(1-c/n)^k$ assumes sampling with replacement and is biased.)
+# Averaged over the $n$ samples' randomness, this is exactly the chance that $k$ fresh samples contain a correct
+# one: the estimator is **unbiased**. Computing it needs care. The binomials are astronomically large for
+# $n$ in the thousands (too large for a float), but their ratio is a product of $k$ modest factors — draw the $k$
+# samples one at a time; the $i$-th is wrong, given that the earlier ones were, with probability
+# $(n-c-i)/(n-i)$:
+#
+# $$\binom{n-c}{k}\Big/\binom{n}{k} = \prod_{i=0}^{k-1} \frac{n-c-i}{n-i}.$$
+#
+# When $k > n - c$ there are fewer wrong samples than draws, a factor is zero and pass@$k = 1$. The shortcut
+# $1-(1-c/n)^k$ draws *with* replacement and is biased (it comes out too low: without replacement, every wrong sample
+# drawn leaves fewer wrong ones for the next draw). Writing this is exercise **11.1**, `pass_at_k(n, c, k)` in
+# `exercises/ex11_model_family.py`. `course.check` runs your version beside the reference: where they disagree it
+# says so, on which input, and the notebook goes on with the reference's numbers. The library's
+# `minigpt.codex.pass_at_k` is the reference the evaluation below uses.
 
 # %%
-print("pass@k for n=10, c=3:", {k: round(pass_at_k(10, 3, k), 3) for k in (1, 2, 5, 10)})
+print("pass@k for n=10, c=3:", {k: round(course.check("pass_at_k", 10, 3, k), 3) for k in (1, 2, 5, 10)},
+      " with replacement:", {k: round(1 - (1 - 3 / 10) ** k, 3) for k in (1, 2, 5, 10)})
+print("n=10000, c=20, k=1000:", course.check("pass_at_k", 10000, 20, 1000))
 held = make_problems(15 if Q else 60, seed=1, split="eval", max_steps=2)
 temps = (0.2, 0.6, 1.0, 1.4)
 n_samples = 10 if Q else 40
@@ -360,6 +379,8 @@ plt.show()
 worst = max(temps)
 print("why samples fail at τ =", worst, ":", failure_kinds([s for ss in table[worst]["samples"] for s in ss][:100],
                                                             held[0]))
+mine = {tau: np.mean([course.check("pass_at_k", n_samples, c, 10) for c in r["correct"]]) for tau, r in table.items()}
+print("pass@10 from exercise 11.1 (or the reference):", {tau: round(float(v), 3) for tau, v in mine.items()})
 b1, b10 = max(temps, key=lambda t: table[t]["pass@1"]), max(temps, key=lambda t: table[t]["pass@10"])
 print(f"HEADLINE Codex: best pass@1 {table[b1]['pass@1']:.3f} at τ={b1}; best pass@10 {table[b10]['pass@10']:.3f} "
       f"at τ={b10}")
@@ -687,7 +708,11 @@ print(f"HEADLINE hallucination: confident answers to unknowable questions {befor
 # | GLM | INT8/INT4 weights | `quantize.py`, notebook 09 |
 # | GPT-4 | predictable scaling, system message, fewer hallucinations via RLHF | notebook 05, `data/roles.py`, `data/unknowns.py` |
 #
-# **Exercises.** (1) Run §1 with 40 labelled snippets per class: does $\lambda = 0.5$ now help? (2) Give BERT a
+# **Graded exercise.** Exercise **11.1** `pass_at_k(n, c, k)` in `exercises/ex11_model_family.py`: the unbiased
+# pass@k of §4, exact for thousands of samples. Check it with `minigpt grade --only 11.1` (or
+# `MINIGPT_IMPL=exercises python -m pytest tests/graded -m ex_11_1_pass_at_k`).
+#
+# **To explore.** (1) Run §1 with 40 labelled snippets per class: does $\lambda = 0.5$ now help? (2) Give BERT a
 # span of 3 masked characters instead of one: how does blank-filling accuracy change? (3) In §4 draw $n = 100$
 # samples and plot pass@1, pass@10, pass@100 against temperature. (4) In §6 vary the helpful/harmless mix from 0 to
 # 1 and trace the trade-off curve. (5) In §10 give the IDK reward a smaller bonus for "I don't know" on known
