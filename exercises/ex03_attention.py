@@ -1,15 +1,18 @@
 # GENERATED from solutions/ex03_attention.py by tools/make_exercises.py.
 # Students: write your code between the BEGIN/END SOLUTION markers; instructors: edit solutions/ instead.
-r"""Exercise for notebook 03 (attention): causal scaled dot-product self-attention, forward.
+r"""Exercises for notebook 03 (attention): causal self-attention (03.1) and the online softmax (03.2).
 
 The model's attention layer (minigpt/nn) splits the residual stream into nh heads of size hs,
-computes q, k, v and then exactly this function, once per head, in one batched matmul.
+computes q, k, v and then exactly causal_self_attention, once per head, in one batched matmul.
+Its flash path (ops.flash_attention) never stores a whole row of scores: it keeps the running
+max and sum of online_softmax for every query.
 
-    MINIGPT_IMPL=exercises python -m pytest tests/graded -m ex_03_1_attention
+    MINIGPT_IMPL=exercises python -m pytest tests/graded -m "ex_03_1_attention or ex_03_2_online_softmax"
 """
 from __future__ import annotations
 
 import math
+import operator
 
 import numpy as np
 
@@ -34,4 +37,25 @@ def causal_self_attention(q, k, v):
     """
     ### BEGIN SOLUTION
     raise NotImplementedError("exercise 03.1: causal_self_attention() is not written yet (your code goes between the markers)")
+    ### END SOLUTION
+
+
+# -----------------------------------------------------------------------------
+def online_softmax(x, block):
+    r"""Exercise 03.2: each row's softmax statistics in one pass over blocks of columns, as flash attention needs them.
+
+    x: (R, C) scores, finite or -inf (masked); block: an int >= 1. Visit the columns in blocks of
+    `block` (the last may be shorter), left to right, looking at each block once: keep a running
+    pair (m, s) per row and merge each block's pair into it (notebook 03, §7).
+    Returns (m, s), each of shape (R,): m = each row's maximum, s = the sum over the row of
+    exp(x - m), so that softmax(x) = exp(x - m[:, None]) / s[:, None]. A row with nothing but -inf
+    (fully masked) gives m = -inf, s = 0, never NaN; a first block of only -inf must not spoil the
+    rest of the row. Integer x is read as float64; float32 may stay float32. x not 2-D or
+    block < 1: ValueError.
+
+    Example: online_softmax([[1.0, 3.0, 2.0]], block=2) -> m = [3.0], s = [1.5032147]   (1 + e^-1 + e^-2)
+    Example: online_softmax([[-inf, -inf, 5.0], [-inf, -inf, -inf]], block=2) -> m = [5.0, -inf], s = [1.0, 0.0]
+    """
+    ### BEGIN SOLUTION
+    raise NotImplementedError("exercise 03.2: online_softmax() is not written yet (your code goes between the markers)")
     ### END SOLUTION

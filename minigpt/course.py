@@ -55,6 +55,8 @@ EXERCISES = [
     Exercise("02.3", "ex02_autograd", "softmax_backward", "ex_02_3_softmax_backward", "softmax backward"),
     Exercise("02.4", "ex02_autograd", "layernorm_backward", "ex_02_4_layernorm_backward", "layernorm backward"),
     Exercise("03.1", "ex03_attention", "causal_self_attention", "ex_03_1_attention", "causal self-attention forward"),
+    Exercise("03.2", "ex03_attention", "online_softmax", "ex_03_2_online_softmax", "online softmax: a row's max and sum in one pass over blocks"),
+    Exercise("04.1", "ex04_gpt", "gpt_param_count", "ex_04_1_gpt_param_count", "GPT parameter count from its config (GPT-2 small: 124,439,808)"),
     Exercise("05.1", "ex05_pretraining", "cross_entropy", "ex_05_1_cross_entropy", "cross-entropy with `ignore_index`, and its gradient"),
     Exercise("05.2", "ex05_pretraining", "adamw_step", "ex_05_2_adamw", "one AdamW step"),
     Exercise("05.3", "ex05_pretraining", "top_k_top_p_filter", "ex_05_3_top_k_top_p", "top-k / top-p sampling filter"),

@@ -372,7 +372,7 @@ def scaffold(ex_id: str, function: str, root: Path = ROOT) -> list[Path]:
     created = []
     sol = root / "solutions" / f"{module}.py"
     text = sol.read_text() if sol.exists() else MODULE_HEAD.format(nn=nn, marker=marker)
-    _write_atomic(sol, text.rstrip("\n") + "\n\n" + SOLUTION_STUB.format(function=function, id=ex_id, args="x").lstrip("\n"))
+    _write_atomic(sol, text.rstrip("\n") + "\n\n\n" + SOLUTION_STUB.format(function=function, id=ex_id, args="x").lstrip("\n"))
     created.append(sol)
     # the registry: one line in EXERCISES, in id order
     line = f'    Exercise("{ex_id}", "{module}", "{function}", "{marker}", "TODO: one line for the score table"),\n'

@@ -42,7 +42,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import minigpt
-from minigpt import no_grad, ops
+from minigpt import course, no_grad, ops
 from minigpt.data.toyweb import generate_corpus
 from minigpt.nn.gpt import GPT, GPTConfig, count_params
 from minigpt.nn.layers import Linear
@@ -320,8 +320,16 @@ print(f"GPT-2 small: tying saves V·C = {saved:,} parameters, "
 #
 # $$12C^2 + 13C \text{ per block,} \qquad N = n_\text{layer}(12C^2 + 13C) + VC + TC + 2C .$$
 #
-# `count_params` evaluates this formula (a test checks it against a real model). With GPT-2's vocabulary
-# ($V = 50257$) and the published depths and widths, it reproduces the papers' tables:
+# Without biases (`bias=False`, as in LLaMA) every Linear loses its bias vector and a LayerNorm keeps only its
+# gain $\gamma$; an untied head would add a $C \times V$ matrix of its own. The number of heads does not appear:
+# splitting $C$ into heads reshapes the same matrices.
+#
+# Counting this way is exercise **04.1**, `gpt_param_count(vocab_size, block_size, n_layer, n_embd, bias,
+# tied_head)` in `exercises/ex04_gpt.py`. The tables below are computed with `course.check`, which runs your
+# version beside the reference solution: where the two disagree it says on which config, and the notebook
+# continues with the reference. (The library's `count_params` evaluates the same formula, and a test checks it
+# against a real model.) With GPT-2's vocabulary
+# ($V = 50257$) and the published depths and widths, the count reproduces the papers' tables:
 
 # %%
 GPT2_TABLE = [("117M", 117e6, 12, 768), ("345M", 345e6, 24, 1024), ("762M", 762e6, 36, 1280),
@@ -332,10 +340,10 @@ GPT3_TABLE = [("Small", 125e6, 12, 768), ("Medium", 350e6, 24, 1024), ("Large", 
 
 
 def size_table(title, rows, n_ctx):
-    print(f"{title}\n{'model':>8s} {'layers':>6s} {'d_model':>7s} {'published':>11s} {'count_params':>14s} {'error':>7s}")
+    print(f"{title}\n{'model':>8s} {'layers':>6s} {'d_model':>7s} {'published':>11s} {'counted':>14s} {'error':>7s}")
     out = []
     for name, published, L, d in rows:
-        n = count_params(GPTConfig(vocab_size=50257, block_size=n_ctx, n_layer=L, n_head=1, n_embd=d))
+        n = course.check("gpt_param_count", vocab_size=50257, block_size=n_ctx, n_layer=L, n_embd=d)
         out.append((name, L, d, published, n))
         print(f"{name:>8s} {L:6d} {d:7d} {published / 1e6:10,.0f}M {n / 1e6:13,.1f}M {(n - published) / published:+7.1%}")
     return out
@@ -348,7 +356,7 @@ gpt3_rows = size_table("GPT-3", GPT3_TABLE, 2048)
 # %% [markdown]
 # Every model but the smallest GPT-2 lands within 3% — the rounding of a name. Two known oddities:
 #
-# * **GPT-2 "117M".** The released small checkpoint has exactly 124,439,808 parameters — the number `count_params`
+# * **GPT-2 "117M".** The released small checkpoint has exactly 124,439,808 parameters — the number the count
 #   gives. The paper's 117M is a widely noted discrepancy (the larger GPT-2 rows are also a little under the count).
 # * **GPT-3 13B, $d_\text{model} = 5140$.** That is what Table 2.1 prints, but it is not divisible by the 40 heads
 #   of size 128 the same table lists; $40 \times 128 = 5120$ is almost certainly what was trained. Both give ≈ 13B.
@@ -540,9 +548,11 @@ print("same numbers:", np.allclose(x.sum(axis=-1), x @ ones, atol=1e-4))
 #   each block; embeddings fade from ~30% to ~0.3% of the model as it grows.
 # * Training compute $C \approx 6ND$: $3.1 \times 10^{23}$ FLOPs for GPT-3.
 #
-# **Exercises.** This notebook has no graded exercise of its own; the attention exercise of notebook 03 is the
-# heart of every block, and notebook 05's exercises (the cross-entropy loss, the AdamW step, the top-k/top-p filter)
-# train and sample this model. See `exercises/` and run `minigpt grade`. To explore on your own:
+# **Graded exercise.** Exercise **04.1** `gpt_param_count` in `exercises/ex04_gpt.py`: the parameter count of §6
+# from a config, with or without biases and a tied head. Check it with `minigpt grade --only 04.1` (or
+# `MINIGPT_IMPL=exercises python -m pytest tests/graded -m ex_04_1_gpt_param_count`). The attention exercise of
+# notebook 03 is the heart of every block, and notebook 05's exercises train and sample this model.
+# To explore on your own:
 #
 # 1. Count the parameters of LLaMA-7B (32 layers, $d = 4096$, SwiGLU MLP with hidden size 11008, no biases,
 #    untied head, $V = 32000$) by hand and compare with 6.7B.
