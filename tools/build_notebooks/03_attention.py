@@ -46,7 +46,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import minigpt
-from minigpt import Tensor, gradcheck, nn, no_grad, ops
+from minigpt import Tensor, course, gradcheck, nn, no_grad, ops
 from minigpt.ops.attention import FlashAttention
 from minigpt.timing import best_time  # the best of a few calls, in seconds (others' noise only slows a call down)
 
@@ -203,6 +203,16 @@ plt.colorbar(im, ax=a2)
 plt.show()
 print("row sums:", P.sum(1), " weight above the diagonal:", P[~mask].sum())
 print("ops.attention == softmax(masked scores) @ V:", np.allclose(y.numpy()[0, 0], P @ v[0, 0], atol=1e-6))
+
+# %% [markdown]
+# Scaled scores, the causal mask and a stable softmax, batched over heads: that is exercise **03.1**,
+# `causal_self_attention(q, k, v)` in `exercises/ex03_attention.py`. `course.check` runs your version beside the
+# reference on the same inputs; if they disagree it says on which input and how to grade it, and the notebook
+# goes on with the reference:
+
+# %%
+y_ex = course.check("causal_self_attention", q, k, v)  # (1, 1, T, d)
+print("exercise 03.1 (or the reference) == ops.attention:", np.allclose(y_ex, y.numpy(), atol=1e-5))
 
 # %% [markdown]
 # The property that matters, proved directly: change the *future* tokens, and no output at an earlier
@@ -419,6 +429,25 @@ p_full /= p_full.sum()
 print("full softmax(s) @ v:", p_full @ v_row, " matches:", np.allclose(acc / l, p_full @ v_row))
 
 # %% [markdown]
+# The running pair $(m, \ell)$ is the heart of it, and it works for any scores, not only attention's: two parts
+# of a row, each summarised by its own maximum and sum, merge into the pair of their union by rescaling each sum
+# to the common maximum. Exercise **03.2**, `online_softmax(x, block)` in `exercises/ex03_attention.py`, computes
+# $(m, \ell)$ for every row of a score matrix, merging block after block; then each row's softmax is
+# $e^{x - m}/\ell$ without a second look at the maxima. Masked scores are $-\infty$. With left padding (a batch
+# of prompts of different lengths) a row's whole first block can be masked, and a row masked everywhere must
+# come out as $(-\infty, 0)$, not NaN. Rows at very different scales and offsets, two of them left-padded, in
+# blocks of 4, against the dense softmax:
+
+# %%
+S = rng.standard_normal((6, 12)) * np.array([[0.1], [1], [10], [100], [1], [1]]) + np.array([[0], [0], [0], [0], [-1e3], [1e3]])
+S[[1, 4], :5] = -np.inf  # left padding: rows 1 and 4 mask their first 5 keys
+m_ex, l_ex = course.check("online_softmax", S, 4)
+P_online = np.exp(S - m_ex[:, None]) / l_ex[:, None]
+P_dense = np.exp(S - S.max(1, keepdims=True))
+P_dense /= P_dense.sum(1, keepdims=True)
+print("row maxima:", m_ex, "\nmax |online − dense| over all weights:", np.abs(P_online - P_dense).max())
+
+# %% [markdown]
 # `ops.flash_attention` runs exactly this loop on tiles of `tile` queries × `tile` keys, skips tiles that
 # lie entirely in the future, and masks only the tiles that cross the diagonal. It also saves the per-row
 # log-sum-exp $m + \log \ell$, so its backward can *recompute* each tile's probabilities instead of storing them:
@@ -586,5 +615,8 @@ print(f"KV cache: 2 × {n_layer} × {T_gpt2} × {C_gpt2} × {bytes_per} B = "
 #   dot-product attention, forward, for `(B, nh, T, hs)` inputs, with batched matmuls and a stable softmax
 #   (sections 2–4). Check it with `minigpt grade` (or alone:
 #   `MINIGPT_IMPL=exercises python -m pytest tests/graded -m ex_03_1_attention`).
+# * **Exercise 03.2** `online_softmax(x, block)` in `exercises/ex03_attention.py`: each row's maximum and sum
+#   of exponentials in one pass over blocks of columns, merging running pairs, masked rows included (section 7).
+#   Check it with `minigpt grade --only 03.2`.
 #
 # Next: `04_gpt.ipynb` stacks attention, MLPs and layer norms into the full GPT.
