@@ -179,7 +179,7 @@ class _Timer:
 def pretrain_stage(cfg, tok, progress=True):
     """Pretrain a GPT on the world's documents into out_dir/pretrain; pretrain.train's result dict."""
     train_ids, val_ids = pretrain_tokens(tok, cfg.n_docs, cfg.seed)
-    res = pretrain.train(stage_config(cfg, "pretrain"), tok, train_ids, val_ids, progress=progress)
+    res = pretrain.train(stage_config(cfg, "pretrain"), None, tok, train_ids, val_ids, progress=progress)
     res["train_ids"], res["val_ids"] = train_ids, val_ids
     _stamp(cfg, "pretrain")
     return res

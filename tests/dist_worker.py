@@ -77,7 +77,7 @@ def pretrain(out_dir, stop_at=None, resume=False, max_iters=8, **overrides):
                          model=GPTConfig(n_layer=1, n_head=2, n_embd=32, block_size=32, dropout=0.1), batch_size=3, grad_accum=4, max_iters=max_iters, warmup_iters=2,
                          eval_interval=4, eval_iters=1, ckpt_interval=4, seed=3, resume=resume, **overrides)
     tok, tr, va = prepare(cfg)
-    return train(cfg, tok, tr, va, progress=False, stop_at=stop_at)
+    return train(cfg, None, tok, tr, va, progress=False, stop_at=stop_at)
 
 
 def dpo(out_dir):

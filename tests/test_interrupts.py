@@ -40,7 +40,7 @@ def reference(tmp_path_factory):
                          model=GPTConfig(n_layer=1, n_head=2, n_embd=16, block_size=16, dropout=0.1), batch_size=4,
                          eval_iters=2, eval_interval=50, max_iters=STEPS, ckpt_interval=CKPT, warmup_iters=10)
     tok, tr, va = prepare(cfg)
-    train(cfg, tok, tr, va, progress=False)
+    train(cfg, None, tok, tr, va, progress=False)
     return read_metrics(os.path.join(cfg.out_dir, "metrics.jsonl"))
 
 

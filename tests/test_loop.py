@@ -103,28 +103,28 @@ def test_a_second_writer_is_refused(tmp_path, data):
     tok, tr, va = data
     with RunLock(str(tmp_path)):
         with pytest.raises(RuntimeError, match="being written by another run"):
-            train(_cfg(tmp_path), tok, tr, va, progress=False)
-    train(_cfg(tmp_path), tok, tr, va, progress=False)  # the lock is free again
+            train(_cfg(tmp_path), None, tok, tr, va, progress=False)
+    train(_cfg(tmp_path), None, tok, tr, va, progress=False)  # the lock is free again
 
 
 def test_a_new_run_over_an_old_one_needs_resume_or_force(tmp_path, data):
     tok, tr, va = data
-    train(_cfg(tmp_path), tok, tr, va, progress=False)
+    train(_cfg(tmp_path), None, tok, tr, va, progress=False)
     before = (tmp_path / "ckpt" / "model.safetensors").read_bytes()
     with pytest.raises(FileExistsError, match="--resume to continue it or --force"):
-        train(_cfg(tmp_path, max_iters=3), tok, tr, va, progress=False)
+        train(_cfg(tmp_path, max_iters=3), None, tok, tr, va, progress=False)
     assert (tmp_path / "ckpt" / "model.safetensors").read_bytes() == before
     assert len(read_metrics(tmp_path / "metrics.jsonl")) == 8
-    res = train(_cfg(tmp_path, max_iters=3, force=True), tok, tr, va, progress=False)
+    res = train(_cfg(tmp_path, max_iters=3, force=True), None, tok, tr, va, progress=False)
     assert load_model(res["ckpt"])[2]["step"] == 3 and len(read_metrics(tmp_path / "metrics.jsonl")) == 3
-    again = train(_cfg(tmp_path, max_iters=3), tok, tr, va, progress=False)  # the same run again: allowed
+    again = train(_cfg(tmp_path, max_iters=3), None, tok, tr, va, progress=False)  # the same run again: allowed
     assert again["history"]["train_loss"] == res["history"]["train_loss"]
 
 
 def test_resume_of_a_finished_run_trains_nothing_and_returns_its_history(tmp_path, data):
     tok, tr, va = data
-    a = train(_cfg(tmp_path), tok, tr, va, progress=False)
-    b = train(_cfg(tmp_path, resume=True), tok, tr, va, progress=False)
+    a = train(_cfg(tmp_path), None, tok, tr, va, progress=False)
+    b = train(_cfg(tmp_path, resume=True), None, tok, tr, va, progress=False)
     assert b["history"]["train_loss"] == a["history"]["train_loss"] and b["val_loss"] == a["val_loss"]
 
 
@@ -141,11 +141,11 @@ def test_resume_of_a_finished_run_trains_nothing_and_returns_its_history(tmp_pat
 def test_resume_refuses_a_different_setup(tmp_path, data, change, match):
     tok, tr, va = data
     cfg = _cfg(tmp_path)
-    train(cfg, tok, tr, va, progress=False, stop_at=4)
+    train(cfg, None, tok, tr, va, progress=False, stop_at=4)
     new = override(cfg, {"resume": True, **change})
     tok2, tr2, va2 = prepare(new) if {"n_chars", "tokenizer"} & set(change) else (tok, tr, va)
     with pytest.raises(ValueError, match=match):
-        train(new, tok2, tr2, va2, progress=False)
+        train(new, None, tok2, tr2, va2, progress=False)
 
 
 # -----------------------------------------------------------------------------
@@ -158,7 +158,7 @@ def test_non_finite_training_stops_and_keeps_the_last_good_checkpoint(tmp_path, 
     cfg.lr = lr  # set after construction: the config itself refuses lr=nan (tests/test_config.py); the loop must too
     with pytest.raises(NonFiniteError, match=r"pretrain stopped at step \d+: .*non-finite|pretrain stopped at step \d+"
                        ) as e:
-        train(cfg, tok, tr, va, progress=False)
+        train(cfg, None, tok, tr, va, progress=False)
     assert f"lr={lr}" in str(e.value) and "learning rate" in str(e.value)
     if (tmp_path / "ckpt").exists():  # whatever was saved is finite
         _, state = load_checkpoint(tmp_path / "ckpt")
@@ -204,5 +204,5 @@ def test_loop_rejects_zero_steps(tmp_path):
 def test_a_validation_split_too_short_fails_before_any_work(tmp_path, data):
     tok, tr, va = data
     with pytest.raises(ValueError, match="validation split has 10 tokens"):
-        train(_cfg(tmp_path), tok, tr, va[:10], progress=False)
+        train(_cfg(tmp_path), None, tok, tr, va[:10], progress=False)
     assert not (tmp_path / "ckpt").exists()

@@ -19,7 +19,7 @@ def _cfg(tmp_path, **kw):
 def test_loss_decreases_and_checkpoint_loads(tmp_path):
     cfg = _cfg(tmp_path)
     tok, tr, va = prepare(cfg)
-    res = train(cfg, tok, tr, va, progress=False)
+    res = train(cfg, None, tok, tr, va, progress=False)
     h = res["history"]
     assert np.mean(h["train_loss"][-5:]) < np.mean(h["train_loss"][:5]) - 0.5
     assert res["val_loss"] < np.log(tok.vocab_size)  # better than uniform
@@ -30,10 +30,10 @@ def test_loss_decreases_and_checkpoint_loads(tmp_path):
 def test_resume_reproduces_losses_exactly(tmp_path):
     full = _cfg(tmp_path / "full", max_iters=12, ckpt_interval=4, eval_interval=4, dropout=0.1)
     tok, tr, va = prepare(full)
-    train(full, tok, tr, va, progress=False)
+    train(full, None, tok, tr, va, progress=False)
     part = _cfg(tmp_path / "part", max_iters=12, ckpt_interval=4, eval_interval=4, dropout=0.1)
-    train(part, tok, tr, va, progress=False, stop_at=6)  # "crash" at step 6: last checkpoint is step 4
-    train(dataclasses.replace(part, resume=True), tok, tr, va, progress=False)
+    train(part, None, tok, tr, va, progress=False, stop_at=6)  # "crash" at step 6: last checkpoint is step 4
+    train(dataclasses.replace(part, resume=True), None, tok, tr, va, progress=False)
     a = read_metrics(tmp_path / "full" / "metrics.jsonl")
     b = read_metrics(tmp_path / "part" / "metrics.jsonl")
     assert [r["step"] for r in b] == list(range(12))

@@ -82,7 +82,7 @@ def compare_blocks(cfg, tok, train_ids, val_ids, progress=False, log=print):
             batch_size=cfg.batch_size, max_iters=cfg.iters, lr=cfg.lr, min_lr=cfg.lr / 10,
             warmup_iters=max(1, cfg.iters // 30), eval_interval=10**9, eval_iters=1, ckpt_interval=10**9,
             seed=cfg.seed)
-        res = pretrain.train(pcfg, tok, train_ids, val_ids, progress=progress)
+        res = pretrain.train(pcfg, None, tok, train_ids, val_ids, progress=progress)
         model = res["model"]
         rows[name] = {"params": count_params(model.config), "val_loss": val_loss(model, val_ids, cfg),
                       "train_loss_last50": float(np.mean(res["history"]["train_loss"][-50:])),

@@ -128,7 +128,7 @@ def reference_logprobs(ref, contexts, responses, pad_id, batch_size=64):
 # -----------------------------------------------------------------------------
 # training
 
-def train(cfg, policy, ref, tok, pairs, progress=True, callback=None, stop_at=None):
+def train(cfg, policy, ref, tok, pairs, *, progress=True, callback=None, stop_at=None):
     """DPO on [(prompt, chosen, rejected)] text triples through the one loop; returns a dict of results
     (policy trained in place)."""
     if not pairs:

@@ -175,7 +175,7 @@ def grpo_update(policy, opt, batch, cfg, rng, share=None):
 # -----------------------------------------------------------------------------
 # training
 
-def train(cfg, policy, ref, rm, tok, prompts, progress=True, callback=None, stop_at=None):
+def train(cfg, policy, ref, rm, tok, prompts, *, progress=True, callback=None, stop_at=None):
     """Run GRPO through the one loop (one step = one rollout + its updates); returns a dict with the policy,
     per-iteration history and checkpoint path."""
     check_compatible(policy, ref, rm)
@@ -218,7 +218,7 @@ def train(cfg, policy, ref, rm, tok, prompts, progress=True, callback=None, stop
 
 def run(cfg, progress=True):
     policy, ref, rm, tok = load_for_ppo(cfg.init, cfg.reward)
-    return train(cfg, policy, ref, rm, tok, sample_prompts(cfg.n_prompts, seed=cfg.data_seed), progress)
+    return train(cfg, policy, ref, rm, tok, sample_prompts(cfg.n_prompts, seed=cfg.data_seed), progress=progress)
 
 
 # -----------------------------------------------------------------------------

@@ -228,7 +228,7 @@ def ppo_update(policy, value_model, opt, vopt, batch, cfg, rng, ptx_data=None, s
     return stats
 
 
-def train(cfg, policy, ref, rm, tok, prompts, ptx_data=None, progress=True, callback=None, stop_at=None):
+def train(cfg, policy, ref, rm, tok, prompts, ptx_data=None, *, progress=True, callback=None, stop_at=None):
     """Run PPO through the one loop (one step = one rollout + its updates); returns a dict with the policy,
     value model, history (per iteration) and checkpoint (policy and value model, one unit)."""
     check_compatible(policy, ref, rm)
@@ -322,7 +322,7 @@ def run(cfg, progress=True):
     if cfg.ptx_coef:
         docs = make_pretrain_corpus(1000, seed=cfg.data_seed)
         ptx = encode_array(tok, "<|endoftext|>".join(docs))
-    return train(cfg, policy, ref, rm, tok, sample_prompts(cfg.n_prompts, seed=cfg.data_seed), ptx, progress)
+    return train(cfg, policy, ref, rm, tok, sample_prompts(cfg.n_prompts, seed=cfg.data_seed), ptx, progress=progress)
 
 
 # -----------------------------------------------------------------------------

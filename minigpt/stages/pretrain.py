@@ -132,8 +132,10 @@ def model_config(cfg, vocab_size):
     return dataclasses.replace(cfg.model, vocab_size=vocab_size)
 
 
-def train(cfg, tok, train_ids, val_ids, model=None, progress=True, callback=None, stop_at=None):
-    """Pretrain (or continue training) a GPT through the one loop (loop.py); returns a dict of results.
+def train(cfg, model, tok, train_ids, val_ids, *, progress=True, callback=None, stop_at=None):
+    """Pretrain (or continue training) `model` through the one loop (loop.py); returns a dict of results.
+
+    `model`: the GPT to train, or None for a new one (cfg.model with the tokenizer's vocabulary, seeded by cfg.seed).
 
     `callback(step, row)` is called after each evaluation (for notebook plots).
     `stop_at` ends the loop early at that step without saving, as a crash would (for testing resume).
@@ -141,7 +143,7 @@ def train(cfg, tok, train_ids, val_ids, model=None, progress=True, callback=None
     T = cfg.model.block_size
     check_split("training", train_ids, T)
     check_split("validation", val_ids, T)
-    model = model or GPT(model_config(cfg, tok.vocab_size), seed=cfg.seed)
+    model = GPT(model_config(cfg, tok.vocab_size), seed=cfg.seed) if model is None else model
     opt = adamw(model.parameters(), cfg)
 
     def loss_fn(step, rng):
@@ -169,7 +171,7 @@ def train(cfg, tok, train_ids, val_ids, model=None, progress=True, callback=None
 
 def run(cfg, progress=True):
     tok, tr, va = prepare(cfg)
-    return train(cfg, tok, tr, va, progress=progress)
+    return train(cfg, None, tok, tr, va, progress=progress)
 
 
 # -----------------------------------------------------------------------------

@@ -132,7 +132,7 @@ def pairwise_accuracy(rm, tok, rankings, batch_size=32):
 # -----------------------------------------------------------------------------
 # training
 
-def train(cfg, rm, tok, rankings, eval_rankings=(), progress=True, callback=None, stop_at=None):
+def train(cfg, rm, tok, rankings, eval_rankings=(), *, progress=True, callback=None, stop_at=None):
     """Train a RewardModel on rankings through the one loop; normalise it; save. Returns a dict of results."""
     rankings = [r for r in rankings if len(set(r.scores)) > 1]  # a ranking of ties has no pairs
     if not rankings:

@@ -161,7 +161,7 @@ def eval_loss(model, examples, pad_id, batch_size=64, all_tokens=False):
 # -----------------------------------------------------------------------------
 # training
 
-def train(cfg, model, tok, demos, val_demos=(), progress=True, callback=None, stop_at=None):
+def train(cfg, model, tok, demos, val_demos=(), *, progress=True, callback=None, stop_at=None):
     """Fine-tune `model` on demonstrations [(prompt, response)] through the one loop; returns a dict of results.
 
     The history holds per-step train loss (L2, and L1 if λ > 0) and periodic validation L2.

@@ -256,7 +256,7 @@ for pos in ("pre", "post"):
                              batch_size=8, max_iters=steps, lr=3e-3, min_lr=3e-4, warmup_iters=steps // 10,
                              eval_interval=steps, eval_iters=10, ckpt_interval=10**9, seed=0)
     t0 = time.time()
-    res = train(run_cfg, tok, train_ids, val_ids, progress=False)  # the model: GPT(run_cfg.model, seed=0)
+    res = train(run_cfg, None, tok, train_ids, val_ids, progress=False)  # the model: GPT(run_cfg.model, seed=0)
     curves[pos] = res
     print(f"{pos}-LN: {steps} steps in {time.time() - t0:.1f}s, final val loss {res['val_loss']:.3f}")
 

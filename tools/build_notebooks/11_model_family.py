@@ -110,7 +110,7 @@ def base_config(width, steps, name, **model_options):
 BASE_STEPS = 400 if Q else 2500
 WIDTH = 32 if Q else 96
 t = time.time()
-base_run = pretrain.train(base_config(WIDTH, BASE_STEPS, "base"), tok, train_ids, val_ids, progress=False)
+base_run = pretrain.train(base_config(WIDTH, BASE_STEPS, "base"), None, tok, train_ids, val_ids, progress=False)
 base = base_run["model"]
 print(f"base GPT: width {WIDTH}, {count_params(base.config):,} parameters, {BASE_STEPS} steps in {time.time() - t:.0f}s, "
       f"val loss {base_run['val_loss']:.3f} nats/char")
@@ -280,7 +280,7 @@ from minigpt.fewshot import few_shot_eval
 sizes = {16: None, WIDTH: base} if Q else {32: None, 64: None, WIDTH: base}
 for w in sizes:
     if sizes[w] is None:
-        sizes[w] = pretrain.train(base_config(w, BASE_STEPS, f"size{w}"), tok, train_ids, val_ids, progress=False)["model"]
+        sizes[w] = pretrain.train(base_config(w, BASE_STEPS, f"size{w}"), None, tok, train_ids, val_ids, progress=False)["model"]
 questions = [p for p in sample_prompts(80 if Q else 300, seed=7, split="eval") if p.task != "refuse"]
 ks = (0, 1, 2) if Q else (0, 1, 2, 4)
 shots = {w: {k: few_shot_eval(m, tok, questions, k, max_new_tokens=10) for k in ks} for w, m in sizes.items()}
@@ -333,7 +333,7 @@ code_train, code_val = train_val_split(code_ids, 0.05)
 print(f"{len(problems)} training problems, e.g.\n{problems[0].prompt}{problems[0].solution()}")
 code_cfg = base_config(32 if Q else 64, 400 if Q else 3000, "code", block_size=96 if Q else 128)
 t = time.time()
-coder = pretrain.train(code_cfg, ctok, code_train, code_val, progress=False)
+coder = pretrain.train(code_cfg, None, ctok, code_train, code_val, progress=False)
 print(f"code model: {code_cfg.max_iters} steps in {time.time() - t:.0f}s, val loss {coder['val_loss']:.3f}")
 
 # %% [markdown]
@@ -578,7 +578,7 @@ print(f"HEADLINE Alpaca: gold score {g_c:.2f} (contractor data) vs {g_t:.2f} (se
 ll = {}
 for name, opts in (("GPT-2 block", dict(pos="learned")), ("LLaMA block", dict(norm="rmsnorm", mlp="swiglu", pos="rope"))):
     cfg = base_config(WIDTH, 250 if Q else 1500, f"block_{name[:5]}", block_size=64, **opts)
-    r = pretrain.train(cfg, tok, train_ids, val_ids, progress=False)
+    r = pretrain.train(cfg, None, tok, train_ids, val_ids, progress=False)
     ll[name] = (count_params(r["model"].config), pretrain.estimate_loss(r["model"], val_ids, 16, 64, 20, seed=1),
                 r["seconds"])
     print(f"{name}: {ll[name][0]:,} parameters, val loss {ll[name][1]:.3f}, {ll[name][2]:.0f}s")
