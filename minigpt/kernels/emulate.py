@@ -194,6 +194,8 @@ def precompiled_header() -> Path | None:
                                  capture_output=True, check=False)
             if res.returncode != 0:
                 return None
+            for f in ("cuda_shim.h", "cuda_shim.h.gch"):
+                os.chmod(tmp / f, 0o644)  # whatever the umask: writable by us only
             try:
                 os.rename(tmp, final)  # atomic; a parallel build that got there first wins
             except OSError:

@@ -78,3 +78,62 @@ def test_library_writable_by_others_is_refused(tmp_path):
         emulate._check_library(lib)
     os.chmod(lib, 0o600)
     emulate._check_library(lib)            # our own, private file passes
+
+
+# -----------------------------------------------------------------------------
+# the precompiled shim header the grader hands its sandboxed workers (MINIGPT_SHIM_PCH)
+def fake_pch(folder):
+    folder.mkdir(mode=0o700)
+    for name in ("cuda_shim.h", "cuda_shim.h.gch"):
+        (folder / name).write_text("x")
+        os.chmod(folder / name, 0o644)
+    return folder
+
+
+def test_pch_from_env_unset_or_incomplete_is_none(tmp_path, monkeypatch):
+    monkeypatch.delenv(emulate.PCH_ENV, raising=False)
+    assert emulate._pch_from_env() is None
+    monkeypatch.setenv(emulate.PCH_ENV, str(tmp_path))  # no cuda_shim.h.gch there: kernels compile the header themselves
+    assert emulate._pch_from_env() is None
+    monkeypatch.setenv(emulate.PCH_ENV, str(fake_pch(tmp_path / "pch")))
+    assert emulate._pch_from_env() == tmp_path / "pch"
+
+
+@pytest.mark.parametrize("what", ["folder", "cuda_shim.h", "cuda_shim.h.gch"])
+def test_pch_writable_by_others_is_refused(tmp_path, monkeypatch, what):
+    folder = fake_pch(tmp_path / "pch")
+    os.chmod(folder if what == "folder" else folder / what, 0o777 if what == "folder" else 0o666)
+    monkeypatch.setenv(emulate.PCH_ENV, str(folder))
+    with pytest.raises(PermissionError, match="writable by others"):
+        emulate._pch_from_env()
+
+
+def test_pch_symlink_is_refused(tmp_path, monkeypatch):
+    real = fake_pch(tmp_path / "real")
+    (tmp_path / "link").symlink_to(real, target_is_directory=True)
+    monkeypatch.setenv(emulate.PCH_ENV, str(tmp_path / "link"))
+    with pytest.raises(PermissionError, match="symlink"):
+        emulate._pch_from_env()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(emulate.compiler() is None, reason="needs a C++20 compiler")
+def test_kernel_built_against_the_pch_gives_the_same_result(tmp_path, monkeypatch):
+    """precompiled_header() builds cuda_shim.h.gch once (cached); a kernel compiled with it computes what it did without."""
+    import numpy as np
+
+    monkeypatch.setenv("MINIGPT_SHIM_CACHE", str(tmp_path / "cache"))
+    pch = emulate.precompiled_header()
+    assert pch is not None and (pch / "cuda_shim.h.gch").is_file() and emulate.precompiled_header() == pch
+    assert all(os.stat(p).st_mode & 0o022 == 0 for p in (pch, pch / "cuda_shim.h", pch / "cuda_shim.h.gch"))
+    src = 'extern "C" __global__ void twice(float* y, const float* x, int n) { int i = threadIdx.x; if (i < n) y[i] = 2.0f * x[i] + 1.0f; }'
+    x = np.arange(8, dtype=np.float32)
+    results = []
+    for use in (False, True):
+        if use:
+            monkeypatch.setenv(emulate.PCH_ENV, str(pch))
+        y = np.zeros_like(x)
+        emulate.build(src, label=f"pch{use}").launch("twice", 1, 8, 0, y, x, 8)
+        results.append(y)
+    np.testing.assert_array_equal(results[0], 2 * x + 1)
+    np.testing.assert_array_equal(results[1], results[0])
