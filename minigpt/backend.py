@@ -12,6 +12,7 @@ pays for (or depends on) it.
 
     python -c "from minigpt.backend import xp, device; print(xp.__name__, device())"
 """
+import functools
 import os
 
 import numpy as np
@@ -123,12 +124,21 @@ def array_module(dev: str):
 # 1ᵀ @ x for the same reason. The hot paths (layernorm, attention, bias grads)
 # use these two helpers; both work unchanged on CuPy.
 
+@functools.lru_cache(maxsize=64)
+def _ones(n, dtype, xp):
+    """A read-only vector of n ones, kept: the sums below run thousands of times per training step."""
+    one = xp.ones(n, dtype=dtype)
+    if xp is np:
+        one.flags.writeable = False
+    return one
+
+
 def rowsum(x):
     """Σ over the last axis of a float array, computed as x @ 1: shape (..., C) → (...)."""
-    return x @ get_xp(x).ones(x.shape[-1], dtype=x.dtype)
+    return x @ _ones(x.shape[-1], x.dtype, get_xp(x))
 
 
 def colsum(x):
     """Σ over every axis but the last of a float array, computed as 1ᵀ @ x: shape (..., C) → (C,)."""
     x2 = x.reshape(-1, x.shape[-1])
-    return get_xp(x).ones(x2.shape[0], dtype=x.dtype) @ x2
+    return _ones(x2.shape[0], x.dtype, get_xp(x)) @ x2

@@ -191,7 +191,7 @@ def _sample_group(model, ids, max_new, stop_ids, temperature, top_k, rng):
         nxt = sample_tokens(last, rng, temperature, top_k)
         tokens[:, t] = nxt
         n += ~done
-        done |= np.isin(nxt, stop_ids)
+        done |= (nxt[:, None] == stop_ids).any(axis=1)     # stop_ids: (k,) int64
         if done.all() or t == max_new - 1:
             break
         logits, _ = model(xp.asarray(nxt[:, None]), cache=cache)  # (b, 1, V)

@@ -19,7 +19,10 @@ sits at absolute position S - T + i.
 
     python -c "import minigpt as m, numpy as np; q = m.Tensor(np.random.randn(1, 2, 5, 4)); print(m.ops.attention(q, q, q).shape)"
 """
+import functools
 import math
+
+import numpy as np
 
 from minigpt.autograd import Function, raw
 from minigpt.backend import get_xp, rowsum
@@ -30,6 +33,15 @@ from minigpt.ops.rope import rotate
 def causal_mask(T, S, xp):
     """Boolean (T, S): True where query i may look at key j (j <= S - T + i)."""
     return xp.arange(S)[None, :] <= (xp.arange(T)[:, None] + (S - T))
+
+
+@functools.lru_cache(maxsize=32)
+def _causal_bias(T, S, dtype, xp):
+    """(T, S) additive causal mask, 0 where allowed and -∞ elsewhere; read-only and kept per shape."""
+    bias = xp.where(causal_mask(T, S, xp), 0.0, -xp.inf).astype(dtype)
+    if xp is np:
+        bias.flags.writeable = False
+    return bias
 
 
 def local_strided_mask(T, local, stride, xp=None):
@@ -85,10 +97,10 @@ class Attention(Function):
         xp = get_xp(q)
         T, S, d = q.shape[2], k.shape[2], q.shape[3]
         scale = 1.0 / math.sqrt(d)
-        allowed = causal_mask(T, S, xp) if mask is None else mask
         s = q @ k.swapaxes(-1, -2)  # (B, nh, T, S)
         s *= scale
-        s += xp.where(allowed, 0.0, -xp.inf).astype(s.dtype)  # additive mask: 0 or -∞ (cheaper than where on s)
+        # additive mask: 0 or -∞ (cheaper than where on s); the causal one is built once per shape
+        s += _causal_bias(T, S, s.dtype, xp) if mask is None else xp.where(mask, 0.0, -xp.inf).astype(s.dtype)
         p = _softmax_rows(s, xp)
         y = p @ v  # (B, nh, T, hs)
         ctx.save_for_backward(q, k, v, p, y)
