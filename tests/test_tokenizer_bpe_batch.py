@@ -84,7 +84,7 @@ _piece = st.one_of(
 )
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(parts=st.lists(_piece, max_size=30))
 def test_first_encode_equals_reference(tok, parts):
     """A fresh tokenizer (empty caches), every new chunk through merge_batch; then again (warm)."""
