@@ -115,7 +115,7 @@ def stage_checkpoint(stage, cfg=None, progress=True, log=print):
         run_cfg = dataclasses.replace(cfg, **how)
         t0 = time.time()
         if name == "pretrain":
-            pretrain_stage(run_cfg, world_tokenizer(cfg.tokenizer, cfg.n_docs, cfg.seed), progress)
+            pretrain_stage(run_cfg, world_tokenizer(cfg.pretrain.tokenizer, cfg.n_docs, cfg.seed), progress)
         elif name == "sft":
             model, tok, _ = load_model(ckpt("pretrain"), expect_stage="pretrain")
             sft_stage(run_cfg, model, tok, progress)

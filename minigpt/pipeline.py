@@ -86,10 +86,9 @@ class PipelineConfig(Config):
     resume: bool = False  # continue a stopped run: finished stages are loaded, the interrupted one resumes
     force: bool = False  # start over even if out_dir already holds another run
     seed: int = 0  # seeds every stage (stage seeds = seed; data seeds = seed + a fixed offset per stage)
-    tokenizer: str = "char"  # "char" (one id per character of the world's alphabet) or "bpe:N" (byte-level BPE, N ids, trained on the world's documents)
     n_docs: int = 4000  # world documents for pretraining (~150 characters each)
-    pretrain: PretrainConfig = field(  # stage 1: next-token prediction on the world's documents
-        default_factory=default_pretrain, metadata={"cli_skip": PIPELINE_SETS + ("data", "tokenizer", "n_chars")})
+    pretrain: PretrainConfig = field(  # stage 1: next-token prediction on the world's documents; tokenizer "char" (one id per character of the world's alphabet) or "bpe:N" (byte-level BPE, N ids, trained on those documents)
+        default_factory=default_pretrain, metadata={"cli_skip": PIPELINE_SETS + ("data", "n_chars")})
     sft: SFTConfig = field(  # stage 2: supervised fine-tuning on contractor demonstrations
         default_factory=default_sft, metadata={"cli_skip": PIPELINE_SETS})
     reward: RewardConfig = field(  # stage 3: reward model on gold-labeler rankings of SFT samples
@@ -104,10 +103,11 @@ class PipelineConfig(Config):
     def validate(self):
         positive(self, "n_docs", "n_eval", "eval_samples")
         nonnegative(self, "seed", "eval_temperature")
-        if self.tokenizer != "char":
-            n = self.tokenizer[4:] if self.tokenizer.startswith("bpe:") else ""
+        spec = self.pretrain.tokenizer  # the world's tokenizer: no saved file (a path) in the pipeline
+        if spec != "char":
+            n = spec[4:] if spec.startswith("bpe:") else ""
             if not (n.isdigit() and 256 + 8 <= int(n) <= 65535):  # bytes + specials; ids stored as uint16
-                raise ConfigError("tokenizer", f"must be 'char' or 'bpe:N' with 264 ≤ N ≤ 65535, got {self.tokenizer!r}")
+                raise ConfigError("pretrain.tokenizer", f"must be 'char' or 'bpe:N' with 264 ≤ N ≤ 65535, got {spec!r}")
 
 
 def quick_config(cfg):
@@ -269,7 +269,12 @@ def claim_pipeline_dir(cfg):
 def saved_pipeline_config(out_dir):
     """The config a run directory was made with (its pipeline_config.json: "quick" marks a quick run), or None."""
     path = os.path.join(out_dir, "pipeline_config.json")
-    return load_json(path) if os.path.exists(path) else None
+    if not os.path.exists(path):
+        return None
+    saved = load_json(path)
+    if "tokenizer" in saved:  # saved before the tokenizer moved into the pretrain stage's config: the same run
+        saved.setdefault("pretrain", {})["tokenizer"] = saved.pop("tokenizer")
+    return saved
 
 
 def _run_pipeline(cfg, progress, log):
@@ -286,13 +291,13 @@ def _run_pipeline(cfg, progress, log):
 
     # 1. pretraining
     t = _Timer()
-    tok = world_tokenizer(cfg.tokenizer, cfg.n_docs, cfg.seed)
+    tok = world_tokenizer(cfg.pretrain.tokenizer, cfg.n_docs, cfg.seed)
     res = pretrain_stage(cfg, tok, progress)
     train_ids = res["train_ids"]
     hist["pretrain"] = res["history"]
     eval_s = evaluate("base", res["model"], mode="base")
     cpt = chars_per_token(tok, res["val_ids"])
-    per_char = "nats/char" if cfg.tokenizer == "char" else f"nats/token = {res['val_loss'] / cpt:.3f} nats/char"
+    per_char = "nats/char" if cfg.pretrain.tokenizer == "char" else f"nats/token = {res['val_loss'] / cpt:.3f} nats/char"
     stages["pretrain"] = t.done(summary=f"val loss {res['val_loss']:.3f} {per_char}", val_loss=res["val_loss"],
                                 val_loss_per_char=res["val_loss"] / cpt, chars_per_token=cpt,
                                 eval_s=eval_s)

@@ -1,5 +1,6 @@
 """The whole pipeline: a quick smoke run (default suite) and the full default run (slow), plus
 `minigpt chat` on the checkpoints the quick run leaves behind."""
+import dataclasses
 import io
 import json
 import os
@@ -9,7 +10,7 @@ import pytest
 
 from minigpt import cli
 from minigpt.config import override, parse_config
-from minigpt.pipeline import PipelineConfig, quick_config, run_pipeline
+from minigpt.pipeline import PipelineConfig, claim_pipeline_dir, quick_config, run_pipeline, saved_pipeline_config
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -164,7 +165,7 @@ def test_acceptance_checks_live_in_the_benchmark(quick_run):
 
 
 def test_world_tokenizer_bpe_option():
-    """`--tokenizer bpe:N`: notebook 01's BPE trained on the world's documents, with the chat special tokens;
+    """`--pretrain.tokenizer bpe:N`: notebook 01's BPE trained on the world's documents, with the chat special tokens;
     losses compare across tokenizers per character (chars_per_token)."""
     from minigpt.config import ConfigError
     from minigpt.data.assistant import chars_per_token, pretrain_tokens, world_tokenizer
@@ -177,14 +178,25 @@ def test_world_tokenizer_bpe_option():
     assert bpe.decode([i for i, m in zip(ids, mask) if m]).startswith("68")
     val = pretrain_tokens(bpe, 200, 0)[1]
     assert chars_per_token(char, pretrain_tokens(char, 200, 0)[1]) == 1.0 and chars_per_token(bpe, val) > 1.5
+    with pytest.raises(ConfigError, match="pretrain.tokenizer must be 'char' or 'bpe:N'"):
+        override(PipelineConfig(), {"pretrain.tokenizer": "bpe:10"})
     with pytest.raises(ConfigError, match="bpe:N"):
-        PipelineConfig(tokenizer="bpe:10")
-    with pytest.raises(ConfigError, match="bpe:N"):
-        PipelineConfig(tokenizer="wordpiece")
+        override(PipelineConfig(), {"pretrain.tokenizer": "wordpiece"})
+
+
+def test_a_run_saved_with_the_old_top_level_tokenizer_is_the_same_run(tmp_path):
+    """Runs saved before the tokenizer moved into PipelineConfig.pretrain (its one home) are read as before."""
+    cfg = PipelineConfig(out_dir=str(tmp_path))
+    old = json.loads(json.dumps(dataclasses.asdict(cfg)))
+    old["tokenizer"] = old["pretrain"].pop("tokenizer")
+    (tmp_path / "pipeline_config.json").write_text(json.dumps(old))
+    saved = saved_pipeline_config(str(tmp_path))
+    assert "tokenizer" not in saved and saved["pretrain"]["tokenizer"] == "char"
+    claim_pipeline_dir(cfg)  # not "already holds another pipeline run"
 
 
 @pytest.mark.slow
 def test_quick_pipeline_on_bpe(tmp_path):
-    report = run_pipeline(PipelineConfig(out_dir=str(tmp_path), quick=True, tokenizer="bpe:400"), progress=False,
-                          log=lambda *a: None)
+    report = run_pipeline(override(PipelineConfig(out_dir=str(tmp_path), quick=True), {"pretrain.tokenizer": "bpe:400"}),
+                          progress=False, log=lambda *a: None)
     assert report["stages"]["pretrain"]["chars_per_token"] > 1.5 and "nats/char" in report["stages"]["pretrain"]["summary"]

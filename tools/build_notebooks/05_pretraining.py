@@ -197,7 +197,7 @@ print(f"gap to the floor: {doc_curve['loss'][-1] - floor:.3f} nats/token")
 # batch of windows of `block_size` tokens. The compute per step is then nearly the same (only the embedding table and
 # the output head grow with the vocabulary), but a window of BPE tokens holds several times more text. Losses per
 # token do not compare across tokenizers (a BPE token carries more text than a character), so both are converted to
-# **nats per character**: loss per token ÷ characters per token. `minigpt pipeline --tokenizer bpe:N` runs the whole
+# **nats per character**: loss per token ÷ characters per token. `minigpt pipeline --pretrain.tokenizer bpe:N` runs the whole
 # recipe of notebooks 06–08 on BPE tokens the same way.
 
 # %%
