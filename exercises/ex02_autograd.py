@@ -4,9 +4,9 @@ r"""Exercises for notebook 02 (autograd): hand-derived backward passes on NumPy 
 
 Each function receives the forward inputs (or outputs) and `grad` = dL/d(output) and returns
 dL/d(input) for every input, with exactly the input's shape. The engine in minigpt/ops/ does
-the same inside `Function.backward`; here you write the math yourself and gradcheck it.
+the same inside `Function.backward`; notebook 02 derives each one, here you write it yourself.
 
-    MINIGPT_IMPL=exercises python -m pytest tests/graded -m "ex_02_1_mul_backward"
+    minigpt grade --only 02.1 --verbose
 """
 from __future__ import annotations
 
@@ -15,25 +15,16 @@ import numpy as np
 
 # -----------------------------------------------------------------------------
 def mul_backward(a, b, grad):
-    r"""Exercise 02.1: gradients of c = a * b (elementwise, with NumPy broadcasting).
-
-    Forward: c = a ⊙ b, where a and b broadcast to c's shape.
-    Local derivatives: ∂c/∂a = b and ∂c/∂b = a, so in c's shape
-        da_full = grad ⊙ b,    db_full = grad ⊙ a.
-    Undo the broadcasting: a dimension that broadcasting added on the left, or that had
-    size 1 and was stretched, fed the same input value into many outputs, so its gradient
-    is the SUM over that dimension. Sum da_full down to a.shape and db_full down to b.shape
-    (keep size-1 dims as size 1).
+    r"""Exercise 02.1: gradients of c = a * b (elementwise, with NumPy broadcasting). Notebook 02, §3 and §6.
 
     Args:
         a, b: arrays of any shapes that broadcast together (0-d arrays too).
         grad: dL/dc, shaped like np.broadcast_shapes(a.shape, b.shape).
     Returns:
-        (da, db) with da.shape == a.shape and db.shape == b.shape.
+        (da, db) = (dL/da, dL/db) with da.shape == a.shape and db.shape == b.shape.
 
     Example: a = [[1], [2]] (2, 1), b = [10, 20, 30] (3,), grad = ones((2, 3))
-        da_full = [[10, 20, 30], [10, 20, 30]] -> da = [[60], [60]]     (summed over axis 1)
-        db_full = [[1, 1, 1], [2, 2, 2]]       -> db = [3, 3, 3]        (summed over axis 0)
+        -> da = [[60], [60]] (2, 1),   db = [3, 3, 3] (3,)
     """
     ### BEGIN SOLUTION
     raise NotImplementedError("exercise 02.1: mul_backward() is not written yet (your code goes between the markers)")
@@ -41,17 +32,19 @@ def mul_backward(a, b, grad):
 
 
 def matmul_backward(a, b, grad):
-    r"""Exercise 02.2: gradients of c = a @ b (batched matrix product, broadcast batch dims).
+    r"""Exercise 02.2: gradients of c = a @ b (batched matrix product, broadcast batch dims). Notebook 02, §6.2.
 
-    a: (..., n, k), b: (..., k, m), c: (..., n, m); both inputs are at least 2-D. The leading
-    "batch" dims broadcast like an elementwise op, e.g. x (B, T, C) @ w (C, D).
-    For one product c = a b:   dL/da = grad bᵀ,   dL/db = aᵀ grad.
-    Batched: transpose only the last two axes, then sum each result over the batch dims its
-    input was broadcast along (exactly as in 02.1), so da.shape == a.shape, db.shape == b.shape.
+    Args:
+        a: (..., n, k), b: (..., k, m), both at least 2-D; the leading batch dims broadcast like an
+            elementwise op, e.g. x (B, T, C) @ w (C, D).
+        grad: dL/dc, (..., n, m) with the broadcast batch dims.
+    Returns:
+        (da, db) = (dL/da, dL/db) with da.shape == a.shape and db.shape == b.shape.
 
-    Example: a = [[1, 2]] (1, 2), b = [[3], [4]] (2, 1), grad = [[1]]
-        -> da = grad bᵀ = [[3, 4]],  db = aᵀ grad = [[1], [2]]
-    Example (broadcast): a (4, 2, 3), b (3, 5) -> db = Σ over the 4 batch entries of a_iᵀ grad_i, shape (3, 5).
+    Example: a = [[1, 2]] (1, 2), b = [[3], [4]] (2, 1), grad = [[1]] (1, 1)
+        -> da = [[3, 4]] (1, 2),   db = [[1], [2]] (2, 1)
+    Example (broadcast): a = ones((4, 1, 2)), b = ones((2, 3)), grad = ones((4, 1, 3))
+        -> da = 3 * ones((4, 1, 2)),   db = 4 * ones((2, 3))
     """
     ### BEGIN SOLUTION
     raise NotImplementedError("exercise 02.2: matmul_backward() is not written yet (your code goes between the markers)")
@@ -59,19 +52,16 @@ def matmul_backward(a, b, grad):
 
 
 def softmax_backward(y, dy, axis=-1):
-    r"""Exercise 02.3: backward of y = softmax(x) along `axis`, given the OUTPUT y.
+    r"""Exercise 02.3: backward of y = softmax(x) along `axis`, given the OUTPUT y. Notebook 02, §8.1.
 
-    y_i = e^{x_i} / Σ_j e^{x_j}, whose Jacobian is ∂y_i/∂x_j = y_i (δ_ij − y_j). Chain rule:
-        dx_j = Σ_i dy_i · y_i (δ_ij − y_j) = y_j (dy_j − Σ_i dy_i y_i)
-    so   dx = y ⊙ (dy − sum(dy ⊙ y, axis, keepdims=True)).
-    No T×T Jacobian is ever built: O(n) memory, not O(n²).
+    Build no (n, n) Jacobian: O(n) memory per row.
 
     Args:
         y: softmax output, any shape; dy: dL/dy, same shape; axis: the softmax axis.
     Returns:
         dx: dL/dx, same shape as y.
 
-    Example: y = [0.5, 0.5], dy = [1, 0] -> Σ dy·y = 0.5 -> dx = [0.5·0.5, 0.5·(−0.5)] = [0.25, −0.25]
+    Example: y = [0.5, 0.5], dy = [1, 0] -> dx = [0.25, -0.25]
     """
     ### BEGIN SOLUTION
     raise NotImplementedError("exercise 02.3: softmax_backward() is not written yet (your code goes between the markers)")
@@ -79,26 +69,19 @@ def softmax_backward(y, dy, axis=-1):
 
 
 def layernorm_backward(x, w, dy, eps=1e-5):
-    r"""Exercise 02.4: backward of LayerNorm over the last axis.
+    r"""Exercise 02.4: backward of y = LayerNorm(x) * w + b over the last axis. Notebook 02, §8.3.
 
-    Forward, per row of C = x.shape[-1] numbers:
-        μ = (1/C) Σ_i x_i,    σ² = (1/C) Σ_i (x_i − μ)²      (biased variance, divide by C)
-        x̂ = (x − μ) / sqrt(σ² + ε),    y = x̂ ⊙ w + b
-    Backward, with g = dy ⊙ w (the gradient that reaches x̂) and means over the last axis:
-        dx = (g − mean(g) − x̂ ⊙ mean(g ⊙ x̂)) / sqrt(σ² + ε)
-        dw = Σ over all leading dims of dy ⊙ x̂,      db = Σ over all leading dims of dy
-    (The two mean terms come from μ and σ depending on every x_i of the row.)
+    The forward normalises each row of C = x.shape[-1] numbers by its mean and its biased variance
+    (divide by C), with eps added to the variance.
 
     Args:
-        x: (..., C) input; w: (C,) gain; dy: (..., C) = dL/dy; eps: ε above. Rows may sit far
-            from 0 (x ≈ 1e3 ± 1): compute σ² from x − μ, not as E[x²] − μ², which cancels.
+        x: (..., C) input; w: (C,) gain; dy: (..., C) = dL/dy; eps: added to the variance. Rows may sit
+            far from 0 (x ≈ 1e3 ± 1): the variance must not lose its digits to cancellation there.
     Returns:
-        (dx, dw, db) shaped like x, w, w.
+        (dx, dw, db) = (dL/dx, dL/dw, dL/db) shaped like x, w, w.
 
-    Example (C = 2, w = [1, 1], ε = 0): x = [0, 2] -> μ = 1, σ = 1, x̂ = [−1, 1];
-        dy = [1, 0] -> g = [1, 0], mean(g) = 0.5, mean(g x̂) = −0.5
-        dx = [1 − 0.5 − 0.5, 0 − 0.5 + 0.5] = [0, 0]   (with C = 2, x̂ is always ±1),
-        dw = [−1, 0], db = [1, 0]
+    Example (C = 2, w = [1, 1], eps = 0): x = [0, 2], dy = [1, 0]
+        -> dx = [0, 0]  (with C = 2 each normalised entry is ±1 whatever x is),  dw = [-1, 0],  db = [1, 0]
     """
     ### BEGIN SOLUTION
     raise NotImplementedError("exercise 02.4: layernorm_backward() is not written yet (your code goes between the markers)")

@@ -40,10 +40,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import minigpt
-from minigpt import Tensor, gradcheck, nn, no_grad, ops
+from minigpt import Tensor, course, gradcheck, nn, no_grad, ops
 from minigpt.autograd import Function, _topo_sort, unbroadcast
-from minigpt.ops.layernorm import LayerNorm
-from minigpt.ops.softmax import Softmax
 from minigpt.optim import AdamW
 from minigpt.timing import best_time
 
@@ -190,15 +188,18 @@ for t in (ta, tb, tc, tf):
 #   $\partial L/\partial(\text{input})$ for each input — the *vector–Jacobian product* $J^\top g$, computed
 #   without ever building $J$.
 #
-# Here is multiplication, exactly as it sits in `minigpt/ops/elementwise.py`:
+# Here is the natural logarithm, exactly as it sits in `minigpt/ops/elementwise.py`:
 
 # %%
-print(inspect.getsource(minigpt.ops.elementwise.Mul))
+print(inspect.getsource(minigpt.ops.elementwise.Log))
 
 # %% [markdown]
-# Read `backward` against the table in section 1: $\partial(ab)/\partial a = b$, so the gradient for `a`
-# is `g * b`. Two details we will come back to: `ctx.needs_grad` skips work for inputs that need no
-# gradient, and `unbroadcast` (section 6) fixes the shape when `a` and `b` had different shapes.
+# Read `backward` against the table in section 1: $\partial(\ln x)/\partial x = 1/x$, so the gradient for `x`
+# is `g / x`, with `x` saved by `forward` for exactly this. Multiplication is written the same way, with two
+# inputs: by the table, the gradient reaching `a` is $g$ times the *other* input, and likewise for `b`. One
+# detail we will come back to in section 6: when `a` and `b` have different shapes, that product has the
+# output's shape, not the input's. Writing multiplication's backward yourself is exercise 02.1, and section 6
+# runs it.
 #
 # `Function.apply` is the glue. It unwraps the tensors, calls `forward`, and — only if some input requires
 # a gradient and we are not inside `no_grad()` — remembers `(Function, ctx)` on the output:
@@ -344,6 +345,52 @@ for out_shape, in_shape in [((8, 16, 32), (32,)), ((8, 16, 32), (16, 1)), ((8, 1
 # will see in every linear layer. We will check broadcasting backward passes with `gradcheck` in a moment.
 
 # %% [markdown]
+# ### 6.1 Multiplication with broadcasting: exercise 02.1
+#
+# Put sections 3 and 6 together for $c = a \odot b$. In the output's shape, the gradient reaching `a` is
+# $g \odot b$ (with `b` broadcast); then every axis that broadcasting added or stretched for `a` is summed
+# away, and the same for `b`. Exercise **02.1** `mul_backward(a, b, grad)` is this backward on plain arrays
+# (`exercises/ex02_autograd.py`). `course.check` runs your version beside the reference on the input below —
+# `a` of shape `(3, 1)` (added axis and stretched axis), `b` of shape `(2, 3, 4)` — and, if they disagree,
+# says which exercise, on which input, with the command that grades it, and continues with the reference. The
+# engine's `Mul` must give the same gradients:
+
+# %%
+a_np, b_np = rng.standard_normal((3, 1)), rng.standard_normal((2, 3, 4))
+g_np = rng.standard_normal((2, 3, 4))
+da_ex, db_ex = course.check("mul_backward", a_np, b_np, g_np)
+a_t, b_t = Tensor(a_np, requires_grad=True), Tensor(b_np, requires_grad=True)
+(a_t * b_t).backward(g_np)
+print("exercise 02.1 shapes:", da_ex.shape, db_ex.shape, "| same as the engine's Mul:",
+      np.allclose(da_ex, a_t.grad), np.allclose(db_ex, b_t.grad))
+
+# %% [markdown]
+# ### 6.2 Matrix product: exercise 02.2
+#
+# For $C = AB$ with $A$ of shape $(n, k)$ and $B$ of shape $(k, m)$, each entry $C_{ij} = \sum_p A_{ip}B_{pj}$.
+# The entry $A_{ip}$ appears in every $C_{ij}$ of row $i$, with coefficient $B_{pj}$, so
+#
+# $$\frac{\partial L}{\partial A_{ip}} = \sum_j G_{ij} B_{pj} \quad\Longrightarrow\quad
+#   \frac{\partial L}{\partial A} = G B^\top, \qquad\text{and likewise}\qquad \frac{\partial L}{\partial B} = A^\top G,$$
+#
+# with $G = \partial L/\partial C$. A shape check makes these impossible to get wrong: $G B^\top$ is
+# $(n, m)(m, k) = (n, k)$, the shape of $A$. In a model, `x @ w` multiplies a batch `x` of shape `(B, T, C)` by
+# one weight `w` of shape `(C, D)`: the leading axes are batch axes that broadcast like an elementwise op, so
+# `w`, used by all $B$ batch entries, collects the **sum** of their $X_b^\top G_b$ (section 5 again).
+#
+# Exercise **02.2** `matmul_backward(a, b, grad)` is this backward for batched, broadcast products. Checked on
+# exactly that case — `a` of shape `(4, 2, 3)`, one `b` of shape `(3, 5)` — against the engine's matmul:
+
+# %%
+a_np, b_np = rng.standard_normal((4, 2, 3)), rng.standard_normal((3, 5))
+g_np = rng.standard_normal((4, 2, 5))
+da_ex, db_ex = course.check("matmul_backward", a_np, b_np, g_np)
+a_t, b_t = Tensor(a_np, requires_grad=True), Tensor(b_np, requires_grad=True)
+(a_t @ b_t).backward(g_np)
+print("exercise 02.2 shapes:", da_ex.shape, db_ex.shape, "| same as the engine's matmul:",
+      np.allclose(da_ex, a_t.grad), np.allclose(db_ex, b_t.grad))
+
+# %% [markdown]
 # ## 7. `gradcheck`: trust, but verify
 #
 # A wrong backward does not crash; it trains slowly or not at all, and such bugs can hide for weeks. So every
@@ -444,10 +491,9 @@ except AssertionError as err:
 #
 # $O(n)$ work and memory per row, where the Jacobian $J = \operatorname{diag}(y) - y y^\top$ has $n^2$ entries
 # (for a 50k vocabulary: 2.5 billion). Three checks: against the explicit Jacobian, against `gradcheck`, and
-# against softmax composed from primitive ops (`Softmax.backward` is printed first):
+# against softmax composed from primitive ops:
 
 # %%
-print(inspect.getsource(Softmax.backward))
 xrow, grow = rng.standard_normal(6), rng.standard_normal(6)
 yrow = np.exp(xrow - xrow.max())
 yrow /= yrow.sum()
@@ -471,6 +517,19 @@ out = softmax_composite(xs)
 print("graph nodes: fused", len(_topo_sort(ops.softmax(xs))), " composite", len(_topo_sort(out)))
 out.backward(gup)
 print("fused == composite gradient:", np.allclose(g_fused, xs.grad))
+
+# %% [markdown]
+# Exercise **02.3** `softmax_backward(y, dy, axis)` is this backward, given the softmax *output* $y$ (which is
+# what the forward saves). `course.check` runs yours on a softmax over **axis 0** of a `(3, 7)` batch — the
+# sum $\langle g, y\rangle$ must run along the softmax axis, not the last one — against the engine:
+
+# %%
+xs0 = f64(3, 7)
+g0 = rng.standard_normal((3, 7))
+ys0 = ops.softmax(xs0, axis=0)
+ys0.backward(g0)
+dx_ex = course.check("softmax_backward", ys0.data, g0, axis=0)
+print("exercise 02.3 == engine's softmax backward (axis 0):", np.allclose(dx_ex, xs0.grad))
 
 # %% [markdown]
 # The fused op is also faster — one saved array instead of several, and no intermediate graph nodes. Time
@@ -549,10 +608,19 @@ print("fused:     cross_entropy(z, 0) =", ops.cross_entropy(zbig, np.array([0]))
 #
 # $$\boxed{\;\frac{\partial L}{\partial x} = r\Big(\hat g - \operatorname{mean}(\hat g) - \hat x \odot \operatorname{mean}(\hat g \odot \hat x)\Big)\;}$$
 #
-# This is line for line `LayerNorm.backward` in `minigpt/ops/layernorm.py`:
+# Exercise **02.4** `layernorm_backward(x, w, dy, eps)` implements this (returning $\partial L/\partial x$,
+# $\partial L/\partial w$, $\partial L/\partial b$). `course.check` runs yours on rows that sit far from zero —
+# $x \approx 10^3 \pm 1$, where computing $\sigma^2$ as $\overline{x^2} - \mu^2$ cancels catastrophically —
+# against the engine's `LayerNorm` (in float64):
 
 # %%
-print(inspect.getsource(LayerNorm.backward))
+x_far = 1e3 + rng.standard_normal((2, 3, 8))
+w_ln, b_ln, g_ln = rng.standard_normal(8), rng.standard_normal(8), rng.standard_normal((2, 3, 8))
+dx_ex, dw_ex, db_ex = course.check("layernorm_backward", x_far, w_ln, g_ln, eps=1e-5, rtol=1e-5, atol=1e-8)
+tx, tw, tb = (Tensor(v, requires_grad=True) for v in (x_far, w_ln, b_ln))
+ops.layernorm(tx, tw, tb, eps=1e-5).backward(g_ln)
+print("exercise 02.4 == engine's layernorm backward (dx, dw, db):",
+      [bool(np.allclose(e, t.grad, rtol=1e-5, atol=1e-8)) for e, t in zip((dx_ex, dw_ex, db_ex), (tx, tw, tb))])
 
 # %% [markdown]
 # Verify: gradcheck for all three inputs, and agreement with layer norm composed of primitive ops.
@@ -672,12 +740,12 @@ plt.show()
 #
 # ## Exercises
 #
-# Write these backward passes yourself in `exercises/ex02_autograd.py` (each docstring has the formula and a
-# worked example), then check them with `minigpt grade` (or one at a time, e.g.
-# `MINIGPT_IMPL=exercises python -m pytest tests/graded -m ex_02_1_mul_backward`):
+# Write these backward passes yourself in `exercises/ex02_autograd.py` (each docstring has the signature,
+# the shapes and a worked example; the derivations are above), then check them with `minigpt grade` (or one at
+# a time, e.g. `minigpt grade --only 02.1 --verbose`). Each runs above through `course.check`:
 #
-# * **Exercise 02.1** `mul_backward(a, b, grad)` — backward of `a * b` with broadcasting (section 6).
-# * **Exercise 02.2** `matmul_backward(a, b, grad)` — backward of a batched `a @ b` with broadcast batch dims.
+# * **Exercise 02.1** `mul_backward(a, b, grad)` — backward of `a * b` with broadcasting (section 6.1).
+# * **Exercise 02.2** `matmul_backward(a, b, grad)` — backward of a batched `a @ b` with broadcast batch dims (section 6.2).
 # * **Exercise 02.3** `softmax_backward(y, dy, axis)` — section 8.1.
 # * **Exercise 02.4** `layernorm_backward(x, w, dy, eps)` — section 8.3.
 #
