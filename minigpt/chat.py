@@ -36,10 +36,10 @@ def reply(model, tok, stage, text, temperature=0.7, top_k=None, max_new_tokens=4
     else:
         context = [ids["eot"], *tok.encode_ordinary(text)]
         stops = (ids["eot"],)
-    block = model.config.block_size
-    if len(context) >= block:
+    block_size = model.config.block_size
+    if len(context) >= block_size:
         raise ValueError(f"the message is {len(context)} tokens with its template, but the context window is "
-                         f"block_size={block}; write a shorter one")
+                         f"block_size={block_size}; write a shorter one")
     out = sample_batch(model, [context], max_new_tokens, stops, temperature=temperature, top_k=top_k, seed=seed)[0]
     return decode_response(tok, out)
 

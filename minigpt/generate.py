@@ -146,13 +146,13 @@ def sample_batch(model, prompts, max_new_tokens, stop_ids, temperature=1.0, top_
     response its own generator, so it is the same whatever batch it is sampled in.
     Example: seed=[(5, 0), (5, 1)] samples row 1 like seed=[(5, 1)] on prompts[1:] alone.
     """
-    block = model.config.block_size
+    block_size = model.config.block_size
     stop_ids = np.atleast_1d(np.asarray(stop_ids, dtype=np.int64))
     for i, p in enumerate(prompts):
         if len(p) == 0:
             raise ValueError(f"prompt {i} is empty")
-        if len(p) >= block:
-            raise ValueError(f"prompt {i} has {len(p)} tokens but the context window is block_size={block}: "
+        if len(p) >= block_size:
+            raise ValueError(f"prompt {i} has {len(p)} tokens but the context window is block_size={block_size}: "
                              f"no room to generate; shorten the prompt or use a model with a larger block_size")
     groups = defaultdict(list)
     for i, p in enumerate(prompts):
@@ -170,8 +170,9 @@ def sample_batch(model, prompts, max_new_tokens, stop_ids, temperature=1.0, top_
             for start in range(0, len(idx), batch_size):
                 rows = idx[start:start + batch_size]
                 streams = RowStreams(np.random.default_rng(seed[i]) for i in rows) if per_row else rng
-                new = _sample_group(model, np.array([prompts[i] for i in rows]), min(max_new_tokens, block - length),
-                                    stop_ids, temperature, top_k, streams)
+                room = min(max_new_tokens, block_size - length)  # new tokens that still fit the context window
+                new = _sample_group(model, np.array([prompts[i] for i in rows]), room, stop_ids, temperature, top_k,
+                                    streams)
                 for i, r in zip(rows, new):
                     out[i] = r
     model.train(was)

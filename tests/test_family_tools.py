@@ -17,8 +17,8 @@ def wtok():
     return world_tokenizer()
 
 
-def _tiny(vocab, block=96, seed=0):
-    return GPT(GPTConfig(vocab_size=vocab, block_size=block, n_layer=1, n_head=2, n_embd=16), seed=seed)
+def _tiny(vocab, block_size=96, seed=0):
+    return GPT(GPTConfig(vocab_size=vocab, block_size=block_size, n_layer=1, n_head=2, n_embd=16), seed=seed)
 
 
 def test_few_shot_text_hand_worked():
@@ -37,7 +37,7 @@ def test_pick_examples_same_task_never_the_question():
 
 
 def test_few_shot_eval_runs_and_skips_what_does_not_fit(wtok):
-    m = _tiny(wtok.vocab_size, block=96)
+    m = _tiny(wtok.vocab_size, block_size=96)
     qs = [p for p in sample_prompts(30, seed=2, split="eval") if p.task != "refuse"]
     r0 = few_shot_eval(m, wtok, qs, k=0, max_new_tokens=6)
     assert r0["fits"] == len(qs) and len(r0["texts"]) == len(qs) and 0 <= r0["accuracy"] <= 1
@@ -98,7 +98,7 @@ def test_best_of_n_returns_the_rms_favourite(wtok):
 
 
 def test_fit_logs_extras_and_rejects_zero_steps():
-    m = _tiny(5, block=4)
+    m = _tiny(5, block_size=4)
     x = np.array([[1, 2, 3, 4]])
     h = fit(m, lambda step, rng: (m(x, x)[1], {"step": step}), steps=3)
     assert h["step"] == [0.0, 1.0, 2.0] and len(h["loss"]) == 3

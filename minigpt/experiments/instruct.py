@@ -27,8 +27,8 @@ def sft_on(model, tok, examples, steps, batch_size=32, lr=1e-3, seed=0, aux_lm_c
     """Fine-tune on examples [(system or None, prompt text, response)] for `steps` steps; returns the history."""
     if not examples:
         raise ValueError("sft_on needs at least one (system, prompt, response) example")
-    block = model.config.block_size
-    encoded = [sft_example(tok, p, r, system=s, block_size=block) for s, p, r in examples]
+    block_size = model.config.block_size
+    encoded = [sft_example(tok, p, r, system=s, block_size=block_size) for s, p, r in examples]
     pad = chat_ids(tok)["pad"]
 
     def loss_fn(step, rng):

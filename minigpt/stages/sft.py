@@ -167,9 +167,9 @@ def train(cfg, model, tok, demos, val_demos=(), *, progress=True, callback=None,
     The history holds per-step train loss (L2, and L1 if λ > 0) and periodic validation L2.
     """
     ids = chat_ids(tok)
-    block = model.config.block_size
-    train_ex = encode_demos(tok, demos, block)
-    val_ex = encode_demos(tok, val_demos, block)
+    block_size = model.config.block_size
+    train_ex = encode_demos(tok, demos, block_size)
+    val_ex = encode_demos(tok, val_demos, block_size)
     if not train_ex:
         raise ValueError("SFT needs at least one demonstration")
     lengths = [len(e[0]) for e in train_ex]
