@@ -34,50 +34,27 @@ import numpy as np
 from minigpt import dist, ops, rl_math
 from minigpt.autograd import Tensor, no_grad
 from minigpt.backend import to_numpy, xp
-from minigpt.config import Config, fraction, nonnegative, positive
+from minigpt.config import nonnegative, positive
 from minigpt.data.assistant import gold_score, sample_prompts
 from minigpt.generate import sample_batch
 from minigpt.loop import Loop, adamw, optimizer_step
 from minigpt.scoring import response_logprobs, score_texts
-from minigpt.stages.ppo import RolloutShare, check_compatible, global_means, load_for_ppo
+from minigpt.stages.ppo import RLConfig, RolloutShare, check_compatible, global_means, load_for_ppo
 from minigpt.tokenizer.chat_template import chat_ids, decode_response, encode_prompt, pad_batch
 
 
 @dataclass
-class GRPOConfig(Config):
-    init: str = "runs/sft/ckpt"  # SFT checkpoint: initial policy and reference
-    reward: str = "runs/reward/ckpt"  # reward-model checkpoint
+class GRPOConfig(RLConfig):
     out_dir: str = "runs/grpo"  # where checkpoints and metrics go
-    n_prompts: int = 2000  # pool of train-split prompts
-    iters: int = 40  # rollout + update iterations
     prompts_per_iter: int = 16  # prompts per rollout ...
     group_size: int = 4  # ... each answered G times (16 × 4 = PPO's 64 responses)
-    ppo_epochs: int = 2  # passes over each rollout
-    minibatch_size: int = 32  # sequences per gradient step
-    lr: float = 3e-5  # AdamW learning rate (constant)
-    temperature: float = 1.0  # rollout sampling temperature
-    max_new_tokens: int = 40  # longest response
-    clip_eps: float = 0.2  # ratio clip ε
     kl_coef: float = 0.05  # β, weight of the KL(π ‖ π_ref) loss term
     adv_eps: float = 1e-4  # ε in the group normalisation
-    missing_eos_penalty: float = 1.0  # subtracted from the score of a response without <|end|>
-    weight_decay: float = 0.0  # AdamW decoupled decay (matrices only)
-    beta1: float = 0.9  # AdamW β1
-    beta2: float = 0.95  # AdamW β2
-    grad_clip: float = 1.0  # max global gradient norm (0 = off)
-    data_seed: int = 3  # seeds the prompt pool
-    seed: int = 1337  # seeds rollouts and minibatch order
-    ckpt_interval: int = 10  # iterations between checkpoints (and at the end)
-    resume: bool = False  # continue from out_dir/ckpt if present
-    force: bool = False  # start over even if out_dir already holds a run
 
     def validate(self):
-        positive(self, "n_prompts", "iters", "prompts_per_iter", "group_size", "ppo_epochs", "minibatch_size", "lr",
-                 "max_new_tokens", "clip_eps", "adv_eps")
-        nonnegative(self, "temperature", "kl_coef", "missing_eos_penalty", "weight_decay", "grad_clip", "data_seed",
-                    "seed")
-        positive(self, "ckpt_interval")
-        fraction(self, "beta1", "beta2")
+        super().validate()
+        positive(self, "prompts_per_iter", "group_size", "adv_eps")
+        nonnegative(self, "kl_coef")
 
 
 # -----------------------------------------------------------------------------

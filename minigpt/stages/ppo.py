@@ -45,32 +45,21 @@ from minigpt.tokenizer.chat_template import chat_ids, decode_response, encode_pr
 
 
 @dataclass
-class PPOConfig(Config):
+class RLConfig(Config):
+    r"""What PPO and GRPO share (each adds its own fields after these): the policy and the reward model to start
+    from, the rollouts, the clipped update, the optimizer, the seeds and the checkpoints."""
     init: str = "runs/sft/ckpt"  # SFT checkpoint: the initial policy and the reference
     reward: str = "runs/reward/ckpt"  # reward-model checkpoint
-    out_dir: str = "runs/ppo"  # where checkpoints and metrics go
     n_prompts: int = 2000  # pool of train-split prompts to draw rollouts from
-    iters: int = 40  # PPO iterations (rollout + update)
-    rollout_batch: int = 64  # prompts per rollout
+    iters: int = 40  # iterations (rollout + update)
     ppo_epochs: int = 2  # passes over each rollout
     minibatch_size: int = 32  # sequences per gradient step
     lr: float = 3e-5  # AdamW learning rate (constant)
     temperature: float = 1.0  # rollout sampling temperature
     max_new_tokens: int = 40  # longest response
-    init_kl_coef: float = 0.1  # β, weight of the per-token KL penalty
-    target_kl: float = 0.0  # adaptive β steers the KL (nats per response) toward this; 0 = fixed β
-    kl_horizon: int = 2000  # adaptive controller horizon (in rollout samples)
-    gamma: float = 1.0  # discount
-    lam: float = 0.95  # GAE λ
-    clip_eps: float = 0.2  # PPO ratio clip ε
-    vf_clip: float = 0.2  # value clip
-    vf_lr: float = 1e-4  # learning rate of the value model (its own trunk, initialised from the RM)
-    whiten_advantages: bool = True  # normalise advantages over each rollout
-    ptx_coef: float = 0.0  # γ of PPO-ptx: weight of the pretraining LM loss (0 = plain PPO)
-    ptx_batch: int = 8  # pretraining sequences per minibatch when ptx_coef > 0
-    rbrm_coef: float = 0.0  # weight of the rule-based reward added to the RM score
+    clip_eps: float = 0.2  # ratio clip ε
     missing_eos_penalty: float = 1.0  # subtracted from the score of a response without <|end|>
-    weight_decay: float = 0.0  # AdamW decoupled decay (matrices only), policy and value model
+    weight_decay: float = 0.0  # AdamW decoupled decay (matrices only; PPO: policy and value model)
     beta1: float = 0.9  # AdamW β1
     beta2: float = 0.95  # AdamW β2
     grad_clip: float = 1.0  # max global gradient norm (0 = off)
@@ -81,12 +70,32 @@ class PPOConfig(Config):
     force: bool = False  # start over even if out_dir already holds a run
 
     def validate(self):
-        positive(self, "n_prompts", "iters", "rollout_batch", "ppo_epochs", "minibatch_size", "lr", "max_new_tokens",
-                 "kl_horizon", "clip_eps", "vf_clip", "vf_lr", "ptx_batch")
-        nonnegative(self, "temperature", "init_kl_coef", "target_kl", "ptx_coef", "rbrm_coef", "missing_eos_penalty",
-                    "weight_decay", "grad_clip", "data_seed", "seed")
-        positive(self, "ckpt_interval")
+        positive(self, "n_prompts", "iters", "ppo_epochs", "minibatch_size", "lr", "max_new_tokens", "clip_eps",
+                 "ckpt_interval")
+        nonnegative(self, "temperature", "missing_eos_penalty", "weight_decay", "grad_clip", "data_seed", "seed")
         fraction(self, "beta1", "beta2")
+
+
+@dataclass
+class PPOConfig(RLConfig):
+    out_dir: str = "runs/ppo"  # where checkpoints and metrics go
+    rollout_batch: int = 64  # prompts per rollout
+    init_kl_coef: float = 0.1  # β, weight of the per-token KL penalty
+    target_kl: float = 0.0  # adaptive β steers the KL (nats per response) toward this; 0 = fixed β
+    kl_horizon: int = 2000  # adaptive controller horizon (in rollout samples)
+    gamma: float = 1.0  # discount
+    lam: float = 0.95  # GAE λ
+    vf_clip: float = 0.2  # value clip
+    vf_lr: float = 1e-4  # learning rate of the value model (its own trunk, initialised from the RM)
+    whiten_advantages: bool = True  # normalise advantages over each rollout
+    ptx_coef: float = 0.0  # γ of PPO-ptx: weight of the pretraining LM loss (0 = plain PPO)
+    ptx_batch: int = 8  # pretraining sequences per minibatch when ptx_coef > 0
+    rbrm_coef: float = 0.0  # weight of the rule-based reward added to the RM score
+
+    def validate(self):
+        super().validate()
+        positive(self, "rollout_batch", "kl_horizon", "vf_clip", "vf_lr", "ptx_batch")
+        nonnegative(self, "init_kl_coef", "target_kl", "ptx_coef", "rbrm_coef")
         in_range(self, "gamma", 0.0, 1.0, hi_open=False)
         in_range(self, "lam", 0.0, 1.0, hi_open=False)
 
