@@ -99,8 +99,8 @@ def time_torch(torch, fn, warmup, repeats):
 def bench_kernel(kernel, info, torch, eq, warmup, repeats):
     import cupy as cp
     row = {"kernel": kernel.name, "summary": kernel.summary, "sizes": kernel.bench_size}
-    for block in kernel.block_sizes:                     # validate before timing
-        ok, msg = runner.check(kernel, runner.check_size(kernel), block, backend="cupy")
+    for threads in kernel.threads_per_block:                     # validate before timing
+        ok, msg = runner.check(kernel, runner.check_size(kernel), threads, backend="cupy")
         if not ok:
             row["error"] = msg
             return row
@@ -108,16 +108,16 @@ def bench_kernel(kernel, info, torch, eq, warmup, repeats):
     arrays = {k: cp.asarray(v) if isinstance(v, np.ndarray) else v for k, v in problem.items()}
     nbytes, flops = kernel.traffic(kernel.bench_size)
     row["bytes"], row["flops"], row["blocks"] = nbytes, flops, []
-    for block in kernel.block_sizes:
-        launches = kernel.plan(problem, block)
-        defines = kernel.defines(problem, block)
+    for threads in kernel.threads_per_block:
+        launches = kernel.plan(problem, threads)
+        defines = kernel.defines(problem, threads)
 
         def go():
             for L in launches:
-                launch.launch(L.entry, L.grid, L.block, L.shared_bytes,
+                launch.launch(L.entry, L.grid, L.threads, L.shared_bytes,
                               *[arrays[a] if isinstance(a, str) else a for a in L.args], defines=defines)
         ms = time_gpu(go, warmup, repeats)
-        r = {"block": block, "ms": round(ms, 4), "GBps": round(nbytes / ms / 1e6, 1)}
+        r = {"block": threads, "ms": round(ms, 4), "GBps": round(nbytes / ms / 1e6, 1)}
         if info["peak_GBps"]:
             r["frac_peak_bw"] = round(r["GBps"] / info["peak_GBps"], 3)
         if flops:

@@ -11,7 +11,7 @@ loads it with ctypes:
     from minigpt.kernels import emulate
     x = np.random.default_rng(0).standard_normal((5, 100), dtype=np.float32)
     y = np.empty_like(x)
-    emulate.launch("softmax_fwd_v2", grid=2, block=128, shared_bytes=0, y, x, 5, 100)
+    emulate.launch("softmax_fwd_v2", grid=2, threads=128, shared_bytes=0, y, x, 5, 100)
 
 The .cu text is compiled as written except for one rewrite: a dynamic shared memory
 declaration `extern __shared__ T name[];` becomes a pointer to the shim's per-block
@@ -260,14 +260,14 @@ class Module:
         self.lib, self.entries, self.label = lib, entries, label
         self.lock = threading.Lock()  # `__shared__` arrays are statics: one launch at a time
 
-    def launch(self, name, grid, block, shared_bytes, *args, chaos_us=0, seed=0, guard=True):
+    def launch(self, name, grid, threads, shared_bytes, *args, chaos_us=0, seed=0, guard=True):
         if name not in self.entries:
             raise KeyError(f"{self.label} has no kernel {name!r}; it defines {sorted(self.entries)}")
         params = self.entries[name].params
         if len(args) != len(params):
             raise TypeError(f"{name} takes {len(params)} arguments ({', '.join(p.name for p in params)}), "
                             f"got {len(args)}")
-        g, b = _dim3(grid, "grid"), _dim3(block, "block")
+        g, b = _dim3(grid, "grid"), _dim3(threads, "block")
         keep, guarded, slots = [], [], []
         for p, a in zip(params, args):
             if p.pointer:
@@ -308,13 +308,13 @@ def load(name: str, defines: dict | None = None, text: str | None = None) -> Mod
     return build(text, defines, label="custom")
 
 
-def launch(kernel_name, grid, block, shared_bytes, *args, defines=None, source=None,
+def launch(kernel_name, grid, threads, shared_bytes, *args, defines=None, source=None,
            chaos_us=0, seed=0, guard=True):
     """Run `kernel_name` on the CPU shim; arrays are modified in place, like on a GPU.
 
-    grid/block: int or tuple of up to 3 ints. shared_bytes: dynamic shared memory.
+    grid/threads (CUDA's gridDim/blockDim): int or tuple of up to 3 ints. shared_bytes: dynamic shared memory.
     defines: -D macros for the compile. source: kernel text to use instead of the .cu file.
     chaos_us > 0: random sleeps after barriers (to make races show); seed picks them.
     """
     module = load(kernel_name, defines, source)
-    module.launch(kernel_name, grid, block, shared_bytes, *args, chaos_us=chaos_us, seed=seed, guard=guard)
+    module.launch(kernel_name, grid, threads, shared_bytes, *args, chaos_us=chaos_us, seed=seed, guard=guard)

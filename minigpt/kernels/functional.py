@@ -40,19 +40,19 @@ def _f32(a):
     return _xp(a).ascontiguousarray(a, dtype=np.float32)
 
 
-def _run(name: str, block: int, problem: dict) -> dict:
+def _run(name: str, threads: int, problem: dict) -> dict:
     """Launch registry kernel `name` on the arrays in `problem`; returns `problem`."""
     kernel = registry.get(name)
-    defines = kernel.defines(problem, block)
+    defines = kernel.defines(problem, threads)
     gpu = any(_is_cupy(v) for v in problem.values())
-    for L in kernel.plan(problem, block):
+    for L in kernel.plan(problem, threads):
         args = [problem[a] if isinstance(a, str) else a for a in L.args]
         if gpu:
             from minigpt.kernels import launch
-            launch.launch(L.entry, L.grid, L.block, L.shared_bytes, *args, defines=defines)
+            launch.launch(L.entry, L.grid, L.threads, L.shared_bytes, *args, defines=defines)
         else:
             from minigpt.kernels import emulate
-            emulate.launch(L.entry, L.grid, L.block, L.shared_bytes, *args, defines=defines)
+            emulate.launch(L.entry, L.grid, L.threads, L.shared_bytes, *args, defines=defines)
     return problem
 
 

@@ -46,7 +46,7 @@ def _dim3(v):
     return t + (1,) * (3 - len(t))
 
 
-def launch(name, grid, block, shared_bytes, *args, defines=None):
+def launch(name, grid, threads, shared_bytes, *args, defines=None):
     """Launch kernel `name` (found in minigpt/kernels/*.cu) asynchronously on CuPy's current stream."""
     import cupy
     entry = src.entry(name)
@@ -65,4 +65,4 @@ def launch(name, grid, block, shared_bytes, *args, defines=None):
     fn = module(entry.file.name, tuple(sorted((defines or {}).items()))).get_function(name)
     if shared_bytes > DEFAULT_SHARED_LIMIT:
         fn.max_dynamic_shared_size_bytes = int(shared_bytes)
-    fn(_dim3(grid), _dim3(block), tuple(converted), shared_mem=int(shared_bytes))
+    fn(_dim3(grid), _dim3(threads), tuple(converted), shared_mem=int(shared_bytes))

@@ -25,7 +25,7 @@ F32 = 4  # bytes per float32
 class Launch:
     entry: str                    # extern "C" function name
     grid: tuple                   # blocks, (x, y, z)
-    block: tuple                  # threads per block, (x, y, z)
+    threads: tuple                # threads per block, (x, y, z): CUDA's blockDim
     shared_bytes: int             # dynamic shared memory
     args: tuple                   # problem keys (str) or literal scalars, in parameter order
 
@@ -42,11 +42,11 @@ class Kernel:
     reference: Callable[[dict], dict]             # problem -> {output name: float64 array}
     outputs: tuple                                # problem keys the kernel writes
     test_sizes: tuple                             # size dicts for the tests (ragged, large logits, ...)
-    block_sizes: tuple                            # block sizes the tests sweep
+    threads_per_block: tuple                            # block sizes the tests sweep
     bench_size: dict                              # size dict for benchmarks/kernels.py
     traffic: Callable[[dict], tuple]              # sizes -> (bytes that must move, flops); flops of
                                                   # elementwise math are rough (exp, tanh count as 1)
-    defines: Callable[[dict, int], dict] = field(default=lambda p, block: {})  # -D macros
+    defines: Callable[[dict, int], dict] = field(default=lambda p, threads: {})  # -D macros
     rtol: float = 1e-5
     atol: float = 1e-6                            # multiplied by sizes.get("mag", 1)
 
@@ -75,15 +75,15 @@ def _softmax_make(rng, s):
 
 
 def _softmax_plan(version):
-    def plan(p, block):
+    def plan(p, threads):
         N = p["N"]
         if version == "v1":
-            grid = _cdiv(N, block)                  # one thread per row
+            grid = _cdiv(N, threads)                  # one thread per row
         elif version == "v2":
-            grid = _cdiv(N, block // 32)            # one warp per row
+            grid = _cdiv(N, threads // 32)            # one warp per row
         else:
             grid = N                                # one block per row
-        return [Launch(f"softmax_fwd_{version}", (grid,), (block,), 0, ("y", "x", "N", "C"))]
+        return [Launch(f"softmax_fwd_{version}", (grid,), (threads,), 0, ("y", "x", "N", "C"))]
     return plan
 
 
@@ -94,11 +94,11 @@ _SOFTMAX_SUMMARY = {"v1": "naive: one thread per row, 3 passes, uncoalesced",
                     "v3": "one block per row, online max/sum, warps merge via shared memory"}
 
 
-def _softmax_kernel(version, blocks, bench):
+def _softmax_kernel(version, threads_per_block, bench):
     return Kernel(
         f"softmax_fwd_{version}", "softmax.cu", (f"softmax_fwd_{version}",), _SOFTMAX_SUMMARY[version],
         _softmax_make, _softmax_plan(version), lambda p: {"y": R.softmax_fwd(p["x"])}, ("y",),
-        _SOFTMAX_SIZES, blocks, bench, lambda s: (2 * F32 * s["N"] * s["C"], 5 * s["N"] * s["C"]))
+        _SOFTMAX_SIZES, threads_per_block, bench, lambda s: (2 * F32 * s["N"] * s["C"], 5 * s["N"] * s["C"]))
 
 
 def _softmax_bwd_make(rng, s):
@@ -124,10 +124,10 @@ def _ln_bwd_make(rng, s):
             "db": np.zeros(C, np.float32), "N": N, "C": C}
 
 
-def _ln_bwd_plan(p, block):
+def _ln_bwd_plan(p, threads):
     # few blocks so the grid-stride loop and the per-block atomics both get exercised
-    grid = min(_cdiv(p["N"], block // 32), p.get("max_blocks", 3))
-    return [Launch("layernorm_bwd", (grid,), (block,), 2 * p["C"] * F32,
+    grid = min(_cdiv(p["N"], threads // 32), p.get("max_blocks", 3))
+    return [Launch("layernorm_bwd", (grid,), (threads,), 2 * p["C"] * F32,
                    ("dx", "dw", "db", "dy", "x", "w", "mean", "rstd", "N", "C"))]
 
 
@@ -164,8 +164,8 @@ def _gelu_make(rng, s):
     return {"x": x, "dy": _randn(rng, s["n"]), "y": _nan(s["n"]), "dx": _nan(s["n"]), "n": s["n"]}
 
 
-def _grid_stride(p, block, key="n"):
-    return (min(_cdiv(p[key], block), p.get("max_blocks", 3)),)   # few blocks: exercise the loop
+def _grid_stride(p, threads, key="n"):
+    return (min(_cdiv(p[key], threads), p.get("max_blocks", 3)),)   # few blocks: exercise the loop
 
 
 _ADAMW_HYPER = {"lr": 1e-2, "beta1": 0.9, "beta2": 0.95, "eps": 1e-8, "weight_decay": 0.1, "step": 3,
@@ -193,9 +193,9 @@ def _mm_make(rng, s):
 
 
 def _mm_plan(version):
-    def plan(p, block):
-        grid = (_cdiv(p["N"], block), _cdiv(p["M"], block))
-        return [Launch(f"matmul_{version}", grid, (block, block), 0, ("C", "A", "B", "M", "N", "K"))]
+    def plan(p, threads):
+        grid = (_cdiv(p["N"], threads), _cdiv(p["M"], threads))
+        return [Launch(f"matmul_{version}", grid, (threads, threads), 0, ("C", "A", "B", "M", "N", "K"))]
     return plan
 
 
@@ -214,9 +214,9 @@ def _att_make(rng, s):
             "scale": 1.0 / math.sqrt(hs)}
 
 
-def _att_fwd_plan(p, block):
-    shared = (2 * ATT_BC * p["hs"] + block * (p["hs"] + 1)) * F32
-    return [Launch("attention_fwd", (_cdiv(p["T"], block), p["BH"]), (block,), shared,
+def _att_fwd_plan(p, threads):
+    shared = (2 * ATT_BC * p["hs"] + threads * (p["hs"] + 1)) * F32
+    return [Launch("attention_fwd", (_cdiv(p["T"], threads), p["BH"]), (threads,), shared,
                    ("o", "lse", "q", "k", "v", "T", "scale"))]
 
 
@@ -234,13 +234,13 @@ def _att_bwd_make(rng, s):
     return p
 
 
-def _att_bwd_plan(p, block):
+def _att_bwd_plan(p, threads):
     BH, T, hs = p["BH"], p["T"], p["hs"]
-    grid = (_cdiv(T, block), BH)
+    grid = (_cdiv(T, threads), BH)
     args = ("q", "k", "v", "do", "lse", "delta", "T", "scale")
-    return [Launch("attention_bwd_preprocess", (_cdiv(BH * T, block),), (block,), 0, ("delta", "o", "do", BH * T)),
-            Launch("attention_bwd_dq", grid, (block,), (2 * ATT_BC * hs + 2 * block * (hs + 1)) * F32, ("dq",) + args),
-            Launch("attention_bwd_dkdv", grid, (block,), (2 * ATT_BQ * hs + 2 * ATT_BQ + 2 * block * (hs + 1)) * F32,
+    return [Launch("attention_bwd_preprocess", (_cdiv(BH * T, threads),), (threads,), 0, ("delta", "o", "do", BH * T)),
+            Launch("attention_bwd_dq", grid, (threads,), (2 * ATT_BC * hs + 2 * threads * (hs + 1)) * F32, ("dq",) + args),
+            Launch("attention_bwd_dkdv", grid, (threads,), (2 * ATT_BQ * hs + 2 * ATT_BQ + 2 * threads * (hs + 1)) * F32,
                    ("dk", "dv") + args)]
 
 

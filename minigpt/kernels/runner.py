@@ -28,22 +28,22 @@ def _args(launch, arrays):
     return [arrays[a] if isinstance(a, str) else a for a in launch.args]
 
 
-def run(kernel: registry.Kernel, problem: dict, block: int, backend: str = "shim", **shim_kw) -> dict:
+def run(kernel: registry.Kernel, problem: dict, threads: int, backend: str = "shim", **shim_kw) -> dict:
     """Launch the kernel's plan on a copy of the problem; returns {output name: NumPy array}."""
-    defines = kernel.defines(problem, block)
-    launches = kernel.plan(problem, block)
+    defines = kernel.defines(problem, threads)
+    launches = kernel.plan(problem, threads)
     if backend == "shim":
         from minigpt.kernels import emulate
         arrays = {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in problem.items()}
         for L in launches:
-            emulate.launch(L.entry, L.grid, L.block, L.shared_bytes, *_args(L, arrays), defines=defines, **shim_kw)
+            emulate.launch(L.entry, L.grid, L.threads, L.shared_bytes, *_args(L, arrays), defines=defines, **shim_kw)
         return {name: arrays[name] for name in kernel.outputs}
     if backend == "cupy":
         import cupy as cp
         from minigpt.kernels import launch as gpu
         arrays = {k: cp.asarray(v) if isinstance(v, np.ndarray) else v for k, v in problem.items()}
         for L in launches:
-            gpu.launch(L.entry, L.grid, L.block, L.shared_bytes, *_args(L, arrays), defines=defines)
+            gpu.launch(L.entry, L.grid, L.threads, L.shared_bytes, *_args(L, arrays), defines=defines)
         cp.cuda.get_current_stream().synchronize()
         return {name: cp.asnumpy(arrays[name]) for name in kernel.outputs}
     raise ValueError(f"backend must be 'shim' or 'cupy', got {backend!r}")
@@ -66,15 +66,15 @@ def compare(out: np.ndarray, ref: np.ndarray, rtol: float, atol: float, name: st
     return False, "\n".join(lines)
 
 
-def check(kernel: registry.Kernel, sizes: dict, block: int, backend: str = "shim", seed: int = 0, **shim_kw):
+def check(kernel: registry.Kernel, sizes: dict, threads: int, backend: str = "shim", seed: int = 0, **shim_kw):
     """Run once and compare every output with the reference: (ok, message)."""
     problem = make_problem(kernel, sizes, seed)
-    out = run(kernel, problem, block, backend, **shim_kw)
+    out = run(kernel, problem, threads, backend, **shim_kw)
     ref = kernel.reference(problem)
     atol = kernel.atol * sizes.get("mag", 1.0)
     results = [compare(out[k], ref[k], kernel.rtol, atol, k) for k in kernel.outputs]
     ok = all(r[0] for r in results)
-    head = f"{kernel.name} sizes={sizes} block={block} [{backend}]"
+    head = f"{kernel.name} sizes={sizes} threads={threads} [{backend}]"
     return ok, head + "\n  " + "\n  ".join(r[1] for r in results)
 
 
@@ -104,8 +104,8 @@ def prebuild(kernels=registry.KERNELS, jobs: int | None = None) -> int:
     for k in kernels:
         for sizes in k.test_sizes:
             problem = make_problem(k, sizes)
-            for block in k.block_sizes:
-                defines = tuple(sorted(k.defines(problem, block).items()))
+            for threads in k.threads_per_block:
+                defines = tuple(sorted(k.defines(problem, threads).items()))
                 wanted[(k.file, defines)] = None
     def one(item):
         file, defines = item
@@ -122,10 +122,10 @@ def check_all(backend: str = "shim", quick: bool = False, only: str = "") -> lis
     rows = []
     for k in (k for k in registry.KERNELS if only in k.name):
         for sizes in k.test_sizes[:1] if quick else k.test_sizes:
-            for block in k.block_sizes[:1] if quick else k.block_sizes:
+            for threads in k.threads_per_block[:1] if quick else k.threads_per_block:
                 t0 = time.perf_counter()
-                ok, msg = check(k, sizes, block, backend)
-                rows.append({"kernel": k.name, "sizes": sizes, "block": block, "ok": ok,
+                ok, msg = check(k, sizes, threads, backend)
+                rows.append({"kernel": k.name, "sizes": sizes, "block": threads, "ok": ok,
                              "seconds": round(time.perf_counter() - t0, 3), **({} if ok else {"message": msg})})
     return rows
 

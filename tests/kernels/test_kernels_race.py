@@ -33,32 +33,32 @@ def drop_barrier(text: str, marker: str) -> str:
     return "".join(lines)
 
 
-def run_once(kernel, sizes, block, text, seed):
+def run_once(kernel, sizes, threads, text, seed):
     problem = runner.make_problem(kernel, sizes, seed)
     arrays = {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in problem.items()}
-    for L in kernel.plan(problem, block):
+    for L in kernel.plan(problem, threads):
         args = [arrays[a] if isinstance(a, str) else a for a in L.args]
-        emulate.launch(L.entry, L.grid, L.block, L.shared_bytes, *args, defines=kernel.defines(problem, block),
+        emulate.launch(L.entry, L.grid, L.threads, L.shared_bytes, *args, defines=kernel.defines(problem, threads),
                        source=text, chaos_us=CHAOS_US, seed=seed)
     ref = kernel.reference(problem)
     atol = kernel.atol * sizes.get("mag", 1.0)
     return all(runner.compare(arrays[o], ref[o], kernel.rtol, atol)[0] for o in kernel.outputs)
 
 
-@pytest.mark.parametrize("name, marker, sizes, block", PLANTED, ids=[p[0] for p in PLANTED])
-def test_missing_barrier_is_caught(name, marker, sizes, block):
+@pytest.mark.parametrize("name, marker, sizes, threads", PLANTED, ids=[p[0] for p in PLANTED])
+def test_missing_barrier_is_caught(name, marker, sizes, threads):
     kernel = registry.get(name)
     text = (source.KERNEL_DIR / kernel.file).read_text()
     racy = drop_barrier(text, marker)
     assert racy != text
     for seed in SEEDS:
-        if not run_once(kernel, sizes, block, racy, seed):
+        if not run_once(kernel, sizes, threads, racy, seed):
             return  # caught
     pytest.fail(f"{name} without barrier {marker} matched the reference in all {len(SEEDS)} runs")
 
 
-@pytest.mark.parametrize("name, marker, sizes, block", PLANTED, ids=[p[0] for p in PLANTED])
-def test_intact_kernel_survives_chaos(name, marker, sizes, block):
+@pytest.mark.parametrize("name, marker, sizes, threads", PLANTED, ids=[p[0] for p in PLANTED])
+def test_intact_kernel_survives_chaos(name, marker, sizes, threads):
     kernel = registry.get(name)
     text = (source.KERNEL_DIR / kernel.file).read_text()
-    assert all(run_once(kernel, sizes, block, text, seed) for seed in SEEDS[:1])
+    assert all(run_once(kernel, sizes, threads, text, seed) for seed in SEEDS[:1])

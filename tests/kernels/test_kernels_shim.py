@@ -12,8 +12,8 @@ from minigpt.kernels import emulate, registry, runner, source
 
 pytestmark = pytest.mark.skipif(emulate.compiler() is None, reason="the CPU shim needs g++ (C++20)")
 
-CASES = [pytest.param(k, sizes, block, id=f"{k.name}-{i}-b{block}")
-         for k in registry.KERNELS for i, sizes in enumerate(k.test_sizes) for block in k.block_sizes]
+CASES = [pytest.param(k, sizes, threads, id=f"{k.name}-{i}-t{threads}")
+         for k in registry.KERNELS for i, sizes in enumerate(k.test_sizes) for threads in k.threads_per_block]
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -21,9 +21,9 @@ def _prebuild():
     runner.prebuild()   # compile all shim libraries in parallel once
 
 
-@pytest.mark.parametrize("kernel, sizes, block", CASES)
-def test_kernel_matches_reference(kernel, sizes, block):
-    ok, message = runner.check(kernel, sizes, block, backend="shim", seed=block)
+@pytest.mark.parametrize("kernel, sizes, threads", CASES)
+def test_kernel_matches_reference(kernel, sizes, threads):
+    ok, message = runner.check(kernel, sizes, threads, backend="shim", seed=threads)
     assert ok, message
 
 
@@ -40,7 +40,7 @@ def test_registry_entries_live_in_the_named_file(kernel):
     for name in kernel.entries:
         assert source.entry(name).file.name == kernel.file
     problem = runner.make_problem(kernel, kernel.test_sizes[0])
-    assert tuple(L.entry for L in kernel.plan(problem, kernel.block_sizes[0])) == kernel.entries
+    assert tuple(L.entry for L in kernel.plan(problem, kernel.threads_per_block[0])) == kernel.entries
 
 
 @pytest.mark.parametrize("path", source.kernel_files(), ids=lambda p: p.name)

@@ -165,9 +165,9 @@ for name in names:
     k = registry.get(name)
     sizes_list = k.test_sizes[:2] if QUICK else k.test_sizes
     for sizes in sizes_list:
-        for block in k.block_sizes:
-            ok, msg = runner.check(k, sizes, block)
-            print(("OK  " if ok else "FAIL") + f" {name:15s} block={block:3d} sizes={sizes}")
+        for threads in k.threads_per_block:
+            ok, msg = runner.check(k, sizes, threads)
+            print(("OK  " if ok else "FAIL") + f" {name:15s} threads={threads:3d} sizes={sizes}")
             assert ok, msg
 
 # %% [markdown]
@@ -281,9 +281,9 @@ print("max |tiled - naive| =", np.abs(acc / l - naive).max())
 for name in ("attention_fwd", "attention_bwd"):
     k = registry.get(name)
     for sizes in (k.test_sizes[:1] if QUICK else k.test_sizes):
-        for block in k.block_sizes:
-            ok, msg = runner.check(k, sizes, block)
-            print(("OK  " if ok else "FAIL") + f" {name:14s} block={block} sizes={sizes}")
+        for threads in k.threads_per_block:
+            ok, msg = runner.check(k, sizes, threads)
+            print(("OK  " if ok else "FAIL") + f" {name:14s} threads={threads} sizes={sizes}")
             assert ok, msg
 T, heads, hs = 1024, 48, 64
 print(f"\nnaive scores: {heads * T * T * 4 / 1e6:.0f} MB per layer;  flash keeps per row only m, l (and lse): "
