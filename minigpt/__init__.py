@@ -7,7 +7,8 @@
 Layers (DESIGN.md §2): each imports only the layers above it in this list, and
 tests/test_architecture.py checks that no two parts import each other.
 
-    backend.py, config.py            NumPy or CuPy; config dataclasses and their validation
+    backend.py, config.py,           NumPy or CuPy; config dataclasses and their validation (and presets);
+      timing.py                        the best-of-a-few-calls timer of the notebooks and benchmarks
     autograd.py                      Tensor (its operators call ops/), Function, backward, gradcheck
     kernels/, ops/                   CUDA kernels with NumPy references; differentiable ops
     nn/, optim.py                    layers, the GPT and its heads, LoRA; AdamW, schedule, clipping
