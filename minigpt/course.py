@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from minigpt import coursefiles
-from minigpt.sandbox import Worker, WorkerCrashed, WorkerTimeout
+from minigpt.sandbox import Worker, WorkerError
 
 DEFAULT_IMPL = "exercises"
 
@@ -143,7 +143,9 @@ class Implementation:
 
 
 class CallAborted(BaseException):
-    r"""A graded call that reached the exercise's stub, crashed the worker or ran out of time; `error` is what happened.
+    r"""A graded call after which more inputs cost much and teach little; `error` is what happened: the
+    exercise's stub or a function that cannot be imported (a SyntaxError, a missing name) fail for every
+    input alike; a crash, a timeout or a garbled answer cost a worker restart (or the time limit) each.
 
     A BaseException, not an Exception, so that a property-based check (hypothesis) stops at once
     instead of shrinking an input that every call fails on: each shrinking step would restart the
@@ -163,8 +165,8 @@ class RemoteImplementation:
     which imports the student's package and calls its merge; the returned plain value comes
     back. The graded checks use this, so the student's code never runs where the verdict is made.
     One worker serves all calls; a call that crashes or hangs kills it and the next call starts
-    a new one. `timeout` bounds each call in seconds. A call that reaches the stub, crashes or times
-    out raises `CallAborted` (its `error` says which).
+    a new one. `timeout` bounds each call in seconds. A call that reaches the stub, cannot import the
+    function, crashes, times out or garbles its answer raises `CallAborted` (its `error` says which).
     """
 
     def __init__(self, name: str | None = None, path: str | None = None, timeout: float = 60.0,
@@ -188,10 +190,10 @@ class RemoteImplementation:
                 self._on_start(self.worker)
         try:
             return self.worker.call(ex.module, function, *args, timeout=timeout, **kwargs)
-        except (WorkerCrashed, WorkerTimeout) as err:
+        except WorkerError as err:  # crash, timeout, a garbled answer: each would cost a worker restart again
             raise CallAborted(err) from None
-        except NotImplementedError as err:
-            if is_stub_error(err):
+        except Exception as err:  # noqa: BLE001 - re-raised unless every input would fail alike
+            if is_stub_error(err) or getattr(err, "minigpt_stage", "call") == "resolve":
                 raise CallAborted(err) from None
             raise
 

@@ -92,6 +92,7 @@ def _rebuild_exception(err: dict) -> BaseException:
         exc = StudentException(name, message)
     if err.get("traceback"):
         exc.add_note("in the student's code:\n" + str(err["traceback"]).rstrip())
+    exc.minigpt_stage = str(err.get("stage", "call"))  # "resolve": the function could not even be imported
     return exc
 
 

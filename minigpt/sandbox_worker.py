@@ -364,11 +364,13 @@ def serve(config: dict, requests: int, answers: int) -> None:
         if header.get("op") == "exit":
             return
         answer, out_blobs = {}, []
+        stage = "resolve"  # until the function is found: its import (a SyntaxError, say) fails for every input alike
         try:
             args = decode(header["args"], blobs)
             kwargs = decode(header["kwargs"], blobs)
             before = copy.deepcopy(args)
             fn = _resolve(package, header["module"], header["function"])
+            stage = "call"
             result = fn(*args, **kwargs)
             same = {id(a): i for i, a in enumerate(args)}
             answer["result"] = encode(result, out_blobs, same)
@@ -381,6 +383,7 @@ def serve(config: dict, requests: int, answers: int) -> None:
                 "builtin": type(err).__module__ == "builtins",
                 "message": _text(str(err)),
                 "traceback": _text("".join(traceback.format_exception(type(err), err, err.__traceback__)[-6:])),
+                "stage": stage,
             }}
         sys.stdout.flush()
         sys.stderr.flush()
