@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from minigpt import dist, ops, rl_math
+from minigpt import ops, rl_math
 from minigpt.autograd import Tensor, no_grad
 from minigpt.backend import to_numpy, xp
 from minigpt.config import nonnegative, positive
@@ -39,7 +39,7 @@ from minigpt.data.assistant import gold_score, sample_prompts
 from minigpt.generate import sample_batch
 from minigpt.loop import Loop, adamw, optimizer_step
 from minigpt.scoring import response_logprobs, score_texts
-from minigpt.stages.ppo import RLConfig, RolloutShare, check_compatible, global_means, load_for_ppo
+from minigpt.stages.ppo import RLConfig, RolloutShare, draw_prompts, global_means, load_for_ppo, start_rl
 from minigpt.tokenizer.chat_template import chat_ids, decode_response, encode_prompt, pad_batch
 
 
@@ -127,25 +127,21 @@ def grpo_update(policy, opt, batch, cfg, rng, share=None):
     share (data parallelism): the rows of the rollout this rank holds (ppo.RolloutShare); None: all of it.
     """
     share = share or RolloutShare(len(batch["x"]), batch["rlens"])
-    B = len(share.rlens)
     stats = []
-    for _ in range(cfg.ppo_epochs):
-        order = rng.permutation(B)
-        for s in range(0, B, cfg.minibatch_size):
-            idx, w = share.rows(order[s:s + cfg.minibatch_size])
-            parts = [0.0] * 4  # loss, pg_loss, kl, clipfrac: this rank's token-weighted share
-            if len(idx):
-                plens, rlens = batch["plens"][idx], batch["rlens"][idx]
-                R = int(rlens.max())
-                x = batch["x"][idx][:, :int((plens + rlens).max())]
-                logp, _, mask = response_logprobs(policy, xp.asarray(x), plens, rlens)
-                loss, st = grpo_loss(logp, batch["logp"][idx][:, :R], batch["ref_logp"][idx][:, :R],
-                                     batch["adv"][idx], mask, cfg.clip_eps, cfg.kl_coef)
-                (loss * w).backward()
-                parts = [loss.item() * w] + [st[k] * w for k in ("pg_loss", "kl", "clipfrac")]
-            total, pg_loss, kl, clipfrac = share.comm.sum_floats(*parts)
-            optimizer_step(opt, cfg.grad_clip, loss=total, reduce="sum")
-            stats.append({"pg_loss": pg_loss, "kl": kl, "clipfrac": clipfrac})
+    for _, idx, w in share.minibatches(cfg.ppo_epochs, cfg.minibatch_size, rng):
+        parts = [0.0] * 4  # loss, pg_loss, kl, clipfrac: this rank's token-weighted share
+        if len(idx):
+            plens, rlens = batch["plens"][idx], batch["rlens"][idx]
+            R = int(rlens.max())
+            x = batch["x"][idx][:, :int((plens + rlens).max())]
+            logp, _, mask = response_logprobs(policy, xp.asarray(x), plens, rlens)
+            loss, st = grpo_loss(logp, batch["logp"][idx][:, :R], batch["ref_logp"][idx][:, :R],
+                                 batch["adv"][idx], mask, cfg.clip_eps, cfg.kl_coef)
+            (loss * w).backward()
+            parts = [loss.item() * w] + [st[k] * w for k in ("pg_loss", "kl", "clipfrac")]
+        total, pg_loss, kl, clipfrac = share.comm.sum_floats(*parts)
+        optimizer_step(opt, cfg.grad_clip, loss=total, reduce="sum")
+        stats.append({"pg_loss": pg_loss, "kl": kl, "clipfrac": clipfrac})
     return stats
 
 
@@ -155,20 +151,11 @@ def grpo_update(policy, opt, batch, cfg, rng, share=None):
 def train(cfg, policy, ref, rm, tok, prompts, *, progress=True, callback=None, stop_at=None):
     """Run GRPO through the one loop (one step = one rollout + its updates); returns a dict with the policy,
     per-iteration history and checkpoint path."""
-    check_compatible(policy, ref, rm)
-    ref.eval()
-    policy.eval()  # no dropout: old and new log-probs must come from the same function
-    rng = np.random.default_rng(cfg.seed)  # one stream through the run, the same on every rank: checkpointed
-    comm = dist.get_comm()
-    if cfg.prompts_per_iter < comm.size:
-        raise ValueError(f"prompts_per_iter={cfg.prompts_per_iter} is smaller than the number of ranks ({comm.size}): "
-                         f"each rank rolls out whole groups; use --prompts-per-iter {comm.size} or more")
+    rng, comm = start_rl(cfg, policy, ref, rm, cfg.prompts_per_iter, "prompts-per-iter")  # (whole groups per rank)
 
     def iteration(step, _):
-        pick = rng.choice(len(prompts), size=cfg.prompts_per_iter, replace=len(prompts) < cfg.prompts_per_iter)
-        lo, hi = dist.my_share(cfg.prompts_per_iter, comm)  # this rank's prompts (whole groups)
-        batch = rollout(policy, ref, rm, tok, [prompts[i] for i in pick[lo:hi]], cfg, seed=int(rng.integers(2**31)),
-                        first=lo)
+        mine, lo = draw_prompts(prompts, cfg.prompts_per_iter, rng, comm)
+        batch = rollout(policy, ref, rm, tok, mine, cfg, seed=int(rng.integers(2**31)), first=lo)
         G = cfg.group_size
         st = grpo_update(policy, opt, batch, cfg, rng,
                          RolloutShare(cfg.prompts_per_iter * G, batch["rlens"], lo * G, comm))

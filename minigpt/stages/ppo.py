@@ -161,6 +161,14 @@ class RolloutShare:
         all_rlens[self.lo:self.hi] = rlens
         self.rlens = self.comm.allreduce(all_rlens)  # every row's response length, on every rank
 
+    def minibatches(self, epochs, size, rng):
+        """An update's minibatches: `epochs` passes over the rollout, each in a new order drawn from rng, `size`
+        rows at a time; yields (epoch, this rank's rows of the minibatch, their weights) as `rows` gives them."""
+        for epoch in range(epochs):
+            order = rng.permutation(len(self.rlens))
+            for s in range(0, len(order), size):
+                yield (epoch, *self.rows(order[s:s + size]))
+
     def rows(self, idx):
         """(this rank's rows of minibatch idx, as local indices; their share of its tokens)."""
         mine = idx[(idx >= self.lo) & (idx < self.hi)]
@@ -188,76 +196,64 @@ def ppo_update(policy, value_model, opt, vopt, batch, cfg, rng, ptx_data=None, s
     """
     share = share or RolloutShare(len(batch["x"]), batch["rlens"])
     comm = share.comm
-    B = len(share.rlens)
     stats = []
-    for epoch in range(cfg.ppo_epochs):
-        order = rng.permutation(B)
-        for s in range(0, B, cfg.minibatch_size):
-            idx, w = share.rows(order[s:s + cfg.minibatch_size])
-            loss, parts, absmax = None, [0.0] * 6, 0.0  # loss, pg_loss, clipfrac, approx_kl, ratio_mean, ptx_loss
-            if len(idx):  # this rank holds some of the minibatch's rows
-                plens, rlens = batch["plens"][idx], batch["rlens"][idx]
-                x = batch["x"][idx][:, :int((plens + rlens).max())]
-                R = int(rlens.max())
-                mask, old_logp = batch["mask"][idx][:, :R], batch["logp"][idx][:, :R]
-                logp, _, _ = response_logprobs(policy, xp.asarray(x), plens, rlens)
-                pg_loss, st = rl_math.ppo_policy_loss(logp, old_logp, batch["adv"][idx][:, :R], mask, cfg.clip_eps)
-                loss = pg_loss * w
-                parts[1:5] = [pg_loss.item() * w] + [st[k] * w for k in ("clipfrac", "approx_kl", "ratio_mean")]
-                absmax = st["log_ratio_absmax"]
-            if cfg.ptx_coef and ptx_data is not None:
-                px, py = get_batch(ptx_data, cfg.ptx_batch, policy.config.block_size, rng)  # same on every rank
-                lo, hi = dist.my_share(len(px), comm)  # ... and each computes its rows of it
-                if hi > lo:
-                    ptx_loss = policy(xp.asarray(px[lo:hi]), xp.asarray(py[lo:hi]))[1]
-                    term = ptx_loss * (cfg.ptx_coef * (hi - lo) / len(px))
-                    loss = term if loss is None else loss + term
-                    parts[5] = ptx_loss.item() * (hi - lo) / len(px)
-            if loss is not None:
-                loss.backward()
-                parts[0] = loss.item()
-            total, pg, clipfrac, approx_kl, ratio_mean, ptx = comm.sum_floats(*parts)
-            st = {"pg_loss": pg, "clipfrac": clipfrac, "approx_kl": approx_kl, "ratio_mean": ratio_mean,
-                  "log_ratio_absmax": comm.max_floats(absmax)[0], "epoch": epoch}
-            if cfg.ptx_coef and ptx_data is not None:
-                st["ptx_loss"] = ptx
-            st["grad_norm"] = optimizer_step(opt, cfg.grad_clip, loss=total, reduce="sum")
-            # the value model: its own loss, gradient and optimizer
-            vparts = [0.0, 0.0]
-            if len(idx):
-                values = response_values(value_model, xp.asarray(x), plens, rlens)
-                vf_loss, vst = rl_math.ppo_value_loss(values, batch["values"][idx][:, :R],
-                                                      batch["returns"][idx][:, :R], mask, cfg.vf_clip)
-                (vf_loss * w).backward()
-                vparts = [vf_loss.item() * w, vst["vf_clipfrac"] * w]
-            vf, vf_clipfrac = comm.sum_floats(*vparts)
-            optimizer_step(vopt, cfg.grad_clip, loss=vf, reduce="sum")
-            st.update(vf_loss=vf, vf_clipfrac=vf_clipfrac)
-            stats.append(st)
+    for epoch, idx, w in share.minibatches(cfg.ppo_epochs, cfg.minibatch_size, rng):
+        loss, parts, absmax = None, [0.0] * 6, 0.0  # loss, pg_loss, clipfrac, approx_kl, ratio_mean, ptx_loss
+        if len(idx):  # this rank holds some of the minibatch's rows
+            plens, rlens = batch["plens"][idx], batch["rlens"][idx]
+            x = batch["x"][idx][:, :int((plens + rlens).max())]
+            R = int(rlens.max())
+            mask, old_logp = batch["mask"][idx][:, :R], batch["logp"][idx][:, :R]
+            logp, _, _ = response_logprobs(policy, xp.asarray(x), plens, rlens)
+            pg_loss, st = rl_math.ppo_policy_loss(logp, old_logp, batch["adv"][idx][:, :R], mask, cfg.clip_eps)
+            loss = pg_loss * w
+            parts[1:5] = [pg_loss.item() * w] + [st[k] * w for k in ("clipfrac", "approx_kl", "ratio_mean")]
+            absmax = st["log_ratio_absmax"]
+        if cfg.ptx_coef and ptx_data is not None:
+            px, py = get_batch(ptx_data, cfg.ptx_batch, policy.config.block_size, rng)  # same on every rank
+            lo, hi = dist.my_share(len(px), comm)  # ... and each computes its rows of it
+            if hi > lo:
+                ptx_loss = policy(xp.asarray(px[lo:hi]), xp.asarray(py[lo:hi]))[1]
+                term = ptx_loss * (cfg.ptx_coef * (hi - lo) / len(px))
+                loss = term if loss is None else loss + term
+                parts[5] = ptx_loss.item() * (hi - lo) / len(px)
+        if loss is not None:
+            loss.backward()
+            parts[0] = loss.item()
+        total, pg, clipfrac, approx_kl, ratio_mean, ptx = comm.sum_floats(*parts)
+        st = {"pg_loss": pg, "clipfrac": clipfrac, "approx_kl": approx_kl, "ratio_mean": ratio_mean,
+              "log_ratio_absmax": comm.max_floats(absmax)[0], "epoch": epoch}
+        if cfg.ptx_coef and ptx_data is not None:
+            st["ptx_loss"] = ptx
+        st["grad_norm"] = optimizer_step(opt, cfg.grad_clip, loss=total, reduce="sum")
+        # the value model: its own loss, gradient and optimizer
+        vparts = [0.0, 0.0]
+        if len(idx):
+            values = response_values(value_model, xp.asarray(x), plens, rlens)
+            vf_loss, vst = rl_math.ppo_value_loss(values, batch["values"][idx][:, :R],
+                                                  batch["returns"][idx][:, :R], mask, cfg.vf_clip)
+            (vf_loss * w).backward()
+            vparts = [vf_loss.item() * w, vst["vf_clipfrac"] * w]
+        vf, vf_clipfrac = comm.sum_floats(*vparts)
+        optimizer_step(vopt, cfg.grad_clip, loss=vf, reduce="sum")
+        st.update(vf_loss=vf, vf_clipfrac=vf_clipfrac)
+        stats.append(st)
     return stats
 
 
 def train(cfg, policy, ref, rm, tok, prompts, ptx_data=None, *, progress=True, callback=None, stop_at=None):
     """Run PPO through the one loop (one step = one rollout + its updates); returns a dict with the policy,
     value model, history (per iteration) and checkpoint (policy and value model, one unit)."""
-    check_compatible(policy, ref, rm)
+    rng, comm = start_rl(cfg, policy, ref, rm, cfg.rollout_batch, "rollout-batch")
     value_model = ValueModel.from_reward_model(rm).eval()
     kl_ctl = (rl_math.AdaptiveKLController(cfg.init_kl_coef, cfg.target_kl, cfg.kl_horizon) if cfg.target_kl > 0
               else rl_math.FixedKLController(cfg.init_kl_coef))
-    ref.eval()
-    policy.eval()  # no dropout: old and new log-probs must come from the same function
-    rng = np.random.default_rng(cfg.seed)  # one stream through the run, the same on every rank: checkpointed
-    comm = dist.get_comm()
-    if cfg.rollout_batch < comm.size:
-        raise ValueError(f"rollout_batch={cfg.rollout_batch} is smaller than the number of ranks ({comm.size}): "
-                         f"each rank rolls out a share of the prompts; use --rollout-batch {comm.size} or more")
 
     def iteration(step, _):
-        pick = rng.choice(len(prompts), size=cfg.rollout_batch, replace=len(prompts) < cfg.rollout_batch)
+        mine, lo = draw_prompts(prompts, cfg.rollout_batch, rng, comm)
         beta = kl_ctl.beta
-        lo, hi = dist.my_share(cfg.rollout_batch, comm)  # this rank's prompts of the rollout
-        batch = rollout(policy, value_model, ref, rm, tok, [prompts[i] for i in pick[lo:hi]], cfg, beta,
-                        seed=int(rng.integers(2**31)), first=lo, comm=comm)
+        batch = rollout(policy, value_model, ref, rm, tok, mine, cfg, beta, seed=int(rng.integers(2**31)), first=lo,
+                        comm=comm)
         st = ppo_update(policy, value_model, opt, vopt, batch, cfg, rng, ptx_data,
                         RolloutShare(cfg.rollout_batch, batch["rlens"], lo, comm))
         m = global_means(batch, comm)
@@ -304,6 +300,28 @@ def check_compatible(policy, ref, rm):
         if m.config.vocab_size != v:
             raise ValueError(f"the {name} has vocab_size={m.config.vocab_size} but the policy has {v}: "
                              f"they were trained with different tokenizers")
+
+
+def start_rl(cfg, policy, ref, rm, per_iter, flag):
+    """What PPO and GRPO do before their first rollout: check that the three models share a vocabulary, switch
+    off dropout (old and new log-probs must come from the same function) and check that every rank gets prompts
+    (`per_iter` prompts per iteration, set by --`flag`). Returns (rng, comm): the run's one random stream,
+    seeded by cfg.seed and the same on every rank (the loop checkpoints it), and the communicator."""
+    check_compatible(policy, ref, rm)
+    ref.eval()
+    policy.eval()
+    comm = dist.get_comm()
+    if per_iter < comm.size:
+        raise ValueError(f"{flag.replace('-', '_')}={per_iter} is smaller than the number of ranks ({comm.size}): "
+                         f"each rank rolls out a share of the prompts; use --{flag} {comm.size} or more")
+    return np.random.default_rng(cfg.seed), comm
+
+
+def draw_prompts(prompts, n, rng, comm):
+    """One iteration's n prompts, drawn from the pool with the run's stream: (this rank's share, index of its first)."""
+    pick = rng.choice(len(prompts), size=n, replace=len(prompts) < n)
+    lo, hi = dist.my_share(n, comm)  # this rank's prompts of the rollout
+    return [prompts[i] for i in pick[lo:hi]], lo
 
 
 def same_tokenizer(a, b):
