@@ -11,23 +11,20 @@ import numpy as np
 
 # -----------------------------------------------------------------------------
 def cross_entropy(logits, targets, ignore_index=-100):
-    r"""Exercise 05.1: mean next-token cross-entropy and its gradient with respect to the logits.
+    r"""Exercise 05.1: mean next-token cross-entropy and its gradient with respect to the logits. Notebook 05, §1.
 
-    logits: (..., V) scores z; targets: (...) ints, each in [0, V) or equal to ignore_index.
-    For one position with target y:
-        ℓ = −log softmax(z)_y = logsumexp(z) − z_y
-    loss = MEAN of ℓ over the N positions whose target is not ignore_index (the ignored ones are
+    logits: (..., V) scores; targets: (...) ints, each in [0, V) or equal to ignore_index.
+    The loss is the MEAN over the N positions whose target is not ignore_index (the ignored ones are
     neither in the sum nor in the count). If N = 0 the loss is 0.0 and the gradient is all zeros.
-    Gradient: dlogits = (softmax(z) − onehot(y)) / N at counted positions, 0 at ignored positions.
-    Compute logsumexp stably: with m = max(z), logsumexp(z) = m + log Σ_j exp(z_j − m),
-    so logits like 1e4 give finite numbers, in every row of a batch whatever the other rows hold.
+    Logits like 1e4 must give finite numbers, in every row of a batch whatever the other rows hold.
     Integer logits are exact numbers: the loss and the gradient are floating point.
 
     Returns:
-        (loss, dlogits): a Python float and an array shaped like logits.
+        (loss, dlogits): a Python float and d loss / d logits, an array shaped like logits
+        (zero at ignored positions).
 
     Example: logits = [[0, 0], [0, ln 3]], targets = [0, -100]
-        only row 0 counts (N = 1): loss = ln 2 ≈ 0.6931, dlogits = [[−0.5, 0.5], [0, 0]]
+        -> loss = ln 2 ≈ 0.6931, dlogits = [[−0.5, 0.5], [0, 0]]
     """
     ### BEGIN SOLUTION
     raise NotImplementedError("exercise 05.1: cross_entropy() is not written yet (your code goes between the markers)")
@@ -35,22 +32,19 @@ def cross_entropy(logits, targets, ignore_index=-100):
 
 
 def adamw_step(p, g, m, v, t, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
-    r"""Exercise 05.2: one AdamW update (Adam with decoupled weight decay, Loshchilov & Hutter).
+    r"""Exercise 05.2: one AdamW update (Adam with decoupled weight decay, Loshchilov & Hutter). Notebook 05, §2.
 
-    t is the step number and starts at 1. With (β1, β2) = betas:
-        m ← β1 m + (1 − β1) g                       running mean of gradients
-        v ← β2 v + (1 − β2) g²                      running mean of squared gradients
-        m̂ = m / (1 − β1^t),   v̂ = v / (1 − β2^t)    bias correction (m and v start at 0)
-        p ← p − lr · (m̂ / (sqrt(v̂) + ε) + weight_decay · p)
-    The decay shrinks p directly ("decoupled"); it is NOT added to g, which would be
-    Adam + L2 and would get divided by sqrt(v̂). ε is added after the square root.
+    p, g, m, v: arrays of one shape: the weights, their gradient, and Adam's two running averages
+    (zeros before the first step); t: the step number, starting at 1; lr, betas = (β1, β2), eps,
+    weight_decay: as in minigpt.optim.AdamW (eps is added after the square root; the decay is
+    decoupled, applied to p before this step, not added to g).
 
     Returns:
         new arrays (p, m, v); the input arrays are left unchanged.
 
-    Example (first step t = 1, m = v = 0, weight_decay = 0): m̂ = g and v̂ = g², so each weight
-    moves by lr · g / (|g| + ε) ≈ lr · sign(g):
-        p = [1, 1], g = [0.5, −2], lr = 0.1 -> p ≈ [0.9, 1.1]
+    Example (t = 1, m = v = 0, weight_decay = 0): p = [1, 1], g = [0.5, −2], lr = 0.1
+        -> p ≈ [0.9, 1.1]  (on the first step each weight moves by about lr, whatever |g|),
+           m = [0.05, −0.2], v = [0.00025, 0.004]
     """
     ### BEGIN SOLUTION
     raise NotImplementedError("exercise 05.2: adamw_step() is not written yet (your code goes between the markers)")

@@ -55,11 +55,9 @@ def run_on_shim(source: str, x, block_size: int = 64, label: str = "ex10_softmax
 
 # -----------------------------------------------------------------------------
 def softmax_rows(x, block_size=64):
-    r"""Exercise 10.1: softmax over the last axis by the CUDA kernel in ex10_softmax.cu (one block per row).
+    r"""Exercise 10.1: softmax over the last axis by the CUDA kernel in ex10_softmax.cu (one block per row). Notebook 10, §1–§3.
 
-    y[i, j] = exp(x[i, j] − m_i) / Σ_k exp(x[i, k] − m_i),  m_i = max_k x[i, k]
-    The work is in the .cu file: write the body of softmax_rows_kernel there (strided loads, two
-    shared-memory tree reductions with __syncthreads(), then the write). This wrapper compiles
+    The work is in the .cu file: write the body of softmax_rows_kernel there. This wrapper compiles
     it with the CPU shim and launches grid = N rows, block = block_size threads (a power of two),
     shared memory = block_size floats.
 

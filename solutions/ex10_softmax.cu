@@ -1,21 +1,15 @@
 // ex10_softmax.cu -- Exercise 10.1: row-wise softmax, one thread block per row.
 //
 //   x, y: (N, C) float32, row-major, contiguous.
-//   y[i, j] = exp(x[i, j] - m_i) / s_i,   m_i = max_j x[i, j],   s_i = sum_j exp(x[i, j] - m_i)
+//   y = softmax of each row of x.
 //   Launch: grid = N blocks (block i owns row i), block = B threads with B a power of two
 //   (32 .. 1024), dynamic shared memory = B floats. solutions/ex10_softmax.py launches it on
 //   the CPU emulation shim (minigpt.kernels.emulate), so no GPU is needed.
 //
-// Exercise 10.1: write the body of softmax_rows_kernel.
-//   1. Thread t of block i reads x[i, t], x[i, t + B], x[i, t + 2B], ... (neighbouring threads read
-//      neighbouring floats: the loads coalesce) and keeps its own running max.
-//   2. Reduce the B partial maxima to one in shared memory: a tree reduction that halves the
-//      number of active threads each step, with __syncthreads() between the steps. Every thread
-//      of the block must reach every __syncthreads() (never put one inside `if (t < stride)`).
-//   3. Read the row max from shared memory, __syncthreads() before the buffer is reused, and do
-//      the same for the sum of exp(x - max).
-//   4. Each thread writes its own elements y[i, j] = exp(x[i, j] - max) / sum.
-//   Subtracting the max matters: expf overflows to inf above x = 88.7, and inf / inf is NaN.
+// Exercise 10.1: write the body of softmax_rows_kernel (notebook 10, sections 1-3 show how).
+//   Thread t of block i works on row i. Loads must coalesce, the row's values may exceed 88.7
+//   (where expf overflows), C need not be a multiple of B, and every thread of the block must reach
+//   every __syncthreads().
 //   Check: x = [0, ln 3] gives y = [0.25, 0.75]; C = 1 gives y = 1; x + 1000 gives the same y.
 
 #define NEG_INF (__int_as_float(0xff800000))

@@ -222,10 +222,6 @@ def test_course_docs_list_every_exercise():
         assert f"| {ex.id} | `{ex.function}` |" in doc and ex.marker in doc, f"docs/course.md does not list exercise {ex.id}"
 
 
-# exercises not yet called from their notebook (issue 23 item 4): this list may only shrink
-NOT_YET_CALLED = {"05.1", "05.2", "05.3", "10.1"}
-
-
 def test_every_exercise_is_called_from_its_notebook():
     """Each exercise's notebook script calls `course.<function>(` or `course.check("<function>"`."""
     missing = []
@@ -233,5 +229,4 @@ def test_every_exercise_is_called_from_its_notebook():
         text = "".join(p.read_text() for p in (ROOT / "tools" / "build_notebooks").glob(f"{ex.id[:2]}_*.py"))
         if not re.search(rf'course\.{ex.function}\(|course\.check\(\s*"{ex.function}"', text):
             missing.append(ex.id)
-    assert set(missing) <= NOT_YET_CALLED, f"exercises their notebook never calls: {sorted(set(missing) - NOT_YET_CALLED)}"
-    assert not NOT_YET_CALLED - set(missing), f"now called, remove from NOT_YET_CALLED: {sorted(NOT_YET_CALLED - set(missing))}"
+    assert not missing, f"exercises their notebook never calls: {missing}"

@@ -38,7 +38,6 @@ import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-import inspect
 import math
 import tracemalloc
 
@@ -47,7 +46,6 @@ import numpy as np
 
 import minigpt
 from minigpt import Tensor, course, gradcheck, nn, no_grad, ops
-from minigpt.ops.attention import FlashAttention
 from minigpt.timing import best_time  # the best of a few calls, in seconds (others' noise only slows a call down)
 
 MINIGPT_QUICK = os.environ.get("MINIGPT_QUICK") == "1"  # CI: smaller sweeps, same code
@@ -448,12 +446,19 @@ P_dense /= P_dense.sum(1, keepdims=True)
 print("row maxima:", m_ex, "\nmax |online − dense| over all weights:", np.abs(P_online - P_dense).max())
 
 # %% [markdown]
-# `ops.flash_attention` runs exactly this loop on tiles of `tile` queries × `tile` keys, skips tiles that
-# lie entirely in the future, and masks only the tiles that cross the diagonal. It also saves the per-row
-# log-sum-exp $m + \log \ell$, so its backward can *recompute* each tile's probabilities instead of storing them:
-
-# %%
-print(inspect.getsource(FlashAttention.forward))
+# `ops.flash_attention` (`minigpt/ops/attention.py`) runs this merge on tiles of `tile` queries × `tile` keys.
+# In outline, for each tile of queries:
+#
+# ```
+# running max m = −∞, running sum ℓ = 0, running output acc = 0      (one of each per query row)
+# for each tile of keys and values up to the diagonal (tiles entirely in the future are skipped):
+#     scores of the query tile against the key tile, scaled; masked only if the tile crosses the diagonal
+#     merge the tile into (m, ℓ) as exercise 03.2 does, and rescale acc by the same factor as ℓ
+#     before adding the tile's probability-weighted values
+# output rows = acc / ℓ;  keep the log-sum-exp m + log ℓ of every row
+# ```
+#
+# The saved log-sum-exp lets the backward *recompute* each tile's probabilities instead of storing them.
 
 # %% [markdown]
 # Same numbers as dense attention — forward and backward, with a length that is not a multiple of the tile —

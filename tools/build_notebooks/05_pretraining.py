@@ -46,12 +46,14 @@ import numpy as np
 from IPython.display import display
 
 import minigpt
+from minigpt import Tensor, course, ops
 from minigpt.data.paths import DataUnavailableError
 from minigpt.data.toyweb import nats_per_char, parse_document
 from minigpt.data.toyweb_templates import COUNTRIES  # the generator's fact table: country → (capital, continent)
 from minigpt.generate import filter_logits, generate
 from minigpt.nn.gpt import GPT, GPTConfig
-from minigpt.optim import cosine_lr
+from minigpt.nn.module import Parameter
+from minigpt.optim import AdamW, cosine_lr
 from minigpt.scaling import (QUICK, ScalingConfig, budget, document_loss, fit_power_law, fitting_documents,
                              predict, run_one, scaling_data)
 from minigpt.stages.pretrain import PretrainConfig, model_config, prepare, train
@@ -98,6 +100,36 @@ by_hand = np.mean(np.log(np.exp(z).sum(-1)) - z[np.arange(8), tgt[0]])
 print(f"model loss {loss.item():.5f}   by hand {by_hand:.5f}   uniform guess ln V = {np.log(tok.vocab_size):.5f}")
 
 # %% [markdown]
+# ### The gradient of the loss, and what `ignore_index` does
+#
+# With $p = \text{softmax}(z)$, differentiate $\log\sum_j e^{z_j} - z_y$ with respect to $z_i$: the first term gives
+# $e^{z_i}/\sum_j e^{z_j} = p_i$, the second $-1$ when $i = y$. So one position's gradient is $p - \text{onehot}(y)$:
+# push the target's logit up and every other logit down in proportion to its probability. The loss is a *mean* over
+# the $N$ positions that are scored, so each scored row's gradient is divided by $N$. In fine-tuning (notebook 06)
+# the prompt tokens are not scored: their targets are set to `ignore_index` (−100), and they are left out of both the
+# sum and the count $N$, with a zero gradient. One numerical point: $e^{z}$ overflows for logits in the hundreds, so
+# $\log\sum_j e^{z_j}$ is computed as $m + \log\sum_j e^{z_j - m}$ with $m = \max_j z_j$, per row.
+#
+# Exercise **05.1** `cross_entropy(logits, targets, ignore_index)` returns this loss and its gradient
+# (`exercises/ex05_pretraining.py`). `course.check` runs your version beside the reference on the model's logits
+# above, with the first three targets ignored (as a prompt would be) and one row shifted by $10^4$; if they
+# disagree it names the exercise, the input and the command that grades it, and the notebook goes on with the
+# reference. The engine's fused `ops.cross_entropy` must agree:
+
+# %%
+z_ce = z.copy()
+z_ce[5] += 1e4  # a shift changes no probability, but e^z would overflow
+t_ce = tgt[0].copy()
+t_ce[:3] = -100  # not scored, like a prompt in SFT
+loss_ex, dz_ex = course.check("cross_entropy", z_ce, t_ce, ignore_index=-100)
+zt = Tensor(z_ce, requires_grad=True)
+loss_eng = ops.cross_entropy(zt, t_ce)
+loss_eng.backward()
+print(f"exercise 05.1 loss {loss_ex:.5f}   engine {loss_eng.item():.5f}   "
+      f"max |gradient difference| {np.abs(dz_ex - zt.grad).max():.1e}")
+print("gradient rows of the ignored positions are zero:", not dz_ex[:3].any())
+
+# %% [markdown]
 # ### Two baselines: the unigram entropy and the entropy floor
 #
 # * A model that ignores the context can at best predict each token by its frequency; its loss is the **unigram
@@ -124,6 +156,31 @@ print(f"entropy floor on {len(eval_docs)} held-out documents: {floor:.3f} nats/t
 # decay separately, $\theta \leftarrow \theta - \eta\lambda\theta$, instead of adding $\lambda\theta$ to the
 # gradient (where Adam's normalisation would undo it). We decay only matrices: biases, LayerNorm gains and the
 # embeddings are left alone (`minigpt/optim.py`).
+#
+# In full, at step $t = 1, 2, \dots$ with gradient $g$, Adam keeps exponential moving averages
+# $m \leftarrow \beta_1 m + (1-\beta_1) g$ and $v \leftarrow \beta_2 v + (1-\beta_2) g^2$ (elementwise), both started at 0.
+# Started at 0, they are biased towards 0 early on: if $g$ were constant, after $t$ steps $m = (1-\beta_1^t)\,g$. So
+# Adam divides by that factor, $\hat m = m/(1-\beta_1^t)$ and $\hat v = v/(1-\beta_2^t)$, and moves each weight by
+# $\eta\,\hat m/(\sqrt{\hat v}+\epsilon)$. On the first step $\hat m = g$ and $\hat v = g^2$: every weight moves by about
+# $\eta$, whatever the size of its gradient. AdamW then subtracts $\eta\lambda\theta$ as well, with $\theta$ before the step.
+#
+# Exercise **05.2** `adamw_step(p, g, m, v, t, lr, betas, eps, weight_decay)` is one such step on arrays. Below,
+# `course.check` runs three steps of yours on a weight matrix whose two rows get gradients $10^4$ times apart, each
+# step beside the reference, and the library's `AdamW` must land on the same weights:
+
+# %%
+g_rows = np.array([[1e-3], [10.0]]) * np.array([[1.0, -2.0, 0.5]])  # row 1's gradients 10^4 times row 0's
+p_ex, m_ex, v_ex = np.ones((2, 3)), np.zeros((2, 3)), np.zeros((2, 3))
+W = Parameter(np.ones((2, 3)))
+opt = AdamW([W], lr=0.1, weight_decay=0.1)
+for t_step in (1, 2, 3):
+    g_t = g_rows * t_step  # a gradient that grows: m̂ and v̂ follow it
+    p_ex, m_ex, v_ex = course.check("adamw_step", p_ex, g_t, m_ex, v_ex, t_step, 0.1, weight_decay=0.1)
+    W.grad = g_t.copy()
+    opt.step()
+print("weights after 3 exercise-05.2 steps:\n", p_ex)
+print("library AdamW agrees:", np.allclose(p_ex, W.data), "| both rows moved alike although their gradients differ 10^4-fold")
+
 #
 # The learning rate rises linearly for a few hundred steps (**warmup**: Adam's $v$ estimates are poor at first,
 # and early updates are large), then follows half a cosine down to a floor (**decay**: small steps at the end
@@ -241,6 +298,10 @@ for spec, r in race.items():
 #   token); $\tau = 1$ is the model's own distribution; $\tau > 1$ flattens it towards uniform.
 # * **top-k**: keep the $k$ most likely tokens, renormalise, sample among them — cuts off the long tail of
 #   unlikely tokens, where most of the nonsense comes from.
+# * **top-p** (nucleus sampling, Holtzman et al. 2020): keep the smallest set of most likely tokens whose total
+#   probability reaches $p$ — sort by probability, keep each token while the mass of the tokens *before* it is below
+#   $p$ — then renormalise. Where the model is sure, that is one or two tokens; where it hesitates, many. Applied
+#   after top-k, it works on the distribution that top-k left.
 
 # %%
 prompt = "Weather for"
@@ -256,6 +317,19 @@ for ax, (tau, kk) in zip(axes, [(0.5, None), (1.0, None), (2.0, None), (1.0, 3)]
     ax.set_title(f"τ = {tau}" + (f", top-k = {kk}" if kk else "")); ax.tick_params(axis="x", rotation=70)
 axes[0].set_ylabel(f"P(next token | {prompt!r})")
 plt.tight_layout(); plt.show()
+
+# %% [markdown]
+# Exercise **05.3** `top_k_top_p_filter(logits, k, p)` is this filter on a batch of rows (removed logits become
+# $-\infty$). `course.check` runs yours on the model's next-token logits after the prompt, stacked with a copy at a
+# third of the temperature (sharper, so the nucleus is smaller), with $k = 10$ and $p = 0.9$; the sampler's own
+# `filter_logits` must keep the same tokens:
+
+# %%
+z_rows = np.stack([z, 3.0 * z])  # the same logits at τ = 1 and τ = 1/3
+kept = course.check("top_k_top_p_filter", z_rows, k=10, p=0.9)
+lib = filter_logits(z_rows, top_k=10, top_p=0.9)
+print("tokens kept per row (τ = 1, τ = 1/3):", np.isfinite(kept).sum(-1),
+      "| same as filter_logits:", bool((np.isfinite(kept) == np.isfinite(lib)).all()))
 
 # %% [markdown]
 # A good check of a sample: is it a document the toy web could have produced? `toyweb.parse_document` answers that
@@ -498,9 +572,9 @@ ax1.legend(); plt.tight_layout(); plt.show()
 # * Loss is predictable: a power law in compute plus the irreducible loss, fitted on small runs, predicts bigger
 #   runs before they are trained.
 #
-# **Exercises** (in `exercises/ex05_pretraining.py`; check with `minigpt grade`, or
-# `MINIGPT_IMPL=exercises python -m pytest tests/graded -m ex_05_1_cross_entropy`):
+# **Exercises** (in `exercises/ex05_pretraining.py`; check with `minigpt grade`, or one at a time with
+# `minigpt grade --only 05.1 --verbose`). Each runs above through `course.check`:
 #
 # * **05.1 `cross_entropy`** — the loss of section 1 with its gradient, stable for large logits, with `ignore_index`.
 # * **05.2 `adamw_step`** — one AdamW update with bias correction and decoupled weight decay (section 2).
-# * **05.3 `top_k_top_p_filter`** — the top-k filter of section 4, plus nucleus (top-p) filtering.
+# * **05.3 `top_k_top_p_filter`** — the top-k and nucleus (top-p) filters of section 4.

@@ -41,6 +41,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import minigpt
+from minigpt import course
 from minigpt.kernels import compile_report, emulate, launch, registry, runner, source
 
 QUICK = os.environ.get("MINIGPT_QUICK") == "1"
@@ -169,6 +170,23 @@ for name in names:
             ok, msg = runner.check(k, sizes, threads)
             print(("OK  " if ok else "FAIL") + f" {name:15s} threads={threads:3d} sizes={sizes}")
             assert ok, msg
+
+# %% [markdown]
+# Exercise **10.1** is the simplest of these designs written by you: `softmax_rows_kernel` in
+# `exercises/ex10_softmax.cu`, one block per row, each thread striding over the row, the block's maximum and then
+# its sum combined in shared memory with `__syncthreads()` between the steps (sections 1–3); `softmax_rows` in
+# `exercises/ex10_softmax.py` compiles it on the same CPU shim and launches it. `course.check` runs yours beside the
+# reference kernel on a ragged row length (not a multiple of the 32 threads), rows shifted by up to $10^3$ (where
+# `expf` alone overflows) and a single-element row; if they disagree it names the exercise, the input and the command
+# that grades it, and the notebook goes on with the reference:
+
+# %%
+x_ex = rng.standard_normal((3, 77)).astype(np.float32) + np.array([[0.0], [1e3], [-1e3]], dtype=np.float32)
+y_ex = course.check("softmax_rows", x_ex, block_size=32, rtol=1e-5, atol=1e-7)
+y_np = np.exp(x_ex - x_ex.max(1, keepdims=True)); y_np /= y_np.sum(1, keepdims=True)
+print("exercise 10.1 on rows shifted by 0, +1e3, -1e3: max |y - NumPy| =", np.abs(y_ex - y_np).max(),
+      "| row sums", y_ex.sum(1))
+print("a row of one element:", course.check("softmax_rows", np.array([[5.0]], dtype=np.float32), block_size=32))
 
 # %% [markdown]
 # ### Counting global memory traffic
@@ -397,8 +415,8 @@ else:
 #
 # * **Exercise 10.1** (graded) `softmax_rows_kernel` in `exercises/ex10_softmax.cu`: a row softmax with one
 #   block per row, strided coalesced loads and two shared-memory tree reductions separated by `__syncthreads()`
-#   (sections 1–3). `exercises/ex10_softmax.py` runs it on this notebook's CPU shim. Check it with `minigpt grade`
-#   (or alone: `MINIGPT_IMPL=exercises python -m pytest tests/graded -m ex_10_1_softmax_kernel`).
+#   (sections 1–3). `exercises/ex10_softmax.py` runs it on this notebook's CPU shim; section 3 runs it through
+#   `course.check`. Check it with `minigpt grade` (or alone: `minigpt grade --only 10.1 --verbose`).
 #
 # Further practice (ungraded; the registry-driven tests check anything you add to it):
 #
