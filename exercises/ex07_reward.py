@@ -15,24 +15,20 @@ import numpy as np
 
 # -----------------------------------------------------------------------------
 def rm_pairwise_loss(rewards):
-    r"""Exercise 07.1: reward-model loss over all C(K, 2) ranked pairs, and its gradient.
+    r"""Exercise 07.1: reward-model loss over all C(K, 2) ranked pairs, and its gradient. Notebook 07, §2.
 
     rewards: (N, K) scores r(x, y_1), ..., r(x, y_K) of K >= 2 responses for each of N prompts,
     listed BEST FIRST (the labeler ranked y_1 above y_2 above ... y_K). Every pair i < j is a
-    comparison with winner i and loser j:
-        loss = −1 / (N · C(K, 2)) · Σ_prompts Σ_{i<j} log σ(r_i − r_j),      C(K, 2) = K (K − 1) / 2
-    Compute −log σ(d) = log(1 + e^{−d}) as np.logaddexp(0, −d), so a gap of ±1e4 stays finite.
-    Gradient: d/dd [−log σ(d)] = σ(d) − 1 = −σ(−d); the winner r_i gets +that and the loser r_j
-    gets −that, each divided by N · C(K, 2). Integer rewards are exact numbers: the gradient is
-    floating point.
+    comparison with winner i and loser j; the loss is the mean over the N · C(K, 2) comparisons.
+    A gap of ±1e4 between two rewards must give finite numbers. Integer rewards are exact numbers:
+    the gradient is floating point.
 
     Returns:
-        (loss, drewards): a Python float and an (N, K) array.
+        (loss, drewards): a Python float and d loss / d rewards, an (N, K) array.
     Raises:
         ValueError if rewards is not 2-D with K >= 2.
 
-    Example: K = 2, rewards = [[1, 0]] -> loss = log(1 + e^{−1}) ≈ 0.3133,
-        drewards = [[−σ(−1), σ(−1)]] ≈ [[−0.2689, 0.2689]]
+    Example: K = 2, rewards = [[1, 0]] -> loss ≈ 0.3133, drewards ≈ [[−0.2689, 0.2689]]
     """
     ### BEGIN SOLUTION
     raise NotImplementedError("exercise 07.1: rm_pairwise_loss() is not written yet (your code goes between the markers)")
