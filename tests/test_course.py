@@ -230,3 +230,19 @@ def test_every_exercise_is_called_from_its_notebook():
         if not re.search(rf'course\.{ex.function}\(|course\.check\(\s*"{ex.function}"', text):
             missing.append(ex.id)
     assert not missing, f"exercises their notebook never calls: {missing}"
+
+
+# engine code that is the answer to an exercise (issue 23 item 4: no notebook prints it)
+ANSWERS = {"Mul": "02.1", "MatMul": "02.2", "Linear": "02.2", "Softmax": "02.3", "_AlongAxis": "02.3",
+           "LayerNorm": "02.4", "FlashAttention": "03.2", "attention": "03.1", "CrossEntropy": "05.1",
+           "AdamW": "05.2", "filter_logits": "05.3", "gae": "08.1", "ppo_clip_loss": "08.2", "solutions": "any"}
+
+
+def test_no_notebook_prints_the_source_of_an_exercise_answer():
+    """`inspect.getsource(...)` in a notebook script never names engine code that answers an exercise."""
+    printed = []
+    for script in sorted((ROOT / "tools" / "build_notebooks").glob("[0-9][0-9]_*.py")):
+        for arg in re.findall(r"getsource\(([^)]*)\)", script.read_text()):
+            names = set(re.findall(r"\w+", arg))
+            printed += [f"{script.name}: getsource({arg}) is exercise {ANSWERS[n]}" for n in names & ANSWERS.keys()]
+    assert not printed, "; ".join(printed)
