@@ -13,17 +13,13 @@ import regex
 from hypothesis import given, settings, strategies as st
 
 from minigpt.data.chinese import parallel_text
-from minigpt.data.toyweb import generate_corpus
-from minigpt.tokenizer import GPT2_PATTERN, GPT4_PATTERN, BPETokenizer
+from minigpt.tokenizer import GPT4_PATTERN, BPETokenizer
 from minigpt.tokenizer import bpe as bpe_module
 
 
 @pytest.fixture(scope="module", params=["gpt2", "gpt4"])
-def tok(request):
-    pattern = {"gpt2": GPT2_PATTERN, "gpt4": GPT4_PATTERN}[request.param]
-    en, zh = parallel_text(400, seed=3)
-    text = generate_corpus(n_chars=30_000, seed=3) + en + zh + "12345678901234567890 " * 30
-    return BPETokenizer.train(text, 800, pattern=pattern)
+def tok(request, mixed_bpe):
+    return mixed_bpe(request.param)
 
 
 def lines_executed(fn, *args):
