@@ -77,6 +77,7 @@ _piece = st.one_of(
     st.text(alphabet=st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF), max_size=25),  # Han
     st.text(alphabet=st.characters(min_codepoint=0x1F300, max_codepoint=0x1FAFF), max_size=5),  # emoji
     st.text(alphabet="0123456789", max_size=30),
+    st.text(alphabet="tHeé,.;:!?-()'\"$ \n", max_size=14),                                     # words with punctuation
     st.sampled_from([" the", " cat", "\n\n", "speak.\nAll:", "'s", " ", "", "Weather for Paris"]),
 )
 

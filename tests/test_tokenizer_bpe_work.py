@@ -13,7 +13,7 @@ import regex
 from hypothesis import given, settings, strategies as st
 
 from minigpt.data.chinese import parallel_text
-from minigpt.tokenizer import GPT4_PATTERN, BPETokenizer
+from minigpt.tokenizer import GPT2_PATTERN, GPT4_PATTERN, BPETokenizer
 from minigpt.tokenizer import bpe as bpe_module
 
 
@@ -81,7 +81,7 @@ def test_heap_merge_equals_rescan_by_hand():
 # -----------------------------------------------------------------------------
 # the str.split shortcut gives the regex's chunks
 
-_nasty = st.lists(st.sampled_from(list("ab1 .'\t\n\r") + ["\u00a0", "\u3000", "\u2028", "\x1c", "\u200b",
+_nasty = st.lists(st.sampled_from(list("ab1 .,-('\t\n\ré") + ["\u00a0", "\u3000", "\u2028", "\x1c", "\u200b",
                                                             "中", "'s", "  ", " \n "]),
                   max_size=40).map("".join)
 
@@ -99,6 +99,24 @@ def test_no_regex_whitespace_is_printable():
     bad = [hex(c) for c in range(0x110000)
            if c != 0x20 and not 0xD800 <= c <= 0xDFFF and ws.match(chr(c)) and chr(c).isprintable()]
     assert bad == []
+
+
+def test_punctuation_cut_premise():
+    """_learn_words cuts " " + letters + punctuation without the regex. Its premise: every character of
+    _PUNCT is one the patterns' [^\\s\\p{L}\\p{N}] matches (ASCII has 32 such printable characters)."""
+    other = regex.compile(r"[^\s\p{L}\p{N}]")
+    assert len(bpe_module._PUNCT) == 32
+    assert all(other.fullmatch(c) for c in bpe_module._PUNCT)
+
+
+@pytest.mark.parametrize("pattern,unit,chunks", [
+    (p, u, c) for p in (GPT2_PATTERN, GPT4_PATTERN)
+    for u, c in [(" thee,", [" thee", ","]), (" --", [" --"]), (" O!--", [" O", "!--"]), (" horse'", [" horse", "'"])]] + [
+    (GPT2_PATTERN, "\nWhat?", ["\n", "What", "?"]), (GPT2_PATTERN, "\n;", ["\n", ";"])])
+def test_punctuation_cut_by_hand(pattern, unit, chunks):
+    """The three cuts in _learn_words' docstring, checked against the regex itself ("\\n" + word: GPT-2 only,
+    the GPT-4 pattern keeps newlines inside words)."""
+    assert regex.findall(pattern, unit) == chunks
 
 
 def test_decode_table_and_fallback(tok):

@@ -42,6 +42,8 @@ from .patterns import GPT2_PATTERN, check_pattern
 _CACHE_LIMIT = 200_000   # distinct chunks (and words) remembered before a cache is cleared
 _WORD_LIMIT = 128        # longer words (a paragraph of Chinese has no spaces) are not cached whole
 _MIN_BATCH = 64          # fewer new chunks than this are merged one by one (a batch round has a fixed cost)
+# ASCII punctuation and symbols: in both patterns never whitespace, a letter or a number (see _learn_words)
+_PUNCT = "".join(c for c in map(chr, range(33, 127)) if not c.isalnum())
 
 
 @register
@@ -200,29 +202,49 @@ class BPETokenizer(Tokenizer):
 
         A word is self-contained when it is 1.._WORD_LIMIT long and neither starts nor ends with whitespace
         (inner whitespace is fine), or, under the GPT-2 pattern, is "\n" + such a word: see
-        `_encode_ordinary`. Its ids are those of " " + word ("\n" + word as it is). A word of
-        letters only is one chunk; the others are pre-split by one regex pass over all of them
-        ("" .join of " w1", "\nw2", ...), and all new chunks are merged in one batch.
+        `_encode_ordinary`. Its ids are those of its *unit*, " " + word ("\n" + word as it is).
+
+        Most words need no regex to find their unit's chunks. With L a run of letters (str.isalpha)
+        and P a run of ASCII punctuation and symbols (_PUNCT), both patterns cut
+
+            " " + L + P   into  " " + L, P          " thee," -> " thee", ","
+            " " + P       into  " " + P             " --" -> " --"
+            "\n" + L + P  into  "\n", L, P          GPT-2 only ("\nWhat?" -> "\n", "What", "?")
+
+        (L or P may be empty; an apostrophe in P starts no contraction, as no letter follows). The other words go through one regex pass over all their units
+        ("".join of " w1", "\nw2", ...); then all new chunks are merged in one batch.
         """
         nl = self.pattern == GPT2_PATTERN
-        clean = [w for w in words if 0 < len(w) <= _WORD_LIMIT and w[-1].isprintable()
-                 and (w[0].isprintable() or nl and w[0] == "\n" and w[1:2].isprintable() and len(w) > 1)]
         spaced, cache = self._spaced, self._cache
-        if len(spaced) + len(clean) > _CACHE_LIMIT:
+        if len(spaced) + len(words) > _CACHE_LIMIT:
             spaced.clear()
-        # subtle: str.isalpha is Python's \p{L}; its Unicode version may lag the regex module's, so a
-        # letter it does not know yet only sends that word to the regex, which is always right
-        letters = [w for w in clean if w.isalpha()]
-        if letters:
-            units = [" " + w for w in letters]
-            self._encode_chunks(units)
-            spaced.update(zip(letters, map(cache.__getitem__, units)))
-        others = [w for w in clean if not w.isalpha()]
-        if others:
-            units = [w if w[0] == "\n" else " " + w for w in others]
-            chunks = self._pat.findall("".join(units))
-            self._encode_chunks(chunks)
-            per_chunk = list(map(cache.__getitem__, chunks))
+        odd, hard = [], []                    # not self-contained; needs the regex
+        easy, heads, firsts, tails = [], [], [], []    # easy word's unit = head + first + tail (chunks)
+        for w in words:
+            if not (0 < len(w) <= _WORD_LIMIT and w[-1].isprintable()):
+                odd.append(w)
+                continue
+            if w[0].isprintable():
+                head, bare = "", w
+            elif nl and w[0] == "\n" and len(w) > 1 and w[1].isprintable():
+                head, bare = "\n", w[1:]
+            else:
+                odd.append(w)
+                continue
+            stem = bare.rstrip(_PUNCT)               # L, and P = bare[len(stem):]
+            if stem and not stem.isalpha():
+                hard.append(w)
+            elif head:
+                easy.append(w), heads.append(head), firsts.append(stem), tails.append(bare[len(stem):])
+            else:                                    # " " joins L, or P when there is no L
+                easy.append(w), heads.append(""), firsts.append(" " + (stem or bare)), tails.append(bare[len(stem):] if stem else "")
+        units = [w if w[0] == "\n" else " " + w for w in hard]
+        chunks = self._pat.findall("".join(units))
+        self._encode_chunks(chunks + firsts + tails + ["", "\n"])
+        get = cache.__getitem__
+        spaced.update(zip(easy, [get(h) + get(f) + get(t) for h, f, t in zip(heads, firsts, tails)]))
+        if hard:
+            per_chunk = list(map(get, chunks))
             flat = list(chain.from_iterable(per_chunk))                 # all ids, word after word
             # chunk i ends at character chunk_ends[i] and at id id_ends[i]; word k's unit ends at
             # character unit_ends[k], which is the end of one chunk: its last
@@ -230,8 +252,8 @@ class BPETokenizer(Tokenizer):
             id_ends = np.cumsum(np.fromiter(map(len, per_chunk), np.int64, len(chunks)))
             unit_ends = np.cumsum(np.fromiter(map(len, units), np.int64, len(units)))
             ends = id_ends[np.searchsorted(chunk_ends, unit_ends)].tolist()
-            spaced.update(zip(others, map(tuple, map(flat.__getitem__, map(slice, [0] + ends[:-1], ends)))))
-        return set(words).difference(clean)
+            spaced.update(zip(hard, map(tuple, map(flat.__getitem__, map(slice, [0] + ends[:-1], ends)))))
+        return set(odd)
 
     def _encode_ordinary(self, text: str) -> list:
         r"""Same ids as `_encode_reference(text)`, faster: words between single spaces are looked up whole.
