@@ -116,3 +116,14 @@ def test_newline_and_space_edges_equal_reference(tok, text):
         fresh = BPETokenizer(tok.vocab, {}, tok.pattern)
         ref = tok._encode_reference(t)
         assert fresh.encode_ordinary(t) == ref and fresh.encode_ordinary(t) == ref, repr(t)
+
+
+def test_full_caches_are_cleared_and_ids_stay_right(tok, monkeypatch):
+    """With room for 50 words and 50 chunks, encoding texts of a few hundred distinct words clears the
+    caches on the way (a word or chunk seen before may be gone) and still gives the reference's ids."""
+    monkeypatch.setattr(bpe_module, "_CACHE_LIMIT", 50)
+    text = generate_corpus(n_chars=3000, seed=12)
+    fresh = BPETokenizer(tok.vocab, {}, tok.pattern)
+    for t in (text[:200], text, text[1000:2500], text):
+        assert fresh.encode_ordinary(t) == tok._encode_reference(t)
+        assert len(fresh._spaced) <= len(set(t.split(" "))) + 50

@@ -28,8 +28,8 @@ merges, and one Python step each was most of its time.
 import base64
 import sys
 from heapq import heapify, heappop, heappush
-from itertools import chain, filterfalse, islice
-from operator import itemgetter
+from itertools import chain, filterfalse, repeat
+from operator import add, itemgetter
 
 import numpy as np
 import regex
@@ -173,20 +173,17 @@ class BPETokenizer(Tokenizer):
             new = set(chunks)
         new = list(new)
         pieces = [c.encode("utf-8") for c in new]
-        batch = []                                   # (chunk, bytes) for merge_batch
-        for c, piece, tok in zip(new, pieces, map(self.ranks.get, pieces)):
-            if tok is not None:
-                cache[c] = (tok,)
-            elif len(piece) <= MAX_BATCH_BYTES:
-                batch.append((c, piece))
-            else:
-                cache[c] = tuple(self._bpe(piece))
-        if len(batch) >= _MIN_BATCH:
-            names, pieces = zip(*batch)
-            cache.update(zip(names, merge_batch(pieces, self._pairs)))
-        else:
-            for c, piece in batch:
-                cache[c] = tuple(self._bpe(piece))
+        tokens = list(map(self.ranks.get, pieces))
+        cache.update((c, (t,)) for c, t in zip(new, tokens) if t is not None)   # a chunk that is a token
+        rest = [(c, p) for c, p, t in zip(new, pieces, tokens) if t is None]
+        batch = [cp for cp in rest if len(cp[1]) <= MAX_BATCH_BYTES] if len(rest) >= _MIN_BATCH else []
+        if batch:
+            names, short = zip(*batch)
+            cache.update(zip(names, merge_batch(short, self._pairs)))
+        if len(batch) < len(rest):
+            for c, p in rest:                        # the long ones (all of them when there are few)
+                if c not in cache:
+                    cache[c] = tuple(self._bpe(p))
 
     def _encode_regex(self, text: str) -> list:
         """Pre-split with the regex, then the ids of each chunk from the cache (new chunks merged first)."""
@@ -197,8 +194,8 @@ class BPETokenizer(Tokenizer):
             self._encode_chunks(chunks)
             return list(chain.from_iterable(map(self._cache.__getitem__, chunks)))
 
-    def _learn_words(self, words) -> set:
-        r"""Put the ids of every self-contained word of `words` into the word cache; return the others.
+    def _learn_words(self, words) -> None:
+        r"""Put the ids of every self-contained word of `words` into the word cache (the others stay out).
 
         A word is self-contained when it is 1.._WORD_LIMIT long and neither starts nor ends with whitespace
         (inner whitespace is fine), or, under the GPT-2 pattern, is "\n" + such a word: see
@@ -216,20 +213,16 @@ class BPETokenizer(Tokenizer):
         """
         nl = self.pattern == GPT2_PATTERN
         spaced, cache = self._spaced, self._cache
-        if len(spaced) + len(words) > _CACHE_LIMIT:
-            spaced.clear()
-        odd, hard = [], []                    # not self-contained; needs the regex
+        hard = []                                      # words that need the regex
         easy, heads, firsts, tails = [], [], [], []    # easy word's unit = head + first + tail (chunks)
         for w in words:
             if not (0 < len(w) <= _WORD_LIMIT and w[-1].isprintable()):
-                odd.append(w)
-                continue
+                continue                                 # not self-contained
             if w[0].isprintable():
                 head, bare = "", w
             elif nl and w[0] == "\n" and len(w) > 1 and w[1].isprintable():
                 head, bare = "\n", w[1:]
             else:
-                odd.append(w)
                 continue
             stem = bare.rstrip(_PUNCT)               # L, and P = bare[len(stem):]
             if stem and not stem.isalpha():
@@ -242,7 +235,7 @@ class BPETokenizer(Tokenizer):
         chunks = self._pat.findall("".join(units))
         self._encode_chunks(chunks + firsts + tails + ["", "\n"])
         get = cache.__getitem__
-        spaced.update(zip(easy, [get(h) + get(f) + get(t) for h, f, t in zip(heads, firsts, tails)]))
+        spaced.update(zip(easy, map(add, map(get, heads), map(add, map(get, firsts), map(get, tails)))))
         if hard:
             per_chunk = list(map(get, chunks))
             flat = list(chain.from_iterable(per_chunk))                 # all ids, word after word
@@ -253,7 +246,6 @@ class BPETokenizer(Tokenizer):
             unit_ends = np.cumsum(np.fromiter(map(len, units), np.int64, len(units)))
             ends = id_ends[np.searchsorted(chunk_ends, unit_ends)].tolist()
             spaced.update(zip(hard, map(tuple, map(flat.__getitem__, map(slice, [0] + ends[:-1], ends)))))
-        return set(odd)
 
     def _encode_ordinary(self, text: str) -> list:
         r"""Same ids as `_encode_reference(text)`, faster: words between single spaces are looked up whole.
@@ -280,24 +272,24 @@ class BPETokenizer(Tokenizer):
         words = (text.replace("\n", " \n") if nl else text).split(" ")
         spaced = self._spaced
         new = set(filterfalse(spaced.__contains__, set(words)))
-        odd = self._learn_words(new) if new else set()      # words that are not self-contained
-        get = spaced.__getitem__
-        at = [0] + [i for i, w in enumerate(islice(words, 1, None), 1) if w in odd] if odd else [0]
-        ids, k, newline = [], 0, self.ranks[b"\n"]
-        while k < len(at):                                   # a run of odd words, then normal words
-            start = end = at[k]
-            while k + 1 < len(at) and at[k + 1] == end + 1:
-                k, end = k + 1, end + 1
+        if len(spaced) + len(new) > _CACHE_LIMIT:            # clear first: every word of the text must fit
+            spaced.clear()
+            new = set(words)
+        if new:
+            self._learn_words(new)
+        parts = list(map(spaced.get, words, repeat(())))    # each word's ids; () for the odd ones
+        parts[0] = ()                                       # (no space before the first word)
+        odd = np.flatnonzero(np.fromiter(map(len, parts), np.int64, len(parts)) == 0)
+        cut = np.flatnonzero(np.diff(odd) > 1) + 1          # runs of adjacent odd words: odd[cut] starts one
+        newline = (self.ranks[b"\n"],)
+        for start, end in zip(odd[np.r_[0, cut]].tolist(), odd[np.r_[cut - 1, len(odd) - 1]].tolist()):
             if nl and start == end and words[start] == "\n" and start > 0:
-                ids.append(newline)                          # "x\n\ny", "x\n y": the chunk "\n"
-            else:
+                parts[start] = newline                       # "x\n\ny", "x\n y": the chunk "\n"
+            else:                                            # the run's text, through the regex
                 run = " ".join(words[start:end + 1])
                 run = run if start == 0 else " " + run
-                ids += self._encode_regex(run.replace(" \n", "\n") if nl else run)
-            k += 1
-            stop = at[k] if k < len(at) else len(words)
-            ids += chain.from_iterable(map(get, words[end + 1:stop]))
-        return ids
+                parts[start] = self._encode_regex(run.replace(" \n", "\n") if nl else run)
+        return list(chain.from_iterable(parts))
 
     def decode_bytes(self, ids) -> bytes:
         """Ids -> the raw bytes they stand for, through one lookup table (falls back to check each id)."""
