@@ -136,8 +136,8 @@ def ppo_worker(a):
         marks.append((time.perf_counter(), dict(timers), row["resp_len"]))
 
     pcfg = ppo.PPOConfig(out_dir=os.path.join(a.out + ".run"), iters=a.warmup + a.steps, rollout_batch=a.rollout_batch,
-                         minibatch_size=a.minibatch_size, ppo_epochs=2, max_new_tokens=a.max_new_tokens, lr=1e-4,
-                         ckpt_interval=10_000, force=True)
+                         minibatch_size=a.minibatch_size, ppo_epochs=2, max_new_tokens=a.max_new_tokens,
+                         optim=dict(lr=1e-4),                         ckpt_interval=10_000, force=True)
     t_start = time.perf_counter()
     ppo.train(pcfg, policy, ref, rm, tok, sample_prompts(500, seed=0), progress=False, callback=after_step)
     t0, first, _ = marks[a.warmup - 1] if a.warmup else (t_start, {k: 0.0 for k in timers}, None)

@@ -10,9 +10,10 @@ Every config in minigpt is a `@dataclass` with one comment per field, as nanoGPT
 This module makes that comment the field's `--help` text (read from the class source with `ast` and
 `tokenize`, so docs cannot drift from code), checks every value's type and `Literal[...]` choice when
 the config is built, and maps nested configs to dotted flags: `PretrainConfig.model.n_embd` is
-`--model.n-embd`, `PipelineConfig.pretrain.lr` is `--pretrain.lr`. A class adds its own range checks
-in `validate()` with the helpers below (`positive`, `nonnegative`, ...), so a bad value fails before
-any work starts, naming the field.
+`--model.n-embd`, `PipelineConfig.pretrain.optim.lr` is `--pretrain.optim.lr`. A class adds its own range
+checks in `validate()` with the helpers below (`positive`, `nonnegative`, ...), so a bad value fails before
+any work starts, naming the field. A field that moved (into a nested config) is listed in the class's
+`MOVED`, so configs saved before the move still load (`upgrade`).
 
     from minigpt.config import parse_config
     cfg = parse_config(PretrainConfig, ["--model.n-embd", "64", "--max-iters", "100"])
@@ -20,6 +21,7 @@ any work starts, naming the field.
 """
 import argparse
 import ast
+import copy
 import dataclasses
 import functools
 import inspect
@@ -34,7 +36,7 @@ import typing
 from typing import Literal, Union
 
 __all__ = ["Config", "ConfigError", "positive", "nonnegative", "fraction", "in_range", "field_help", "from_dict", "to_dict",
-           "load_config", "override", "apply_preset", "with_presets", "build_parser", "parse_config"]
+           "moved_into", "upgrade", "load_config", "override", "apply_preset", "with_presets", "build_parser", "parse_config"]
 
 
 class ConfigError(ValueError):
@@ -56,14 +58,22 @@ class ConfigError(ValueError):
 
 
 class Config:
-    """Base class of minigpt's config dataclasses: `__post_init__` checks types and choices, then `validate()`."""
+    """Base class of minigpt's config dataclasses: `__post_init__` checks types and choices, then `validate()`.
+
+    A nested config may be given as a dict of the fields that differ from the parent's default for it:
+    `DPOConfig(optim=dict(lr=3e-3))` is DPO's default optimizer settings (β2 = 0.95, ...) with lr = 3e-3.
+    """
 
     # {name of a bool field: {dotted field: value}}: the preset that switching the field on applies, to every
     # value not given explicitly (`minigpt pipeline --quick`); see `with_presets`. Not a field: no annotation.
     PRESETS = {}
+    # {old top-level field: its new dotted place}: fields that moved into a nested config, so that a config saved
+    # before the move (a run's config.json, a --config file) still loads; see `upgrade`. Not a field either.
+    MOVED = {}
 
     def __post_init__(self):
         try:
+            _nested_from_dicts(self)
             check_types(self)
             self.validate()
         except ConfigError as e:
@@ -79,6 +89,20 @@ class Config:
     @classmethod
     def from_dict(cls, d):
         return from_dict(cls, d)
+
+
+def _nested_from_dicts(cfg):
+    """Each nested config given as a dict becomes its field's default with those fields changed."""
+    hints = _hints(type(cfg))
+    for f in dataclasses.fields(cfg):
+        value, tp = getattr(cfg, f.name), hints[f.name]
+        if isinstance(value, dict) and dataclasses.is_dataclass(tp):
+            default = _default(f)
+            try:
+                value = from_dict(tp, value, default if dataclasses.is_dataclass(default) else None)
+            except ConfigError as e:
+                raise ConfigError(f"{f.name}.{e.path}".rstrip("."), e.message) from None
+            setattr(cfg, f.name, value)
 
 
 def _fail(name, message):
@@ -217,26 +241,66 @@ def to_dict(cfg):
     return dataclasses.asdict(cfg)
 
 
-def from_dict(cls, d):
-    """Build `cls` from a (nested) dict; unknown keys and bad values raise ConfigError naming the dotted field."""
+def moved_into(name, cls):
+    """{field: "<name>.<field>"} for every field of the config class `cls`: the `MOVED` of a config whose fields
+    of that kind now live in its nested `name` field (`moved_into("optim", CosineOptimConfig)`: `lr` → `optim.lr`)."""
+    return {f.name: f"{name}.{f.name}" for f in dataclasses.fields(cls)}
+
+
+def upgrade(cls, d):
+    """A copy of the config dict `d` (possibly saved by an older minigpt) with every field listed in the
+    `MOVED` of `cls` and of its nested configs at its new place: PipelineConfig's old top-level `tokenizer`
+    becomes `pretrain.tokenizer`, a stage's old `lr` becomes `optim.lr`. Other keys are left as they are."""
+    if not isinstance(d, dict):
+        return d
+    d = dict(d)
+    for old, new in getattr(cls, "MOVED", {}).items():
+        if old not in d:
+            continue
+        *parents, last = new.split(".")
+        target = d
+        for part in parents:  # copy each dict on the way: the caller's dict is never changed
+            target[part] = target = dict(target.get(part) or {})
+        if last in target:
+            raise ConfigError(old, f"moved to {new}, and both are given: keep only {new}", owner=cls.__name__)
+        target[last] = d.pop(old)
+    hints = _hints(cls)
+    for f in dataclasses.fields(cls):
+        if dataclasses.is_dataclass(hints[f.name]) and isinstance(d.get(f.name), dict):
+            d[f.name] = upgrade(hints[f.name], d[f.name])
+    return d
+
+
+def from_dict(cls, d, base=None):
+    """Build `cls` from a (nested) dict; unknown keys and bad values raise ConfigError naming the dotted field.
+
+    Fields missing from `d` take their value in `base` if given, else their default; a nested config given in
+    part takes the rest from its parent's default (PPOConfig's `{"optim": {"lr": 1e-4}}` keeps PPO's β2 = 0.95,
+    not OptimConfig's). Fields that moved (`cls.MOVED`) are read at their old place too (`upgrade`).
+    """
     if not isinstance(d, dict):
         raise ConfigError("", f"must be a JSON object, got {d!r}", owner=cls.__name__)
+    d = upgrade(cls, d)
     hints = _hints(cls)
-    names = {f.name for f in dataclasses.fields(cls) if f.init}
-    unknown = sorted(set(d) - names)
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
+    unknown = sorted(set(d) - set(fields))
     if unknown:
-        raise ConfigError(unknown[0], f"is not a field (fields: {', '.join(sorted(names))})", owner=cls.__name__)
+        raise ConfigError(unknown[0], f"is not a field (fields: {', '.join(sorted(fields))})", owner=cls.__name__)
     kwargs = {}
     for name, value in d.items():
         tp = hints[name]
         if dataclasses.is_dataclass(tp) and isinstance(value, dict):
+            parent = getattr(base, name) if base is not None else _default(fields[name])
             try:
-                value = from_dict(tp, value)
+                value = from_dict(tp, value, parent if dataclasses.is_dataclass(parent) else None)
             except ConfigError as e:
                 raise ConfigError(f"{name}.{e.path}".rstrip("."), e.message, owner=cls.__name__) from None
         elif isinstance(value, list) and typing.get_origin(tp) is tuple:
             value = tuple(value)
         kwargs[name] = value
+    if base is not None:
+        for name in fields.keys() - kwargs.keys():
+            kwargs[name] = copy.deepcopy(getattr(base, name))
     return cls(**kwargs)
 
 

@@ -39,7 +39,7 @@ import signal
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -49,7 +49,8 @@ from minigpt.backend import to_numpy
 from minigpt.checkpoint import (_leftovers, atomic_write_bytes, checkpoint_dir, json_bytes, load_json, load_optim,
                                 load_tensors, optim_bytes, recover, strict_json, tensors_bytes, verify_checkpoint,
                                 write_checkpoint)
-from minigpt.optim import AdamW, clip_grad_norm, cosine_lr
+from minigpt.config import upgrade
+from minigpt.optim import AdamW, CosineOptimConfig, clip_grad_norm, cosine_lr
 from minigpt.tokenizer import load_tokenizer
 from minigpt.zero import ZeroAdamW
 
@@ -73,7 +74,7 @@ class Interrupted(KeyboardInterrupt):
 # the pieces a step is made of (small and named, so data parallelism can hook in)
 
 def adamw(params, cfg, lr=None):
-    """AdamW with the config's betas and weight decay (cfg.beta1, cfg.beta2, cfg.weight_decay).
+    """AdamW with the settings of `cfg`, an OptimConfig (a stage config's `optim`): lr, betas, weight decay.
 
     Under data parallelism with MINIGPT_ZERO=1, ZeRO-1's AdamW (minigpt/zero.py): the same updates,
     its state sharded across the ranks."""
@@ -276,12 +277,12 @@ class Loop:
     r"""One run of a stage. Use as a context manager (it holds the run directory's lock):
 
         with Loop(cfg, "pretrain", tok, steps=cfg.max_iters, data=(train_ids, val_ids)) as loop:
-            opt = adamw(model.parameters(), cfg)
+            opt = adamw(model.parameters(), cfg.optim)
             history = loop.run({"model": model}, {"model": opt}, loss_fn=..., evaluate=...)
 
-    cfg provides: out_dir (None: no files, for in-memory fits), seed, lr, grad_clip, beta1, beta2,
-    weight_decay; optionally warmup_iters and min_lr (cosine schedule; else a constant lr),
-    grad_accum, eval_interval, ckpt_interval (0: only at the end), resume, force.
+    cfg provides: out_dir (None: no files, for in-memory fits), seed, optim (an OptimConfig: a constant lr,
+    or a CosineOptimConfig: warmup + cosine; grad_clip), optionally grad_accum, eval_interval,
+    ckpt_interval (0: only at the end), resume, force.
     `loop.start` is the step a resumed run continues from; `loop.complete` says the checkpoint
     already holds the finished run (then `run` only loads it).
     """
@@ -362,7 +363,8 @@ class Loop:
         if conf.get("data") != self.data_id:
             raise ValueError(f"{where} was trained on other data (fingerprint {conf.get('data')}, now {self.data_id}): "
                              f"check --data, --n-chars, --tokenizer and the data seeds")
-        diff = _differences(conf.get("train_config", {}), dataclasses.asdict(self.cfg), RESUME_MAY_CHANGE)
+        saved = upgrade(type(self.cfg), conf.get("train_config", {}))  # (saved by an older minigpt: fields moved)
+        diff = _differences(saved, dataclasses.asdict(self.cfg), RESUME_MAY_CHANGE)
         if diff:
             raise ValueError(f"{where} was trained with another config: {'; '.join(diff)}")
 
@@ -468,7 +470,8 @@ class Loop:
             return history
         seed, accum = cfg.seed, getattr(cfg, "grad_accum", 1)
         eval_every, ckpt_every = getattr(cfg, "eval_interval", None), getattr(cfg, "ckpt_interval", 0) or 0
-        cosine = hasattr(cfg, "warmup_iters") and hasattr(cfg, "min_lr")
+        optim = cfg.optim
+        cosine = isinstance(optim, CosineOptimConfig)
         main, opt = models["model"], optimizers.get("model")
         show = show or ((loss_key,) + tuple(eval_keys))
         old_handlers = self._install_signals()
@@ -478,7 +481,7 @@ class Loop:
             for step in bar:
                 if stop_at is not None and step >= stop_at:
                     break
-                lr = cosine_lr(step, cfg.lr, cfg.warmup_iters, self.steps, cfg.min_lr) if cosine else cfg.lr
+                lr = cosine_lr(step, optim.lr, optim.warmup_iters, self.steps, optim.min_lr) if cosine else optim.lr
                 if opt is not None:
                     opt.lr = lr
                 reseed(main, seed, step)
@@ -550,7 +553,7 @@ class Loop:
             if not math.isfinite(total):
                 opt.zero_grad()
                 raise NonFiniteError(f"the loss is {total}")
-        grad_norm = optimizer_step(opt, self.cfg.grad_clip, reduce="sum")
+        grad_norm = optimizer_step(opt, self.cfg.optim.grad_clip, reduce="sum")
         row = {loss_key: total / accum}
         row.update({k: (v / accum if isinstance(v, float) else v) for k, v in sums.items()})
         row["grad_norm"] = grad_norm
@@ -573,7 +576,7 @@ class Loop:
         kept = (f"the last good checkpoint (step {self.last_saved}) is kept in {self.ckpt_dir}"
                 if self.last_saved is not None else "no checkpoint was written")
         return (f"{self.stage} stopped at step {step}: {err}. Likely cause: a learning rate too high or not a "
-                f"number (lr={cfg.lr}), or a division by ~0 in the loss (an ε or temperature of 0); lower the lr or "
+                f"number (lr={cfg.optim.lr}), or a division by ~0 in the loss (an ε or temperature of 0); lower the lr or "
                 f"raise the warmup. Nothing was saved after the failure: {kept}.")
 
 
@@ -582,13 +585,7 @@ class Loop:
 
 @dataclass
 class FitConfig:
-    lr: float = 1e-3  # peak learning rate
-    min_lr: float = 1e-4  # final learning rate of the cosine
-    warmup_iters: int = 10  # linear warmup steps
-    weight_decay: float = 0.0  # AdamW decoupled decay (matrices only)
-    beta1: float = 0.9  # AdamW β1
-    beta2: float = 0.99  # AdamW β2
-    grad_clip: float = 1.0  # max global gradient norm (0 = off)
+    optim: CosineOptimConfig = field(default_factory=CosineOptimConfig)  # AdamW, warmup + cosine, clipping
     seed: int = 0  # seeds the batches (loss_fn's rng) and dropout
     out_dir: str = None  # None: nothing written
 
@@ -602,9 +599,10 @@ def fit(model, loss_fn, steps, lr=1e-3, min_lr=None, warmup=10, weight_decay=0.0
     """
     if steps < 1:
         raise ValueError(f"steps must be ≥ 1, got {steps}")
-    cfg = FitConfig(lr=lr, min_lr=lr / 10 if min_lr is None else min_lr, warmup_iters=warmup,
-                    weight_decay=weight_decay, grad_clip=grad_clip, seed=seed)
-    opt = adamw(list(model.parameters() if params is None else params), cfg)
+    optim = CosineOptimConfig(lr=lr, min_lr=lr / 10 if min_lr is None else min_lr, warmup_iters=warmup,
+                              weight_decay=weight_decay, grad_clip=grad_clip)
+    cfg = FitConfig(optim=optim, seed=seed)
+    opt = adamw(list(model.parameters() if params is None else params), optim)
     was = model.training
     model.train()
     try:

@@ -1,4 +1,4 @@
-r"""Optimisation: AdamW, a warmup + cosine learning-rate schedule, gradient clipping.
+r"""Optimisation: AdamW, a warmup + cosine learning-rate schedule, gradient clipping, and their settings.
 
 AdamW (Loshchilov & Hutter, 2019), as in torch.optim.AdamW. At step t, for each
 parameter p with gradient g:
@@ -11,11 +11,17 @@ parameter p with gradient g:
 Weight decay applies to matrices only: biases, LayerNorm gains and embeddings
 (Parameters with no_decay=True) are left alone unless `decay_all=True`.
 
+Every stage config holds its optimizer settings as one `optim` field, an `OptimConfig` (AdamW at a
+constant learning rate: PPO, GRPO) or a `CosineOptimConfig` (warmup + cosine: the other stages),
+each stage with its own defaults: `minigpt sft --optim.lr 3e-3`, `minigpt pipeline --ppo.optim.lr 1e-4`.
+
     python -c "from minigpt.optim import cosine_lr; print([round(cosine_lr(s, 1.0, 2, 10), 3) for s in range(11)])"
 """
 import math
+from dataclasses import dataclass
 
 from minigpt.backend import get_xp
+from minigpt.config import Config, fraction, nonnegative, positive
 from minigpt.ops.dispatch import cuda_kernels, use_kernels
 
 
@@ -124,3 +130,35 @@ def clip_grad_norm(params, max_norm):
         for g in grads:
             g *= coef
     return total
+
+
+# -----------------------------------------------------------------------------
+# settings: one home for the optimizer fields of every stage config
+
+
+@dataclass
+class OptimConfig(Config):
+    """AdamW at a constant learning rate, with global-norm gradient clipping (loop.adamw, loop.optimizer_step)."""
+    lr: float = 1e-3  # AdamW learning rate (constant)
+    weight_decay: float = 0.0  # AdamW decoupled decay (matrices only)
+    beta1: float = 0.9  # AdamW β1: decay of the gradient's running mean
+    beta2: float = 0.99  # AdamW β2: decay of the squared gradient's running mean
+    grad_clip: float = 1.0  # max global gradient norm (0 = off)
+
+    def validate(self):
+        positive(self, "lr")
+        nonnegative(self, "weight_decay", "grad_clip")
+        fraction(self, "beta1", "beta2")
+
+
+@dataclass
+class CosineOptimConfig(OptimConfig):
+    """OptimConfig with a schedule: linear warmup to lr, then cosine decay to min_lr at the last step (cosine_lr)."""
+    lr: float = 1e-3  # peak learning rate
+    min_lr: float = 1e-4  # final learning rate of the cosine
+    warmup_iters: int = 10  # linear warmup steps
+
+    def validate(self):
+        super().validate()
+        nonnegative(self, "min_lr", "warmup_iters")
+

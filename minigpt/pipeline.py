@@ -21,7 +21,7 @@ import numpy as np
 
 from minigpt import dist
 from minigpt.checkpoint import load_json, save_json
-from minigpt.config import Config, ConfigError, apply_preset, nonnegative, positive, with_presets
+from minigpt.config import Config, ConfigError, apply_preset, nonnegative, positive, upgrade, with_presets
 from minigpt.data.assistant import chars_per_token, make_demonstrations, pretrain_tokens, sample_prompts, world_tokenizer
 from minigpt.evaluate import compare, evaluate_model, format_report_card, kl_to_reference
 from minigpt.loop import RESUME_MAY_CHANGE, RunLock, _differences
@@ -47,23 +47,23 @@ PIPELINE_SETS = ("out_dir", "init", "reward", "seed", "data_seed", "resume", "fo
 def default_pretrain():
     """Pretraining in the pipeline: a 3-block width-96 model, 2000 steps (the held-out facts need ~2000 to stick)."""
     return PretrainConfig(model=GPTConfig(n_layer=3, n_head=4, n_embd=96, block_size=72),  # the longest chat is 66 tokens
-                          batch_size=32, max_iters=2000, lr=2e-3, min_lr=2e-4, warmup_iters=66, eval_interval=333,
-                          eval_iters=5)
+                          batch_size=32, max_iters=2000, optim=dict(lr=2e-3, min_lr=2e-4, warmup_iters=66),
+                          eval_interval=333, eval_iters=5)
 
 
 def default_sft():
     """SFT in the pipeline: 57600 demonstrations, 2 epochs (more distinct demonstrations beat more epochs)."""
-    return SFTConfig(n_demos=57600, epochs=2, lr=1e-3, eval_interval=10**9)
+    return SFTConfig(n_demos=57600, epochs=2, optim=dict(lr=1e-3), eval_interval=10**9)
 
 
 def default_reward():
     """The reward model in the pipeline: 1600 train prompts ranked, with the LM-likelihood feature."""
-    return RewardConfig(n_prompts=1600, n_eval_prompts=250, k=4, epochs=3, lr=3e-4, lm_feature=True)
+    return RewardConfig(n_prompts=1600, n_eval_prompts=250, k=4, epochs=3, optim=dict(lr=3e-4), lm_feature=True)
 
 
 def default_ppo():
     """PPO in the pipeline: 150 iterations from β = 0.2, adaptive toward 2 nats per response."""
-    return PPOConfig(iters=150, rollout_batch=64, lr=1e-4, init_kl_coef=0.2, target_kl=2.0)
+    return PPOConfig(iters=150, rollout_batch=64, optim=dict(lr=1e-4), init_kl_coef=0.2, target_kl=2.0)
 
 
 # The --quick preset: {dotted field: value}. `--quick` applies it before the other flags, so every flag given
@@ -72,7 +72,7 @@ def default_ppo():
 # import: it cannot name a field that is gone.
 QUICK = {"out_dir": "runs/pipeline-quick",  # never over the full run the notebooks load
          "pretrain.model.n_layer": 2, "pretrain.model.n_embd": 48, "n_docs": 300, "pretrain.max_iters": 60,
-         "pretrain.warmup_iters": 2, "pretrain.eval_interval": 10, "sft.n_demos": 800, "sft.epochs": 1,
+         "pretrain.optim.warmup_iters": 2, "pretrain.eval_interval": 10, "sft.n_demos": 800, "sft.epochs": 1,
          "reward.n_prompts": 48, "reward.n_eval_prompts": 24, "reward.epochs": 1, "ppo.iters": 4,
          "ppo.rollout_batch": 16, "n_eval": 48}
 
@@ -274,7 +274,7 @@ def saved_pipeline_config(out_dir):
     saved = load_json(path)
     if "tokenizer" in saved:  # saved before the tokenizer moved into the pretrain stage's config: the same run
         saved.setdefault("pretrain", {})["tokenizer"] = saved.pop("tokenizer")
-    return saved
+    return upgrade(PipelineConfig, saved)  # saved before the stages' optimizer fields moved into `optim`: the same run
 
 
 def _run_pipeline(cfg, progress, log):

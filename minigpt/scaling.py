@@ -181,7 +181,7 @@ def run_one(cfg: ScalingConfig, width, data, progress=False):
     steps = b["steps"]
     with tempfile.TemporaryDirectory(prefix="minigpt-scaling-") as out:
         pcfg = PretrainConfig(out_dir=out, model=model_of(cfg, width), batch_size=cfg.batch_size, max_iters=steps,
-                              lr=cfg.lr, min_lr=cfg.lr / 10, warmup_iters=max(1, steps // 10),
+                              optim=dict(lr=cfg.lr, min_lr=cfg.lr / 10, warmup_iters=max(1, steps // 10)),
                               eval_interval=steps, eval_iters=2, ckpt_interval=10**9, seed=cfg.seed)
         res = train(pcfg, None, tok, train_ids, val_ids, progress=progress)
     return {"n_embd": width, "n_layer": cfg.model.n_layer, **b, "loss": document_loss(res["model"], tok, docs),

@@ -74,7 +74,7 @@ def pretrain(out_dir, stop_at=None, resume=False, max_iters=8, **overrides):
     from minigpt.stages.pretrain import PretrainConfig, prepare, train
     from minigpt.nn.gpt import GPTConfig
     cfg = PretrainConfig(out_dir=str(out_dir), data="toyweb", n_chars=20_000,
-                         model=GPTConfig(n_layer=1, n_head=2, n_embd=32, block_size=32, dropout=0.1), batch_size=3, grad_accum=4, max_iters=max_iters, warmup_iters=2,
+                         model=GPTConfig(n_layer=1, n_head=2, n_embd=32, block_size=32, dropout=0.1), batch_size=3, grad_accum=4, max_iters=max_iters, optim=dict(warmup_iters=2),
                          eval_interval=4, eval_iters=1, ckpt_interval=4, seed=3, resume=resume, **overrides)
     tok, tr, va = prepare(cfg)
     return train(cfg, None, tok, tr, va, progress=False, stop_at=stop_at)
@@ -87,7 +87,7 @@ def dpo(out_dir):
     tok = world_tok()
     policy, ref = tiny_gpt(tok, seed=5), tiny_gpt(tok, seed=5)
     pairs = [(f"What is {a}+{b}?", str(a + b), f"The answer is {a + b + 1}.") for a in range(4) for b in range(4)]
-    cfg = dpo_stage.DPOConfig(out_dir=str(out_dir), epochs=2, batch_size=7, lr=3e-3, min_lr=3e-3, warmup_iters=0,
+    cfg = dpo_stage.DPOConfig(out_dir=str(out_dir), epochs=2, batch_size=7, optim=dict(lr=3e-3, min_lr=3e-3, warmup_iters=0),
                               beta=0.5)
     return dpo_stage.train(cfg, policy, ref, tok, pairs, progress=False)
 
@@ -98,7 +98,7 @@ def sft(out_dir, aux_lm_coef=0.0):
     from minigpt.stages import sft as sft_stage
     tok = world_tok()
     demos = [(f"What is {a}+{b}?", f"{a}+{b} is {a + b}." if a % 2 else str(a + b)) for a in range(5) for b in range(3)]
-    cfg = sft_stage.SFTConfig(out_dir=str(out_dir), epochs=2, batch_size=5, lr=3e-3, eval_interval=100,
+    cfg = sft_stage.SFTConfig(out_dir=str(out_dir), epochs=2, batch_size=5, optim=dict(lr=3e-3), eval_interval=100,
                               aux_lm_coef=aux_lm_coef)
     return sft_stage.train(cfg, tiny_gpt(tok, seed=6), tok, demos, progress=False)
 
@@ -144,7 +144,7 @@ def ppo(out_dir):
     policy, ref, rm, tok, prompts = rl_world()
     ptx = np.array(tok.encode("<|endoftext|>".join(make_pretrain_corpus(20, seed=0)), allowed_special="all"))
     cfg = ppo_stage.PPOConfig(out_dir=str(out_dir), iters=2, rollout_batch=5, minibatch_size=3, ppo_epochs=2,
-                              max_new_tokens=6, lr=3e-3, vf_lr=3e-3, target_kl=1.0, kl_horizon=10, ptx_coef=0.5,
+                              max_new_tokens=6, optim=dict(lr=3e-3), vf_lr=3e-3, target_kl=1.0, kl_horizon=10, ptx_coef=0.5,
                               ptx_batch=3, seed=0)
     with count_rollouts(ppo_stage, out_dir):
         return ppo_stage.train(cfg, policy, ref, rm, tok, prompts, ptx_data=ptx, progress=False)
@@ -155,7 +155,7 @@ def grpo(out_dir):
     from minigpt.stages import grpo as grpo_stage
     policy, ref, rm, tok, prompts = rl_world()
     cfg = grpo_stage.GRPOConfig(out_dir=str(out_dir), iters=2, prompts_per_iter=3, group_size=2, minibatch_size=4,
-                                max_new_tokens=6, lr=3e-3, seed=0)
+                                max_new_tokens=6, optim=dict(lr=3e-3), seed=0)
     with count_rollouts(grpo_stage, out_dir):
         return grpo_stage.train(cfg, policy, ref, rm, tok, prompts, progress=False)
 

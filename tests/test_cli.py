@@ -32,7 +32,7 @@ def test_lab_prints_command(capsys):
 
 def test_a_stage_command_trains_and_prints_its_summary_line(tmp_path, capsys):
     rc = main(["pretrain", "--out-dir", str(tmp_path / "run"), "--data", "toyweb", "--n-chars", "4000", "--max-iters", "2",
-               "--warmup-iters", "1", "--batch-size", "2", "--eval-iters", "1", "--model.block-size", "16",
+               "--optim.warmup-iters", "1", "--batch-size", "2", "--eval-iters", "1", "--model.block-size", "16",
                "--model.n-layer", "1", "--model.n-embd", "16", "--model.n-head", "2"])
     assert rc == 0
     last = capsys.readouterr().out.strip().splitlines()[-1]

@@ -92,16 +92,54 @@ def test_from_dict_names_unknown_and_bad_nested_fields():
         from_dict(Outer, {"inner": {"depth": 2}})
     with pytest.raises(ConfigError, match="Outer.inner.width must be > 0, got -1"):
         from_dict(Outer, {"inner": {"width": -1}})
-    assert from_dict(Outer, {"inner": {"kind": "b"}}).inner == Inner(kind="b")
+    assert from_dict(Outer, {"inner": {"kind": "b"}}).inner == Inner(width=4, kind="b")  # the rest: Outer's default
+
+
+def test_a_nested_config_given_in_part_keeps_its_parents_defaults():
+    """A dict for a nested config (in Python or JSON) changes only what it names, as the flags do: DPO's optimizer
+    keeps DPO's β2 = 0.95 and warmup, not CosineOptimConfig's own defaults (0.99, 10)."""
+    from minigpt.optim import CosineOptimConfig
+    from minigpt.stages import dpo
+    dpo_optim = CosineOptimConfig(lr=3e-3, min_lr=1e-5, warmup_iters=5, weight_decay=0.0, beta1=0.9, beta2=0.95,
+                                  grad_clip=1.0)  # DPO's defaults as written in dpo.py before they moved, but lr
+    assert dpo.DPOConfig(optim=dict(lr=3e-3)).optim == dpo_optim
+    assert from_dict(dpo.DPOConfig, {"optim": {"lr": 3e-3}}).optim == dpo_optim
+    assert Outer(inner=dict(kind="b")).inner == Inner(width=4, kind="b")
+    with pytest.raises(ConfigError, match="Outer.inner.width must be > 0, got 0"):
+        Outer(inner=dict(width=0))
+
+
+# the train_config of a DPO checkpoint's config.json as minigpt saved it before the optimizer fields moved into
+# `optim` (at 76b529a), with lr and warmup_iters changed from the defaults
+OLD_DPO = {"init": "runs/sft/ckpt", "out_dir": "runs/dpo", "n_prompts": 800, "k": 4, "beta": 0.1, "epochs": 2,
+           "batch_size": 32, "lr": 3e-4, "min_lr": 1e-05, "warmup_iters": 7, "weight_decay": 0.0, "beta1": 0.9,
+           "beta2": 0.95, "grad_clip": 1.0, "data_seed": 2, "seed": 1337, "ckpt_interval": 500, "resume": False,
+           "force": False}
+
+
+def test_configs_saved_before_the_optimizer_fields_moved_still_load(tmp_path):
+    from minigpt.optim import CosineOptimConfig, OptimConfig
+    from minigpt.stages import dpo, ppo
+    ckpt = tmp_path / "config.json"
+    ckpt.write_text(json.dumps({"stage": "dpo", "train_config": OLD_DPO}))
+    want = dpo.DPOConfig(optim=CosineOptimConfig(lr=3e-4, min_lr=1e-5, warmup_iters=7, beta2=0.95))
+    assert load_config(dpo.DPOConfig, ckpt) == want and from_dict(dpo.DPOConfig, OLD_DPO) == want
+    assert parse_config(dpo.DPOConfig, ["--config", str(ckpt), "--optim.beta1", "0.8"]).optim == \
+        CosineOptimConfig(lr=3e-4, min_lr=1e-5, warmup_iters=7, beta1=0.8, beta2=0.95)
+    # a hand-written old file naming one optimizer field keeps the stage's other defaults (PPO: β2 = 0.95)
+    assert from_dict(ppo.PPOConfig, {"lr": 1e-4, "iters": 3}).optim == OptimConfig(lr=1e-4, beta2=0.95)
+    with pytest.raises(ConfigError, match="lr moved to optim.lr, and both are given"):
+        from_dict(dpo.DPOConfig, {"lr": 1e-4, "optim": {"lr": 1e-3}})
+    assert OLD_DPO["lr"] == 3e-4 and "optim" not in OLD_DPO  # upgrading copies: the caller's dict is untouched
 
 
 def test_config_file_is_loaded_and_flags_override_it(tmp_path):
-    saved = pretrain.PretrainConfig(max_iters=7, lr=3e-3, seed=5, model=GPTConfig(n_layer=1, ln_position="post"))
+    saved = pretrain.PretrainConfig(max_iters=7, optim=dict(lr=3e-3), seed=5, model=GPTConfig(n_layer=1, ln_position="post"))
     ckpt = tmp_path / "config.json"  # shaped like a checkpoint's config.json
     ckpt.write_text(json.dumps({"stage": "pretrain", "train_config": saved.to_dict()}))
     assert load_config(pretrain.PretrainConfig, ckpt) == saved
     cfg = parse_config(pretrain.PretrainConfig, ["--config", str(ckpt), "--seed", "6", "--model.n-embd", "64"])
-    assert cfg == pretrain.PretrainConfig(max_iters=7, lr=3e-3, seed=6,
+    assert cfg == pretrain.PretrainConfig(max_iters=7, optim=dict(lr=3e-3), seed=6,
                                           model=GPTConfig(n_layer=1, ln_position="post", n_embd=64))
     ckpt.write_text(json.dumps({"max_iters": 0}))
     with pytest.raises(SystemExit):
@@ -180,25 +218,25 @@ def test_every_option_of_every_command_has_help(name, parser):
 BAD = [
     ("pretrain", "--max-iters", "0"), ("pretrain", "--eval-interval", "0"), ("pretrain", "--ckpt-interval", "0"),
     ("pretrain", "--grad-accum", "0"), ("pretrain", "--batch-size", "0"), ("pretrain", "--eval-iters", "0"),
-    ("pretrain", "--lr", "-1"), ("pretrain", "--lr", "nan"), ("pretrain", "--lr", "inf"), ("pretrain", "--seed", "-1"),
-    ("pretrain", "--model.n-embd", "0"), ("pretrain", "--model.dropout", "1.5"), ("pretrain", "--beta2", "1"),
+    ("pretrain", "--optim.lr", "-1"), ("pretrain", "--optim.lr", "nan"), ("pretrain", "--optim.lr", "inf"), ("pretrain", "--seed", "-1"),
+    ("pretrain", "--model.n-embd", "0"), ("pretrain", "--model.dropout", "1.5"), ("pretrain", "--optim.beta2", "1"),
     ("pretrain", "--model.flash-tile", "0"), ("pipeline", "--pretrain.max-iters", "0"), ("pipeline", "--ppo.iters", "0"),
     ("pipeline", "--sft.n-val", "0"), ("pipeline", "--reward.k", "1"), ("pipeline", "--pretrain.model.n-head", "0"),
-    ("sft", "--epochs", "0"), ("sft", "--batch-size", "0"), ("sft", "--lr", "0"), ("sft", "--eval-interval", "0"),
+    ("sft", "--epochs", "0"), ("sft", "--batch-size", "0"), ("sft", "--optim.lr", "0"), ("sft", "--eval-interval", "0"),
     ("reward", "--k", "1"), ("reward", "--epochs", "0"), ("reward", "--prompts-per-batch", "0"),
     ("reward", "--temperature", "-1"),
     ("ppo", "--iters", "0"), ("ppo", "--minibatch-size", "0"), ("ppo", "--rollout-batch", "0"),
-    ("ppo", "--ppo-epochs", "0"), ("ppo", "--lr", "nan"), ("ppo", "--temperature", "-1"), ("ppo", "--lam", "2"),
+    ("ppo", "--ppo-epochs", "0"), ("ppo", "--optim.lr", "nan"), ("ppo", "--temperature", "-1"), ("ppo", "--lam", "2"),
     ("dpo", "--beta", "0"), ("dpo", "--batch-size", "0"), ("dpo", "--k", "1"),
     ("grpo", "--iters", "0"), ("grpo", "--minibatch-size", "0"), ("grpo", "--group-size", "0"),
     ("grpo", "--adv-eps", "0"), ("grpo", "--prompts-per-iter", "0"),
-    ("pipeline", "--seed", "-1"),
+    ("pipeline", "--seed", "-1"), ("pipeline", "--sft.optim.lr", "0"), ("pipeline", "--ppo.optim.beta2", "1"),
     ("sample", "--num-samples", "-1"), ("sample", "--num-samples", "0"), ("sample", "--temperature", "-1"),
     ("sample", "--top-p", "0"), ("sample", "--seed", "-2"),
     ("chat", "--temperature", "-1"), ("chat", "--max-new-tokens", "0"),
     ("world", "--n", "0"), ("world", "--seed", "-1"),
-    ("sft", "--beta2", "1.5"), ("sft", "--ckpt-interval", "0"), ("reward", "--beta1", "-0.1"), ("dpo", "--ckpt-interval", "0"),
-    ("ppo", "--ckpt-interval", "0"), ("grpo", "--beta1", "1"), ("dpo", "--weight-decay", "-1"),
+    ("sft", "--optim.beta2", "1.5"), ("sft", "--ckpt-interval", "0"), ("reward", "--optim.beta1", "-0.1"), ("dpo", "--ckpt-interval", "0"),
+    ("ppo", "--ckpt-interval", "0"), ("grpo", "--optim.beta1", "1"), ("dpo", "--optim.weight-decay", "-1"),
 ]
 NEEDS = {"sample": ["--ckpt", "nowhere"], "chat": ["--ckpt", "nowhere"]}
 

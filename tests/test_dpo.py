@@ -67,7 +67,7 @@ def test_dpo_starts_at_log2_and_learns_the_preference(tok, tmp_path):
     answers gained log-probability relative to the rejected ones."""
     policy, ref = tiny_gpt(tok, seed=5), tiny_gpt(tok, seed=5)
     pairs = [(f"What is {a}+{b}?", str(a + b), f"The answer is {a + b + 1}.") for a in range(4) for b in range(4)]
-    cfg = dpo.DPOConfig(out_dir=str(tmp_path), epochs=3, batch_size=8, lr=3e-3, min_lr=3e-3, warmup_iters=0,
+    cfg = dpo.DPOConfig(out_dir=str(tmp_path), epochs=3, batch_size=8, optim=dict(lr=3e-3, min_lr=3e-3, warmup_iters=0),
                         beta=0.5)
     res = dpo.train(cfg, policy, ref, tok, pairs, progress=False)
     h = res["history"]

@@ -85,7 +85,7 @@ def test_rollout_groups_and_zero_lr(tmp_path, tok):
     rm = RewardModel.from_gpt(tiny_gpt(tok, seed=2), seed=3)
     cfg = grpo.GRPOConfig(out_dir=str(tmp_path), iters=2, prompts_per_iter=4, group_size=3, minibatch_size=6,
                           max_new_tokens=10, seed=0)
-    cfg.lr = 0.0  # the config refuses lr = 0 (it trains nothing); set afterwards on purpose to freeze the policy
+    cfg.optim.lr = 0.0  # the config refuses lr = 0 (it trains nothing); set afterwards on purpose to freeze the policy
     prompts = sample_prompts(16, seed=0)
     batch = grpo.rollout(policy, ref, rm, tok, prompts[:4], cfg, seed=0)
     assert len(batch["texts"]) == 12
@@ -102,7 +102,7 @@ def test_grpo_moves_the_policy(tmp_path, tok):
     policy, ref = tiny_gpt(tok, seed=1), tiny_gpt(tok, seed=1)
     rm = RewardModel.from_gpt(tiny_gpt(tok, seed=2), seed=3)
     cfg = grpo.GRPOConfig(out_dir=str(tmp_path), iters=2, prompts_per_iter=4, group_size=4, minibatch_size=8,
-                          max_new_tokens=10, lr=3e-3, seed=0)
+                          max_new_tokens=10, optim=dict(lr=3e-3), seed=0)
     h = grpo.train(cfg, policy, ref, rm, tok, sample_prompts(16, seed=0), progress=False)["history"]
     assert h["kl"][0] == pytest.approx(0.0, abs=1e-5)  # first rollout: π = π_ref
     assert max(h["clipfrac"]) > 0 and abs(h["kl"][1]) > 1e-3

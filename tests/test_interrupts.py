@@ -16,7 +16,7 @@ from minigpt.stages.pretrain import PretrainConfig, prepare, train
 STEPS, CKPT = 300, 20
 ARGS = ["pretrain", "--data", "toyweb", "--n-chars", "20000", "--model.n-layer", "1", "--model.n-head", "2",
         "--model.n-embd", "16", "--model.block-size", "16", "--batch-size", "4", "--eval-iters", "2",
-        "--eval-interval", "50", "--max-iters", str(STEPS), "--ckpt-interval", str(CKPT), "--warmup-iters", "10",
+        "--eval-interval", "50", "--max-iters", str(STEPS), "--ckpt-interval", str(CKPT), "--optim.warmup-iters", "10",
         "--model.dropout", "0.1"]
 # the `minigpt` command, run from this checkout; `hook` may install a checkpoint fault hook first
 LAUNCH = ("import sys, os, signal\nsys.argv[0] = 'minigpt'\n{hook}\n"
@@ -38,7 +38,7 @@ def reference(tmp_path_factory):
     """The uninterrupted run's losses (in process, same config as ARGS)."""
     cfg = PretrainConfig(out_dir=str(tmp_path_factory.mktemp("ref")), data="toyweb", n_chars=20000,
                          model=GPTConfig(n_layer=1, n_head=2, n_embd=16, block_size=16, dropout=0.1), batch_size=4,
-                         eval_iters=2, eval_interval=50, max_iters=STEPS, ckpt_interval=CKPT, warmup_iters=10)
+                         eval_iters=2, eval_interval=50, max_iters=STEPS, ckpt_interval=CKPT, optim=dict(warmup_iters=10))
     tok, tr, va = prepare(cfg)
     train(cfg, None, tok, tr, va, progress=False)
     return read_metrics(os.path.join(cfg.out_dir, "metrics.jsonl"))

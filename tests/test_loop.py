@@ -20,7 +20,7 @@ from minigpt.stages.pretrain import PretrainConfig, prepare, train
 def _cfg(tmp_path, **kw):
     base = dict(out_dir=str(tmp_path), model=GPTConfig(n_layer=1, n_head=2, n_embd=16, block_size=16), batch_size=4,
                 max_iters=8,
-                warmup_iters=2, lr=3e-3, eval_interval=4, eval_iters=2, ckpt_interval=2, n_chars=20_000, seed=3)
+                optim=dict(warmup_iters=2, lr=3e-3), eval_interval=4, eval_iters=2, ckpt_interval=2, n_chars=20_000, seed=3)
     base.update(kw)
     return PretrainConfig(**base)
 
@@ -134,7 +134,7 @@ def test_resume_of_a_finished_run_trains_nothing_and_returns_its_history(tmp_pat
 @pytest.mark.parametrize("change, match", [
     ({"model.n_head": 4}, r"model.n_head: 2 → 4"),
     ({"model.norm": "rmsnorm"}, r"model.norm: 'layernorm' → 'rmsnorm'"),
-    (dict(lr=1e-2), r"lr: 0.003 → 0.01"),
+    ({"optim.lr": 1e-2}, r"optim.lr: 0.003 → 0.01"),
     (dict(n_chars=21_000), "other data"),
     (dict(tokenizer="bpe:300"), "another tokenizer"),
 ])
@@ -148,14 +148,39 @@ def test_resume_refuses_a_different_setup(tmp_path, data, change, match):
         train(new, None, tok2, tr2, va2, progress=False)
 
 
+def test_a_checkpoint_saved_before_the_optimizer_fields_moved_resumes(tmp_path, data):
+    """Its config.json holds lr, warmup_iters, ... at the top (as minigpt wrote them before `optim`): the same
+    run, so resume continues it and logs the numbers of the run that never stopped."""
+    tok, tr, va = data
+    full = train(_cfg(tmp_path / "full"), None, tok, tr, va, progress=False)
+    cfg = _cfg(tmp_path / "part")
+    train(cfg, None, tok, tr, va, progress=False, stop_at=4)
+    ckpt = ckpt_mod.checkpoint_dir(str(tmp_path / "part" / "ckpt"))
+    conf = json.loads(open(os.path.join(ckpt, "config.json")).read())
+    saved = conf["train_config"]
+    saved.update(saved.pop("optim"))  # the old, flat layout
+    assert saved["lr"] == 3e-3 and saved["warmup_iters"] == 2
+    with open(os.path.join(ckpt, "config.json"), "wb") as f:
+        f.write(ckpt_mod.json_bytes(conf))
+    manifest = json.loads(open(os.path.join(ckpt, ckpt_mod.MANIFEST)).read())  # as if written so
+    manifest["files"]["config.json"] = {"sha256": ckpt_mod._sha256(os.path.join(ckpt, "config.json")),
+                                        "bytes": os.path.getsize(os.path.join(ckpt, "config.json"))}
+    with open(os.path.join(ckpt, ckpt_mod.MANIFEST), "wb") as f:
+        f.write(ckpt_mod.json_bytes(manifest))
+    resumed = train(dataclasses.replace(cfg, resume=True), None, tok, tr, va, progress=False)
+    assert resumed["history"]["train_loss"] == full["history"]["train_loss"]
+    with pytest.raises(ValueError, match=r"optim.lr: 0.003 → 0.01"):  # and a real difference is still named
+        train(override(cfg, {"resume": True, "max_iters": 9, "optim.lr": 1e-2}), None, tok, tr, va, progress=False)
+
+
 # -----------------------------------------------------------------------------
 # non-finite values stop the run; NaN weights are never saved
 
 @pytest.mark.parametrize("lr", [1e3, float("nan")])
 def test_non_finite_training_stops_and_keeps_the_last_good_checkpoint(tmp_path, data, lr):
     tok, tr, va = data
-    cfg = _cfg(tmp_path, warmup_iters=0, max_iters=50, ckpt_interval=1)
-    cfg.lr = lr  # set after construction: the config itself refuses lr=nan (tests/test_config.py); the loop must too
+    cfg = _cfg(tmp_path, optim=dict(warmup_iters=0, lr=3e-3), max_iters=50, ckpt_interval=1)
+    cfg.optim.lr = lr  # set after construction: the config itself refuses lr=nan (tests/test_config.py); the loop must too
     with pytest.raises(NonFiniteError, match=r"pretrain stopped at step \d+: .*non-finite|pretrain stopped at step \d+"
                        ) as e:
         train(cfg, None, tok, tr, va, progress=False)

@@ -119,7 +119,7 @@ def test_sft_with_lora_trains_only_adapters_and_saves_a_plain_gpt(tmp_path):
     model = tiny_gpt(tok, seed=1)
     before = model.state_dict()
     demos = [("What is 2+2?", "4"), ("Sort: 2 1", "1 2")] * 8
-    cfg = sft.SFTConfig(out_dir=str(tmp_path), epochs=2, batch_size=4, lr=1e-2, lora_r=2, eval_interval=10**9)
+    cfg = sft.SFTConfig(out_dir=str(tmp_path), epochs=2, batch_size=4, optim=dict(lr=1e-2), lora_r=2, eval_interval=10**9)
     sft.train(cfg, model, tok, demos, progress=False)
     after = model.state_dict()
     assert set(after) == set(before)  # merged: plain parameter names again

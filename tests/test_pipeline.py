@@ -195,6 +195,22 @@ def test_a_run_saved_with_the_old_top_level_tokenizer_is_the_same_run(tmp_path):
     claim_pipeline_dir(cfg)  # not "already holds another pipeline run"
 
 
+def test_a_run_saved_with_the_old_flat_optimizer_fields_is_the_same_run(tmp_path):
+    """Runs saved before each stage's lr, betas, ... moved into its `optim` are read as before; a real change
+    of an optimizer setting is still another run."""
+    cfg = PipelineConfig(out_dir=str(tmp_path))
+    old = json.loads(json.dumps(dataclasses.asdict(cfg)))
+    for stage in ("pretrain", "sft", "reward", "ppo"):
+        old[stage].update(old[stage].pop("optim"))
+    assert old["sft"]["lr"] == 1e-3 and old["ppo"]["beta2"] == 0.95 and "min_lr" not in old["ppo"]
+    (tmp_path / "pipeline_config.json").write_text(json.dumps(old))
+    assert saved_pipeline_config(str(tmp_path)) == json.loads(json.dumps(dataclasses.asdict(cfg)))
+    claim_pipeline_dir(cfg)  # not "already holds another pipeline run"
+    (tmp_path / "pipeline_config.json").write_text(json.dumps(old))
+    with pytest.raises(FileExistsError, match=r"sft.optim.lr: 0.001 → 0.002"):
+        claim_pipeline_dir(override(cfg, {"sft.optim.lr": 2e-3}))
+
+
 @pytest.mark.slow
 def test_quick_pipeline_on_bpe(tmp_path):
     report = run_pipeline(override(PipelineConfig(out_dir=str(tmp_path), quick=True), {"pretrain.tokenizer": "bpe:400"}),

@@ -22,7 +22,7 @@ def tok():
 
 def _cfg(tmp_path, **kw):
     base = dict(out_dir=str(tmp_path), iters=2, rollout_batch=8, minibatch_size=4, ppo_epochs=2, max_new_tokens=12,
-                lr=1e-3, seed=0)
+                optim=dict(lr=1e-3), seed=0)
     base.update(kw)
     return ppo.PPOConfig(**base)
 
@@ -84,7 +84,7 @@ def test_zero_learning_rate_keeps_log_ratios_at_zero(tmp_path, tok):
     before = {k: v.copy() for k, v in policy.state_dict().items()}
     ptx = np.array(tok.encode("<|endoftext|>".join(make_pretrain_corpus(20, seed=0)), allowed_special="all"))
     cfg = _cfg(tmp_path, ptx_coef=0.5, iters=2)
-    cfg.lr = 0.0  # the config refuses lr = 0 (it trains nothing); set afterwards on purpose to freeze the policy
+    cfg.optim.lr = 0.0  # the config refuses lr = 0 (it trains nothing); set afterwards on purpose to freeze the policy
     res = ppo.train(cfg, policy, ref, rm, tok, sample_prompts(32, seed=0), ptx_data=ptx, progress=False)
     h = res["history"]
     assert max(h["first_log_ratio_absmax"]) < 1e-5

@@ -11,7 +11,7 @@ from minigpt.stages.pretrain import PretrainConfig, prepare, train
 def _cfg(tmp_path, **kw):
     model = GPTConfig(n_layer=1, n_head=2, n_embd=32, block_size=16, dropout=kw.pop("dropout", 0.0))
     base = dict(out_dir=str(tmp_path), model=model, batch_size=8, max_iters=40,
-                warmup_iters=5, lr=3e-3, eval_interval=20, eval_iters=4, ckpt_interval=20, n_chars=20_000, seed=3)
+                optim=dict(warmup_iters=5, lr=3e-3), eval_interval=20, eval_iters=4, ckpt_interval=20, n_chars=20_000, seed=3)
     base.update(kw)
     return PretrainConfig(**base)
 

@@ -95,7 +95,7 @@ def test_training_learns_the_labelers_order_and_normalises(tok, tmp_path):
             wrong = "0" if p.answer != "0" else "1"
             out.append(rank_responses(p, [p.answer, f"The answer is {p.answer}.", wrong]))
         return out
-    cfg = reward.RewardConfig(out_dir=str(tmp_path), epochs=8, prompts_per_batch=8, lr=3e-3, warmup_iters=2)
+    cfg = reward.RewardConfig(out_dir=str(tmp_path), epochs=8, prompts_per_batch=8, optim=dict(lr=3e-3, warmup_iters=2))
     rm = RewardModel.from_gpt(tiny_gpt(tok, seed=2), seed=0)
     res = reward.train(cfg, rm, tok, rankings(48, 1, "train"), rankings(24, 2, "eval"), progress=False)
     assert np.mean(res["history"]["loss"][-4:]) < np.mean(res["history"]["loss"][:4])

@@ -94,7 +94,7 @@ def test_prompt_tokens_get_no_gradient(tok):
 
 def test_sft_trains_for_epochs_and_saves(tmp_path, tok):
     demos = make_demonstrations(64, seed=1)
-    cfg = sft.SFTConfig(out_dir=str(tmp_path), epochs=6, batch_size=16, lr=3e-3, warmup_iters=2, eval_interval=4,
+    cfg = sft.SFTConfig(out_dir=str(tmp_path), epochs=6, batch_size=16, optim=dict(lr=3e-3, warmup_iters=2), eval_interval=4,
                         aux_lm_coef=0.2)
     res = sft.train(cfg, tiny_gpt(tok), tok, demos, make_demonstrations(16, seed=2, split="eval"), progress=False)
     h = res["history"]

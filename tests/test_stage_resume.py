@@ -53,14 +53,14 @@ def run_grpo(cfg, world, **kw):
 
 STAGES = {
     "ppo": (run_ppo, lambda d: ppo.PPOConfig(out_dir=d, iters=8, rollout_batch=4, minibatch_size=2, max_new_tokens=8,
-                                             lr=1e-3, seed=0, target_kl=1.0, ckpt_interval=4)),
+                                             optim=dict(lr=1e-3), seed=0, target_kl=1.0, ckpt_interval=4)),
     "grpo": (run_grpo, lambda d: grpo.GRPOConfig(out_dir=d, iters=8, prompts_per_iter=2, group_size=2,
-                                                 minibatch_size=2, max_new_tokens=8, lr=1e-3, seed=0,
+                                                 minibatch_size=2, max_new_tokens=8, optim=dict(lr=1e-3), seed=0,
                                                  ckpt_interval=4)),
     "sft": (run_sft, lambda d: sft.SFTConfig(out_dir=d, epochs=2, batch_size=8, eval_interval=3, ckpt_interval=4,
                                              aux_lm_coef=0.1, lora_r=0)),
     "sft-lora": (run_sft, lambda d: sft.SFTConfig(out_dir=d, epochs=2, batch_size=8, ckpt_interval=4, lora_r=2,
-                                                  lr=3e-3)),
+                                                  optim=dict(lr=3e-3))),
     "reward": (run_reward, lambda d: reward.RewardConfig(out_dir=d, epochs=3, prompts_per_batch=2, ckpt_interval=4)),
     "dpo": (run_dpo, lambda d: dpo.DPOConfig(out_dir=d, epochs=2, batch_size=8, ckpt_interval=4)),
 }

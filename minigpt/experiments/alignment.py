@@ -113,14 +113,14 @@ def align_grpo(cfg, sft_model, rm, tok, prompts, progress=False):
     w = cfg.world
     gcfg = grpo.GRPOConfig(out_dir=os.path.join(cfg.out_dir, "grpo"), iters=w.ppo.iters,
                            prompts_per_iter=max(1, w.ppo.rollout_batch // cfg.group_size), group_size=cfg.group_size,
-                           lr=cfg.grpo_lr, kl_coef=cfg.grpo_kl_coef, seed=w.seed)
+                           optim=dict(lr=cfg.grpo_lr), kl_coef=cfg.grpo_kl_coef, seed=w.seed)
     return grpo.train(gcfg, _copy(sft_model), _copy(sft_model), rm, tok, prompts, progress=progress)
 
 
 def align_dpo(cfg, sft_model, tok, rankings, progress=False):
     """DPO on the non-tied pairs of the reward model's own training rankings."""
     dcfg = dpo.DPOConfig(out_dir=os.path.join(cfg.out_dir, "dpo"), beta=cfg.dpo_beta, epochs=cfg.dpo_epochs,
-                         lr=cfg.dpo_lr, min_lr=cfg.dpo_lr / 10, seed=cfg.world.seed)
+                         optim=dict(lr=cfg.dpo_lr, min_lr=cfg.dpo_lr / 10), seed=cfg.world.seed)
     return dpo.train(dcfg, _copy(sft_model), _copy(sft_model), tok, dpo.preference_pairs(rankings), progress=progress)
 
 

@@ -79,8 +79,8 @@ def compare_blocks(cfg, tok, train_ids, val_ids, progress=False, log=print):
     for name in cfg.variants:
         pcfg = pretrain.PretrainConfig(
             out_dir=os.path.join(cfg.out_dir, name), model=dataclasses.replace(cfg.model, **VARIANTS[name]),
-            batch_size=cfg.batch_size, max_iters=cfg.iters, lr=cfg.lr, min_lr=cfg.lr / 10,
-            warmup_iters=max(1, cfg.iters // 30), eval_interval=10**9, eval_iters=1, ckpt_interval=10**9,
+            batch_size=cfg.batch_size, max_iters=cfg.iters,
+            optim=dict(lr=cfg.lr, min_lr=cfg.lr / 10, warmup_iters=max(1, cfg.iters // 30)), eval_interval=10**9, eval_iters=1, ckpt_interval=10**9,
             seed=cfg.seed)
         res = pretrain.train(pcfg, None, tok, train_ids, val_ids, progress=progress)
         model = res["model"]
@@ -135,7 +135,7 @@ def lora_vs_full(cfg, base_model, tok, progress=False, log=print):
             add_lora(probe, r=r, alpha=cfg.lora_alpha, targets=sft.LORA_TARGETS)
         trainable, mem = count_trainable(probe), training_memory(probe)
         scfg = sft.SFTConfig(out_dir=os.path.join(cfg.out_dir, f"sft_{name}"), epochs=cfg.sft_epochs,
-                             lr=cfg.lora_lr if r else cfg.sft_lr, eval_interval=10**9, seed=cfg.seed, lora_r=r,
+                             optim=dict(lr=cfg.lora_lr if r else cfg.sft_lr), eval_interval=10**9, seed=cfg.seed, lora_r=r,
                              lora_alpha=cfg.lora_alpha)
         t = time.time()
         res = sft.train(scfg, model, tok, demos, val, progress=progress)  # adapters merged at the end

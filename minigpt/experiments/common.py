@@ -11,8 +11,8 @@ def train_chat_model(tok, demos, out_dir, model: GPTConfig, epochs=2, lr=2e-3, b
     """A GPT of config `model` (its vocab_size set from `tok`) trained from scratch with SFT (prompt-masked loss)
     on demos; returns (model, SFT result dict)."""
     model = GPT(dataclasses.replace(model, vocab_size=tok.vocab_size), seed=seed)
-    cfg = sft.SFTConfig(out_dir=os.path.join(out_dir), epochs=epochs, batch_size=batch_size, lr=lr, min_lr=lr / 10,
-                        warmup_iters=20, eval_interval=10**9, seed=seed)
+    cfg = sft.SFTConfig(out_dir=os.path.join(out_dir), epochs=epochs, batch_size=batch_size,
+                        optim=dict(lr=lr, min_lr=lr / 10, warmup_iters=20), eval_interval=10**9, seed=seed)
     res = sft.train(cfg, model, tok, demos, progress=progress)
     return model, res
 

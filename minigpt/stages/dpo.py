@@ -22,16 +22,17 @@ K-way ranking expanded to its non-tied (winner, loser) pairs.
     minigpt dpo --init runs/pipeline/sft/ckpt --out-dir runs/dpo --beta 0.1
 """
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from minigpt import dist, ops
 from minigpt.autograd import Tensor, no_grad
 from minigpt.backend import to_numpy
-from minigpt.config import Config, ConfigError, fraction, nonnegative, positive
+from minigpt.config import Config, ConfigError, moved_into, nonnegative, positive
 from minigpt.data.assistant import ranking_pairs, sample_prompts
 from minigpt.loop import Loop, adamw
+from minigpt.optim import CosineOptimConfig
 from minigpt.scoring import sequence_logprobs
 from minigpt.stages.common import load_model
 from minigpt.stages.reward import make_rankings
@@ -40,6 +41,8 @@ from minigpt.tokenizer.chat_template import chat_ids, encode_prompt
 
 @dataclass
 class DPOConfig(Config):
+    MOVED = moved_into("optim", CosineOptimConfig)  # configs saved before the optimizer fields moved into `optim`
+
     init: str = "runs/sft/ckpt"  # SFT checkpoint: the initial policy and π_ref
     out_dir: str = "runs/dpo"  # where checkpoints and metrics go
     n_prompts: int = 800  # train prompts whose K samples the labeler ranks
@@ -47,13 +50,8 @@ class DPOConfig(Config):
     beta: float = 0.1  # β: strength of the implicit KL anchor to π_ref
     epochs: int = 2  # passes over the preference pairs
     batch_size: int = 32  # pairs per step (each pair: two sequences)
-    lr: float = 1e-4  # peak learning rate
-    min_lr: float = 1e-5  # final learning rate of the cosine
-    warmup_iters: int = 5  # linear warmup steps
-    weight_decay: float = 0.0  # AdamW decoupled decay (matrices only)
-    beta1: float = 0.9  # AdamW β1
-    beta2: float = 0.95  # AdamW β2
-    grad_clip: float = 1.0  # max global gradient norm (0 = off)
+    optim: CosineOptimConfig = field(  # AdamW, warmup + cosine, gradient clipping
+        default_factory=lambda: CosineOptimConfig(lr=1e-4, min_lr=1e-5, warmup_iters=5, beta2=0.95))
     data_seed: int = 2  # seeds prompts and samples
     seed: int = 1337  # seeds batch order
     ckpt_interval: int = 500  # steps between checkpoints (and at the end)
@@ -61,9 +59,8 @@ class DPOConfig(Config):
     force: bool = False  # start over even if out_dir already holds a run
 
     def validate(self):
-        positive(self, "n_prompts", "beta", "epochs", "batch_size", "lr", "ckpt_interval")
-        nonnegative(self, "min_lr", "warmup_iters", "weight_decay", "grad_clip", "data_seed", "seed")
-        fraction(self, "beta1", "beta2")
+        positive(self, "n_prompts", "beta", "epochs", "batch_size", "ckpt_interval")
+        nonnegative(self, "data_seed", "seed")
         if self.k < 2:
             raise ConfigError("k", f"must be ≥ 2 (a preference pair needs two responses), got {self.k}")
 
@@ -155,7 +152,7 @@ def train(cfg, policy, ref, tok, pairs, *, progress=True, callback=None, stop_at
     t0 = time.time()
     with Loop(cfg, "dpo", tok, steps=cfg.epochs * steps_per_epoch, data=(ctx, win, lose), progress=progress,
               callback=callback) as loop:
-        opt = adamw(policy.parameters(), cfg)
+        opt = adamw(policy.parameters(), cfg.optim)
         policy.eval()  # no dropout: π_θ and π_ref must be the same function at step 0
         history = loop.run({"model": policy}, {"model": opt}, loss_fn=loss_fn, show=("loss", "accuracy"),
                            meta={"pairs": n}, stop_at=stop_at)

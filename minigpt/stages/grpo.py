@@ -140,7 +140,7 @@ def grpo_update(policy, opt, batch, cfg, rng, share=None):
             (loss * w).backward()
             parts = [loss.item() * w] + [st[k] * w for k in ("pg_loss", "kl", "clipfrac")]
         total, pg_loss, kl, clipfrac = share.comm.sum_floats(*parts)
-        optimizer_step(opt, cfg.grad_clip, loss=total, reduce="sum")
+        optimizer_step(opt, cfg.optim.grad_clip, loss=total, reduce="sum")
         stats.append({"pg_loss": pg_loss, "kl": kl, "clipfrac": clipfrac})
     return stats
 
@@ -173,7 +173,7 @@ def train(cfg, policy, ref, rm, tok, prompts, *, progress=True, callback=None, s
     t0 = time.time()
     data = (prompts, *rm.state_dict().values(), *ref.state_dict().values())
     with Loop(cfg, "grpo", tok, steps=cfg.iters, data=data, progress=progress, callback=callback) as loop:
-        opt = adamw(policy.parameters(), cfg)
+        opt = adamw(policy.parameters(), cfg.optim)
         history = loop.run({"model": policy}, {"model": opt}, iteration_fn=iteration,
                            state=(lambda: {"rng": rng.bit_generator.state}, set_state),
                            show=("score", "gold", "kl"), stop_at=stop_at)

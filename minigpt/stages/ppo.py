@@ -25,19 +25,20 @@ the minibatch's tokens (`RolloutShare`): the summed gradients are the one-proces
     minigpt ppo --init runs/sft/ckpt --reward runs/reward/ckpt --out-dir runs/ppo --iters 40
 """
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from minigpt import dist, rl_math
 from minigpt.autograd import no_grad
 from minigpt.backend import to_numpy, xp
-from minigpt.config import Config, fraction, in_range, nonnegative, positive
+from minigpt.config import Config, in_range, moved_into, nonnegative, positive
 from minigpt.data.assistant import gold_score, make_pretrain_corpus, rule_based_reward, sample_prompts
 from minigpt.data.tokens import encode_array, get_batch
 from minigpt.generate import sample_batch
 from minigpt.loop import Loop, adamw, optimizer_step
 from minigpt.nn.heads import ValueModel
+from minigpt.optim import OptimConfig
 from minigpt.scoring import response_logprobs, response_values, score_texts
 from minigpt.stages.common import load_model
 from minigpt.stages.reward import load_reward_model
@@ -48,21 +49,20 @@ from minigpt.tokenizer.chat_template import chat_ids, decode_response, encode_pr
 class RLConfig(Config):
     r"""What PPO and GRPO share (each adds its own fields after these): the policy and the reward model to start
     from, the rollouts, the clipped update, the optimizer, the seeds and the checkpoints."""
+    MOVED = moved_into("optim", OptimConfig)  # configs saved before the optimizer fields moved into `optim`
+
     init: str = "runs/sft/ckpt"  # SFT checkpoint: the initial policy and the reference
     reward: str = "runs/reward/ckpt"  # reward-model checkpoint
     n_prompts: int = 2000  # pool of train-split prompts to draw rollouts from
     iters: int = 40  # iterations (rollout + update)
     ppo_epochs: int = 2  # passes over each rollout
     minibatch_size: int = 32  # sequences per gradient step
-    lr: float = 3e-5  # AdamW learning rate (constant)
+    optim: OptimConfig = field(  # AdamW at a constant learning rate (PPO: the value model uses it too, with vf_lr)
+        default_factory=lambda: OptimConfig(lr=3e-5, beta2=0.95))
     temperature: float = 1.0  # rollout sampling temperature
     max_new_tokens: int = 40  # longest response
     clip_eps: float = 0.2  # ratio clip ε
     missing_eos_penalty: float = 1.0  # subtracted from the score of a response without <|end|>
-    weight_decay: float = 0.0  # AdamW decoupled decay (matrices only; PPO: policy and value model)
-    beta1: float = 0.9  # AdamW β1
-    beta2: float = 0.95  # AdamW β2
-    grad_clip: float = 1.0  # max global gradient norm (0 = off)
     data_seed: int = 3  # seeds the prompt pool
     seed: int = 1337  # seeds rollouts and minibatch order
     ckpt_interval: int = 10  # iterations between checkpoints (and at the end)
@@ -70,10 +70,9 @@ class RLConfig(Config):
     force: bool = False  # start over even if out_dir already holds a run
 
     def validate(self):
-        positive(self, "n_prompts", "iters", "ppo_epochs", "minibatch_size", "lr", "max_new_tokens", "clip_eps",
+        positive(self, "n_prompts", "iters", "ppo_epochs", "minibatch_size", "max_new_tokens", "clip_eps",
                  "ckpt_interval")
-        nonnegative(self, "temperature", "missing_eos_penalty", "weight_decay", "grad_clip", "data_seed", "seed")
-        fraction(self, "beta1", "beta2")
+        nonnegative(self, "temperature", "missing_eos_penalty", "data_seed", "seed")
 
 
 @dataclass
@@ -225,7 +224,7 @@ def ppo_update(policy, value_model, opt, vopt, batch, cfg, rng, ptx_data=None, s
               "log_ratio_absmax": comm.max_floats(absmax)[0], "epoch": epoch}
         if cfg.ptx_coef and ptx_data is not None:
             st["ptx_loss"] = ptx
-        st["grad_norm"] = optimizer_step(opt, cfg.grad_clip, loss=total, reduce="sum")
+        st["grad_norm"] = optimizer_step(opt, cfg.optim.grad_clip, loss=total, reduce="sum")
         # the value model: its own loss, gradient and optimizer
         vparts = [0.0, 0.0]
         if len(idx):
@@ -235,7 +234,7 @@ def ppo_update(policy, value_model, opt, vopt, batch, cfg, rng, ptx_data=None, s
             (vf_loss * w).backward()
             vparts = [vf_loss.item() * w, vst["vf_clipfrac"] * w]
         vf, vf_clipfrac = comm.sum_floats(*vparts)
-        optimizer_step(vopt, cfg.grad_clip, loss=vf, reduce="sum")
+        optimizer_step(vopt, cfg.optim.grad_clip, loss=vf, reduce="sum")
         st.update(vf_loss=vf, vf_clipfrac=vf_clipfrac)
         stats.append(st)
     return stats
@@ -281,8 +280,8 @@ def train(cfg, policy, ref, rm, tok, prompts, ptx_data=None, *, progress=True, c
             *ref.state_dict().values())
     with Loop(cfg, "ppo", tok, steps=cfg.iters, data=data, progress=progress, callback=callback,
               desc="ppo") as loop:
-        opt = adamw(policy.parameters(), cfg)
-        vopt = adamw(value_model.parameters(), cfg, lr=cfg.vf_lr)
+        opt = adamw(policy.parameters(), cfg.optim)
+        vopt = adamw(value_model.parameters(), cfg.optim, lr=cfg.vf_lr)
         history = loop.run({"model": policy, "value_model": value_model}, {"model": opt, "value_model": vopt},
                            iteration_fn=iteration, finish=lambda: {"final_beta": kl_ctl.beta},
                            state=(get_state, set_state), show=("score", "gold", "kl"), stop_at=stop_at)

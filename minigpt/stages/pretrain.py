@@ -25,17 +25,20 @@ import numpy as np
 from minigpt import dist
 from minigpt.autograd import no_grad
 from minigpt.backend import xp
-from minigpt.config import Config, fraction, nonnegative, positive
+from minigpt.config import Config, moved_into, nonnegative, positive
 from minigpt.data.shakespeare import load_text as shakespeare_text
 from minigpt.data.tokens import encode_array, get_batch, train_val_split
 from minigpt.data.toyweb import generate_corpus
 from minigpt.loop import Loop, adamw
 from minigpt.nn.gpt import GPT, GPTConfig
+from minigpt.optim import CosineOptimConfig
 from minigpt.tokenizer import BPETokenizer, CharTokenizer, load_tokenizer
 
 
 @dataclass
 class PretrainConfig(Config):
+    MOVED = moved_into("optim", CosineOptimConfig)  # configs saved before the optimizer fields moved into `optim`
+
     out_dir: str = "runs/pretrain"  # where checkpoints and metrics go
     data: str = "toyweb"  # toyweb | shakespeare | path to a .txt file
     tokenizer: str = "char"  # char | bpe:<vocab size> | path to a tokenizer JSON
@@ -45,13 +48,8 @@ class PretrainConfig(Config):
     batch_size: int = 12  # sequences per micro-batch
     grad_accum: int = 1  # micro-batches per optimizer step
     max_iters: int = 2000  # optimizer steps
-    lr: float = 1e-3  # peak learning rate
-    min_lr: float = 1e-4  # final learning rate of the cosine
-    warmup_iters: int = 100  # linear warmup steps
-    weight_decay: float = 0.1  # AdamW decoupled decay (matrices only)
-    beta1: float = 0.9  # AdamW β1: decay of the gradient's running mean
-    beta2: float = 0.99  # AdamW β2: decay of the squared gradient's running mean
-    grad_clip: float = 1.0  # max global gradient norm (0 = off)
+    optim: CosineOptimConfig = field(  # AdamW, warmup + cosine, gradient clipping
+        default_factory=lambda: CosineOptimConfig(lr=1e-3, min_lr=1e-4, warmup_iters=100, weight_decay=0.1))
     # bookkeeping
     eval_interval: int = 250  # steps between validation estimates
     eval_iters: int = 20  # batches per validation estimate
@@ -62,10 +60,8 @@ class PretrainConfig(Config):
     force: bool = False  # start over even if out_dir already holds a run (deletes its checkpoint and metrics)
 
     def validate(self):
-        positive(self, "batch_size", "grad_accum", "max_iters", "lr", "eval_interval", "eval_iters", "ckpt_interval",
-                 "n_chars")
-        nonnegative(self, "min_lr", "warmup_iters", "weight_decay", "grad_clip", "seed")
-        fraction(self, "beta1", "beta2")
+        positive(self, "batch_size", "grad_accum", "max_iters", "eval_interval", "eval_iters", "ckpt_interval", "n_chars")
+        nonnegative(self, "seed")
 
 
 # -----------------------------------------------------------------------------
@@ -144,7 +140,7 @@ def train(cfg, model, tok, train_ids, val_ids, *, progress=True, callback=None, 
     check_split("training", train_ids, T)
     check_split("validation", val_ids, T)
     model = GPT(model_config(cfg, tok.vocab_size), seed=cfg.seed) if model is None else model
-    opt = adamw(model.parameters(), cfg)
+    opt = adamw(model.parameters(), cfg.optim)
 
     def loss_fn(step, rng):
         x, y = get_batch(train_ids, cfg.batch_size, T, rng)

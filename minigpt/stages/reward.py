@@ -19,7 +19,7 @@ of eval-split prompts the RM never saw.
 """
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -27,11 +27,12 @@ from minigpt import dist
 from minigpt.autograd import no_grad
 from minigpt.backend import to_numpy, xp
 from minigpt.checkpoint import load_json
-from minigpt.config import Config, ConfigError, fraction, nonnegative, positive
+from minigpt.config import Config, ConfigError, moved_into, nonnegative, positive
 from minigpt.data.assistant import rank_responses, sample_prompts
 from minigpt.generate import sample_batch
 from minigpt.loop import Loop, adamw
 from minigpt.nn.heads import RewardModel
+from minigpt.optim import CosineOptimConfig
 from minigpt.rl_math import rm_pairwise_loss
 from minigpt.scoring import encode_for_rm, score_texts
 from minigpt.stages.common import load_model
@@ -40,6 +41,8 @@ from minigpt.tokenizer.chat_template import chat_ids, decode_response, encode_pr
 
 @dataclass
 class RewardConfig(Config):
+    MOVED = moved_into("optim", CosineOptimConfig)  # configs saved before the optimizer fields moved into `optim`
+
     init: str = "runs/sft/ckpt"  # SFT checkpoint: samples the responses, starts the RM
     out_dir: str = "runs/reward"  # where checkpoints and metrics go
     n_prompts: int = 800  # train-split prompts to rank
@@ -50,13 +53,8 @@ class RewardConfig(Config):
     max_new_tokens: int = 40  # longest sampled response
     epochs: int = 2  # passes over the rankings
     prompts_per_batch: int = 8  # rankings per step (each brings its K responses and their pairs)
-    lr: float = 3e-4  # peak learning rate
-    min_lr: float = 3e-5  # final learning rate of the cosine
-    warmup_iters: int = 10  # linear warmup steps
-    weight_decay: float = 0.0  # AdamW decoupled decay (matrices only)
-    beta1: float = 0.9  # AdamW β1
-    beta2: float = 0.99  # AdamW β2
-    grad_clip: float = 1.0  # max global gradient norm (0 = off)
+    optim: CosineOptimConfig = field(  # AdamW, warmup + cosine, gradient clipping
+        default_factory=lambda: CosineOptimConfig(lr=3e-4, min_lr=3e-5, warmup_iters=10))
     data_seed: int = 2  # seeds prompts and samples
     seed: int = 1337  # seeds the head, batch order and dropout
     ckpt_interval: int = 500  # steps between checkpoints (and at the end)
@@ -64,10 +62,8 @@ class RewardConfig(Config):
     force: bool = False  # start over even if out_dir already holds a run
 
     def validate(self):
-        positive(self, "n_prompts", "n_eval_prompts", "max_new_tokens", "epochs", "prompts_per_batch", "lr",
-                 "ckpt_interval")
-        nonnegative(self, "temperature", "min_lr", "warmup_iters", "weight_decay", "grad_clip", "data_seed", "seed")
-        fraction(self, "beta1", "beta2")
+        positive(self, "n_prompts", "n_eval_prompts", "max_new_tokens", "epochs", "prompts_per_batch", "ckpt_interval")
+        nonnegative(self, "temperature", "data_seed", "seed")
         if self.k < 2:
             raise ConfigError("k", f"must be ≥ 2 (a ranking needs two responses; InstructGPT used K = 4..9), got {self.k}")
 
@@ -165,7 +161,7 @@ def train(cfg, rm, tok, rankings, eval_rankings=(), *, progress=True, callback=N
             [(r.prompt, r.responses, r.scores) for r in eval_rankings])
     with Loop(cfg, "reward", tok, steps=cfg.epochs * steps_per_epoch, data=data, progress=progress,
               callback=callback) as loop:
-        opt = adamw(rm.parameters(), cfg)
+        opt = adamw(rm.parameters(), cfg.optim)
         rm.train()
         history = loop.run({"model": rm}, {"model": opt}, loss_fn=loss_fn, finish=finish, show=("loss", "acc"),
                            meta={"lm_feature": rm.lm_feature}, stop_at=stop_at)

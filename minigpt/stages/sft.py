@@ -21,20 +21,21 @@ The demonstrations come from the toy world's imperfect contractors (errors and c
 SFT imitates them, flaws included; RL (ppo.py) then has room to do better.
 
     minigpt sft --init runs/pretrain/ckpt --out-dir runs/sft --epochs 2
-    minigpt sft --init runs/pretrain/ckpt --out-dir runs/sft_lora --lora-r 8 --lr 3e-3     # LoRA adapters only
+    minigpt sft --init runs/pretrain/ckpt --out-dir runs/sft_lora --lora-r 8 --optim.lr 3e-3     # LoRA adapters only
 """
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from minigpt import dist, ops
 from minigpt.autograd import no_grad
 from minigpt.backend import xp
-from minigpt.config import Config, fraction, nonnegative, positive
+from minigpt.config import Config, moved_into, nonnegative, positive
 from minigpt.data.assistant import make_demonstrations
 from minigpt.loop import Loop, adamw
 from minigpt.nn.lora import add_lora, merge_lora
+from minigpt.optim import CosineOptimConfig
 from minigpt.ops import IGNORE_INDEX
 from minigpt.stages.common import load_model
 from minigpt.tokenizer.chat_template import chat_ids, pad_batch, sft_example
@@ -42,19 +43,16 @@ from minigpt.tokenizer.chat_template import chat_ids, pad_batch, sft_example
 
 @dataclass
 class SFTConfig(Config):
+    MOVED = moved_into("optim", CosineOptimConfig)  # configs saved before the optimizer fields moved into `optim`
+
     init: str = "runs/pretrain/ckpt"  # pretrained checkpoint to start from
     out_dir: str = "runs/sft"  # where checkpoints and metrics go
     n_demos: int = 4000  # contractor demonstrations (train split)
     n_val: int = 300  # held-out demonstrations (eval split) for the validation loss
     epochs: int = 2  # passes over the demonstrations (InstructGPT: 16)
     batch_size: int = 32  # sequences per step
-    lr: float = 1e-3  # peak learning rate
-    min_lr: float = 1e-4  # final learning rate of the cosine
-    warmup_iters: int = 20  # linear warmup steps
-    weight_decay: float = 0.0  # AdamW decoupled decay (matrices only)
-    beta1: float = 0.9  # AdamW β1
-    beta2: float = 0.99  # AdamW β2
-    grad_clip: float = 1.0  # max global gradient norm (0 = off)
+    optim: CosineOptimConfig = field(  # AdamW, warmup + cosine, gradient clipping
+        default_factory=lambda: CosineOptimConfig(lr=1e-3, min_lr=1e-4, warmup_iters=20))
     aux_lm_coef: float = 0.0  # λ in L3 = L2 + λ·L1 (GPT-1's auxiliary LM loss; 0 = off)
     lora_r: int = 0  # > 0: train only rank-r LoRA adapters on the blocks' Linears (nn/lora.py), merged at the end
     lora_alpha: float = 16.0  # LoRA scale α (the update is (α/r)·B·A)
@@ -66,10 +64,8 @@ class SFTConfig(Config):
     force: bool = False  # start over even if out_dir already holds a run
 
     def validate(self):
-        positive(self, "n_demos", "n_val", "epochs", "batch_size", "lr", "lora_alpha", "eval_interval", "ckpt_interval")
-        nonnegative(self, "min_lr", "warmup_iters", "weight_decay", "grad_clip", "aux_lm_coef", "lora_r", "data_seed",
-                    "seed")
-        fraction(self, "beta1", "beta2")
+        positive(self, "n_demos", "n_val", "epochs", "batch_size", "lora_alpha", "eval_interval", "ckpt_interval")
+        nonnegative(self, "aux_lm_coef", "lora_r", "data_seed", "seed")
 
 
 LORA_TARGETS = ("attn.qkv", "attn.proj", "mlp.fc", "mlp.proj", "mlp.gate", "mlp.up")  # every Linear of a block
@@ -211,7 +207,7 @@ def train(cfg, model, tok, demos, val_demos=(), *, progress=True, callback=None,
               callback=callback) as loop:
         if cfg.lora_r and not loop.complete:
             add_lora(model, r=cfg.lora_r, alpha=cfg.lora_alpha, targets=LORA_TARGETS, seed=cfg.seed)
-        opt = adamw(model.parameters(), cfg)
+        opt = adamw(model.parameters(), cfg.optim)
         model.train()
         history = loop.run({"model": model}, {"model": opt}, loss_fn=loss_fn, evaluate=evaluate if val_ex else None,
                            finish=finish, show=("l2", "val_loss"), stop_at=stop_at)

@@ -253,7 +253,7 @@ curves = {}
 for pos in ("pre", "post"):
     run_cfg = PretrainConfig(out_dir=f"runs/04_ln_{pos}", force=True,
                              model=GPTConfig(block_size=64, n_layer=6, n_head=4, n_embd=32, ln_position=pos),
-                             batch_size=8, max_iters=steps, lr=3e-3, min_lr=3e-4, warmup_iters=steps // 10,
+                             batch_size=8, max_iters=steps, optim=dict(lr=3e-3, min_lr=3e-4, warmup_iters=steps // 10),
                              eval_interval=steps, eval_iters=10, ckpt_interval=10**9, seed=0)
     t0 = time.time()
     res = train(run_cfg, None, tok, train_ids, val_ids, progress=False)  # the model: GPT(run_cfg.model, seed=0)

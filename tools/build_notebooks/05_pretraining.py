@@ -82,8 +82,8 @@ print("minigpt from", minigpt.__file__, "| quick mode:", MINIGPT_QUICK)
 main_cfg = PretrainConfig(
     out_dir="runs/05_toyweb", force=True, data="toyweb", tokenizer="bpe:512", n_chars=600_000, seed=0,
     model=GPTConfig(n_layer=2 if MINIGPT_QUICK else 4, n_head=4, n_embd=64 if MINIGPT_QUICK else 128, block_size=64),
-    batch_size=16, max_iters=250 if MINIGPT_QUICK else 2000, lr=1e-2 if MINIGPT_QUICK else 3e-3,
-    min_lr=1e-3 if MINIGPT_QUICK else 3e-4, warmup_iters=25 if MINIGPT_QUICK else 100,
+    batch_size=16, max_iters=250 if MINIGPT_QUICK else 2000,
+    optim=dict(lr=1e-2, min_lr=1e-3, warmup_iters=25) if MINIGPT_QUICK else dict(lr=3e-3, min_lr=3e-4, warmup_iters=100),
     eval_interval=25 if MINIGPT_QUICK else 100, eval_iters=10, ckpt_interval=10**9)
 tok, train_ids, val_ids = prepare(main_cfg)
 print(f"{len(train_ids):,} training tokens, {len(val_ids):,} validation tokens, vocabulary {tok.vocab_size}")
@@ -188,10 +188,11 @@ print("library AdamW agrees:", np.allclose(p_ex, W.data), "| both rows moved ali
 
 # %%
 steps = np.arange(main_cfg.max_iters)
-lrs = [cosine_lr(s, main_cfg.lr, main_cfg.warmup_iters, main_cfg.max_iters, main_cfg.min_lr) for s in steps]
+opt_cfg = main_cfg.optim  # the optimizer's settings: AdamW's (lr, betas, weight decay), the schedule's, clipping
+lrs = [cosine_lr(s, opt_cfg.lr, opt_cfg.warmup_iters, main_cfg.max_iters, opt_cfg.min_lr) for s in steps]
 plt.figure(figsize=(6, 2.8))
 plt.plot(steps, lrs)
-plt.axvline(main_cfg.warmup_iters, color="gray", ls=":", label="end of warmup")
+plt.axvline(opt_cfg.warmup_iters, color="gray", ls=":", label="end of warmup")
 plt.xlabel("step"); plt.ylabel("learning rate"); plt.title("linear warmup + cosine decay"); plt.legend()
 plt.show()
 
@@ -266,7 +267,8 @@ race_steps = 60 if MINIGPT_QUICK else 1000
 race = {}
 for spec in ("char", "bpe:512"):
     rcfg = dataclasses.replace(main_cfg, out_dir=f"runs/05_race_{spec.replace(':', '')}", tokenizer=spec,
-                               max_iters=race_steps, eval_interval=race_steps, warmup_iters=min(100, race_steps // 10))
+                               max_iters=race_steps, eval_interval=race_steps,
+                               optim=dataclasses.replace(main_cfg.optim, warmup_iters=min(100, race_steps // 10)))
     rtok, rtrain, rval = prepare(rcfg)
     t0 = time.time()
     r = train(rcfg, None, rtok, rtrain, rval, progress=False)
@@ -441,8 +443,8 @@ if MINIGPT_QUICK:
     print("quick mode: skipping the Shakespeare run (full mode: validation loss ≈ 1.877 after 2000 steps)")
 else:
     sh_cfg = PretrainConfig(out_dir="runs/05_shakespeare", force=True, data="shakespeare", tokenizer="char",
-                            model=GPTConfig(n_layer=4, n_head=4, n_embd=128, block_size=64), batch_size=12, lr=1e-3,
-                            min_lr=1e-4, warmup_iters=100, max_iters=2000, eval_interval=250, eval_iters=20)
+                            model=GPTConfig(n_layer=4, n_head=4, n_embd=128, block_size=64), batch_size=12,
+                            optim=dict(lr=1e-3, min_lr=1e-4, warmup_iters=100), max_iters=2000, eval_interval=250, eval_iters=20)
     try:
         sh_tok, sh_train, sh_val = prepare(sh_cfg)
     except (DataUnavailableError, OSError) as e:

@@ -37,6 +37,7 @@ if "google.colab" in sys.modules:
 # Where the text quotes a number, it comes from the measured default run, `benchmarks/results/pipeline.json`.
 
 # %%
+import dataclasses
 import os
 import tempfile
 import time
@@ -169,7 +170,7 @@ print(f"RM score {H['rm_score'][0]:+.2f} -> {H['rm_score'][-1]:+.2f}, gold {H['g
 # %%
 value_model = ValueModel(policy.config)
 value_model.load_state_dict(load_tensors(os.path.join(ppo_path, "value_model.safetensors")))
-pcfg = ppo.PPOConfig(**{k: v for k, v in ppo_info["train_config"].items() if k in ppo.PPOConfig.__dataclass_fields__})
+pcfg = ppo.PPOConfig.from_dict(ppo_info["train_config"])
 beta = ppo_info["final_beta"]
 prompts = sample_prompts(8, seed=42)
 batch = ppo.rollout(policy, value_model, sft_model, rm, tok, prompts, pcfg, beta, seed=1)
@@ -412,7 +413,7 @@ print(f"{'PPO-ptx':10}{doc_loss(ptx_policy):10.3f}{r_ptx['gold_score']:8.3f}{w_p
 
 # %%
 t0 = time.time()
-hacker, greedy_hist = run_ppo(init_kl_coef=0.005, target_kl=0.0, lr=3 * pcfg.lr,
+hacker, greedy_hist = run_ppo(init_kl_coef=0.005, target_kl=0.0, optim=dataclasses.replace(pcfg.optim, lr=3 * pcfg.optim.lr),
                               iters=6 if QUICK else 2 * pcfg.iters)
 G = {k: np.array(greedy_hist[k], dtype=float) for k in ("kl", "rm_score", "gold")}
 print(f"weak-penalty PPO run: {time.time() - t0:.0f} s, final KL {G['kl'][-1]:.1f} nats, "

@@ -103,7 +103,7 @@ def base_config(width, steps, name, **model_options):
                          "pos": "rope", **model_options})  # rotary positions (see above)
     return pretrain.PretrainConfig(
         out_dir=os.path.join(RUNS, name), force=True, model=model, batch_size=8 if Q else 16, max_iters=steps,
-        lr=1e-2 if Q else 3e-3, min_lr=1e-3 if Q else 3e-4, warmup_iters=max(10, steps // 20), eval_interval=steps,
+        optim=dict(lr=1e-2 if Q else 3e-3, min_lr=1e-3 if Q else 3e-4, warmup_iters=max(10, steps // 20)), eval_interval=steps,
         eval_iters=10, ckpt_interval=10**9, seed=0)
 
 
@@ -447,7 +447,7 @@ from minigpt.stages import reward as reward_stage
 def train_rm(rankings, name):
     rm = RewardModel.from_gpt(sft)
     cfg = reward_stage.RewardConfig(out_dir=os.path.join(RUNS, name), epochs=2 if Q else 3, prompts_per_batch=8,
-                                    lr=3e-4, min_lr=3e-5, warmup_iters=5, force=True)
+                                    optim=dict(lr=3e-4, min_lr=3e-5, warmup_iters=5), force=True)
     return reward_stage.train(cfg, rm, tok, rankings, progress=False)["model"]
 
 
@@ -496,7 +496,7 @@ if not Q:
     for name, rm in rms.items():
         policy = GPT(sft.config)
         policy.load_state_dict(sft.state_dict())
-        pcfg = ppo.PPOConfig(out_dir=os.path.join(RUNS, f"ppo_{name}"), force=True, iters=40, rollout_batch=64, lr=3e-5,
+        pcfg = ppo.PPOConfig(out_dir=os.path.join(RUNS, f"ppo_{name}"), force=True, iters=40, rollout_batch=64, optim=dict(lr=3e-5),
                              init_kl_coef=0.05, target_kl=4.0)
         prompts = fair_prompts(600, seed=12) + harmful_prompts(300, seed=13)
         ppo.train(pcfg, policy, sft, rm, tok, prompts, progress=False)

@@ -249,7 +249,7 @@ else:
 # %%
 PRETRAIN = ["--data", "toyweb", "--n-chars", "20000", "--model.n-layer", "1", "--model.n-embd", "32", "--model.n-head", "2",
             "--model.block-size", "32", "--batch-size", "4", "--grad-accum", "2", "--max-iters", "8" if MINIGPT_QUICK else "30",
-            "--warmup-iters", "2", "--eval-interval", "1000", "--eval-iters", "1", "--force"]
+            "--optim.warmup-iters", "2", "--eval-interval", "1000", "--eval-iters", "1", "--force"]
 
 
 def final_weights(run_dir):
