@@ -227,10 +227,15 @@ class BPETokenizer(Tokenizer):
             stem = bare.rstrip(_PUNCT)               # L, and P = bare[len(stem):]
             if stem and not stem.isalpha():
                 hard.append(w)
-            elif head:
-                easy.append(w), heads.append(head), firsts.append(stem), tails.append(bare[len(stem):])
-            else:                                    # " " joins L, or P when there is no L
-                easy.append(w), heads.append(""), firsts.append(" " + (stem or bare)), tails.append(bare[len(stem):] if stem else "")
+            else:
+                easy.append(w)
+                heads.append(head)
+                if head or stem:
+                    firsts.append(stem if head else " " + stem)
+                    tails.append(bare[len(stem):])
+                else:                                # " " + P: one chunk
+                    firsts.append(" " + bare)
+                    tails.append("")
         units = [w if w[0] == "\n" else " " + w for w in hard]
         chunks = self._pat.findall("".join(units))
         self._encode_chunks(chunks + firsts + tails + ["", "\n"])

@@ -98,19 +98,21 @@ def merge_batch(pieces: list, table: PairTable) -> list:
     Same ids as the reference's merge loop on each piece alone, e.g. with ranks {aa: 256, ab: 257}:
     [b"aaab", b"ab"] -> [(256, 257), (257,)]. Pieces longer than MAX_BATCH_BYTES are refused.
     """
-    lens = [len(p) for p in pieces]
-    if any(n > MAX_BATCH_BYTES for n in lens):
+    n = len(pieces)
+    lens = np.fromiter(map(len, pieces), np.int64, n)
+    if n and lens.max() > MAX_BATCH_BYTES:
         raise ValueError(f"merge_batch takes pieces of at most {MAX_BATCH_BYTES} bytes; "
                          "merge longer ones one by one (BPETokenizer._bpe)")
-    out = [()] * len(pieces)                        # an empty piece has no ids
-    low = 0
-    for width in GROUP_WIDTHS:
-        group = [i for i, n in enumerate(lens) if low < n <= width]
-        if group:
-            for i, ids in zip(group, _merge_group([pieces[i] for i in group], table, width)):
-                out[i] = ids
-        low = width
-    return out
+    order = np.argsort(lens, kind="stable")                 # the pieces by length: groups are slices
+    by_length = [pieces[i] for i in order.tolist()]
+    bounds = np.searchsorted(lens[order], (0,) + GROUP_WIDTHS, side="right").tolist()
+    merged = [()] * bounds[0]                               # an empty piece has no ids
+    for width, lo, hi in zip(GROUP_WIDTHS, bounds, bounds[1:]):
+        if hi > lo:
+            merged += _merge_group(by_length[lo:hi], table, width)
+    place = np.empty(n, np.int64)
+    place[order] = np.arange(n)                             # piece i is merged[place[i]]
+    return [merged[i] for i in place.tolist()]
 
 
 def _merge_group(pieces: list, table: PairTable, width: int) -> list:
@@ -164,9 +166,9 @@ def _merge_group(pieces: list, table: PairTable, width: int) -> list:
         fk[A] = new[m:] * S + above                                   # with nothing (keys >= none_key)
     ids = np.concatenate(done_ids, axis=1)[:width, np.argsort(np.concatenate(done_pieces))].T   # (n, width)
     alive = ids >= 0
-    flat = ids[alive].tolist()
+    flat = tuple(ids[alive].tolist())
     ends = np.cumsum(alive.sum(axis=1)).tolist()
-    return list(map(tuple, map(flat.__getitem__, map(slice, [0] + ends[:-1], ends))))
+    return list(map(flat.__getitem__, map(slice, [0] + ends[:-1], ends)))      # slices of a tuple are tuples
 
 
 # -----------------------------------------------------------------------------
