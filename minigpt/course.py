@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import copy
 import functools
-import importlib
 import inspect
 import os
 import sys
@@ -33,6 +32,7 @@ import numpy as np
 
 from minigpt import coursefiles
 from minigpt.sandbox import Worker, WorkerError
+from minigpt.sandbox_worker import resolve_function
 
 DEFAULT_IMPL = "exercises"
 
@@ -125,13 +125,10 @@ class Implementation:
             for folder in (str(coursefiles.CHECKOUT), os.getcwd()):
                 if folder not in sys.path:
                     sys.path.append(folder)
-        top = importlib.import_module(self.name)
-        if hasattr(top, function):
-            return getattr(top, function)
-        module = importlib.import_module(f"{self.name}.{ex.module}")
-        if not hasattr(module, function):
-            raise AttributeError(f"{self.name}.{ex.module} defines no {function}() (exercise {ex.id})")
-        return getattr(module, function)
+        try:
+            return resolve_function(self.name, ex.module, function)
+        except AttributeError as e:
+            raise AttributeError(f"{e} (exercise {ex.id})") from e
 
     def __getattr__(self, function: str):
         if function.startswith("_"):

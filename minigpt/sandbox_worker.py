@@ -330,7 +330,10 @@ def _text(s: str) -> str:
     return s if len(s) <= MAX_TEXT else s[:MAX_TEXT // 2] + "\n...\n" + s[-MAX_TEXT // 2:]
 
 
-def _resolve(package: str, module: str, function: str):
+def resolve_function(package: str, module: str, function: str):
+    """`package.function` where the package itself defines it (a single-file mutant), else
+    `package.module.function`. The one definition of that rule: `minigpt.course.Implementation` (trusted side)
+    imports it from here, and this file still imports nothing but the standard library and NumPy."""
     import importlib
 
     top = importlib.import_module(package)
@@ -369,7 +372,7 @@ def serve(config: dict, requests: int, answers: int) -> None:
             args = decode(header["args"], blobs)
             kwargs = decode(header["kwargs"], blobs)
             before = copy.deepcopy(args)
-            fn = _resolve(package, header["module"], header["function"])
+            fn = resolve_function(package, header["module"], header["function"])
             stage = "call"
             result = fn(*args, **kwargs)
             same = {id(a): i for i, a in enumerate(args)}
