@@ -175,13 +175,17 @@ class BPETokenizer(Tokenizer):
         pieces = [c.encode("utf-8") for c in new]
         tokens = list(map(self.ranks.get, pieces))
         cache.update((c, (t,)) for c, t in zip(new, tokens) if t is not None)   # a chunk that is a token
-        rest = [(c, p) for c, p, t in zip(new, pieces, tokens) if t is None]
-        batch = [cp for cp in rest if len(cp[1]) <= MAX_BATCH_BYTES] if len(rest) >= _MIN_BATCH else []
-        if batch:
-            names, short = zip(*batch)
-            cache.update(zip(names, merge_batch(short, self._pairs)))
-        if len(batch) < len(rest):
-            for c, p in rest:                        # the long ones (all of them when there are few)
+        names = [c for c, t in zip(new, tokens) if t is None]     # the chunks to merge
+        pieces = [p for p, t in zip(pieces, tokens) if t is None]
+        batched = []
+        if len(pieces) >= _MIN_BATCH:
+            batched = np.flatnonzero(np.fromiter(map(len, pieces), np.int64, len(pieces)) <= MAX_BATCH_BYTES).tolist()
+            if len(batched) == len(pieces):
+                cache.update(zip(names, merge_batch(pieces, self._pairs)))
+            else:
+                cache.update(zip([names[k] for k in batched], merge_batch([pieces[k] for k in batched], self._pairs)))
+        if len(batched) < len(pieces):
+            for c, p in zip(names, pieces):          # the long ones (all of them when there are few)
                 if c not in cache:
                     cache[c] = tuple(self._bpe(p))
 
@@ -213,34 +217,39 @@ class BPETokenizer(Tokenizer):
         """
         nl = self.pattern == GPT2_PATTERN
         spaced, cache = self._spaced, self._cache
-        hard = []                                      # words that need the regex
-        easy, heads, firsts, tails = [], [], [], []    # easy word's unit = head + first + tail (chunks)
+        hard = []                                       # words that need the regex
+        one, one_c = [], []                             # " " + L or " " + P: one chunk
+        two, two_l, two_p = [], [], []                  # " " + L + P: chunks " " + L and P
+        lined, lined_l, lined_p = [], [], []            # "\n" + L + P: chunks "\n", L, P (either may be "")
         for w in words:
             if not (0 < len(w) <= _WORD_LIMIT and w[-1].isprintable()):
                 continue                                 # not self-contained
             if w[0].isprintable():
-                head, bare = "", w
+                stem = w.rstrip(_PUNCT)                  # L; P = w[len(stem):]
+                if stem and not stem.isalpha():
+                    hard.append(w)
+                elif 0 < len(stem) < len(w):
+                    two.append(w)
+                    two_l.append(" " + stem)
+                    two_p.append(w[len(stem):])
+                else:
+                    one.append(w)
+                    one_c.append(" " + w)
             elif nl and w[0] == "\n" and len(w) > 1 and w[1].isprintable():
-                head, bare = "\n", w[1:]
-            else:
-                continue
-            stem = bare.rstrip(_PUNCT)               # L, and P = bare[len(stem):]
-            if stem and not stem.isalpha():
-                hard.append(w)
-            else:
-                easy.append(w)
-                heads.append(head)
-                if head or stem:
-                    firsts.append(stem if head else " " + stem)
-                    tails.append(bare[len(stem):])
-                else:                                # " " + P: one chunk
-                    firsts.append(" " + bare)
-                    tails.append("")
+                stem = w[1:].rstrip(_PUNCT)
+                if stem and not stem.isalpha():
+                    hard.append(w)
+                else:
+                    lined.append(w)
+                    lined_l.append(stem)
+                    lined_p.append(w[1 + len(stem):])
         units = [w if w[0] == "\n" else " " + w for w in hard]
         chunks = self._pat.findall("".join(units))
-        self._encode_chunks(chunks + firsts + tails + ["", "\n"])
+        self._encode_chunks(chunks + one_c + two_l + two_p + lined_l + lined_p + ["", "\n"])
         get = cache.__getitem__
-        spaced.update(zip(easy, map(add, map(get, heads), map(add, map(get, firsts), map(get, tails)))))
+        spaced.update(zip(one, map(get, one_c)))
+        spaced.update(zip(two, map(add, map(get, two_l), map(get, two_p))))
+        spaced.update(zip(lined, map(add, repeat(cache["\n"]), map(add, map(get, lined_l), map(get, lined_p)))))
         if hard:
             per_chunk = list(map(get, chunks))
             flat = list(chain.from_iterable(per_chunk))                 # all ids, word after word
