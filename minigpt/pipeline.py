@@ -80,6 +80,7 @@ QUICK = {"out_dir": "runs/pipeline-quick",  # never over the full run the notebo
 @dataclass
 class PipelineConfig(Config):
     PRESETS = {"quick": QUICK}  # (not a field)
+    MOVED = {"tokenizer": "pretrain.tokenizer"}  # configs saved before the tokenizer's one home (not a field)
 
     out_dir: str = "runs/pipeline"  # run directory (each stage writes out_dir/<stage>/)
     quick: bool = False  # tiny smoke run: the QUICK preset for every value not given (into runs/pipeline-quick)
@@ -271,10 +272,7 @@ def saved_pipeline_config(out_dir):
     path = os.path.join(out_dir, "pipeline_config.json")
     if not os.path.exists(path):
         return None
-    saved = load_json(path)
-    if "tokenizer" in saved:  # saved before the tokenizer moved into the pretrain stage's config: the same run
-        saved.setdefault("pretrain", {})["tokenizer"] = saved.pop("tokenizer")
-    return upgrade(PipelineConfig, saved)  # saved before the stages' optimizer fields moved into `optim`: the same run
+    return upgrade(PipelineConfig, load_json(path))  # saved before a field moved (PipelineConfig.MOVED): the same run
 
 
 def _run_pipeline(cfg, progress, log):

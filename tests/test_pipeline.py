@@ -211,6 +211,27 @@ def test_a_run_saved_with_the_old_flat_optimizer_fields_is_the_same_run(tmp_path
         claim_pipeline_dir(override(cfg, {"sft.optim.lr": 2e-3}))
 
 
+
+def test_a_config_file_with_the_old_top_level_tokenizer_loads(tmp_path, capsys):
+    """`--config` reads an old pipeline_config.json (top-level tokenizer, flat optimizer fields) through the same
+    mapping as the run directory (PipelineConfig.MOVED and the stages' MOVED, in config.upgrade)."""
+    old = json.loads(json.dumps(dataclasses.asdict(PipelineConfig())))
+    old["tokenizer"] = "bpe:400"
+    del old["pretrain"]["tokenizer"]
+    old["sft"].update(old["sft"].pop("optim"))
+    old["sft"]["lr"] = 2e-3
+    path = tmp_path / "pipeline_config.json"
+    path.write_text(json.dumps(old))
+    cfg = parse_config(PipelineConfig, ["--config", str(path), "--ppo.iters", "3"])
+    assert cfg == override(PipelineConfig(), {"pretrain.tokenizer": "bpe:400", "sft.optim.lr": 2e-3, "ppo.iters": 3})
+    assert saved_pipeline_config(str(tmp_path)) == dataclasses.asdict(cfg) | {"ppo": dataclasses.asdict(cfg.ppo) | {"iters": 150}}
+    old["pretrain"]["tokenizer"] = "char"  # the old and the new place both given: refused, naming both
+    path.write_text(json.dumps(old))
+    with pytest.raises(SystemExit):
+        parse_config(PipelineConfig, ["--config", str(path)], prog="minigpt pipeline")
+    assert "tokenizer moved to pretrain.tokenizer, and both are given" in capsys.readouterr().err
+
+
 @pytest.mark.slow
 def test_quick_pipeline_on_bpe(tmp_path):
     report = run_pipeline(override(PipelineConfig(out_dir=str(tmp_path), quick=True), {"pretrain.tokenizer": "bpe:400"}),
