@@ -28,7 +28,7 @@ merges, and one Python step each was most of its time.
 import base64
 import sys
 from heapq import heapify, heappop, heappush
-from itertools import chain, filterfalse, repeat
+from itertools import chain, repeat
 from operator import add, itemgetter
 
 import numpy as np
@@ -165,7 +165,7 @@ class BPETokenizer(Tokenizer):
         many short ones, one by one by `_bpe` otherwise; a chunk that is itself a token is that token.
         """
         cache = self._cache
-        new = set(filterfalse(cache.__contains__, set(chunks)))   # (set.difference(dict) walks the dict)
+        new = set(chunks).difference(cache)
         if not new:
             return
         if len(cache) + len(new) > _CACHE_LIMIT:     # clear first: all of `chunks` must be cached at once
@@ -285,7 +285,7 @@ class BPETokenizer(Tokenizer):
         nl = self.pattern == GPT2_PATTERN and "\n" in text
         words = (text.replace("\n", " \n") if nl else text).split(" ")
         spaced = self._spaced
-        new = set(filterfalse(spaced.__contains__, set(words)))
+        new = set(words).difference(spaced)
         if len(spaced) + len(new) > _CACHE_LIMIT:            # clear first: every word of the text must fit
             spaced.clear()
             new = set(words)
