@@ -80,6 +80,25 @@ def expect_bilinear_gradients(da, db, a, b, grad, product, props: tuple[str, str
     expect_close(db, linear_gradient(lambda e: float(np.sum(G * product(A, e))), B.shape), props[1], inputs, **tol(dtype, scale))
 
 
+def expect_central_differences(backward, product, shape_a, shape_b, seed: int, numgrad, hint: str,
+                                atol: float) -> None:
+    """The fixed-shape check of a product's backward (02.1, 02.2): for normal a, b, grad drawn from `seed`,
+    `backward(a, b, grad)` gives da and db of the shapes of a and b (`hint` says how to get there) that match
+    central differences `numgrad` of L(a, b) = Σ grad ⊙ product(a, b)."""
+    rng = np.random.default_rng(seed)
+    a, b = rng.normal(size=shape_a), rng.normal(size=shape_b)
+    grad = rng.normal(size=np.shape(product(a, b)))
+    da, db = backward(a, b, grad)
+    for name, d, x in (("da", da, a), ("db", db, b)):
+        if np.shape(d) != np.shape(x):
+            raise AssertionError(f"{name} must have {name[1]}'s shape {np.shape(x)}, got {np.shape(d)}: {hint}")
+    loss = lambda a_, b_: float(np.sum(grad * product(a_, b_)))  # noqa: E731 - L with dL/dc = grad
+    np.testing.assert_allclose(da, numgrad(lambda x: loss(x, b), a), rtol=1e-6, atol=atol,
+                               err_msg="da differs from central differences")
+    np.testing.assert_allclose(db, numgrad(lambda x: loss(a, x), b), rtol=1e-6, atol=atol,
+                               err_msg="db differs from central differences")
+
+
 def expect_equal(actual, expected, prop: str, inputs: dict) -> None:
     if isinstance(expected, np.ndarray) or isinstance(actual, np.ndarray):
         a, e = np.asarray(actual), np.asarray(expected)
@@ -121,3 +140,25 @@ def tol(dtype: str, scale: float = 1.0) -> dict:
     if dtype == "float32":
         return {"rtol": 2e-3, "atol": 2e-4 * scale}
     return {"rtol": 1e-6, "atol": 1e-9 * scale}
+
+
+def _broadcast_to(draw, dims) -> tuple:
+    """A shape that broadcasts to `dims`: a trailing part of it with each entry kept or set to 1 (a missing
+    leading axis and a size-1 axis are the two ways to broadcast)."""
+    nd = draw(st.integers(0, len(dims)))
+    return tuple(d if draw(st.booleans()) else 1 for d in dims[len(dims) - nd:])
+
+
+@st.composite
+def broadcast_pair(draw):
+    """Shapes of a and b for a ⊙ b (02.1): any two that broadcast together, up to 3 axes of size 1..3."""
+    out = draw(st.lists(st.integers(1, 3), max_size=3))
+    return _broadcast_to(draw, out), _broadcast_to(draw, out)
+
+
+@st.composite
+def matmul_shapes(draw):
+    """Shapes (..., n, k) and (..., k, m) of a and b for a @ b (02.2), their batch dims broadcasting together."""
+    batch = draw(st.lists(st.integers(1, 3), max_size=2))
+    n, k, m = (draw(st.integers(1, 3)) for _ in range(3))
+    return _broadcast_to(draw, batch) + (n, k), _broadcast_to(draw, batch) + (k, m)

@@ -1,6 +1,7 @@
 """Graded checks for exercise 02.1: mul_backward (solutions/ex02_autograd.py)."""
 import numpy as np
 import pytest
+from _props import expect_central_differences
 
 pytestmark = pytest.mark.ex_02_1_mul_backward
 
@@ -16,33 +17,15 @@ def test_worked_example(impl):
 
 @pytest.mark.parametrize("shape_a, shape_b", SHAPES)
 def test_shapes_and_central_differences(impl, numgrad, shape_a, shape_b):
-    rng = np.random.default_rng(201)
-    a, b = rng.normal(size=shape_a), rng.normal(size=shape_b)
-    grad = rng.normal(size=np.broadcast_shapes(shape_a, shape_b))
-    da, db = impl.mul_backward(a, b, grad)
-    assert np.shape(da) == shape_a, f"da must have a's shape {shape_a}, got {np.shape(da)}: sum the gradient over broadcast dims, keep size-1 dims"
-    assert np.shape(db) == shape_b, f"db must have b's shape {shape_b}, got {np.shape(db)}: sum the gradient over broadcast dims, keep size-1 dims"
-    loss = lambda a_, b_: float(np.sum(grad * (a_ * b_)))  # L with dL/dc = grad
-    np.testing.assert_allclose(da, numgrad(lambda x: loss(x, b), a), rtol=1e-6, atol=1e-8, err_msg="da differs from central differences")
-    np.testing.assert_allclose(db, numgrad(lambda x: loss(a, x), b), rtol=1e-6, atol=1e-8, err_msg="db differs from central differences")
+    expect_central_differences(impl.mul_backward, np.multiply, shape_a, shape_b, 201, numgrad,
+                               "sum the gradient over broadcast dims, keep size-1 dims", atol=1e-8)
 
 
 # -----------------------------------------------------------------------------
 # property: any broadcast pair, int / float32 / float64, rows of very different scales
-from hypothesis import given, strategies as st  # noqa: E402
+from hypothesis import given  # noqa: E402
 
-from _props import cast, dtypes, expect_bilinear_gradients, seeds  # noqa: E402
-
-
-@st.composite
-def broadcast_pair(draw):
-    out = draw(st.lists(st.integers(1, 3), max_size=3))
-
-    def operand():
-        nd = draw(st.integers(0, len(out)))
-        return tuple(d if draw(st.booleans()) else 1 for d in out[len(out) - nd:])
-
-    return operand(), operand()
+from _props import broadcast_pair, cast, dtypes, expect_bilinear_gradients, seeds  # noqa: E402
 
 
 @pytest.mark.points(3)

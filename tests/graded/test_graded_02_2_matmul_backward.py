@@ -1,6 +1,7 @@
 """Graded checks for exercise 02.2: matmul_backward (solutions/ex02_autograd.py)."""
 import numpy as np
 import pytest
+from _props import expect_central_differences
 
 pytestmark = pytest.mark.ex_02_2_matmul_backward
 
@@ -25,34 +26,15 @@ def test_non_square_transposes(impl):
 
 @pytest.mark.parametrize("shape_a, shape_b", SHAPES)
 def test_batched_shapes_and_central_differences(impl, numgrad, shape_a, shape_b):
-    rng = np.random.default_rng(202)
-    a, b = rng.normal(size=shape_a), rng.normal(size=shape_b)
-    grad = rng.normal(size=np.matmul(a, b).shape)
-    da, db = impl.matmul_backward(a, b, grad)
-    assert np.shape(da) == shape_a, f"da must have a's shape {shape_a}, got {np.shape(da)}: sum over the broadcast batch dims"
-    assert np.shape(db) == shape_b, f"db must have b's shape {shape_b}, got {np.shape(db)}: sum over the broadcast batch dims"
-    loss = lambda a_, b_: float(np.sum(grad * np.matmul(a_, b_)))
-    np.testing.assert_allclose(da, numgrad(lambda x: loss(x, b), a), rtol=1e-6, atol=1e-7, err_msg="da differs from central differences")
-    np.testing.assert_allclose(db, numgrad(lambda x: loss(a, x), b), rtol=1e-6, atol=1e-7, err_msg="db differs from central differences")
+    expect_central_differences(impl.matmul_backward, np.matmul, shape_a, shape_b, 202, numgrad,
+                               "sum over the broadcast batch dims", atol=1e-7)
 
 
 # -----------------------------------------------------------------------------
 # property: broadcast batch dims, int / float32 / float64, entries of very different scales
-from hypothesis import given, strategies as st  # noqa: E402
+from hypothesis import given  # noqa: E402
 
-from _props import cast, dtypes, expect_bilinear_gradients, seeds  # noqa: E402
-
-
-@st.composite
-def matmul_shapes(draw):
-    batch = draw(st.lists(st.integers(1, 3), max_size=2))
-
-    def lead():
-        nd = draw(st.integers(0, len(batch)))
-        return tuple(d if draw(st.booleans()) else 1 for d in batch[len(batch) - nd:])
-
-    n, k, m = (draw(st.integers(1, 3)) for _ in range(3))
-    return lead() + (n, k), lead() + (k, m)
+from _props import cast, dtypes, expect_bilinear_gradients, matmul_shapes, seeds  # noqa: E402
 
 
 @pytest.mark.points(3)
