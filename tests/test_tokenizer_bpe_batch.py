@@ -36,6 +36,13 @@ def test_pair_table_lists_every_split_by_hand():
     assert got.tolist() == [256, 257, 258, 258, table.none]
 
 
+def test_byte_pair_table_equals_hash_lookup(tok):
+    """The first round's 256 x 256 table gives the cuckoo table's rank for every (byte, byte) pair."""
+    left, right = np.divmod(np.arange(256 * 256), 256)
+    assert np.array_equal(tok._pairs.byte_pairs, tok._pairs.lookup(left, right))
+    assert (tok._pairs.byte_pairs < tok._pairs.none).sum() == sum(len(t) == 2 for t in tok.vocab)
+
+
 def test_merge_batch_by_hand_with_ranks_out_of_order():
     """ranks: bc(256) abc(257) ab(258). b"abcab": pairs ab(258) bc(256) ca(-) ab(258): bc first ->
     a|bc|a|b; then a+bc = abc(257) -> abc|a|b; then a+b = ab(258) -> abc|ab: [257, 258]."""

@@ -57,6 +57,11 @@ class PairTable:
         self.bits = max(4, (2 * len(pairs)).bit_length())   # at most half full
         while not self._build(pairs):
             self.bits += 1                                   # rare: an eviction cycle, so grow
+        # a first round's pairs are all (byte, byte), the ids 0..255: a 256 x 256 table answers them
+        self.byte_pairs = np.full(256 * 256, self.none, np.int64)
+        for token, r in ranks.items():
+            if len(token) == 2:
+                self.byte_pairs[token[0] * 256 + token[1]] = r
 
     def _hash(self, keys, which: int):
         return ((keys.view(np.uint64) * _MULTS[which]) >> np.uint64(64 - self.bits)).view(np.int64)
@@ -128,7 +133,7 @@ def _merge_group(pieces: list, table: PairTable, width: int) -> list:
     ids[width] = table.none                                           # the sentinel row: pairs with nothing
     key = np.full((S, n), none_key, np.int64)
     both = filled[1:]                                                 # (S-1, n): a part and one below it
-    key[:-1][both] = table.lookup(ids[:-1][both], ids[1:][both]) * S + np.nonzero(both)[0]
+    key[:-1][both] = table.byte_pairs[ids[:-1][both] * 256 + ids[1:][both]] * S + np.nonzero(both)[0]
     nxt = np.repeat(np.minimum(rows + 1, width), n, axis=1)           # (S, n) next live row
     nxt[lens - 1, np.arange(n)] = width
     prv = np.repeat(np.where(rows > 0, rows - 1, width), n, axis=1)   # (S, n) previous live row
