@@ -71,10 +71,14 @@ def linear_gradient(f, shape) -> np.ndarray:
     return g
 
 
-def expect_bilinear_gradients(da, db, a, b, grad, product, props: tuple[str, str], dtype: str, scale: float) -> None:
-    """For c = product(a, b), linear in each of a and b: da must be Σ grad ⊙ product(e_i, b) for each
-    entry i of a (and db likewise), the exact gradient, whatever broadcasting product does."""
+def expect_bilinear_gradients(backward, a, b, grad, product, props: tuple[str, str], dtype: str) -> None:
+    """For c = product(a, b), linear in each of a and b: `backward(a, b, grad)` must give da = Σ grad ⊙
+    product(e_i, b) for each entry i of a (and db likewise), the exact gradient, whatever broadcasting product
+    does; the tolerance scales with the largest an entry of them can be, (max|a| + max|b|)·max|grad|·grad.size."""
+    da, db = backward(a, b, grad)
     A, B, G = (np.asarray(v, dtype=np.float64) for v in (a, b, grad))
+    big = lambda x: np.max(np.abs(x), initial=0)  # noqa: E731
+    scale = 1.0 + float(big(G) * (big(A) + big(B)) * max(1, G.size))
     inputs = {"a": a, "b": b, "grad": grad}
     expect_close(da, linear_gradient(lambda e: float(np.sum(G * product(e, B))), A.shape), props[0], inputs, **tol(dtype, scale))
     expect_close(db, linear_gradient(lambda e: float(np.sum(G * product(A, e))), B.shape), props[1], inputs, **tol(dtype, scale))

@@ -38,8 +38,5 @@ def test_property_gradients_of_the_broadcast_product(impl, shapes, seed, dtype):
     scale = 10.0 ** rng.integers(-3, 4, size=out)  # every output entry its own scale
     a, b = cast(rng.normal(size=sa) * 3, dtype), cast(rng.normal(size=sb) * 3, dtype)
     grad = cast(rng.normal(size=out) * scale, dtype)
-    da, db = impl.mul_backward(a, b, grad)
-    A, B, G = (np.abs(np.asarray(v, dtype=np.float64)) for v in (a, b, grad))
-    big = 1.0 + float(np.max(G, initial=0) * (np.max(A, initial=0) + np.max(B, initial=0)) * max(1, G.size))
-    expect_bilinear_gradients(da, db, a, b, grad, np.multiply,
-                              ("da = grad ⊙ b summed down to a.shape", "db = grad ⊙ a summed down to b.shape"), dtype, big)
+    expect_bilinear_gradients(impl.mul_backward, a, b, grad, np.multiply,
+                              ("da = grad ⊙ b summed down to a.shape", "db = grad ⊙ a summed down to b.shape"), dtype)
