@@ -109,10 +109,11 @@ def test_punctuation_cut_premise():
     assert all(other.fullmatch(c) for c in bpe_module._PUNCT)
 
 
-@pytest.mark.parametrize("pattern,unit,chunks", [
-    (p, u, c) for p in (GPT2_PATTERN, GPT4_PATTERN)
-    for u, c in [(" thee,", [" thee", ","]), (" --", [" --"]), (" O!--", [" O", "!--"]), (" horse'", [" horse", "'"])]] + [
-    (GPT2_PATTERN, "\nWhat?", ["\n", "What", "?"]), (GPT2_PATTERN, "\n;", ["\n", ";"])])
+_SPACED_CUTS = [(" thee,", [" thee", ","]), (" --", [" --"]), (" O!--", [" O", "!--"]), (" horse'", [" horse", "'"])]
+
+
+@pytest.mark.parametrize("pattern,unit,chunks", [(p, u, c) for p in (GPT2_PATTERN, GPT4_PATTERN) for u, c in _SPACED_CUTS]
+                         + [(GPT2_PATTERN, "\nWhat?", ["\n", "What", "?"]), (GPT2_PATTERN, "\n;", ["\n", ";"])])
 def test_punctuation_cut_by_hand(pattern, unit, chunks):
     """The three cuts in _learn_words' docstring, checked against the regex itself ("\\n" + word: GPT-2 only,
     the GPT-4 pattern keeps newlines inside words)."""

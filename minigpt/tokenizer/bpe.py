@@ -18,10 +18,11 @@ keeps the candidate pairs in a heap ordered by (rank, position), so each merge c
 Encoding a document is: cut out allowed special tokens (base.py), pre-split with the regex, merge
 each chunk (`_encode_reference` does exactly that, and is what the fast path is tested against).
 The fast path (`_encode_ordinary`) splits at single spaces with `str.split` and looks whole words
-up in a cache (see its docstring for why that gives the same chunks); the words it has not seen
-are pre-split by one regex pass, and their new chunks are merged all at once, one vectorised
-round per merge, by `merge_batch` (bpe_batch.py): a first pass over a text does thousands of
-merges, and one Python step each was most of its time.
+up in a cache (see its docstring for why that gives the same chunks). The words it has not seen
+are cut into chunks by string methods when they have one of three simple forms (" thee,", "\nWhat?":
+see `_learn_words`; most words of English do), by one regex pass otherwise, and their new chunks
+are merged all at once, one vectorised round per merge, by `merge_batch` (bpe_batch.py): a first
+pass over a text does thousands of merges, and one Python step each was most of its time.
 
     python -m minigpt.tokenizer.bpe "Hello, world! 你好"
 """
@@ -212,8 +213,9 @@ class BPETokenizer(Tokenizer):
             " " + P       into  " " + P             " --" -> " --"
             "\n" + L + P  into  "\n", L, P          GPT-2 only ("\nWhat?" -> "\n", "What", "?")
 
-        (L or P may be empty; an apostrophe in P starts no contraction, as no letter follows). The other words go through one regex pass over all their units
-        ("".join of " w1", "\nw2", ...); then all new chunks are merged in one batch.
+        (L or P may be empty; an apostrophe in P starts no contraction, as no letter follows). The
+        other words go through one regex pass over all their units ("".join of " w1", "\nw2", ...);
+        then all new chunks are merged in one batch.
         """
         nl = self.pattern == GPT2_PATTERN
         spaced, cache = self._spaced, self._cache
