@@ -297,10 +297,12 @@ class BPETokenizer(Tokenizer):
         parts[0] = ()                                       # (no space before the first word)
         odd = np.flatnonzero(np.fromiter(map(len, parts), np.int64, len(parts)) == 0)
         cut = np.flatnonzero(np.diff(odd) > 1) + 1          # runs of adjacent odd words: odd[cut] starts one
-        newline = (self.ranks[b"\n"],)
+        # an odd word alone between normal ones is one chunk: "" in "x  y" is " ", GPT-2's "\n" in
+        # "x\n\ny" or "x\n y" is "\n"
+        alone = {"": (self.ranks[b" "],), "\n": (self.ranks[b"\n"],)} if nl else {"": (self.ranks[b" "],)}
         for start, end in zip(odd[np.r_[0, cut]].tolist(), odd[np.r_[cut - 1, len(odd) - 1]].tolist()):
-            if nl and start == end and words[start] == "\n" and start > 0:
-                parts[start] = newline                       # "x\n\ny", "x\n y": the chunk "\n"
+            if start == end and start > 0 and words[start] in alone:
+                parts[start] = alone[words[start]]
             else:                                            # the run's text, through the regex
                 run = " ".join(words[start:end + 1])
                 run = run if start == 0 else " " + run
