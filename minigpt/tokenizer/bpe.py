@@ -178,15 +178,15 @@ class BPETokenizer(Tokenizer):
         cache.update((c, (t,)) for c, t in zip(new, tokens) if t is not None)   # a chunk that is a token
         names = [c for c, t in zip(new, tokens) if t is None]     # the chunks to merge
         pieces = [p for p, t in zip(pieces, tokens) if t is None]
-        batched = []
+        batched = []                                 # which pieces merge_batch merges: the short ones, if many
         if len(pieces) >= _MIN_BATCH:
             batched = np.flatnonzero(np.fromiter(map(len, pieces), np.int64, len(pieces)) <= MAX_BATCH_BYTES).tolist()
-            if len(batched) == len(pieces):
+            if len(batched) == len(pieces):          # (the usual case: no list to pick them from)
                 cache.update(zip(names, merge_batch(pieces, self._pairs)))
             else:
                 cache.update(zip([names[k] for k in batched], merge_batch([pieces[k] for k in batched], self._pairs)))
         if len(batched) < len(pieces):
-            for c, p in zip(names, pieces):          # the long ones (all of them when there are few)
+            for c, p in zip(names, pieces):          # the others, one by one
                 if c not in cache:
                     cache[c] = tuple(self._bpe(p))
 
