@@ -224,27 +224,33 @@ class BPETokenizer(Tokenizer):
         two, two_l, two_p = [], [], []                  # " " + L + P: chunks " " + L and P
         lined, lined_l, lined_p = [], [], []            # "\n" + L + P: chunks "\n", L, P (either may be "")
         for w in words:
-            if not (0 < len(w) <= _WORD_LIMIT and w[-1].isprintable()):
-                continue                                 # not self-contained
-            if w[0].isprintable():
-                stem = w.rstrip(_PUNCT)                  # L; P = w[len(stem):]
-                if stem and not stem.isalpha():
-                    hard.append(w)
-                elif 0 < len(stem) < len(w):
-                    two.append(w)
-                    two_l.append(" " + stem)
-                    two_p.append(w[len(stem):])
-                else:
+            if w.isalpha():                              # " " + L (the commonest form)
+                if len(w) <= _WORD_LIMIT:
                     one.append(w)
                     one_c.append(" " + w)
-            elif nl and w[0] == "\n" and len(w) > 1 and w[1].isprintable():
-                stem = w[1:].rstrip(_PUNCT)
-                if stem and not stem.isalpha():
-                    hard.append(w)
-                else:
-                    lined.append(w)
-                    lined_l.append(stem)
-                    lined_p.append(w[1 + len(stem):])
+            elif w.isprintable():                        # no whitespace at all
+                if 0 < len(w) <= _WORD_LIMIT:
+                    stem = w.rstrip(_PUNCT)              # L; P = w[len(stem):]
+                    if stem and not stem.isalpha():
+                        hard.append(w)
+                    elif stem:
+                        two.append(w)
+                        two_l.append(" " + stem)
+                        two_p.append(w[len(stem):])
+                    else:
+                        one.append(w)
+                        one_c.append(" " + w)
+            elif len(w) <= _WORD_LIMIT and w[-1].isprintable():    # whitespace, not at the end
+                if w[0].isprintable():
+                    hard.append(w)                       # inner whitespace
+                elif nl and w[0] == "\n" and w[1].isprintable():
+                    stem = w[1:].rstrip(_PUNCT)
+                    if stem and not stem.isalpha():
+                        hard.append(w)
+                    else:
+                        lined.append(w)
+                        lined_l.append(stem)
+                        lined_p.append(w[1 + len(stem):])
         units = [w if w[0] == "\n" else " " + w for w in hard]
         chunks = self._pat.findall("".join(units))
         self._encode_chunks(chunks + one_c + two_l + two_p + lined_l + lined_p + ["", "\n"])
