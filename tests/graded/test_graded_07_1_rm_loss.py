@@ -106,25 +106,28 @@ def references(rewards):
     return loss, grad
 
 
+rm_case = dict(seed=seeds, N=st.integers(1, 3), K=st.integers(2, 6), offset=offsets, ties=st.booleans(), dtype=dtypes)
+
+
+def run_case(impl, seed, N, K, offset, ties, dtype):
+    """One drawn case: (rewards, the implementation's (loss, grad), the reference's (loss, grad))."""
+    rewards = rows_with_scales(np.random.default_rng(seed), (N, K), dtype, offset, ties)
+    return rewards, impl.rm_pairwise_loss(rewards), references(rewards)
+
+
 @pytest.mark.points(2)
-@given(seed=seeds, N=st.integers(1, 3), K=st.integers(2, 6), offset=offsets, ties=st.booleans(), dtype=dtypes)
+@given(**rm_case)
 def test_property_loss(impl, seed, N, K, offset, ties, dtype):
     """loss = mean over prompts and pairs i < j of log(1 + exp(−(r_i − r_j)))."""
-    rng = np.random.default_rng(seed)
-    rewards = rows_with_scales(rng, (N, K), dtype, offset, ties)
-    loss, _ = impl.rm_pairwise_loss(rewards)
-    ref, _ = references(rewards)
+    rewards, (loss, _), (ref, _) = run_case(impl, seed, N, K, offset, ties, dtype)
     expect_close(float(loss), ref, "loss = 1/(N·C(K,2)) Σ_n Σ_{i<j} log(1 + e^{−(r_i − r_j)})", {"rewards": rewards},
                  **tol(dtype, 1.0 + float(np.max(np.abs(np.asarray(rewards, dtype=np.float64))))))
 
 
 @pytest.mark.points(2)
-@given(seed=seeds, N=st.integers(1, 3), K=st.integers(2, 6), offset=offsets, ties=st.booleans(), dtype=dtypes)
+@given(**rm_case)
 def test_property_gradient(impl, seed, N, K, offset, ties, dtype):
     """d loss/d r_i = −Σ_{j>i} σ(r_j − r_i)/C + Σ_{j<i} σ(r_i − r_j)/C, C = N·C(K,2)."""
-    rng = np.random.default_rng(seed)
-    rewards = rows_with_scales(rng, (N, K), dtype, offset, ties)
-    _, grad = impl.rm_pairwise_loss(rewards)
-    _, ref = references(rewards)
+    rewards, (_, grad), (_, ref) = run_case(impl, seed, N, K, offset, ties, dtype)
     expect_close(grad, ref, "winner i gets −σ(−(r_i − r_j))/C and loser j gets +σ(−(r_i − r_j))/C, summed over pairs", {"rewards": rewards},
                  **tol("float32" if dtype == "float32" else "float64", 1.0 / (N * K)))

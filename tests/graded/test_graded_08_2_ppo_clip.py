@@ -100,27 +100,35 @@ def ppo_batch(draw):
     return logp_new, logp_old, adv, mask, draw(st.sampled_from([0.1, 0.2, 0.3]))
 
 
+def run_case(impl, batch, dtype):
+    """One drawn batch in `dtype`: (inputs, keyword arguments, the mask counted, the implementation's (loss, grad))."""
+    logp_new, logp_old, adv, mask, eps = (x.astype(dtype) if isinstance(x, np.ndarray) and x.dtype != bool else x for x in batch)
+    kwargs = {"eps": eps} if mask is None else {"eps": eps, "mask": mask}
+    out = impl.ppo_clip_loss(logp_new, logp_old, adv, **kwargs)
+    m = np.ones(np.shape(logp_new), dtype=bool) if mask is None else mask
+    return (logp_new, logp_old, adv, eps), kwargs, m, out
+
+
+def shown(logp_new, logp_old, adv, kwargs):
+    """The inputs a failure message shows."""
+    return {"logp_new": logp_new, "logp_old": logp_old, "advantages": adv, **kwargs}
+
+
 @pytest.mark.points(2)
 @given(batch=ppo_batch(), dtype=float_dtypes)
 def test_property_loss(impl, batch, dtype):
     """loss = −mean over counted tokens of min(ρA, clip(ρ, 1−ε, 1+ε)A), ρ = exp(logp_new − logp_old)."""
-    logp_new, logp_old, adv, mask, eps = (x.astype(dtype) if isinstance(x, np.ndarray) and x.dtype != bool else x for x in batch)
-    kwargs = {"eps": eps} if mask is None else {"eps": eps, "mask": mask}
-    loss, _ = impl.ppo_clip_loss(logp_new, logp_old, adv, **kwargs)
-    m = np.ones(np.shape(logp_new), dtype=bool) if mask is None else mask
+    (logp_new, logp_old, adv, eps), kwargs, m, (loss, _) = run_case(impl, batch, dtype)
     ref = loss_ref(logp_new.astype(np.float64), logp_old.astype(np.float64), adv.astype(np.float64), eps, m)
     expect_close(float(loss), ref, "loss = −(1/N) Σ_{mask} min(ρA, clip(ρ, 1−ε, 1+ε)A)",
-                 {"logp_new": logp_new, "logp_old": logp_old, "advantages": adv, **kwargs}, **tol(dtype, float(np.max(np.abs(adv))) * 2))
+                 shown(logp_new, logp_old, adv, kwargs), **tol(dtype, float(np.max(np.abs(adv))) * 2))
 
 
 @pytest.mark.points(2)
 @given(batch=ppo_batch(), dtype=float_dtypes)
 def test_property_gradient(impl, batch, dtype):
     """d loss / d logp_new = −ρA/N where the unclipped term is the min, 0 where clipping is active or the token is masked out."""
-    logp_new, logp_old, adv, mask, eps = (x.astype(dtype) if isinstance(x, np.ndarray) and x.dtype != bool else x for x in batch)
-    kwargs = {"eps": eps} if mask is None else {"eps": eps, "mask": mask}
-    _, grad = impl.ppo_clip_loss(logp_new, logp_old, adv, **kwargs)
-    m = np.ones(np.shape(logp_new), dtype=bool) if mask is None else mask
+    (logp_new, logp_old, adv, eps), kwargs, m, (_, grad) = run_case(impl, batch, dtype)
     ref = grad_ref(logp_new, logp_old, adv, eps, m) if m.any() else np.zeros(np.shape(logp_new))
     expect_close(grad, ref, "dlogp_new = −ρA/N on counted tokens where ρA ≤ clip(ρ)A, else 0",
-                 {"logp_new": logp_new, "logp_old": logp_old, "advantages": adv, **kwargs}, **tol(dtype, float(np.max(np.abs(adv))) * 2))
+                 shown(logp_new, logp_old, adv, kwargs), **tol(dtype, float(np.max(np.abs(adv))) * 2))

@@ -157,26 +157,30 @@ def tolerances(dtype, beta, arrays, B, grad=False):
     return tol("float64", (beta / B) if grad else beta * big)
 
 
+dpo_case = dict(seed=seeds, B=st.integers(1, 6), dtype=dtypes, offset=offsets, ties=st.booleans(), beta=betas)
+
+
+def run_case(impl, seed, B, dtype, offset, ties, beta):
+    """One drawn case: (inputs, the implementation's (loss, d_chosen, d_rejected), the reference's)."""
+    pc, pr, rc, rr = draw(seed, B, dtype, offset, ties)
+    inputs = {"pi_chosen": pc, "pi_rejected": pr, "ref_chosen": rc, "ref_rejected": rr, "beta": beta}
+    return inputs, call(impl, pc, pr, rc, rr, beta), reference(pc, pr, rc, rr, beta)
+
+
 @pytest.mark.points(2)
-@given(seed=seeds, B=st.integers(1, 6), dtype=dtypes, offset=offsets, ties=st.booleans(), beta=betas)
+@given(**dpo_case)
 def test_property_loss(impl, seed, B, dtype, offset, ties, beta):
     """loss = (1/B) Σ_b log(1 + exp(−β[(π_c − ref_c) − (π_r − ref_r)]))."""
-    pc, pr, rc, rr = draw(seed, B, dtype, offset, ties)
-    loss, _, _ = call(impl, pc, pr, rc, rr, beta)
-    ref, _, _ = reference(pc, pr, rc, rr, beta)
+    inputs, (loss, _, _), (ref, _, _) = run_case(impl, seed, B, dtype, offset, ties, beta)
     expect_close(float(loss), ref, "loss = (1/B) Σ_b log(1 + e^{−m_b}), m_b = β[(π_c − ref_c) − (π_r − ref_r)]",
-                 {"pi_chosen": pc, "pi_rejected": pr, "ref_chosen": rc, "ref_rejected": rr, "beta": beta},
-                 **tolerances(dtype, beta, (pc, pr, rc, rr), B))
+                 inputs, **tolerances(dtype, beta, list(inputs.values())[:4], B))
 
 
 @pytest.mark.points(2)
-@given(seed=seeds, B=st.integers(1, 6), dtype=dtypes, offset=offsets, ties=st.booleans(), beta=betas)
+@given(**dpo_case)
 def test_property_gradient(impl, seed, B, dtype, offset, ties, beta):
     """d loss/d π_c = −β σ(−m_b)/B and d loss/d π_r = +β σ(−m_b)/B."""
-    pc, pr, rc, rr = draw(seed, B, dtype, offset, ties)
-    _, dc, dr = call(impl, pc, pr, rc, rr, beta)
-    _, ref_c, ref_r = reference(pc, pr, rc, rr, beta)
-    inputs = {"pi_chosen": pc, "pi_rejected": pr, "ref_chosen": rc, "ref_rejected": rr, "beta": beta}
-    t = tolerances(dtype, beta, (pc, pr, rc, rr), B, grad=True)
+    inputs, (_, dc, dr), (_, ref_c, ref_r) = run_case(impl, seed, B, dtype, offset, ties, beta)
+    t = tolerances(dtype, beta, list(inputs.values())[:4], B, grad=True)
     expect_close(dc, ref_c, "d loss / d π_chosen = −β σ(−m_b) / B", inputs, **t)
     expect_close(dr, ref_r, "d loss / d π_rejected = +β σ(−m_b) / B", inputs, **t)
