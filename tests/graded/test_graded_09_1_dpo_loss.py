@@ -161,26 +161,27 @@ dpo_case = dict(seed=seeds, B=st.integers(1, 6), dtype=dtypes, offset=offsets, t
 
 
 def run_case(impl, seed, B, dtype, offset, ties, beta):
-    """One drawn case: (inputs, the implementation's (loss, d_chosen, d_rejected), the reference's)."""
-    pc, pr, rc, rr = draw(seed, B, dtype, offset, ties)
-    inputs = {"pi_chosen": pc, "pi_rejected": pr, "ref_chosen": rc, "ref_rejected": rr, "beta": beta}
-    return inputs, call(impl, pc, pr, rc, rr, beta), reference(pc, pr, rc, rr, beta)
+    """One drawn case: (the four log-prob arrays, the inputs a failure shows, the implementation's
+    (loss, d_chosen, d_rejected), the reference's)."""
+    arrays = draw(seed, B, dtype, offset, ties)
+    inputs = dict(zip(("pi_chosen", "pi_rejected", "ref_chosen", "ref_rejected"), arrays), beta=beta)
+    return arrays, inputs, call(impl, *arrays, beta), reference(*arrays, beta)
 
 
 @pytest.mark.points(2)
 @given(**dpo_case)
 def test_property_loss(impl, seed, B, dtype, offset, ties, beta):
     """loss = (1/B) Σ_b log(1 + exp(−β[(π_c − ref_c) − (π_r − ref_r)]))."""
-    inputs, (loss, _, _), (ref, _, _) = run_case(impl, seed, B, dtype, offset, ties, beta)
+    arrays, inputs, (loss, _, _), (ref, _, _) = run_case(impl, seed, B, dtype, offset, ties, beta)
     expect_close(float(loss), ref, "loss = (1/B) Σ_b log(1 + e^{−m_b}), m_b = β[(π_c − ref_c) − (π_r − ref_r)]",
-                 inputs, **tolerances(dtype, beta, list(inputs.values())[:4], B))
+                 inputs, **tolerances(dtype, beta, arrays, B))
 
 
 @pytest.mark.points(2)
 @given(**dpo_case)
 def test_property_gradient(impl, seed, B, dtype, offset, ties, beta):
     """d loss/d π_c = −β σ(−m_b)/B and d loss/d π_r = +β σ(−m_b)/B."""
-    inputs, (_, dc, dr), (_, ref_c, ref_r) = run_case(impl, seed, B, dtype, offset, ties, beta)
-    t = tolerances(dtype, beta, list(inputs.values())[:4], B, grad=True)
+    arrays, inputs, (_, dc, dr), (_, ref_c, ref_r) = run_case(impl, seed, B, dtype, offset, ties, beta)
+    t = tolerances(dtype, beta, arrays, B, grad=True)
     expect_close(dc, ref_c, "d loss / d π_chosen = −β σ(−m_b) / B", inputs, **t)
     expect_close(dr, ref_r, "d loss / d π_rejected = +β σ(−m_b) / B", inputs, **t)
