@@ -11,9 +11,12 @@ keys/values kept from earlier steps: O(T) work per token instead of O(T²).
 
 `generate()` samples one sequence. RLHF samples thousands (K responses per prompt for the
 reward model, a rollout batch per PPO iteration, the evaluation sets), so `sample_batch` samples
-a batch at a time. The KV cache keeps one position counter for the whole batch, so prompts are
-grouped by length: every group shares its positions, needs no padding and no attention mask.
-Each step samples the next token of every unfinished row; a row finishes at the stop token
+a batch at a time. Prompts of different lengths share one batch: they are left-padded so that
+they all end in the same column, each row counts its positions from its own first token, and a
+mask keeps every query off the pad columns (`GPT.hidden`). One forward call then serves the
+whole batch: at these model sizes a call's cost is mostly fixed Python and NumPy overhead, so
+one batch of 64 mixed-length prompts runs several times faster than a dozen small
+equal-length groups. Each step samples the next token of every unfinished row; a row finishes at the stop token
 (<|end|>, the EOS) or after `max_new_tokens`. With one seed per prompt, each row draws its uniforms
 from its own generator (`RowStreams`), so a response depends on its prompt and seed only, not on
 which other prompts share its batch: data parallelism can split a rollout across ranks and still
@@ -154,9 +157,9 @@ def sample_batch(model, prompts, max_new_tokens, stop_ids, temperature=1.0, top_
         if len(p) >= block_size:
             raise ValueError(f"prompt {i} has {len(p)} tokens but the context window is block_size={block_size}: "
                              f"no room to generate; shorten the prompt or use a model with a larger block_size")
-    groups = defaultdict(list)
+    groups = defaultdict(list)  # rows with the same room to generate step together
     for i, p in enumerate(prompts):
-        groups[len(p)].append(i)
+        groups[min(max_new_tokens, block_size - len(p))].append(i)  # new tokens that still fit the window
     per_row = isinstance(seed, list)  # one seed per prompt (a tuple stays one seed for the batch)
     if per_row and len(seed) != len(prompts):
         raise ValueError(f"seed: one per prompt, got {len(seed)} seeds for {len(prompts)} prompts")
@@ -165,24 +168,26 @@ def sample_batch(model, prompts, max_new_tokens, stop_ids, temperature=1.0, top_
     was = model.training
     model.eval()
     with no_grad():
-        for length in sorted(groups):
-            idx = groups[length]
+        for room in sorted(groups):
+            idx = sorted(groups[room], key=lambda i: len(prompts[i]))  # similar lengths together: less padding
             for start in range(0, len(idx), batch_size):
                 rows = idx[start:start + batch_size]
                 streams = RowStreams(np.random.default_rng(seed[i]) for i in rows) if per_row else rng
-                room = min(max_new_tokens, block_size - length)  # new tokens that still fit the context window
-                new = _sample_group(model, np.array([prompts[i] for i in rows]), room, stop_ids, temperature, top_k,
-                                    streams)
+                new = _sample_group(model, [prompts[i] for i in rows], room, stop_ids, temperature, top_k, streams)
                 for i, r in zip(rows, new):
                     out[i] = r
     model.train(was)
     return out
 
 
-def _sample_group(model, ids, max_new, stop_ids, temperature, top_k, rng):
-    """Sample continuations of equal-length prompts ids (b, L) with a KV cache."""
-    b = len(ids)
-    cache = {}
+def _sample_group(model, prompts, max_new, stop_ids, temperature, top_k, rng):
+    """Sample continuations of `prompts` (id lists) as one left-padded batch with a KV cache."""
+    b, L = len(prompts), max(len(p) for p in prompts)
+    pad = np.array([L - len(p) for p in prompts])
+    ids = np.zeros((b, L), dtype=np.int64)  # pad id 0: masked, never seen
+    for row, p in enumerate(prompts):
+        ids[row, pad[row]:] = p
+    cache = {"pad": pad} if pad.any() else {}  # equal lengths need no mask
     logits, _ = model(xp.asarray(ids), cache=cache)  # prefill: (b, L, V)
     last = to_numpy(logits.data[:, -1])
     tokens = np.zeros((b, max_new), dtype=np.int64)

@@ -88,3 +88,49 @@ def test_prompt_errors(model):
         generate(model, [17], 5)
     with pytest.raises(ValueError, match="temperature"):
         generate(model, [1], 5, temperature=-1)
+
+
+@pytest.mark.parametrize("pos", ["learned", "rope"])
+def test_left_padded_cache_equals_each_row_alone(pos):
+    """A left-padded batch with cache["pad"] gives each row the logits of its own uncached forward,
+    at the prefill and at every decode step (positions count from the row's first token; pad columns unseen)."""
+    m = GPT(GPTConfig(vocab_size=13, block_size=12, n_layer=2, n_head=2, n_embd=16, pos=pos), seed=3)
+    rows = [[5, 1, 7, 2, 9], [4], [3, 3, 8]]
+    steps = [[6, 2, 11], [1, 12, 0], [7, 7, 7]]  # tokens fed after the prefill, one column per step
+    L = max(map(len, rows))
+    pad = np.array([L - len(r) for r in rows])
+    ids = np.full((len(rows), L), 10)  # a real token id in the pad columns: the mask, not the id, must hide them
+    for b, r in enumerate(rows):
+        ids[b, pad[b]:] = r
+    cache = {"pad": pad}
+    got = [m(ids, cache=cache)[0].data]
+    for t in range(3):
+        got.append(m(np.array([[s[t]] for s in steps]), cache=cache)[0].data)
+    for b, r in enumerate(rows):
+        full = m(np.array([r + steps[b]]))[0].data[0]  # the row alone, no cache, no padding
+        np.testing.assert_allclose(got[0][b, pad[b]:], full[:len(r)], rtol=1e-5, atol=1e-5)
+        for t in range(3):
+            np.testing.assert_allclose(got[t + 1][b, 0], full[len(r) + t], rtol=1e-5, atol=1e-5)
+        assert np.isfinite(got[0][b]).all()  # pad queries see themselves: no all -inf softmax row
+
+
+def test_left_padded_cache_window_counts_the_longest_row():
+    m = GPT(GPTConfig(vocab_size=13, block_size=6, n_layer=1, n_head=2, n_embd=8), seed=0)
+    cache = {"pad": np.array([0, 3])}
+    m(np.zeros((2, 5), dtype=np.int64), cache=cache)  # row 0 holds 5 tokens, row 1 holds 2
+    m(np.zeros((2, 1), dtype=np.int64), cache=cache)  # 6: the window is full
+    with pytest.raises(ValueError, match="sequence of 7 tokens exceeds the context window block_size=6"):
+        m(np.zeros((2, 1), dtype=np.int64), cache=cache)
+
+
+def test_mixed_lengths_sample_like_one_prompt_at_a_time():
+    """One batch of prompts of different lengths (per-row seeds) samples what each prompt alone samples,
+    including prompts near the window's end, which have less room."""
+    m = GPT(GPTConfig(vocab_size=11, block_size=10, n_layer=2, n_head=2, n_embd=16), seed=2)
+    prompts = [[1], [2, 3, 4, 5], [6, 7], [8, 9, 1, 2, 3, 4, 5, 6], [3, 1, 4, 1, 5, 9, 2, 6, 5]]
+    seeds = [(9, i) for i in range(len(prompts))]
+    batch = sample_batch(m, prompts, 6, stop_ids=(0,), temperature=1.0, seed=seeds)
+    alone = [sample_batch(m, [p], 6, stop_ids=(0,), temperature=1.0, seed=[s])[0] for p, s in zip(prompts, seeds)]
+    assert batch == alone
+    assert [len(r) <= min(6, 10 - len(p)) for r, p in zip(batch, prompts)] == [True] * 5
+    assert len(alone[4]) == 1 and len(alone[3]) <= 2  # the room left in the window

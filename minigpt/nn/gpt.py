@@ -24,7 +24,7 @@ import numpy as np
 
 from minigpt import ops
 from minigpt.autograd import Tensor, no_grad
-from minigpt.backend import get_xp
+from minigpt.backend import get_xp, to_numpy
 from minigpt.config import Config, ConfigError, fraction, positive
 from minigpt.ops.attention import merge_heads, split_heads
 from minigpt.ops.rope import rope_tables
@@ -104,20 +104,21 @@ class CausalSelfAttention(Module):
         self.proj = Linear(C, C, bias=cfg.bias, rng=rng, std=0.02 / math.sqrt(2 * cfg.n_layer))
         self.drop = Dropout(cfg.dropout, rng=rng)
 
-    def forward(self, x, cache=None, rope=None):
+    def forward(self, x, cache=None, rope=None, mask=None):
         qkv = self.qkv(x)  # (B, T, 3C)
         if cache is None:
             y = ops.packed_attention(qkv, self.n_head, impl=self.impl, tile=self.tile, rope=rope,
                                      causal=self.causal)  # (B, T, C)
         else:
-            y = Tensor(self._cached(qkv.data, cache, rope))
+            y = Tensor(self._cached(qkv.data, cache, rope, mask))
         return self.drop(self.proj(y))
 
-    def _cached(self, qkv, cache, rope=None):
+    def _cached(self, qkv, cache, rope=None, mask=None):
         """Inference with a KV cache: append this step's keys/values, attend over all of them.
 
         With RoPE the new q, k are rotated at their absolute positions before k is cached,
-        so cached keys never need rotating again.
+        so cached keys never need rotating again. `mask` (B, 1, T, S), True where a query may
+        look at a key, replaces the causal one for a left-padded batch (see `GPT.hidden`).
         """
         xp = get_xp(qkv)
         q, k, v = split_heads(qkv, self.n_head, rope)  # each (B, nh, T, hs), q and k rotated
@@ -126,7 +127,7 @@ class CausalSelfAttention(Module):
             v = xp.concatenate([cache["v"], v], axis=2)
         cache["k"], cache["v"] = k, v
         with no_grad():
-            y = ops.attention(Tensor(q), Tensor(k), Tensor(v)).data  # (B, nh, T, hs)
+            y = ops.attention(Tensor(q), Tensor(k), Tensor(v), mask=mask).data  # (B, nh, T, hs)
         return merge_heads(y)  # (B, T, C)
 
 
@@ -175,11 +176,11 @@ class Block(Module):
         self.ln2 = make_norm(cfg)
         self.mlp = SwiGLUMLP(cfg, rng) if cfg.mlp == "swiglu" else MLP(cfg, rng)
 
-    def forward(self, x, cache=None, rope=None):
+    def forward(self, x, cache=None, rope=None, mask=None):
         if self.post_ln:
-            x = self.ln1(x + self.attn(x, cache=cache, rope=rope))
+            x = self.ln1(x + self.attn(x, cache=cache, rope=rope, mask=mask))
             return self.ln2(x + self.mlp(x))
-        x = x + self.attn(self.ln1(x), cache=cache, rope=rope)
+        x = x + self.attn(self.ln1(x), cache=cache, rope=rope, mask=mask)
         return x + self.mlp(self.ln2(x))
 
 
@@ -204,7 +205,13 @@ class GPT(Module):
                 m.rng = np.random.default_rng([seed, i])
 
     def hidden(self, idx, cache=None):
-        """Final hidden states LN(h_n): (B, T) token ids → (B, T, C)."""
+        """Final hidden states LN(h_n): (B, T) token ids → (B, T, C).
+
+        `cache`: a dict the model fills for KV-cached inference ("pos": the next column; layer i:
+        its keys and values). To run prompts of different lengths as one batch, left-pad them
+        and set cache["pad"] = (B,) pad lengths before the first call: row b's tokens start at
+        column pad[b], its positions count from there, and no query ever looks at a pad column.
+        """
         idx = get_xp(self.wte.weight.data).asarray(idx.data if isinstance(idx, Tensor) else idx)  # ids on the weights' device
         if idx.ndim != 2:
             raise ValueError(f"GPT expects token ids of shape (B, T), got {idx.shape}")
@@ -213,20 +220,30 @@ class GPT(Module):
             raise ValueError("a bidirectional model (causal=False) has no KV cache: a new token changes "
                              "every earlier position's output, so each step must rerun the whole sequence")
         start = 0 if cache is None else cache.get("pos", 0)
-        if start + T > self.config.block_size:
-            raise ValueError(f"sequence of {start + T} tokens exceeds the context window "
+        pad = None if cache is None else cache.get("pad")
+        longest = start + T - (0 if pad is None else int(pad.min()))  # the longest row's length so far
+        if longest > self.config.block_size:
+            raise ValueError(f"sequence of {longest} tokens exceeds the context window "
                              f"block_size={self.config.block_size}; crop it to the last {self.config.block_size}")
-        pos = get_xp(idx).arange(start, start + T)
+        xp = get_xp(idx)
+        pos, mask = xp.arange(start, start + T), None
+        if pad is not None:  # per-row positions (B, T) and the keys each query may see (B, 1, T, S)
+            pad = xp.asarray(pad)[:, None]
+            col, key = pos[None, :, None], xp.arange(start + T)[None, None, :]
+            mask = ((key >= pad[:, :, None]) | (key == col)) & (key <= col)  # a pad query sees itself: no all -∞ row
+            mask = mask[:, None]
+            pos = xp.maximum(pos[None, :] - pad, 0)
         rope = None
         if self.config.pos == "rope":  # rotate q, k inside attention instead of adding Wp
             cfg, w = self.config, self.wte.weight.data
-            rope = rope_tables(np.arange(start, start + T), cfg.n_embd // cfg.n_head, cfg.rope_base,
-                               xp=get_xp(w), dtype=w.dtype)  # cos, sin: (T, hs/2)
+            cos, sin = rope_tables(to_numpy(pos), cfg.n_embd // cfg.n_head, cfg.rope_base,
+                                   xp=get_xp(w), dtype=w.dtype)  # each (T, hs/2), or (B, T, hs/2) when padded
+            rope = (cos, sin) if pad is None else (cos[:, None], sin[:, None])  # (B, 1, T, hs/2): per row, all heads
             x = self.drop(self.wte(idx))  # (B, T, C)
         else:
-            x = self.drop(self.wte(idx) + self.wpe(pos))  # (B, T, C) + (T, C)
+            x = self.drop(self.wte(idx) + self.wpe(pos))  # (B, T, C) + (T, C) or (B, T, C)
         for i, block in enumerate(self.blocks):
-            x = block(x, cache=None if cache is None else cache.setdefault(i, {}), rope=rope)
+            x = block(x, cache=None if cache is None else cache.setdefault(i, {}), rope=rope, mask=mask)
         if cache is not None:
             cache["pos"] = start + T
         return self.ln_f(x)

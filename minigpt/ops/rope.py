@@ -32,16 +32,17 @@ from minigpt.backend import get_xp, to_numpy
 
 def rope_tables(positions, head_size, base=10000.0, xp=np, dtype=np.float32):
     r"""cos φ and sin φ, each (T, hs/2), for integer `positions` (T,): φ_{t,i} = pos_t · base^{-2i/hs}.
+    Positions (B, T), one row per sequence (a left-padded batch), give tables (B, T, hs/2).
 
     Example: positions [0, 1], hs=4, base=100 → θ = [1, 0.1]; φ = [[0, 0], [1, 0.1]].
     """
     if head_size % 2:
         raise ValueError(f"rope: head size must be even (pairs of dims are rotated), got {head_size}")
     pos = np.asarray(to_numpy(raw(positions)), dtype=np.float64)
-    if pos.ndim != 1:
-        raise ValueError(f"rope: positions must be 1-D (T,), got shape {pos.shape}")
+    if pos.ndim not in (1, 2):
+        raise ValueError(f"rope: positions must be (T,) or (B, T), got shape {pos.shape}")
     theta = base ** (-np.arange(0, head_size, 2, dtype=np.float64) / head_size)  # (hs/2,)
-    phi = pos[:, None] * theta[None, :]  # (T, hs/2), in float64 so large positions stay accurate
+    phi = pos[..., None] * theta  # (T, hs/2) or (B, T, hs/2), in float64 so large positions stay accurate
     return xp.asarray(np.cos(phi), dtype=dtype), xp.asarray(np.sin(phi), dtype=dtype)
 
 
