@@ -125,15 +125,16 @@ def _merge_group(pieces: list, table: PairTable, width: int) -> list:
     n, S = len(pieces), width + 1          # rows 0..width-1 hold parts, row `width` is an end sentinel
     none_key = table.none * S
     lens = np.fromiter(map(len, pieces), np.int64, n)
-    rows = np.arange(S)[:, None]
-    filled = rows < lens                                              # (S, n)
-    ids = np.full((n, S), -1, np.int64)                               # filled piece by piece...
-    ids[filled.T] = np.frombuffer(b"".join(pieces), np.uint8)
-    ids = np.ascontiguousarray(ids.T)                                 # ...then one column per piece
+    byte = np.frombuffer(b"".join(pieces), np.uint8).astype(np.int64)    # all pieces' bytes, in a row
+    col = np.repeat(np.arange(n), lens)                               # byte k belongs to piece col[k]...
+    row = np.arange(len(byte)) - np.repeat(np.cumsum(lens) - lens, lens)   # ...and is its row[k]-th byte
+    ids = np.full((S, n), -1, np.int64)                               # (S, n) one column per piece
+    ids[row, col] = byte
     ids[width] = table.none                                           # the sentinel row: pairs with nothing
     key = np.full((S, n), none_key, np.int64)
-    both = filled[1:]                                                 # (S-1, n): a part and one below it
-    key[:-1][both] = table.byte_pairs[ids[:-1][both] * 256 + ids[1:][both]] * S + np.nonzero(both)[0]
+    k = np.flatnonzero(row[1:])                                       # bytes k, k+1 lie in one piece
+    key[row[k], col[k]] = table.byte_pairs[byte[k] * 256 + byte[k + 1]] * S + row[k]
+    rows = np.arange(S)[:, None]
     nxt = np.repeat(np.minimum(rows + 1, width), n, axis=1)           # (S, n) next live row
     nxt[lens - 1, np.arange(n)] = width
     prv = np.repeat(np.where(rows > 0, rows - 1, width), n, axis=1)   # (S, n) previous live row
