@@ -14,12 +14,17 @@ from minigpt.data.chinese import parallel_text
 from minigpt.data.toyweb import generate_corpus
 from minigpt.tokenizer import BPETokenizer
 from minigpt.tokenizer import bpe as bpe_module
-from minigpt.tokenizer.bpe_batch import MAX_BATCH_BYTES, PairTable, merge_batch
+from minigpt.tokenizer.bpe_batch import MAX_BATCH_BYTES, PairTable, merge_batch, pack, unpack
 
 
 @pytest.fixture(scope="module", params=["gpt2", "gpt4"])
 def tok(request, mixed_bpe):
     return mixed_bpe(request.param)
+
+
+def merged(pieces, table):
+    """merge_batch's packed ids as tuples, to compare with the reference."""
+    return [tuple(unpack(b)) for b in merge_batch(pieces, table)]
 
 
 def _vocab(*tokens):
@@ -47,7 +52,7 @@ def test_merge_batch_by_hand_with_ranks_out_of_order():
     """ranks: bc(256) abc(257) ab(258). b"abcab": pairs ab(258) bc(256) ca(-) ab(258): bc first ->
     a|bc|a|b; then a+bc = abc(257) -> abc|a|b; then a+b = ab(258) -> abc|ab: [257, 258]."""
     t = BPETokenizer(_vocab("bc", "abc", "ab"), {})
-    assert merge_batch([b"abcab", b"x", b""], t._pairs) == [(257, 258), (120,), ()]
+    assert merged([b"abcab", b"x", b""], t._pairs) == [(257, 258), (120,), ()]
     assert [tuple(t._bpe(p)) for p in (b"abcab", b"x")] == [(257, 258), (120,)]
 
 
@@ -56,7 +61,14 @@ def test_merge_batch_one_merge_per_round_by_hand():
     ab(257) ba(-) ab(257) -> merge the leftmost ab -> ab|a|b; now ab+a = aba(256) is the lowest ->
     aba|b: [256, 98]. Merging both ab's in one round would give [257, 257]."""
     t = BPETokenizer(_vocab("aba", "ab"), {})
-    assert merge_batch([b"abab"], t._pairs) == [(256, 98)] == [tuple(t._bpe(b"abab"))]
+    assert merged([b"abab"], t._pairs) == [(256, 98)] == [tuple(t._bpe(b"abab"))]
+
+
+def test_pack_by_hand():
+    """4 bytes per id in this machine's byte order: 258 = 0x102 -> 02 01 00 00 on a little-endian machine."""
+    import sys
+    assert pack([258, 7]) == (258).to_bytes(4, sys.byteorder) + (7).to_bytes(4, sys.byteorder)
+    assert unpack(pack([258, 7])) == [258, 7] and pack([]) == b"" and unpack(b"") == []
 
 
 def test_merge_batch_refuses_long_pieces(tok):
@@ -67,7 +79,7 @@ def test_merge_batch_refuses_long_pieces(tok):
 @settings(max_examples=60, deadline=None)
 @given(pieces=st.lists(st.binary(min_size=1, max_size=MAX_BATCH_BYTES), max_size=40))
 def test_merge_batch_equals_heap_on_random_bytes(tok, pieces):
-    assert merge_batch(pieces, tok._pairs) == [tuple(tok._bpe(p)) for p in pieces]
+    assert merged(pieces, tok._pairs) == [tuple(tok._bpe(p)) for p in pieces]
 
 
 @settings(max_examples=60, deadline=None)
@@ -75,7 +87,7 @@ def test_merge_batch_equals_heap_on_random_bytes(tok, pieces):
 def test_merge_batch_equals_heap_on_out_of_order_ranks(pieces):
     t = BPETokenizer(_vocab("bc", "abc", "ab", "ca", "bca", "abca", "cc"), {})
     chunks = [pieces[i:i + 9].encode() for i in range(0, len(pieces), 9)]
-    assert merge_batch(chunks, t._pairs) == [tuple(t._bpe(p)) for p in chunks]
+    assert merged(chunks, t._pairs) == [tuple(t._bpe(p)) for p in chunks]
 
 
 _piece = st.one_of(

@@ -24,21 +24,24 @@ see `_learn_words`; most words of English do), by one regex pass otherwise, and 
 are merged all at once, one vectorised round per merge, by `merge_batch` (bpe_batch.py): a first
 pass over a text does thousands of merges, and one Python step each was most of its time.
 
+The caches keep each chunk's (and word's) ids *packed*, 4 bytes per id (bpe_batch.pack), not as
+tuples: the ids of a text are then one b"".join of its words' bytes and one NumPy `tolist`, and a
+first pass's tens of thousands of new values are bytes, which CPython's cycle collector never walks
+(as tuples they cost ~10% of the pass in collections).
+
     python -m minigpt.tokenizer.bpe "Hello, world! 你好"
 """
 import base64
-import gc
 import sys
-from contextlib import contextmanager
 from heapq import heapify, heappop, heappush
-from itertools import chain, repeat
+from itertools import repeat
 from operator import add, itemgetter
 
 import numpy as np
 import regex
 
 from .base import CHAT_SPECIAL_TOKENS, Tokenizer, register
-from .bpe_batch import MAX_BATCH_BYTES, PairTable, merge_batch
+from .bpe_batch import ID_DTYPE, MAX_BATCH_BYTES, PairTable, merge_batch, pack
 from .bpe_train import train_bpe
 from .patterns import GPT2_PATTERN, check_pattern
 
@@ -47,27 +50,6 @@ _WORD_LIMIT = 128        # longer words (a paragraph of Chinese has no spaces) a
 _MIN_BATCH = 64          # fewer new chunks than this are merged one by one (a batch round has a fixed cost)
 # ASCII punctuation and symbols: in both patterns never whitespace, a letter or a number (see _learn_words)
 _PUNCT = "".join(c for c in map(chr, range(33, 127)) if not c.isalnum())
-
-
-@contextmanager
-def _collector_paused():
-    """Pause CPython's cycle collector for a block that makes many tuples, then collect the young ones.
-
-    Learning the words of a first pass creates tens of thousands of tuples of ids. The collector
-    runs after every ~700 new containers and walks them, though a tuple of ints can never be part
-    of a reference cycle: ~10% of a first pass over English went there. Paused, the new objects
-    are walked once, by the gc.collect(0) at the end (inside the caller's time, so a benchmark
-    still counts it). Nothing changes if the collector was already off.
-    """
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
-        gc.collect(0)
 
 
 @register
@@ -94,8 +76,8 @@ class BPETokenizer(Tokenizer):
         self.pattern = check_pattern(pattern)     # a known pattern only: a file's regex is not trusted
         self._pat = regex.compile(pattern)
         self.merges = [tuple(m) for m in merges] if merges else []   # training history, for display
-        self._cache = {}                            # chunk -> ids
-        self._spaced = {}                           # word -> ids of " " + word (see _encode_ordinary)
+        self._cache = {}                            # chunk -> its ids, packed (bpe_batch.pack)
+        self._spaced = {}                           # word -> ids of " " + word, packed (see _encode_ordinary)
         self._pairs = PairTable(ranks)              # (left, right) -> rank, for merge_batch
         self._init_specials({} if special_tokens is None else special_tokens)
         # decode table: id -> bytes, then as many Nones, so that a negative id lands on a None
@@ -198,7 +180,8 @@ class BPETokenizer(Tokenizer):
         new = list(new)
         pieces = [c.encode("utf-8") for c in new]
         tokens = list(map(self.ranks.get, pieces))
-        cache.update((c, (t,)) for c, t in zip(new, tokens) if t is not None)   # a chunk that is a token
+        # a chunk that is a token is that token (packed like bpe_batch.pack: ID_DTYPE, this machine's order)
+        cache.update((c, t.to_bytes(ID_DTYPE.itemsize, sys.byteorder)) for c, t in zip(new, tokens) if t is not None)
         names = [c for c, t in zip(new, tokens) if t is None]     # the chunks to merge
         pieces = [p for p, t in zip(pieces, tokens) if t is None]
         batched = []                                 # which pieces merge_batch merges: the short ones, if many
@@ -211,16 +194,16 @@ class BPETokenizer(Tokenizer):
         if len(batched) < len(pieces):
             for c, p in zip(names, pieces):          # the others, one by one
                 if c not in cache:
-                    cache[c] = tuple(self._bpe(p))
+                    cache[c] = pack(self._bpe(p))
 
-    def _encode_regex(self, text: str) -> list:
-        """Pre-split with the regex, then the ids of each chunk from the cache (new chunks merged first)."""
+    def _encode_regex(self, text: str) -> bytes:
+        """Pre-split with the regex, then the ids of each chunk from the cache (new chunks merged first), packed."""
         chunks = self._pat.findall(text)
         try:
-            return list(chain.from_iterable(map(self._cache.__getitem__, chunks)))
+            return b"".join(map(self._cache.__getitem__, chunks))
         except KeyError:                               # a new chunk
             self._encode_chunks(chunks)
-            return list(chain.from_iterable(map(self._cache.__getitem__, chunks)))
+            return b"".join(map(self._cache.__getitem__, chunks))
 
     def _learn_words(self, words) -> None:
         r"""Put the ids of every self-contained word of `words` into the word cache (the others stay out).
@@ -283,14 +266,14 @@ class BPETokenizer(Tokenizer):
         spaced.update(zip(lined, map(add, repeat(cache["\n"]), map(add, map(get, lined_l), map(get, lined_p)))))
         if hard:
             per_chunk = list(map(get, chunks))
-            flat = list(chain.from_iterable(per_chunk))                 # all ids, word after word
-            # chunk i ends at character chunk_ends[i] and at id id_ends[i]; word k's unit ends at
-            # character unit_ends[k], which is the end of one chunk: its last
+            flat = b"".join(per_chunk)                                  # all ids, packed, word after word
+            # chunk i ends at character chunk_ends[i] and at byte id_ends[i] of flat; word k's unit
+            # ends at character unit_ends[k], which is the end of one chunk: its last
             chunk_ends = np.cumsum(np.fromiter(map(len, chunks), np.int64, len(chunks)))
             id_ends = np.cumsum(np.fromiter(map(len, per_chunk), np.int64, len(chunks)))
             unit_ends = np.cumsum(np.fromiter(map(len, units), np.int64, len(units)))
             ends = id_ends[np.searchsorted(chunk_ends, unit_ends)].tolist()
-            spaced.update(zip(hard, map(tuple, map(flat.__getitem__, map(slice, [0] + ends[:-1], ends)))))
+            spaced.update(zip(hard, map(flat.__getitem__, map(slice, [0] + ends[:-1], ends))))
 
     def _encode_ordinary(self, text: str) -> list:
         r"""Same ids as `_encode_reference(text)`, faster: words between single spaces are looked up whole.
@@ -321,16 +304,15 @@ class BPETokenizer(Tokenizer):
             spaced.clear()
             new = set(words)
         if new:
-            with _collector_paused():                         # (see there: ~10% of a first pass)
-                self._learn_words(new)
-        parts = list(map(spaced.get, words, repeat(())))    # each word's ids; () for the odd ones
-        parts[0] = ()                                       # (no space before the first word)
+            self._learn_words(new)
+        parts = list(map(spaced.get, words, repeat(b"")))   # each word's ids, packed; b"" for the odd ones
+        parts[0] = b""                                      # (no space before the first word)
         odd = np.array(_empty_at(parts), np.int64)
         cut = np.flatnonzero(np.diff(odd) > 1) + 1          # runs of adjacent odd words: odd[cut] starts one
         starts, ends = odd[np.r_[0, cut]], odd[np.r_[cut - 1, len(odd) - 1]]
         # an odd word alone between normal ones is one chunk: "" in "x  y" is " ", GPT-2's "\n" in
         # "x\n\ny" or "x\n y" is "\n" (None: any other word, or the first)
-        alone = {"": (self.ranks[b" "],), "\n": (self.ranks[b"\n"],)} if nl else {"": (self.ranks[b" "],)}
+        alone = {"": pack([self.ranks[b" "]]), "\n": pack([self.ranks[b"\n"]])} if nl else {"": pack([self.ranks[b" "]])}
         lone = starts[(starts == ends) & (starts > 0)].tolist()
         for i, ids in zip(lone, map(alone.get, map(words.__getitem__, lone))):
             parts[i] = ids
@@ -339,7 +321,7 @@ class BPETokenizer(Tokenizer):
                 run = " ".join(words[start:end + 1])
                 run = run if start == 0 else " " + run
                 parts[start] = self._encode_regex(run.replace(" \n", "\n") if nl else run)
-        return list(chain.from_iterable(parts))
+        return np.frombuffer(b"".join(parts), ID_DTYPE).tolist()   # one join of all packed ids
 
     def decode_bytes(self, ids) -> bytes:
         """Ids -> the raw bytes they stand for, through one lookup table (falls back to check each id)."""
@@ -388,15 +370,15 @@ class BPETokenizer(Tokenizer):
 
 
 def _empty_at(parts: list) -> list:
-    """Positions of the empty tuples in `parts`, e.g. [(5,), (), (7, 8), ()] -> [1, 3].
+    """Positions of the empty byte strings in `parts`, e.g. [b"ab", b"", b"cd", b""] -> [1, 3].
 
-    list.index scans in C (and () is a single object, so each test is an identity check): about
+    list.index scans in C (and b"" is a single object, so each test is an identity check): about
     3x faster than asking every item its length.
     """
     found, i = [], -1
     try:
         while True:
-            i = parts.index((), i + 1)
+            i = parts.index(b"", i + 1)
             found.append(i)
     except ValueError:
         return found

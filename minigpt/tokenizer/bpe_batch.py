@@ -28,8 +28,19 @@ table lists every split of every token; `PairTable.lookup` finds them in a hash 
 import numpy as np
 
 MAX_BATCH_BYTES = 64                   # longer chunks take the heap path (bpe.py)
+ID_DTYPE = np.dtype(np.uint32)         # ids packed into bytes: 4 bytes each, this machine's byte order
 GROUP_WIDTHS = (16, 64)               # chunks are merged in groups of these maximum lengths
 _MULTS = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F))   # two odd 64-bit hash multipliers
+
+
+def pack(ids) -> bytes:
+    """Ids as packed bytes, the form the tokenizer's caches keep: [256, 7] -> 8 bytes."""
+    return np.asarray(ids, ID_DTYPE).tobytes()
+
+
+def unpack(packed: bytes) -> list:
+    """The ids of packed bytes, e.g. unpack(pack([256, 7])) == [256, 7]."""
+    return np.frombuffer(packed, ID_DTYPE).tolist()
 
 
 class PairTable:
@@ -98,10 +109,10 @@ class PairTable:
 # -----------------------------------------------------------------------------
 
 def merge_batch(pieces: list, table: PairTable) -> list:
-    """Merge each byte string of `pieces` by rank; returns one tuple of ids per piece.
+    """Merge each byte string of `pieces` by rank; returns each piece's ids, packed (see `pack`).
 
     Same ids as the reference's merge loop on each piece alone, e.g. with ranks {aa: 256, ab: 257}:
-    [b"aaab", b"ab"] -> [(256, 257), (257,)]. Pieces longer than MAX_BATCH_BYTES are refused.
+    [b"aaab", b"ab"] -> [pack([256, 257]), pack([257])]. Pieces longer than MAX_BATCH_BYTES are refused.
     """
     n = len(pieces)
     lens = np.fromiter(map(len, pieces), np.int64, n)
@@ -111,7 +122,7 @@ def merge_batch(pieces: list, table: PairTable) -> list:
     order = np.argsort(lens, kind="stable")                 # the pieces by length: groups are slices
     by_length = [pieces[i] for i in order.tolist()]
     bounds = np.searchsorted(lens[order], (0,) + GROUP_WIDTHS, side="right").tolist()
-    merged = [()] * bounds[0]                               # an empty piece has no ids
+    merged = [b""] * bounds[0]                              # an empty piece has no ids
     for width, lo, hi in zip(GROUP_WIDTHS, bounds, bounds[1:]):
         if hi > lo:
             merged += _merge_group(by_length[lo:hi], table, width)
@@ -172,13 +183,13 @@ def _merge_group(pieces: list, table: PairTable, width: int) -> list:
         fk[A] = new[m:] * S + above                                   # with nothing (keys >= none_key)
     ids = np.concatenate(done_ids, axis=1)[:width, np.argsort(np.concatenate(done_pieces))].T   # (n, width)
     alive = ids >= 0
-    flat = tuple(ids[alive].tolist())
-    ends = np.cumsum(alive.sum(axis=1)).tolist()
-    return list(map(flat.__getitem__, map(slice, [0] + ends[:-1], ends)))      # slices of a tuple are tuples
+    flat = ids[alive].astype(ID_DTYPE).tobytes()                      # all ids, piece after piece
+    ends = (np.cumsum(alive.sum(axis=1)) * ID_DTYPE.itemsize).tolist()   # where each piece's bytes end
+    return list(map(flat.__getitem__, map(slice, [0] + ends[:-1], ends)))
 
 
 # -----------------------------------------------------------------------------
 
 if __name__ == "__main__":
     vocab = {bytes([i]): i for i in range(256)} | {b"aa": 256, b"ab": 257}
-    print(merge_batch([b"aaab", b"ab", b"xyz"], PairTable(vocab)))   # [(256, 257), (257,), (120, 121, 122)]
+    print(list(map(unpack, merge_batch([b"aaab", b"ab", b"xyz"], PairTable(vocab)))))   # [[256, 257], [257], [120, 121, 122]]
