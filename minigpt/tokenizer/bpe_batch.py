@@ -139,12 +139,14 @@ def _merge_group(pieces: list, table: PairTable, width: int) -> list:
     byte = np.frombuffer(b"".join(pieces), np.uint8).astype(np.int64)    # all pieces' bytes, in a row
     col = np.repeat(np.arange(n), lens)                               # byte k belongs to piece col[k]...
     row = np.arange(len(byte)) - np.repeat(np.cumsum(lens) - lens, lens)   # ...and is its row[k]-th byte
+    at = row * n + col                                                # its place in a flat (S, n) grid
     ids = np.full((S, n), -1, np.int64)                               # (S, n) one column per piece
-    ids[row, col] = byte
+    ids.ravel()[at] = byte
     ids[width] = table.none                                           # the sentinel row: pairs with nothing
+    rank = table.byte_pairs[byte[:-1] * 256 + byte[1:]]               # bytes k, k+1 as a pair...
+    rank[row[1:] == 0] = table.none                                   # ...unless k+1 starts the next piece
     key = np.full((S, n), none_key, np.int64)
-    k = np.flatnonzero(row[1:])                                       # bytes k, k+1 lie in one piece
-    key[row[k], col[k]] = table.byte_pairs[byte[k] * 256 + byte[k + 1]] * S + row[k]
+    key.ravel()[at[:-1]] = rank * S + row[:-1]                        # (>= none_key: no pair)
     rows = np.arange(S)[:, None]
     nxt = np.repeat(np.minimum(rows + 1, width), n, axis=1)           # (S, n) next live row
     nxt[lens - 1, np.arange(n)] = width
