@@ -29,7 +29,7 @@ import numpy as np
 
 MAX_BATCH_BYTES = 64                   # longer chunks take the heap path (bpe.py)
 ID_DTYPE = np.dtype(np.uint32)         # ids packed into bytes: 4 bytes each, this machine's byte order
-GROUP_WIDTHS = (16, 64)               # chunks are merged in groups of these maximum lengths
+GROUP_WIDTHS = (8, 16, 64)            # chunks are merged in groups of these maximum lengths
 _MULTS = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F))   # two odd 64-bit hash multipliers
 
 
@@ -120,7 +120,7 @@ def merge_batch(pieces: list, table: PairTable) -> list:
         raise ValueError(f"merge_batch takes pieces of at most {MAX_BATCH_BYTES} bytes; "
                          "merge longer ones one by one (BPETokenizer._bpe)")
     order = np.argsort(lens, kind="stable")                 # the pieces by length: groups are slices
-    by_length = [pieces[i] for i in order.tolist()]
+    by_length = list(map(pieces.__getitem__, order.tolist()))
     bounds = np.searchsorted(lens[order], (0,) + GROUP_WIDTHS, side="right").tolist()
     merged = [b""] * bounds[0]                              # an empty piece has no ids
     for width, lo, hi in zip(GROUP_WIDTHS, bounds, bounds[1:]):
@@ -128,7 +128,7 @@ def merge_batch(pieces: list, table: PairTable) -> list:
             merged += _merge_group(by_length[lo:hi], table, width)
     place = np.empty(n, np.int64)
     place[order] = np.arange(n)                             # piece i is merged[place[i]]
-    return [merged[i] for i in place.tolist()]
+    return list(map(merged.__getitem__, place.tolist()))
 
 
 def _merge_group(pieces: list, table: PairTable, width: int) -> list:
