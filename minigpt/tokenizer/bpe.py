@@ -310,9 +310,11 @@ class BPETokenizer(Tokenizer):
         odd = np.array(_empty_at(parts), np.int64)
         cut = np.flatnonzero(np.diff(odd) > 1) + 1          # runs of adjacent odd words: odd[cut] starts one
         starts, ends = odd[np.r_[0, cut]], odd[np.r_[cut - 1, len(odd) - 1]]
-        # an odd word alone between normal ones is one chunk: "" in "x  y" is " ", GPT-2's "\n" in
-        # "x\n\ny" or "x\n y" is "\n" (None: any other word, or the first)
-        alone = {"": pack([self.ranks[b" "]]), "\n": pack([self.ranks[b"\n"]])} if nl else {"": pack([self.ranks[b" "]])}
+        # an odd word alone between normal ones (not the first) is one chunk: "" in "x  y" is " ",
+        # GPT-2's "\n" in "x\n\ny" or "x\n y" is "\n"; any other lone word gets None, for the regex below
+        alone = {"": pack([self.ranks[b" "]])}
+        if nl:
+            alone["\n"] = pack([self.ranks[b"\n"]])
         lone = starts[(starts == ends) & (starts > 0)].tolist()
         for i, ids in zip(lone, map(alone.get, map(words.__getitem__, lone))):
             parts[i] = ids

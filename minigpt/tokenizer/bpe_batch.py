@@ -194,4 +194,5 @@ def _merge_group(pieces: list, table: PairTable, width: int) -> list:
 
 if __name__ == "__main__":
     vocab = {bytes([i]): i for i in range(256)} | {b"aa": 256, b"ab": 257}
-    print(list(map(unpack, merge_batch([b"aaab", b"ab", b"xyz"], PairTable(vocab)))))   # [[256, 257], [257], [120, 121, 122]]
+    merged = merge_batch([b"aaab", b"ab", b"xyz"], PairTable(vocab))
+    print([unpack(m) for m in merged])          # [[256, 257], [257], [120, 121, 122]]
