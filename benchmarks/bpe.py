@@ -11,8 +11,9 @@ Prints one JSON object. Only measured figures, no extrapolation:
   same ranks and pattern (tiktoken is in the dev extra); held-out English and Chinese text encoded
   by both, ids checked equal, repeats alternating between the two, best time of each. "cold" is
   minigpt's first pass (a fresh tokenizer, empty caches), alternated with tiktoken's encode of the
-  same text; "warm" a repeat; tiktoken has no such cache. Building either tokenizer from the ranks
-  (minigpt's includes its pair table for the batch merge) is timed apart, as construct_seconds.
+  same text, each pair's ratio kept as well as the ratio of the bests; "warm" a repeat; tiktoken
+  has no such cache. Building either tokenizer from the ranks (minigpt's includes its pair table
+  for the batch merge) is timed apart, as construct_seconds.
 - long_chunk: one pre-split chunk (Han characters without punctuation, or a long number) of
   growing length: the time should grow about linearly (it grew quadratically before).
 
@@ -28,6 +29,7 @@ import argparse
 import json
 import os
 import platform
+import statistics
 import sys
 import time
 import warnings
@@ -99,17 +101,17 @@ def bench_encode(en_text, repeat):
     build_tk_s, _ = timed(tok.to_tiktoken, repeat=repeat)
     out["construct_seconds"] = {"minigpt": round(build_s, 4), "tiktoken": round(build_tk_s, 4)}
     for name, text in (("english", en_test), ("chinese", zh_test)):
-        best = {k: float("inf") for k in ("minigpt_cold", "tiktoken")}
+        cold_runs = []               # every pair: (minigpt's first pass, tiktoken's encode right after it)
         for _ in range(repeat):      # first passes, each on a fresh tokenizer (empty caches), alternating with tiktoken
             fresh = BPETokenizer(tok.vocab, {})
             t = CLOCK()
             ids = fresh.encode_ordinary(text)
-            best["minigpt_cold"] = min(best["minigpt_cold"], CLOCK() - t)
+            cold = CLOCK() - t
             t = CLOCK()
             enc.encode_ordinary(text)
-            best["tiktoken"] = min(best["tiktoken"], CLOCK() - t)
+            cold_runs.append((cold, CLOCK() - t))
         assert ids == enc.encode_ordinary(text), "minigpt and tiktoken disagree"
-        cold_s, tk_cold_s = best["minigpt_cold"], best["tiktoken"]
+        cold_s, tk_cold_s = min(c for c, _ in cold_runs), min(t for _, t in cold_runs)
         best = best_interleaved({"minigpt_warm": lambda: tok.encode_ordinary(text),
                                  "tiktoken": lambda: enc.encode_ordinary(text),
                                  "minigpt_decode": lambda: tok.decode(ids),
@@ -119,6 +121,8 @@ def bench_encode(en_text, repeat):
                      "minigpt_warm_seconds": round(best["minigpt_warm"], 4),
                      "tiktoken_seconds": round(best["tiktoken"], 4),
                      "encode_ratio_cold": round(tk_cold_s / cold_s, 2),       # minigpt speed / tiktoken's
+                     "encode_ratio_cold_each_pair": [round(t / c, 2) for c, t in cold_runs],
+                     "encode_ratio_cold_median": round(statistics.median(t / c for c, t in cold_runs), 2),
                      "encode_ratio_warm": round(best["tiktoken"] / best["minigpt_warm"], 2),
                      "decode_seconds": round(best["minigpt_decode"], 4),
                      "tiktoken_decode_seconds": round(best["tiktoken_decode"], 4),

@@ -78,6 +78,7 @@ def test_bpe_benchmark_reports_only_measured_ratios():
     for lang in ("english", "chinese"):
         e = out["encode"][lang]
         assert e["tokens"] > 0 and e["encode_ratio_warm"] > 0 and e["decode_slowdown"] > 0
+        assert len(e["encode_ratio_cold_each_pair"]) == 1 and e["encode_ratio_cold_median"] > 0
     assert [r["chars"] for r in out["long_chunk"]["han"]] == [300]
 
 
