@@ -14,13 +14,14 @@ reward model, a rollout batch per PPO iteration, the evaluation sets), so `sampl
 a batch at a time. Prompts of different lengths share one batch: they are left-padded so that
 they all end in the same column, each row counts its positions from its own first token, and a
 mask keeps every query off the pad columns (`GPT.hidden`). One forward call then serves the
-whole batch: at these model sizes a call's cost is mostly fixed Python and NumPy overhead, so
-one batch of 64 mixed-length prompts runs several times faster than a dozen small
-equal-length groups. Each step samples the next token of every unfinished row; a row finishes at the stop token
-(<|end|>, the EOS) or after `max_new_tokens`. With one seed per prompt, each row draws its uniforms
-from its own generator (`RowStreams`), so a response depends on its prompt and seed only, not on
-which other prompts share its batch: data parallelism can split a rollout across ranks and still
-sample what one process would.
+whole batch. At these model sizes a call's cost is mostly fixed Python and NumPy overhead, so
+this matters: 64 PPO prompts of 14-29 tokens sampled in 0.15 s instead of 0.33 s as 13
+equal-length groups (2-core AMD EPYC). Each step samples the next token of every unfinished row;
+a row finishes at the stop token (<|end|>, the EOS) or after `max_new_tokens`. With one seed per
+prompt, each row draws its uniforms from its own generator (`RowStreams`), so a response depends
+on its prompt and seed only, not on which other prompts share its batch (up to float rounding:
+pad columns can change the order of a sum), and data parallelism can split a rollout across
+ranks and still sample what one process would.
 
     minigpt sample --ckpt runs/pretrain/ckpt --prompt "The " --temperature 0.8 --top-k 20
 """
