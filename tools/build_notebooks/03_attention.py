@@ -597,6 +597,12 @@ print(f"KV cache: 2 × {n_layer} × {T_gpt2} × {C_gpt2} × {bytes_per} B = "
 # The course's GPT (`minigpt/nn/gpt.py`, notebook 04) keeps such a cache per layer, and `minigpt.generate`
 # uses it when sampling (notebook 05).
 #
+# Sampling many prompts at once (RLHF samples thousands) needs one more idea. A batch steps through its
+# columns together, but prompts have different lengths. `sample_batch` **left-pads** them so that they all
+# end in the same column; each row counts its positions from its own first token, and a mask keeps every
+# query off the pad columns (`cache["pad"]` in `GPT.hidden`). A pad column's own query is allowed to see
+# itself, so no softmax row is all $-\infty$, and nothing real ever looks at it.
+#
 # ## Recap
 #
 # * Attention is a soft dictionary lookup: $\operatorname{softmax}(QK^\top/\sqrt d)\,V$, every step differentiable.
