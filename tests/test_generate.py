@@ -1,6 +1,8 @@
 """Sampling: filters by hand, seeded determinism, cached == uncached, clear errors."""
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from minigpt.generate import filter_logits, generate, sample_batch, sample_tokens
 from minigpt.nn import GPT, GPTConfig
@@ -134,3 +136,33 @@ def test_mixed_lengths_sample_like_one_prompt_at_a_time():
     assert batch == alone
     assert [len(r) <= min(6, 10 - len(p)) for r, p in zip(batch, prompts)] == [True] * 5
     assert len(alone[4]) == 1 and len(alone[3]) <= 2  # the room left in the window
+
+
+_PAD_MODELS = {pos: GPT(GPTConfig(vocab_size=9, block_size=10, n_layer=2, n_head=2, n_embd=8, pos=pos), seed=5)
+               for pos in ("learned", "rope")}
+
+
+@settings(max_examples=30, deadline=None)
+@given(pos=st.sampled_from(["learned", "rope"]),
+       rows=st.lists(st.lists(st.integers(0, 8), min_size=1, max_size=7), min_size=1, max_size=5),
+       n_steps=st.integers(0, 3), data=st.data())
+def test_left_padded_cache_property(pos, rows, n_steps, data):
+    """Any batch of prompts, left-padded, then decoded step by step: each row's logits equal its own
+    uncached, unpadded forward (drawn lengths, tokens, steps; the longest row stays inside the window)."""
+    m = _PAD_MODELS[pos]
+    L = max(map(len, rows))
+    n_steps = min(n_steps, m.config.block_size - L)
+    steps = [data.draw(st.lists(st.integers(0, 8), min_size=n_steps, max_size=n_steps)) for _ in rows]
+    pad = np.array([L - len(r) for r in rows])
+    ids = np.zeros((len(rows), L), dtype=np.int64)
+    for b, r in enumerate(rows):
+        ids[b, pad[b]:] = r
+    cache = {"pad": pad}
+    got = [m(ids, cache=cache)[0].data]
+    for t in range(n_steps):
+        got.append(m(np.array([[s[t]] for s in steps]), cache=cache)[0].data)
+    for b, r in enumerate(rows):
+        full = m(np.array([r + steps[b]]))[0].data[0]
+        np.testing.assert_allclose(got[0][b, pad[b]:], full[:len(r)], rtol=1e-4, atol=1e-5)
+        for t in range(n_steps):
+            np.testing.assert_allclose(got[t + 1][b, 0], full[len(r) + t], rtol=1e-4, atol=1e-5)
