@@ -14,7 +14,7 @@ from minigpt.data.chinese import parallel_text
 from minigpt.data.toyweb import generate_corpus
 from minigpt.tokenizer import BPETokenizer
 from minigpt.tokenizer import bpe as bpe_module
-from minigpt.tokenizer.bpe_batch import MAX_BATCH_BYTES, PairTable, merge_batch, pack, unpack
+from minigpt.tokenizer.bpe_batch import MAX_BATCH_BYTES, PairTable, merge_batch, pack, pack_one, unpack
 
 
 @pytest.fixture(scope="module", params=["gpt2", "gpt4"])
@@ -69,6 +69,7 @@ def test_pack_by_hand():
     import sys
     assert pack([258, 7]) == (258).to_bytes(4, sys.byteorder) + (7).to_bytes(4, sys.byteorder)
     assert unpack(pack([258, 7])) == [258, 7] and pack([]) == b"" and unpack(b"") == []
+    assert pack_one(258) == (258).to_bytes(4, sys.byteorder) == pack([258]) and pack_one(0) == bytes(4)
 
 
 def test_merge_batch_refuses_long_pieces(tok):

@@ -24,7 +24,7 @@ import numpy as np
 
 from minigpt import ops
 from minigpt.autograd import Tensor, no_grad
-from minigpt.backend import get_xp, to_numpy
+from minigpt.backend import get_xp
 from minigpt.config import Config, ConfigError, fraction, positive
 from minigpt.ops.attention import merge_heads, split_heads
 from minigpt.ops.rope import rope_tables
@@ -236,7 +236,7 @@ class GPT(Module):
         rope = None
         if self.config.pos == "rope":  # rotate q, k inside attention instead of adding Wp
             cfg, w = self.config, self.wte.weight.data
-            cos, sin = rope_tables(to_numpy(pos), cfg.n_embd // cfg.n_head, cfg.rope_base,
+            cos, sin = rope_tables(pos, cfg.n_embd // cfg.n_head, cfg.rope_base,
                                    xp=get_xp(w), dtype=w.dtype)  # each (T, hs/2), or (B, T, hs/2) when padded
             rope = (cos, sin) if pad is None else (cos[:, None], sin[:, None])  # (B, 1, T, hs/2): per row, all heads
             x = self.drop(self.wte(idx))  # (B, T, C)

@@ -41,7 +41,7 @@ import numpy as np
 import regex
 
 from .base import CHAT_SPECIAL_TOKENS, Tokenizer, register
-from .bpe_batch import ID_DTYPE, MAX_BATCH_BYTES, PairTable, merge_batch, pack
+from .bpe_batch import MAX_BATCH_BYTES, PairTable, merge_batch, pack, pack_one, unpack
 from .bpe_train import train_bpe
 from .patterns import GPT2_PATTERN, check_pattern
 
@@ -180,8 +180,7 @@ class BPETokenizer(Tokenizer):
         new = list(new)
         pieces = [c.encode("utf-8") for c in new]
         tokens = list(map(self.ranks.get, pieces))
-        # a chunk that is a token is that token (packed like bpe_batch.pack: ID_DTYPE, this machine's order)
-        cache.update((c, t.to_bytes(ID_DTYPE.itemsize, sys.byteorder)) for c, t in zip(new, tokens) if t is not None)
+        cache.update((c, pack_one(t)) for c, t in zip(new, tokens) if t is not None)   # a chunk that is a token
         names = [c for c, t in zip(new, tokens) if t is None]     # the chunks to merge
         pieces = [p for p, t in zip(pieces, tokens) if t is None]
         batched = []                                 # which pieces merge_batch merges: the short ones, if many
@@ -323,7 +322,7 @@ class BPETokenizer(Tokenizer):
                 run = " ".join(words[start:end + 1])
                 run = run if start == 0 else " " + run
                 parts[start] = self._encode_regex(run.replace(" \n", "\n") if nl else run)
-        return np.frombuffer(b"".join(parts), ID_DTYPE).tolist()   # one join of all packed ids
+        return unpack(b"".join(parts))                      # one join of all packed ids
 
     def decode_bytes(self, ids) -> bytes:
         """Ids -> the raw bytes they stand for, through one lookup table (falls back to check each id)."""

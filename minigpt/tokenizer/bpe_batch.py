@@ -25,6 +25,8 @@ table lists every split of every token; `PairTable.lookup` finds them in a hash 
 
     python -m minigpt.tokenizer.bpe_batch
 """
+import sys
+
 import numpy as np
 
 MAX_BATCH_BYTES = 64                   # longer chunks take the heap path (bpe.py)
@@ -36,6 +38,11 @@ _MULTS = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F))   # two 
 def pack(ids) -> bytes:
     """Ids as packed bytes, the form the tokenizer's caches keep: [256, 7] -> 8 bytes."""
     return np.asarray(ids, ID_DTYPE).tobytes()
+
+
+def pack_one(i: int) -> bytes:
+    """One id packed, as pack([i]) gives it, without a NumPy call: pack_one(7) == pack([7])."""
+    return i.to_bytes(ID_DTYPE.itemsize, sys.byteorder)
 
 
 def unpack(packed: bytes) -> list:
