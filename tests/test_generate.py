@@ -92,6 +92,27 @@ def test_prompt_errors(model):
         generate(model, [1], 5, temperature=-1)
 
 
+def check_padded_batch(m, rows, steps, pad_id, rtol):
+    """Run `rows` left-padded (pad columns hold `pad_id`) through the cache, then feed steps[b][t] one column
+    at a time; every row's logits must equal its own uncached, unpadded forward. Returns the padded prefill logits."""
+    L = max(map(len, rows))
+    pad = np.array([L - len(r) for r in rows])
+    ids = np.full((len(rows), L), pad_id)
+    for b, r in enumerate(rows):
+        ids[b, pad[b]:] = r
+    cache = {"pad": pad}
+    got = [m(ids, cache=cache)[0].data]
+    n_steps = len(steps[0])
+    for t in range(n_steps):
+        got.append(m(np.array([[s[t]] for s in steps]), cache=cache)[0].data)
+    for b, r in enumerate(rows):
+        full = m(np.array([r + steps[b]]))[0].data[0]  # the row alone, no cache, no padding
+        np.testing.assert_allclose(got[0][b, pad[b]:], full[:len(r)], rtol=rtol, atol=1e-5)
+        for t in range(n_steps):
+            np.testing.assert_allclose(got[t + 1][b, 0], full[len(r) + t], rtol=rtol, atol=1e-5)
+    return got[0]
+
+
 @pytest.mark.parametrize("pos", ["learned", "rope"])
 def test_left_padded_cache_equals_each_row_alone(pos):
     """A left-padded batch with cache["pad"] gives each row the logits of its own uncached forward,
@@ -99,21 +120,9 @@ def test_left_padded_cache_equals_each_row_alone(pos):
     m = GPT(GPTConfig(vocab_size=13, block_size=12, n_layer=2, n_head=2, n_embd=16, pos=pos), seed=3)
     rows = [[5, 1, 7, 2, 9], [4], [3, 3, 8]]
     steps = [[6, 2, 11], [1, 12, 0], [7, 7, 7]]  # tokens fed after the prefill, one column per step
-    L = max(map(len, rows))
-    pad = np.array([L - len(r) for r in rows])
-    ids = np.full((len(rows), L), 10)  # a real token id in the pad columns: the mask, not the id, must hide them
-    for b, r in enumerate(rows):
-        ids[b, pad[b]:] = r
-    cache = {"pad": pad}
-    got = [m(ids, cache=cache)[0].data]
-    for t in range(3):
-        got.append(m(np.array([[s[t]] for s in steps]), cache=cache)[0].data)
-    for b, r in enumerate(rows):
-        full = m(np.array([r + steps[b]]))[0].data[0]  # the row alone, no cache, no padding
-        np.testing.assert_allclose(got[0][b, pad[b]:], full[:len(r)], rtol=1e-5, atol=1e-5)
-        for t in range(3):
-            np.testing.assert_allclose(got[t + 1][b, 0], full[len(r) + t], rtol=1e-5, atol=1e-5)
-        assert np.isfinite(got[0][b]).all()  # pad queries see themselves: no all -inf softmax row
+    # a real token id in the pad columns: the mask, not the id, must hide them
+    prefill = check_padded_batch(m, rows, steps, pad_id=10, rtol=1e-5)
+    assert np.isfinite(prefill).all()  # pad queries see themselves: no all -inf softmax row
 
 
 def test_left_padded_cache_window_counts_the_longest_row():
@@ -150,19 +159,6 @@ def test_left_padded_cache_property(pos, rows, n_steps, data):
     """Any batch of prompts, left-padded, then decoded step by step: each row's logits equal its own
     uncached, unpadded forward (drawn lengths, tokens, steps; the longest row stays inside the window)."""
     m = _PAD_MODELS[pos]
-    L = max(map(len, rows))
-    n_steps = min(n_steps, m.config.block_size - L)
+    n_steps = min(n_steps, m.config.block_size - max(map(len, rows)))
     steps = [data.draw(st.lists(st.integers(0, 8), min_size=n_steps, max_size=n_steps)) for _ in rows]
-    pad = np.array([L - len(r) for r in rows])
-    ids = np.zeros((len(rows), L), dtype=np.int64)
-    for b, r in enumerate(rows):
-        ids[b, pad[b]:] = r
-    cache = {"pad": pad}
-    got = [m(ids, cache=cache)[0].data]
-    for t in range(n_steps):
-        got.append(m(np.array([[s[t]] for s in steps]), cache=cache)[0].data)
-    for b, r in enumerate(rows):
-        full = m(np.array([r + steps[b]]))[0].data[0]
-        np.testing.assert_allclose(got[0][b, pad[b]:], full[:len(r)], rtol=1e-4, atol=1e-5)
-        for t in range(n_steps):
-            np.testing.assert_allclose(got[t + 1][b, 0], full[len(r) + t], rtol=1e-4, atol=1e-5)
+    check_padded_batch(m, rows, steps, pad_id=0, rtol=1e-4)
