@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from minigpt.backend import get_xp
 from minigpt.config import Config, fraction, nonnegative, positive
-from minigpt.ops.dispatch import cuda_kernels, use_kernels
+from minigpt.ops.dispatch import kernels
 
 
 class AdamW:
@@ -59,9 +59,11 @@ class AdamW:
                 self.v[i] = xp.zeros_like(p.data)
             m, v = self.m[i], self.v[i]
             wd = self.weight_decay if self.decay[i] else 0.0
-            if use_kernels(p.data) and p.data.flags.c_contiguous:  # GPU: one fused kernel pass
-                cuda_kernels().adamw_step(p.data.reshape(-1), xp.ascontiguousarray(g).reshape(-1), m.reshape(-1),
-                               v.reshape(-1), lr=lr, beta1=b1, beta2=b2, eps=self.eps, weight_decay=wd, step=self.t)
+            in_place = p.data.flags.c_contiguous and m.flags.c_contiguous and v.flags.c_contiguous  # reshape(-1): views
+            k = kernels(p.data, g) if in_place else None
+            if k:  # one fused pass: CUDA (kernels/adamw.cu) or numba (kernels/cpu.py)
+                k.adamw_step(p.data.reshape(-1), xp.ascontiguousarray(g).reshape(-1), m.reshape(-1), v.reshape(-1),
+                             lr=lr, beta1=b1, beta2=b2, eps=self.eps, weight_decay=wd, step=self.t)
                 continue
             if self.decay[i] and self.weight_decay:
                 p.data *= 1.0 - lr * self.weight_decay

@@ -26,7 +26,7 @@ import numpy as np
 
 from minigpt.autograd import Function, raw
 from minigpt.backend import get_xp, rowsum
-from minigpt.ops.dispatch import cuda_kernels, use_kernels
+from minigpt.ops.dispatch import cpu_kernels, cuda_kernels, use_kernels
 from minigpt.ops.rope import rotate
 
 
@@ -98,10 +98,14 @@ class Attention(Function):
         T, S, d = q.shape[2], k.shape[2], q.shape[3]
         scale = 1.0 / math.sqrt(d)
         s = q @ k.swapaxes(-1, -2)  # (B, nh, T, S)
-        s *= scale
-        # additive mask: 0 or -∞ (cheaper than where on s); the causal one is built once per shape
-        s += _causal_bias(T, S, s.dtype, xp) if mask is None else xp.where(mask, 0.0, -xp.inf).astype(s.dtype)
-        p = _softmax_rows(s, xp)
+        ctx.fused = cpu_kernels(s) if mask is None else None
+        if ctx.fused:  # scale, causal mask and softmax in one pass per row (numba, kernels/cpu.py)
+            p = ctx.fused.causal_softmax_(s, scale)
+        else:
+            s *= scale
+            # additive mask: 0 or -∞ (cheaper than where on s); the causal one is built once per shape
+            s += _causal_bias(T, S, s.dtype, xp) if mask is None else xp.where(mask, 0.0, -xp.inf).astype(s.dtype)
+            p = _softmax_rows(s, xp)
         y = p @ v  # (B, nh, T, hs)
         ctx.save_for_backward(q, k, v, p, y)
         ctx.scale = scale
@@ -113,6 +117,9 @@ class Attention(Function):
         scale = ctx.scale
         dv = p.swapaxes(-1, -2) @ g  # (B, nh, S, hs)
         ds = g @ v.swapaxes(-1, -2)  # dP, (B, nh, T, S)
+        if ctx.fused and g.dtype == ds.dtype:  # the lines below in one pass, 1/√d folded into ds
+            ctx.fused.attention_dscores_(ds, p, g, y, scale)
+            return ds @ k, ds.swapaxes(-1, -2) @ q, dv, None
         ds -= rowsum(g * y)[..., None]  # rowsum(dP ⊙ P) = rowsum(G ⊙ Y): a (T, hs) product, not (T, S)
         ds *= p  # dS = P ⊙ (dP - rowsum(dP ⊙ P))
         dq = (ds @ k) * scale

@@ -1,14 +1,23 @@
-"""When an op runs a hand-written CUDA kernel instead of its array-module code.
+"""When an op runs a fused kernel instead of its array-module code.
 
-On the GPU (CuPy arrays, float32) the fused ops call the kernels in
-`minigpt/kernels/functional.py`; everywhere else they run their NumPy/CuPy
-expressions. `kernels_on_cpu()` forces the kernel path for NumPy arrays too,
-executing the very same .cu sources through the CPU emulation shim, so the
-wiring is tested on machines without a GPU (slowly: keep shapes small).
+Two sets of kernels share one interface (softmax_fwd, gelu_bwd, layernorm_fwd, ...):
 
-    MINIGPT_KERNELS=0   never use the kernels (compare against the CuPy expressions)
+- on the GPU (CuPy arrays, float32), the hand-written CUDA kernels of
+  `minigpt/kernels/functional.py`;
+- on the CPU (NumPy arrays, float32), their numba twins in `minigpt/kernels/cpu.py`,
+  one compiled loop per op instead of many NumPy passes over memory.
+
+Everywhere else (float64 gradient checks, no numba installed) the ops run their
+NumPy/CuPy expressions, which stay the reference the notebooks teach.
+`kernels_on_cpu()` forces the CUDA path for NumPy arrays too, executing the very same
+.cu sources through the CPU emulation shim, so the wiring is tested on machines
+without a GPU (slowly: keep shapes small).
+
+    MINIGPT_KERNELS=0   never use the CUDA kernels (compare against the CuPy expressions)
+    MINIGPT_FUSED=0     never use the numba CPU kernels (compare against the NumPy expressions)
 """
 import contextlib
+import importlib.util
 import os
 
 import numpy as np
@@ -16,15 +25,33 @@ import numpy as np
 from minigpt.backend import is_cuda_array
 
 _force_cpu = False
+_fused = os.environ.get("MINIGPT_FUSED", "1") != "0" and importlib.util.find_spec("numba") is not None
 
 
 def use_kernels(*arrays) -> bool:
-    """True when the hand-written kernels should handle these (float32) arrays."""
+    """True when the hand-written CUDA kernels should handle these (float32) arrays."""
     if not (_force_cpu or is_cuda_array(arrays[0])):   # the CPU path asks nothing else (called per op)
         return False
     if os.environ.get("MINIGPT_KERNELS", "1") == "0":
         return False
     return all(a.dtype == np.float32 for a in arrays)
+
+
+def kernels(*arrays):
+    """The kernel module for these arrays: `functional` (CUDA, or the shim under `kernels_on_cpu()`),
+    `cpu` (numba) for float32 NumPy arrays, or None: run the array-module expressions."""
+    if use_kernels(*arrays):
+        return cuda_kernels()
+    return cpu_kernels(*arrays)
+
+
+def cpu_kernels(*arrays):
+    """`minigpt.kernels.cpu` (numba) when every array is a float32 NumPy array and the fused CPU
+    kernels are on, else None. Its few CPU-only kernels (attention's causal softmax) are asked for here."""
+    if _fused and not _force_cpu and all(type(a) is np.ndarray and a.dtype == np.float32 for a in arrays):
+        from minigpt.kernels import cpu  # imports numba (~0.3 s, once)
+        return cpu
+    return None
 
 
 @contextlib.contextmanager
@@ -36,6 +63,17 @@ def kernels_on_cpu():
         yield
     finally:
         _force_cpu = prev
+
+
+@contextlib.contextmanager
+def fused_cpu(on: bool):
+    """Turn the numba CPU kernels on or off inside the block (tests compare the two paths)."""
+    global _fused
+    prev, _fused = _fused, bool(on) and importlib.util.find_spec("numba") is not None
+    try:
+        yield
+    finally:
+        _fused = prev
 
 
 def cuda_kernels():

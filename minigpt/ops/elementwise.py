@@ -11,7 +11,7 @@ import numpy as np
 
 from minigpt.autograd import Function, unbroadcast
 from minigpt.backend import get_xp
-from minigpt.ops.dispatch import cuda_kernels, use_kernels
+from minigpt.ops.dispatch import kernels
 
 
 def _shape(a):
@@ -204,11 +204,10 @@ class Gelu(Function):
 
     @staticmethod
     def forward(ctx, x):
-        if use_kernels(x):
-            ctx.kernel = True
+        ctx.kernel = kernels(x)
+        if ctx.kernel:  # one fused pass: CUDA (kernels/gelu.cu) or numba (kernels/cpu.py)
             ctx.save_for_backward(x)
-            return cuda_kernels().gelu_fwd(x)
-        ctx.kernel = False
+            return ctx.kernel.gelu_fwd(x)
         xp = get_xp(x)
         x2 = x * x
         a = x2 * (-2 * GELU_C * 0.044715)  # in-place steps below: each pass over memory costs
@@ -224,7 +223,7 @@ class Gelu(Function):
     @staticmethod
     def backward(ctx, g):
         if ctx.kernel:
-            return cuda_kernels().gelu_bwd(ctx.saved[0], g)
+            return ctx.kernel.gelu_bwd(ctx.saved[0], g)
         x, x2, a = ctx.saved
         d = 1.0 - a
         d *= a

@@ -15,7 +15,7 @@ every element of the row (derivation in notebooks/02_autograd.ipynb).
 """
 from minigpt.autograd import Function
 from minigpt.backend import colsum, get_xp, rowsum
-from minigpt.ops.dispatch import cuda_kernels, use_kernels
+from minigpt.ops.dispatch import kernels
 
 
 class LayerNorm(Function):
@@ -25,9 +25,9 @@ class LayerNorm(Function):
         if w.shape != (C,) or (b is not None and b.shape != (C,)):
             raise ValueError(f"layernorm: weight/bias must have shape ({C},) to match the input's last dim, "
                              f"got {w.shape} and {None if b is None else b.shape}")
-        ctx.kernel = b is not None and use_kernels(x, w, b)
-        if ctx.kernel:  # GPU: one fused kernel (Welford mean/variance), see kernels/layernorm.cu
-            y, mean, rstd = cuda_kernels().layernorm_fwd(x, w, b, eps)
+        ctx.kernel = kernels(x, w, b) if b is not None else None
+        if ctx.kernel:  # one fused pass per row: CUDA (kernels/layernorm.cu, Welford) or numba (kernels/cpu.py)
+            y, mean, rstd = ctx.kernel.layernorm_fwd(x, w, b, eps)
             ctx.save_for_backward(x, w, mean, rstd)
             return y
         xp = get_xp(x)
@@ -48,7 +48,7 @@ class LayerNorm(Function):
         nx, nw, nb = ctx.needs_grad[:3]
         if ctx.kernel:
             x, w, mean, rstd = ctx.saved
-            gx, gw, gb = cuda_kernels().layernorm_bwd(g, x, w, mean, rstd)
+            gx, gw, gb = ctx.kernel.layernorm_bwd(g, x, w, mean, rstd)
             return gx if nx else None, gw if nw else None, gb if nb else None
         xhat, r, w = ctx.saved
         gx = gw = gb = None

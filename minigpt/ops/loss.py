@@ -16,7 +16,7 @@ gradient is 0 (PyTorch returns nan there).
 from minigpt.autograd import Function, raw
 from minigpt.backend import get_xp, rowsum
 from minigpt.kernels.reference import IGNORE_INDEX
-from minigpt.ops.dispatch import cuda_kernels, use_kernels
+from minigpt.ops.dispatch import kernels
 
 
 class CrossEntropy(Function):
@@ -37,9 +37,9 @@ class CrossEntropy(Function):
         if bad.any():
             raise ValueError(f"cross_entropy: target id {int(t[bad][0])} out of range for {V} classes "
                              f"(ignore_index={ignore_index})")
-        ctx.kernel = use_kernels(z)
-        if ctx.kernel:  # GPU: fused kernel, per-row loss + log-sum-exp (kernels/crossentropy.cu)
-            loss, _, lse = cuda_kernels().cross_entropy_fwd(z, t, ignore_index)
+        ctx.kernel = kernels(z)
+        if ctx.kernel:  # fused per-row loss + log-sum-exp: CUDA (kernels/crossentropy.cu) or numba (kernels/cpu.py)
+            loss, _, lse = ctx.kernel.cross_entropy_fwd(z, t, ignore_index)
             ctx.save_for_backward(z, t, lse)
             ctx.args = (ignore_index, logits.shape)
             return xp.asarray(loss, dtype=logits.dtype)
@@ -61,7 +61,7 @@ class CrossEntropy(Function):
         if ctx.kernel:
             z, t, lse = ctx.saved
             ignore_index, shape = ctx.args
-            return cuda_kernels().cross_entropy_bwd(z, t, lse, float(g), ignore_index).reshape(shape), None
+            return ctx.kernel.cross_entropy_bwd(z, t, lse, float(g), ignore_index).reshape(shape), None
         e, s, tt, keep = ctx.saved
         n, shape = ctx.args
         w = (keep * (float(g) / max(n, 1))).astype(e.dtype)  # (N,) each row's weight: g/M, or 0 if ignored

@@ -12,7 +12,7 @@ overflowing for large logits (try x = 1000 without it).
 """
 from minigpt.autograd import Function
 from minigpt.backend import get_xp
-from minigpt.ops.dispatch import cuda_kernels, use_kernels
+from minigpt.ops.dispatch import kernels
 
 
 def softmax_array(x, axis=-1):
@@ -42,13 +42,13 @@ class _AlongAxis(Function):
 class Softmax(_AlongAxis):
     @staticmethod
     def fwd(ctx, x, axis):
-        ctx.kernel = axis in (-1, x.ndim - 1) and use_kernels(x)
-        return cuda_kernels().softmax_fwd(x) if ctx.kernel else softmax_array(x, axis)
+        ctx.kernel = kernels(x) if axis in (-1, x.ndim - 1) else None
+        return ctx.kernel.softmax_fwd(x) if ctx.kernel else softmax_array(x, axis)
 
     @staticmethod
     def bwd(ctx, y, g):
         if ctx.kernel:
-            return cuda_kernels().softmax_bwd(y, g)
+            return ctx.kernel.softmax_bwd(y, g)
         gy = g * y
         return gy - y * gy.sum(axis=ctx.axis, keepdims=True)
 

@@ -1,0 +1,270 @@
+"""minigpt.kernels.cpu: the numba CPU kernels against the NumPy ops they stand in for.
+
+Three independent checks for every kernel: the float64 formulas of `reference.py`, the ops'
+own NumPy expressions (`fused_cpu(False)`), and hypothesis-drawn shapes and magnitudes. NaN
+must come through (the training loop's NaN check depends on it), and results must not
+depend on the input's memory layout.
+    python -m pytest tests/kernels/test_kernels_cpu.py -q
+"""
+import numpy as np
+import pytest
+
+pytest.importorskip("numba")
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+from minigpt import ops  # noqa: E402
+from minigpt.autograd import Tensor  # noqa: E402
+from minigpt.kernels import cpu as K  # noqa: E402
+from minigpt.kernels import reference as R  # noqa: E402
+from minigpt.ops.dispatch import cpu_kernels, fused_cpu, kernels  # noqa: E402
+from minigpt.optim import AdamW  # noqa: E402
+
+
+def close(got, want, rtol=1e-5, atol=1e-6):
+    """float32 results against float64 ones: tolerances relative to the values' scale."""
+    want = np.asarray(want, np.float64)
+    scale = max(1.0, float(np.abs(want).max(initial=0.0)))
+    np.testing.assert_allclose(np.asarray(got, np.float64), want, rtol=rtol, atol=atol * scale)
+
+
+# ----------------------------------------------------------------------------
+# the exponential
+def test_exp_is_within_a_few_ulps_over_the_whole_float32_range():
+    x = np.linspace(-87, 88, 2_000_003, dtype=np.float32)
+    y = x.copy()
+    K.exp_(y)
+    want = np.exp(x.astype(np.float64))
+    ulps = np.abs(y - want) / np.spacing(want.astype(np.float32)).astype(np.float64)
+    assert ulps.max() <= 4, f"worst {ulps.max():.2f} ulps at x = {x[ulps.argmax()]}"
+
+
+def test_exp_edges_zero_below_inf_above_nan_through():
+    x = np.float32([-np.inf, -1e30, -87.5, 0.0, 88.5, 1e30, np.inf, np.nan])
+    y = x.copy()
+    K.exp_(y)
+    np.testing.assert_array_equal(y[:3], 0.0)
+    assert y[3] == 1.0
+    assert np.isposinf(y[4:7]).all()
+    assert np.isnan(y[7])
+
+
+# ----------------------------------------------------------------------------
+# each kernel against the float64 reference
+def test_gelu_against_reference(rng):
+    x = rng.standard_normal((3, 7, 33)).astype(np.float32) * 4
+    dy = rng.standard_normal(x.shape).astype(np.float32)
+    close(K.gelu_fwd(x), R.gelu_fwd(x))
+    close(K.gelu_bwd(x, dy), R.gelu_bwd(x, dy))
+
+
+@pytest.mark.parametrize("C", [1, 37, 8192])
+def test_softmax_against_reference(rng, C):
+    x = rng.standard_normal((2, 3, C)).astype(np.float32) * 30
+    y = K.softmax_fwd(x)
+    close(y, R.softmax_fwd(x.reshape(-1, C)).reshape(x.shape), atol=1e-7)
+    dy = rng.standard_normal(x.shape).astype(np.float32)
+    close(K.softmax_bwd(y, dy), R.softmax_bwd(y.reshape(-1, C), dy.reshape(-1, C)).reshape(x.shape), atol=1e-6)
+
+
+def test_layernorm_against_reference(rng):
+    x = rng.standard_normal((3, 5, 70)).astype(np.float32) * 3 + 4
+    w, b = rng.standard_normal(70).astype(np.float32), rng.standard_normal(70).astype(np.float32)
+    y, mean, rstd = K.layernorm_fwd(x, w, b)
+    ry, rmean, rrstd = R.layernorm_fwd(x.reshape(-1, 70), w, b)
+    close(y.reshape(-1, 70), ry, rtol=1e-4, atol=1e-5)
+    close(mean.reshape(-1), rmean)
+    close(rstd.reshape(-1), rrstd, rtol=1e-4)
+    dy = rng.standard_normal(x.shape).astype(np.float32)
+    dx, dw, db = K.layernorm_bwd(dy, x, w, mean, rstd)
+    rdx, rdw, rdb = R.layernorm_bwd(dy.reshape(-1, 70), x.reshape(-1, 70), w, rmean, rrstd)
+    close(dx.reshape(-1, 70), rdx, rtol=1e-4, atol=1e-5)
+    close(dw, rdw, rtol=1e-4, atol=1e-5)
+    close(db, rdb, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("V", [5, 8192])
+def test_cross_entropy_against_reference(rng, V):
+    z = rng.standard_normal((9, V)).astype(np.float32) * 8
+    t = rng.integers(0, V, 9)
+    t[[2, 5]] = -100
+    loss, losses, lse = K.cross_entropy_fwd(z, t)
+    rlosses, rlse = R.cross_entropy_fwd(z, t)
+    close(loss, rlosses.sum() / 7)
+    close(losses, rlosses)
+    close(lse, rlse)
+    close(K.cross_entropy_bwd(z, t, lse, 3.0), R.cross_entropy_bwd(z, t, rlse, 3.0 / 7), atol=1e-7)
+
+
+def test_adamw_against_reference(rng):
+    p, g, m = (rng.standard_normal(1000).astype(np.float32) for _ in range(3))
+    v = np.abs(rng.standard_normal(1000)).astype(np.float32)
+    kw = dict(lr=3e-3, beta1=0.9, beta2=0.95, eps=1e-8, weight_decay=0.1, step=7, grad_scale=0.5)
+    want = R.adamw_step(p, g, m, v, **kw)
+    K.adamw_step(p, g, m, v, **kw)
+    for got, w in zip((p, m, v), want):
+        close(got, w)
+
+
+def test_adamw_refuses_copies_and_step_zero(rng):
+    p = np.zeros((4, 4), np.float32)
+    with pytest.raises(TypeError, match="flat contiguous float32"):
+        K.adamw_step(p, p, p, p, lr=1, beta1=0.9, beta2=0.9, eps=1e-8, weight_decay=0, step=1)
+    f = np.zeros(4, np.float32)
+    with pytest.raises(ValueError, match="step counts from 1"):
+        K.adamw_step(f, f, f, f, lr=1, beta1=0.9, beta2=0.9, eps=1e-8, weight_decay=0, step=0)
+
+
+def test_cross_entropy_names_a_bad_target():
+    with pytest.raises(ValueError, match="target id 5 out of range for 5 classes"):
+        K.cross_entropy_fwd(np.zeros((2, 5), np.float32), np.array([0, 5]))
+
+
+# ----------------------------------------------------------------------------
+# through the ops: the fused path against the ops' own NumPy expressions
+def _grads(fn, arrays, g, fused):
+    with fused_cpu(fused):
+        xs = [Tensor(a.copy(), requires_grad=True) for a in arrays]
+        y = fn(*xs)
+        y.backward(g)
+    return y.data, [x.grad for x in xs]
+
+
+def _same_both_ways(fn, arrays, rng, rtol=1e-5, atol=1e-6):
+    g = rng.standard_normal(fn(*[Tensor(a) for a in arrays]).shape).astype(np.float32)
+    y0, g0 = _grads(fn, arrays, g, False)
+    y1, g1 = _grads(fn, arrays, g, True)
+    close(y1, y0, rtol, atol)
+    for a, b in zip(g1, g0):
+        close(a, b, rtol * 10, atol * 10)
+
+
+OPS = {
+    "gelu": (ops.gelu, [(4, 9, 50)]),
+    "softmax": (lambda x: ops.softmax(x), [(3, 4, 37)]),
+    "layernorm": (lambda x, w, b: ops.layernorm(x, w, b), [(2, 5, 40), (40,), (40,)]),
+    "attention": (lambda q, k, v: ops.attention(q, k, v), [(2, 3, 11, 8)] * 3),
+    "attention_kv_cache": (lambda q, k, v: ops.attention(q, k, v), [(2, 3, 1, 8), (2, 3, 13, 8), (2, 3, 13, 8)]),
+    "packed_attention": (lambda qkv: ops.packed_attention(qkv, 4), [(2, 17, 48)]),
+}
+
+
+@pytest.mark.parametrize("name", list(OPS))
+def test_op_fused_equals_numpy(name, rng):
+    fn, shapes = OPS[name]
+    _same_both_ways(fn, [rng.standard_normal(s).astype(np.float32) for s in shapes], rng)
+
+
+def test_cross_entropy_op_fused_equals_numpy(rng):
+    z = rng.standard_normal((6, 29)).astype(np.float32) * 10
+    t = np.array([1, -100, 28, 0, -100, 5])
+    _same_both_ways(lambda z: ops.cross_entropy(z, t), [z], rng)
+
+
+@settings(max_examples=40, deadline=None)
+@given(rows=st.integers(1, 6), C=st.integers(1, 300), scale=st.sampled_from([1e-3, 1.0, 30.0]),
+       shift=st.sampled_from([0.0, 50.0, -1e3]), seed=st.integers(0, 2**16))
+def test_row_ops_fused_equal_numpy_on_drawn_inputs(rows, C, scale, shift, seed):
+    rng = np.random.default_rng(seed)
+    x = (rng.standard_normal((rows, C)) * scale + shift).astype(np.float32)
+    w, b = rng.standard_normal(C).astype(np.float32), rng.standard_normal(C).astype(np.float32)
+    t = rng.integers(0, C, rows)
+    for fn, arrays in ((ops.gelu, [x]), (lambda x: ops.softmax(x), [x]),
+                       (lambda x: ops.cross_entropy(x, t), [x])):
+        _same_both_ways(fn, arrays, rng, rtol=1e-4, atol=1e-5)
+    if C > 1 and scale > 1e-3:  # layernorm of a near-constant row amplifies float32 rounding by 1/σ
+        _same_both_ways(lambda x, w, b: ops.layernorm(x, w, b), [x, w, b], rng, rtol=1e-3, atol=1e-4)
+
+
+@settings(max_examples=25, deadline=None)
+@given(B=st.integers(1, 3), H=st.integers(1, 3), T=st.integers(1, 20), extra=st.integers(0, 6),
+       hs=st.integers(1, 16), seed=st.integers(0, 2**16))
+def test_attention_fused_equals_numpy_on_drawn_shapes(B, H, T, extra, hs, seed):
+    rng = np.random.default_rng(seed)
+    q = rng.standard_normal((B, H, T, hs)).astype(np.float32) * 3
+    k, v = (rng.standard_normal((B, H, T + extra, hs)).astype(np.float32) * 3 for _ in range(2))
+    _same_both_ways(lambda q, k, v: ops.attention(q, k, v), [q, k, v], rng, rtol=1e-4, atol=1e-5)
+
+
+def test_adamw_fused_equals_numpy(rng):
+    shapes = [(5, 7), (7,), (3, 4, 2)]
+    runs = []
+    for fused in (False, True):
+        params = [Tensor(np.random.default_rng(i).standard_normal(s).astype(np.float32), requires_grad=True)
+                  for i, s in enumerate(shapes)]
+        opt = AdamW(params, lr=1e-2, weight_decay=0.1)
+        with fused_cpu(fused):
+            for step in range(4):
+                for i, p in enumerate(params):
+                    p.grad = np.random.default_rng(100 * step + i).standard_normal(p.shape).astype(np.float32)
+                opt.step()
+        runs.append([p.data.copy() for p in params] + [m.copy() for m in opt.m] + [v.copy() for v in opt.v])
+    for a, b in zip(*runs):
+        close(a, b)
+
+
+def test_adamw_never_updates_a_copy_of_a_strided_state(rng):
+    """A moment buffer loaded as a strided view must not send the fused update into a reshape copy."""
+    p = Tensor(rng.standard_normal((4, 6)).astype(np.float32), requires_grad=True)
+    ref = Tensor(p.data.copy(), requires_grad=True)
+    opts = [AdamW([p], lr=0.1), AdamW([ref], lr=0.1)]
+    for opt, t in zip(opts, (p, ref)):
+        t.grad = np.ones((4, 6), np.float32)
+        opt.step()
+    opts[0].m[0] = np.asfortranarray(opts[0].m[0])  # same values, not C-contiguous
+    opts[0].v[0] = np.asfortranarray(opts[0].v[0])
+    for opt, t in zip(opts, (p, ref)):
+        t.grad = np.full((4, 6), 2.0, np.float32)
+        opt.step()
+    close(p.data, ref.data)
+    close(opts[0].m[0], opts[1].m[0])
+
+
+# ----------------------------------------------------------------------------
+# NaN, layout, determinism, dispatch
+def test_nan_comes_through_every_kernel():
+    x = np.ones((2, 8), np.float32)
+    x[1, 3] = np.nan
+    assert np.isnan(K.gelu_fwd(x)[1, 3]) and np.isnan(K.gelu_bwd(x, x)[1, 3])
+    assert np.isnan(K.softmax_fwd(x)[1]).all() and not np.isnan(K.softmax_fwd(x)[0]).any()
+    assert np.isnan(K.layernorm_fwd(x, np.ones(8, np.float32), np.zeros(8, np.float32))[0][1]).all()
+    loss, losses, _ = K.cross_entropy_fwd(x, np.array([0, 0]))
+    assert np.isnan(loss) and np.isnan(losses[1]) and not np.isnan(losses[0])
+    s = np.ones((1, 4, 4), np.float32)
+    s[0, 2, 1] = np.nan
+    K.causal_softmax_(s, 1.0)
+    assert np.isnan(s[0, 2, :3]).all() and not np.isnan(s[0, :2]).any()
+
+
+def test_layout_does_not_matter(rng):
+    x = rng.standard_normal((40, 30)).astype(np.float32)
+    xt = np.asfortranarray(x)
+    np.testing.assert_array_equal(K.gelu_fwd(xt), K.gelu_fwd(x))
+    np.testing.assert_array_equal(K.softmax_fwd(x.T.copy().T), K.softmax_fwd(x))
+    np.testing.assert_array_equal(K.softmax_fwd(x[:, ::2]), K.softmax_fwd(x[:, ::2].copy()))
+
+
+def test_same_input_same_bits(rng):
+    x = rng.standard_normal((64, 200)).astype(np.float32)
+    w, b = np.ones(200, np.float32), np.zeros(200, np.float32)
+    for f in (K.gelu_fwd, K.softmax_fwd, lambda x: K.layernorm_fwd(x, w, b)[0]):
+        np.testing.assert_array_equal(f(x), f(x.copy()))
+
+
+def test_causal_softmax_masks_exactly_and_sums_to_one(rng):
+    s = rng.standard_normal((2, 5, 9)).astype(np.float32) * 10
+    p = K.causal_softmax_(s.copy(), 0.5)
+    for i in range(5):
+        n = 9 - 5 + i + 1
+        assert (p[:, i, n:] == 0).all()
+        close(p[:, i, :n], R.softmax_fwd(0.5 * s[:, i, :n]), atol=1e-7)
+    with pytest.raises(ValueError, match="T <= S"):
+        K.causal_softmax_(np.zeros((4, 3), np.float32), 1.0)
+
+
+def test_dispatch_takes_float32_numpy_only():
+    f32, f64 = np.zeros(3, np.float32), np.zeros(3, np.float64)
+    assert kernels(f32) is K and cpu_kernels(f32) is K
+    assert kernels(f64) is None and kernels(f32, f64) is None
+    with fused_cpu(False):
+        assert kernels(f32) is None
