@@ -19,12 +19,14 @@ without a GPU (slowly: keep shapes small).
 import contextlib
 import importlib.util
 import os
+import warnings
 
 import numpy as np
 
 from minigpt.backend import is_cuda_array
 
 _force_cpu = False
+_cpu = None  # minigpt.kernels.cpu once imported
 _fused = os.environ.get("MINIGPT_FUSED", "1") != "0" and importlib.util.find_spec("numba") is not None
 
 
@@ -49,9 +51,22 @@ def cpu_kernels(*arrays):
     """`minigpt.kernels.cpu` (numba) when every array is a float32 NumPy array and the fused CPU
     kernels are on, else None. Its few CPU-only kernels (attention's causal softmax) are asked for here."""
     if _fused and not _force_cpu and all(type(a) is np.ndarray and a.dtype == np.float32 for a in arrays):
-        from minigpt.kernels import cpu  # imports numba (~0.3 s, once)
-        return cpu
+        return _cpu_module()
     return None
+
+
+def _cpu_module():
+    """Import kernels/cpu.py (and numba, ~0.3 s) on first use; if numba is there but cannot load (say, built
+    for another NumPy), say so once and run the NumPy expressions from then on."""
+    global _cpu, _fused
+    if _cpu is None:
+        try:
+            from minigpt.kernels import cpu as _cpu
+        except Exception as e:  # noqa: BLE001 - any failure to load means: no fused kernels
+            _fused = False
+            warnings.warn(f"minigpt: the fused CPU kernels need numba, which failed to load ({type(e).__name__}: "
+                          f"{e}); running the NumPy ops instead. MINIGPT_FUSED=0 skips them without this warning.")
+    return _cpu
 
 
 @contextlib.contextmanager

@@ -268,3 +268,30 @@ def test_dispatch_takes_float32_numpy_only():
     assert kernels(f64) is None and kernels(f32, f64) is None
     with fused_cpu(False):
         assert kernels(f32) is None
+
+
+def test_a_numba_that_cannot_load_warns_once_and_leaves_numpy_ops(tmp_path):
+    """numba installed but broken (say, built for another NumPy): one clear warning, then the NumPy path."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    fake = tmp_path / "numba"
+    fake.mkdir()
+    (fake / "__init__.py").write_text("raise ImportError('Numba needs NumPy 2.3 or less')\n")
+    code = ("import warnings, numpy as np\n"
+            "warnings.simplefilter('always')\n"
+            "from minigpt import ops\n"
+            "with warnings.catch_warnings(record=True) as w:\n"
+            "    y1 = ops.gelu(np.ones(3, np.float32)).data\n"
+            "    y2 = ops.gelu(np.ones(3, np.float32)).data\n"
+            "print(len(w), str(w[0].message) if w else '', float(y1[0]), float(y2[0]))\n")
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(root)])}
+    env.pop("MINIGPT_FUSED", None)
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    n, rest = out.stdout.split(" ", 1)
+    assert n == "1" and "Numba needs NumPy 2.3 or less" in rest and "MINIGPT_FUSED=0" in rest, out.stdout
+    assert all(abs(float(v) - 0.841192) < 1e-5 for v in rest.split()[-2:])  # GELU(1), tanh form, by hand
