@@ -21,6 +21,7 @@ gradient is the one-process gradient whatever N is (up to float summation order)
 """
 import os
 import sys
+import time
 
 import numpy as np
 
@@ -124,9 +125,7 @@ class MPIComm(Comm):
 
     def abort(self, code=1):
         """End every rank now (an error on one rank would leave the others waiting in a collective)."""
-        sys.stdout.flush()
-        sys.stderr.flush()
-        self.world.Abort(code)
+        _abort(self.world, code)
 
     def nccl(self):
         """The NCCL communicator (made on first use: rank 0's unique id travels to the others by MPI)."""
@@ -179,9 +178,17 @@ def _abort_all_on_uncaught_exception(world):
 
     def hook(*exc_info):
         previous(*exc_info)
-        sys.stderr.flush()
-        world.Abort(1)
+        _abort(world, 1)
     sys.excepthook = hook
+
+
+def _abort(world, code):
+    """MPI_Abort kills every rank at once, and with them what they printed but the launcher has not yet
+    passed on (seen: rank 0's error message lost about once in 20 runs); flush, give it a moment, then abort."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    time.sleep(0.5)
+    world.Abort(code)
 
 
 def abort_on_failure(exit_code):
