@@ -217,20 +217,21 @@ def attention_dscores_(ds, p, g, y, scale):
 # layernorm
 @jit
 def _layernorm_fwd(x, w, b, eps, y, mean, rstd):
+    # mean and variance summed in float64: a row far from 0 (mean -1000, spread 1) cancels away float32's digits
     N, C = x.shape
     for r in range(N):
-        mu = f32(0.0)
+        s = 0.0
         for j in range(C):
-            mu += x[r, j]
-        mu /= C
-        var = f32(0.0)
+            s += x[r, j]
+        mu = s / C
+        var = 0.0
         for j in range(C):
             d = x[r, j] - mu
             var += d * d
-        rs = f32(1.0) / np.sqrt(var / C + eps)
+        rs = 1.0 / np.sqrt(var / C + eps)
         mean[r], rstd[r] = mu, rs
         for j in range(C):
-            y[r, j] = (x[r, j] - mu) * rs * w[j] + b[j]
+            y[r, j] = f32((x[r, j] - mu) * rs) * w[j] + b[j]
 
 
 @jit
@@ -244,7 +245,7 @@ def _layernorm_bwd(dy, x, w, mean, rstd, dx, dw, db):
         s1 = f32(0.0)
         s2 = f32(0.0)
         for j in range(C):
-            xh = (x[r, j] - mu) * rs
+            xh = f32((x[r, j] - mu) * rs)  # mean and rstd are float64 (layernorm_fwd)
             gh = dy[r, j] * w[j]
             s1 += gh
             s2 += gh * xh
@@ -253,16 +254,16 @@ def _layernorm_bwd(dy, x, w, mean, rstd, dx, dw, db):
         s1 /= C
         s2 /= C
         for j in range(C):
-            xh = (x[r, j] - mu) * rs
-            dx[r, j] = rs * (dy[r, j] * w[j] - s1 - xh * s2)
+            xh = f32((x[r, j] - mu) * rs)
+            dx[r, j] = f32(rs) * (dy[r, j] * w[j] - s1 - xh * s2)
 
 
 def layernorm_fwd(x, w, b, eps=1e-5):
-    r"""Returns y (shape of x), mean and rstd (shape of x without its last axis)."""
+    r"""Returns y (shape of x), mean and rstd (shape of x without its last axis; float64, for the backward)."""
     z, shape = _rows(x)
     N, C = z.shape
     y = np.empty_like(z)
-    mean, rstd = np.empty(N, np.float32), np.empty(N, np.float32)
+    mean, rstd = np.empty(N, np.float64), np.empty(N, np.float64)
     _layernorm_fwd(z, np.ascontiguousarray(w, np.float32), np.ascontiguousarray(b, np.float32), f32(eps),
                    y, mean, rstd)
     return y.reshape(shape), mean.reshape(shape[:-1]), rstd.reshape(shape[:-1])

@@ -535,6 +535,48 @@ print("same numbers:", np.allclose(x.sum(axis=-1), x @ ones, atol=1e-4))
 # part of a step is the library's limit and which is the engine's overhead.
 
 # %% [markdown]
+# ### One loop instead of many passes
+#
+# NumPy evaluates GELU, $x \cdot 1/(1 + e^{-2c(x + kx^3)})$, as about eight ufunc calls: each reads a whole
+# (768, 512) array and writes another, and its float32 `exp` alone costs a few nanoseconds per element. A loop that
+# reads $x$ once, keeps every temporary in a register and writes $y$ once does the same work in one pass. Python
+# cannot run such a loop fast, but numba (the `fast` extra) compiles a plain Python loop over an array to machine
+# code. `minigpt/kernels/cpu.py` holds these loops: the very functions the CUDA kernels of notebook 10 provide
+# (GELU, softmax, LayerNorm, cross-entropy, AdamW, attention's causal softmax), for the CPU.
+#
+# The exponential is written out too, as arithmetic the compiler can run eight lanes at a time in AVX2 registers:
+# $x = n \ln 2 + r$ with $|r| \le \tfrac12 \ln 2$, so $e^x = 2^n e^r$; $e^r$ is its Taylor series to $r^6$ (the
+# next term is under one float32 ulp), and $2^n$ is a float whose exponent bits are $n + 127$. The NumPy
+# expressions stay the reference: the ops take the compiled loop only for float32 NumPy arrays, the tests check
+# each loop against them, and `MINIGPT_FUSED=0` turns the loops off. The same GELU both ways:
+
+# %%
+from minigpt import ops
+from minigpt.autograd import Tensor
+from minigpt.ops.dispatch import cpu_kernels, fused_cpu
+
+hidden = np.random.default_rng(0).standard_normal((768, 512)).astype(np.float32)  # an MLP's hidden layer
+
+
+def gelu_fwd_bwd():
+    t = Tensor(hidden, requires_grad=True)
+    ops.gelu(t).backward(np.ones_like(hidden))
+
+
+gelu_us = {}
+with fused_cpu(False):
+    gelu_us["NumPy expressions"] = usec(gelu_fwd_bwd, 50)
+if cpu_kernels(hidden) is not None:  # numba installed
+    gelu_us["one compiled loop"] = usec(gelu_fwd_bwd, 50)
+plt.figure(figsize=(6, 1.6))
+plt.barh(list(gelu_us), list(gelu_us.values()))
+plt.xlabel("µs per GELU forward + backward, (768, 512) float32")
+plt.show()
+with fused_cpu(False):
+    numpy_y = ops.gelu(Tensor(hidden)).data
+print("largest difference:", float(np.abs(ops.gelu(Tensor(hidden)).data - numpy_y).max()))
+
+# %% [markdown]
 # ## Recap
 #
 # * A GPT is $h_0 = UW_e + W_p$, a stack of blocks that read the residual stream through LayerNorm and add to it,
