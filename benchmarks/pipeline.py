@@ -25,6 +25,14 @@ PPO_MIN_WIN_RATE = 0.70  # PPO vs SFT, ties half
 KL_BOUND = 10.0  # KL(PPO ‖ SFT), nats per response
 
 
+def fused_cpu_kernels_on():
+    """Whether this run's CPU ops used minigpt/kernels/cpu.py (numba) or the NumPy expressions."""
+    import numpy as np
+
+    from minigpt.ops.dispatch import cpu_kernels
+    return cpu_kernels(np.zeros(1, np.float32)) is not None
+
+
 def acceptance_checks(report, wall_s=None):
     """The default run's targets as {name: (passed, detail)} (report: run_pipeline's dict or a metrics.json)."""
     w = report["win_rates"]
@@ -81,6 +89,7 @@ def main(argv=None):
         print(f"[{'PASS' if ok else 'FAIL'}] {name}: {detail}", file=sys.stderr)
     out["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version(),
                       "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS"),
+                      "fused_cpu_kernels": fused_cpu_kernels_on(),
                       "loadavg_start": [round(x, 2) for x in load_start],
                       "loadavg_end": [round(x, 2) for x in os.getloadavg()]}
     print(json.dumps(out, indent=2))

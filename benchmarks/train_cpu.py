@@ -152,6 +152,12 @@ def machine_info():
     simd = "AVX-512" if " avx512f" in flags else "AVX2" if " avx2" in flags else "unknown"
     out = {"cpu": model, "cpus": os.cpu_count(), "simd": simd, "numpy": np.__version__,
            "python": platform.python_version()}
+    from minigpt.ops.dispatch import cpu_kernels
+    fused = cpu_kernels(np.zeros(1, np.float32)) is not None  # minigpt/kernels/cpu.py (numba), or NumPy ops
+    out["fused_cpu_kernels"] = fused
+    if fused:
+        import numba
+        out["numba"] = numba.__version__
     try:
         import torch
         out["torch"] = torch.__version__

@@ -98,6 +98,10 @@ QUOTED = {
         Cited("| 2 / 1 | 0.66–0.69 (four configs) / 0.78", "issue 20's measurement on another machine (no results file)"),
         Measured("| 1 | 1.01, 1.12, 0.94, 1.04", "train_cpu_sweep.json",
                  [f"runs.{i}.ratio_minigpt_over_torch" for i in range(4)], 0.006),
+        Measured("| 2 | 1.11, 1.05, 1.01, 1.14", "train_cpu_sweep_2threads.json",
+                 [f"runs.{i}.ratio_minigpt_over_torch" for i in range(4)], 0.006),
+        Measured("| 1 | 1.22, 1.05, 1.10, 1.31", "train_cpu_sweep_1thread_idle.json",
+                 [f"runs.{i}.ratio_minigpt_over_torch" for i in range(4)], 0.006),
     ],
     "05_pretraining": [
         Cited("the ~1.88 nanoGPT reports", "nanoGPT's README (shakespeare_char on CPU)"),
