@@ -261,9 +261,9 @@ def upgrade(cls, d):
         target = d
         for part in parents:  # copy each dict on the way: the caller's dict is never changed
             target[part] = target = dict(target.get(part) or {})
-        if last in target:
+        if last in target and target[last] != d[old]:
             raise ConfigError(old, f"moved to {new}, and both are given: keep only {new}", owner=cls.__name__)
-        target[last] = d.pop(old)
+        target[last] = d.pop(old)  # the same value in both places (some versions saved both): one setting
     hints = _hints(cls)
     for f in dataclasses.fields(cls):
         if dataclasses.is_dataclass(hints[f.name]) and isinstance(d.get(f.name), dict):

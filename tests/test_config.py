@@ -130,6 +130,8 @@ def test_configs_saved_before_the_optimizer_fields_moved_still_load(tmp_path):
     assert from_dict(ppo.PPOConfig, {"lr": 1e-4, "iters": 3}).optim == OptimConfig(lr=1e-4, beta2=0.95)
     with pytest.raises(ConfigError, match="lr moved to optim.lr, and both are given"):
         from_dict(dpo.DPOConfig, {"lr": 1e-4, "optim": {"lr": 1e-3}})
+    # both places holding the same value (a run saved by a version that wrote both) is one setting, not a clash
+    assert from_dict(dpo.DPOConfig, {"lr": 1e-4, "optim": {"lr": 1e-4, "min_lr": 0.0}}).optim.lr == 1e-4
     assert OLD_DPO["lr"] == 3e-4 and "optim" not in OLD_DPO  # upgrading copies: the caller's dict is untouched
 
 
