@@ -25,14 +25,6 @@ PPO_MIN_WIN_RATE = 0.70  # PPO vs SFT, ties half
 KL_BOUND = 10.0  # KL(PPO ‖ SFT), nats per response
 
 
-def fused_cpu_kernels_on():
-    """Whether this run's CPU ops used minigpt/kernels/cpu.py (numba) or the NumPy expressions."""
-    import numpy as np
-
-    from minigpt.ops.dispatch import cpu_kernels
-    return cpu_kernels(np.zeros(1, np.float32)) is not None
-
-
 def acceptance_checks(report, wall_s=None):
     """The default run's targets as {name: (passed, detail)} (report: run_pipeline's dict or a metrics.json)."""
     w = report["win_rates"]
@@ -69,6 +61,7 @@ def summarize(report, wall_s=None):
 
 
 def main(argv=None):
+    from minigpt.ops.dispatch import fused_cpu_on
     from minigpt.pipeline import PipelineConfig, run_pipeline
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="the smoke-run sizes")
@@ -89,7 +82,7 @@ def main(argv=None):
         print(f"[{'PASS' if ok else 'FAIL'}] {name}: {detail}", file=sys.stderr)
     out["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version(),
                       "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS"),
-                      "fused_cpu_kernels": fused_cpu_kernels_on(),
+                      "fused_cpu_kernels": fused_cpu_on(),
                       "loadavg_start": [round(x, 2) for x in load_start],
                       "loadavg_end": [round(x, 2) for x in os.getloadavg()]}
     print(json.dumps(out, indent=2))

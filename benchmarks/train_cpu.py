@@ -152,10 +152,9 @@ def machine_info():
     simd = "AVX-512" if " avx512f" in flags else "AVX2" if " avx2" in flags else "unknown"
     out = {"cpu": model, "cpus": os.cpu_count(), "simd": simd, "numpy": np.__version__,
            "python": platform.python_version()}
-    from minigpt.ops.dispatch import cpu_kernels
-    fused = cpu_kernels(np.zeros(1, np.float32)) is not None  # minigpt/kernels/cpu.py (numba), or NumPy ops
-    out["fused_cpu_kernels"] = fused
-    if fused:
+    from minigpt.ops.dispatch import fused_cpu_on
+    out["fused_cpu_kernels"] = fused_cpu_on()  # minigpt/kernels/cpu.py (numba), or the NumPy ops
+    if out["fused_cpu_kernels"]:
         import numba
         out["numba"] = numba.__version__
     try:

@@ -10,15 +10,15 @@ per element there. Measured on that machine, (768, 512) float32: GELU forward 0.
 NumPy, 0.27 ms here (torch eager at 2 threads: 0.74 ms).
 
 The NumPy expressions in `minigpt/ops` stay the reference that the notebooks teach:
-`tests/test_kernels_cpu.py` checks every function here against them and against the
+`tests/kernels/test_kernels_cpu.py` checks every function here against them and against the
 float64 references in `reference.py`. Each kernel runs on one thread (no fight with
 BLAS's threads for the second core) and is deterministic.
 
     MINIGPT_FUSED=0   turn these off: every CPU op runs its NumPy expression
                       (also off when numba is not installed: `pip install "minigpt[fast]"`)
 
-The first call of each kernel compiles it (about a second); `cache=True` keeps the machine
-code on disk, so later processes load it in milliseconds.
+The first call of each kernel compiles it (all of them: ~5 s on that machine); `cache=True`
+keeps the machine code on disk, so later processes load them in well under a second.
 """
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ import math
 import numba
 import numpy as np
 
+from minigpt.kernels.functional import as_rows, check_adamw_args  # (..., C) -> (N, C); AdamW's buffer checks
 from minigpt.kernels.reference import IGNORE_INDEX
 
 f32 = np.float32
@@ -75,28 +76,24 @@ def _exp(x):
 
 @jit
 def exp_(x):
-    """e^x in place over a contiguous float32 array (tests and notebooks: `_exp` on its own)."""
+    """e^x in place over a contiguous float32 array (`_exp` on its own, for the tests)."""
     xf = x.reshape(x.size)
     for i in range(xf.size):
         xf[i] = _exp(xf[i])
 
 
-def _rows(x):
-    """(..., C) -> C-contiguous float32 (N, C) and the original shape."""
-    x = np.ascontiguousarray(x, dtype=np.float32)
-    if x.ndim < 1 or x.shape[-1] == 0:
-        raise ValueError(f"expected an array of shape (..., C) with C >= 1, got {x.shape}")
-    return x.reshape(-1, x.shape[-1]), x.shape
-
-
 # ----------------------------------------------------------------------------
 # GELU (tanh approximation): y = a x, a = ½(1 + tanh u) = 1 / (1 + e^{-2u}), u = c (x + k x³)
+@inline
+def _gelu_gate(v):
+    """a = 1 / (1 + e^{-2u}) for one value v (-2u = v (-2c - 2ck v²))."""
+    return f32(1.0) / (f32(1.0) + _exp(v * (f32(-2 * GELU_C) + f32(-2 * GELU_C * GELU_K) * v * v)))
+
+
 @jit
 def _gelu_fwd(x, y):
     for i in range(x.size):
-        v = x[i]
-        a = f32(1.0) / (f32(1.0) + _exp(v * (f32(-2 * GELU_C) + f32(-2 * GELU_C * GELU_K) * v * v)))
-        y[i] = a * v
+        y[i] = _gelu_gate(x[i]) * x[i]
 
 
 @jit
@@ -104,7 +101,7 @@ def _gelu_bwd(x, dy, dx):
     # dy/dx = a + x · 2a(1 - a) · c (1 + 3k x²)   (ops/elementwise.py, Gelu)
     for i in range(x.size):
         v = x[i]
-        a = f32(1.0) / (f32(1.0) + _exp(v * (f32(-2 * GELU_C) + f32(-2 * GELU_C * GELU_K) * v * v)))
+        a = _gelu_gate(v)
         dx[i] = dy[i] * (a + a * (f32(1.0) - a) * v * (f32(2 * GELU_C) + f32(6 * GELU_C * GELU_K) * v * v))
 
 
@@ -160,7 +157,7 @@ def _softmax_bwd(y, dy, dx):
 
 
 def softmax_fwd(x):
-    z, shape = _rows(x)
+    z, shape = as_rows(x)
     y = z.copy()
     _softmax_fwd(y)
     return y.reshape(shape)
@@ -168,8 +165,8 @@ def softmax_fwd(x):
 
 def softmax_bwd(y, dy):
     r"""dx = y (dy - Σ dy y) over the last axis."""
-    y2, shape = _rows(y)
-    dy2, _ = _rows(dy)
+    y2, shape = as_rows(y)
+    dy2, _ = as_rows(dy)
     dx = np.empty_like(y2)
     _softmax_bwd(y2, dy2, dx)
     return dx.reshape(shape)
@@ -260,7 +257,7 @@ def _layernorm_bwd(dy, x, w, mean, rstd, dx, dw, db):
 
 def layernorm_fwd(x, w, b, eps=1e-5):
     r"""Returns y (shape of x), mean and rstd (shape of x without its last axis; float64, for the backward)."""
-    z, shape = _rows(x)
+    z, shape = as_rows(x)
     N, C = z.shape
     y = np.empty_like(z)
     mean, rstd = np.empty(N, np.float64), np.empty(N, np.float64)
@@ -271,11 +268,11 @@ def layernorm_fwd(x, w, b, eps=1e-5):
 
 def layernorm_bwd(dy, x, w, mean, rstd):
     r"""Returns dx, dw, db."""
-    z, shape = _rows(x)
+    z, shape = as_rows(x)
     C = z.shape[1]
     dx = np.empty_like(z)
     dw, db = np.empty(C, np.float32), np.empty(C, np.float32)
-    _layernorm_bwd(_rows(dy)[0], z, np.ascontiguousarray(w, np.float32), mean.reshape(-1), rstd.reshape(-1),
+    _layernorm_bwd(as_rows(dy)[0], z, np.ascontiguousarray(w, np.float32), mean.reshape(-1), rstd.reshape(-1),
                    dx, dw, db)
     return dx.reshape(shape), dw, db
 
@@ -323,7 +320,7 @@ def cross_entropy_fwd(logits, targets, ignore_index=IGNORE_INDEX):
 
     logits (..., V), targets (...) integers. Returns (loss: 0-d float32 array, losses (N,), lse (N,)).
     """
-    z, _ = _rows(logits)
+    z, _ = as_rows(logits)
     N, V = z.shape
     t = _targets(targets, N, V, ignore_index)
     losses, lse = np.empty(N, np.float32), np.empty(N, np.float32)
@@ -334,7 +331,7 @@ def cross_entropy_fwd(logits, targets, ignore_index=IGNORE_INDEX):
 
 def cross_entropy_bwd(logits, targets, lse, dloss=1.0, ignore_index=IGNORE_INDEX):
     r"""d(mean loss)/dlogits · dloss = (softmax(z) - onehot(t)) · dloss / M, shape of logits; ignored rows get 0."""
-    z, shape = _rows(logits)
+    z, shape = as_rows(logits)
     N, V = z.shape
     t = _targets(targets, N, V, ignore_index)
     n_valid = max(1, int((t != ignore_index).sum()))
@@ -361,11 +358,7 @@ def adamw_step(p, g, m, v, *, lr, beta1, beta2, eps, weight_decay, step, grad_sc
 
     p ← p (1 - lr wd) - s · m / (√v + ε √c₂),  s = lr √c₂ / c₁,  cₖ = 1 - βₖ^step,
     the bias-corrected update m̂ / (√v̂ + ε) with the corrections moved onto two scalars."""
-    for name, a in (("p", p), ("g", g), ("m", m), ("v", v)):
-        if a.dtype != np.float32 or a.ndim != 1 or not a.flags.c_contiguous:
-            raise TypeError(f"adamw_step: {name} must be a flat contiguous float32 buffer, got {a.dtype} {a.shape}")
-    if step < 1:
-        raise ValueError(f"adamw_step: step counts from 1, got {step}")
+    check_adamw_args(p, g, m, v, step)
     c1, c2 = 1.0 - beta1 ** step, 1.0 - beta2 ** step
     _adamw(p, g, m, v, f32(1.0 - lr * weight_decay), f32(beta1), f32(beta2), f32(lr * math.sqrt(c2) / c1),
            f32(eps * math.sqrt(c2)), f32(grad_scale))

@@ -60,7 +60,7 @@ def _max_blocks(a) -> int:
     return GPU_MAX_BLOCKS if _is_cupy(a) else SHIM_MAX_BLOCKS
 
 
-def _rows(x):
+def as_rows(x):
     """(..., C) -> contiguous float32 (N, C) and the original shape."""
     x = _f32(x)
     if x.ndim < 1 or x.shape[-1] == 0:
@@ -72,7 +72,7 @@ def _rows(x):
 # softmax
 def softmax_fwd(x):
     r"""softmax over the last axis. Rows up to 4096 use a warp per row (v2), longer ones a block (v3)."""
-    x2, shape = _rows(x)
+    x2, shape = as_rows(x)
     N, C = x2.shape
     p = {"x": x2, "y": _xp(x).empty_like(x2), "N": N, "C": C}
     if C <= 4096:
@@ -84,7 +84,7 @@ def softmax_fwd(x):
 
 def softmax_bwd(y, dy):
     r"""dx = y (dy - sum(dy y)) over the last axis."""
-    y2, shape = _rows(y)
+    y2, shape = as_rows(y)
     p = {"y": y2, "dy": _f32(dy).reshape(y2.shape), "dx": _xp(y).empty_like(y2), "N": y2.shape[0], "C": y2.shape[1]}
     return _run("softmax_bwd", 128, p)["dx"].reshape(shape)
 
@@ -93,7 +93,7 @@ def softmax_bwd(y, dy):
 # layernorm
 def layernorm_fwd(x, w, b, eps=1e-5):
     r"""Returns y (shape of x), mean and rstd (shape of x without its last axis)."""
-    x2, shape = _rows(x)
+    x2, shape = as_rows(x)
     N, C = x2.shape
     xp = _xp(x)
     p = {"x": x2, "w": _f32(w), "b": _f32(b), "y": xp.empty_like(x2), "mean": xp.empty(N, np.float32),
@@ -104,7 +104,7 @@ def layernorm_fwd(x, w, b, eps=1e-5):
 
 def layernorm_bwd(dy, x, w, mean, rstd):
     r"""Returns dx, dw, db. C is at most 6144 (dw/db partials live in 48 KiB of shared memory)."""
-    x2, shape = _rows(x)
+    x2, shape = as_rows(x)
     N, C = x2.shape
     if 2 * C * 4 > 48 * 1024:
         raise ValueError(f"layernorm_bwd supports C <= 6144, got C={C}")
@@ -123,7 +123,7 @@ def cross_entropy_fwd(logits, targets, ignore_index=IGNORE_INDEX):
 
     logits (..., V), targets (...) integers. Returns (loss: 0-d float32 array, losses (N,), lse (N,)).
     """
-    z, _ = _rows(logits)
+    z, _ = as_rows(logits)
     N, V = z.shape
     xp = _xp(logits)
     t = xp.ascontiguousarray(targets, dtype=np.int32).reshape(-1)
@@ -138,7 +138,7 @@ def cross_entropy_fwd(logits, targets, ignore_index=IGNORE_INDEX):
 
 def cross_entropy_bwd(logits, targets, lse, dloss=1.0, ignore_index=IGNORE_INDEX):
     r"""d(mean loss)/dlogits * dloss, shape of logits; ignored rows get 0."""
-    z, shape = _rows(logits)
+    z, shape = as_rows(logits)
     N, V = z.shape
     xp = _xp(logits)
     t = xp.ascontiguousarray(targets, dtype=np.int32).reshape(-1)
@@ -163,13 +163,19 @@ def gelu_bwd(x, dy):
     return _run("gelu_bwd", 256, p)["dx"].reshape(x1.shape)
 
 
-def adamw_step(p, g, m, v, *, lr, beta1, beta2, eps, weight_decay, step, grad_scale=1.0):
-    r"""One AdamW step IN PLACE on flat float32 buffers p, m, v (g is read). step counts from 1."""
+def check_adamw_args(p, g, m, v, step):
+    """adamw_step updates p, m, v in place: each must be a flat contiguous float32 buffer (a copy would take the
+    update away), and step counts from 1 (the bias corrections divide by 1 - beta^step)."""
     for name, a in (("p", p), ("g", g), ("m", m), ("v", v)):
         if a.dtype != np.float32 or a.ndim != 1 or not a.flags.c_contiguous:
             raise TypeError(f"adamw_step: {name} must be a flat contiguous float32 buffer, got {a.dtype} {a.shape}")
     if step < 1:
         raise ValueError(f"adamw_step: step counts from 1, got {step}")
+
+
+def adamw_step(p, g, m, v, *, lr, beta1, beta2, eps, weight_decay, step, grad_scale=1.0):
+    r"""One AdamW step IN PLACE on flat float32 buffers p, m, v (g is read). step counts from 1."""
+    check_adamw_args(p, g, m, v, step)
     problem = {"p": p, "g": g, "m": m, "v": v, "n": p.size, "lr": lr, "beta1": beta1, "beta2": beta2, "eps": eps,
                "weight_decay": weight_decay, "bc1": 1.0 - beta1 ** step, "bc2": 1.0 - beta2 ** step,
                "grad_scale": grad_scale, "max_blocks": _max_blocks(p)}

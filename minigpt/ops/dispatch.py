@@ -27,7 +27,13 @@ from minigpt.backend import is_cuda_array
 
 _force_cpu = False
 _cpu = None  # minigpt.kernels.cpu once imported
-_fused = os.environ.get("MINIGPT_FUSED", "1") != "0" and importlib.util.find_spec("numba") is not None
+
+
+def _numba_installed() -> bool:
+    return importlib.util.find_spec("numba") is not None
+
+
+_fused = os.environ.get("MINIGPT_FUSED", "1") != "0" and _numba_installed()
 
 
 def use_kernels(*arrays) -> bool:
@@ -53,6 +59,11 @@ def cpu_kernels(*arrays):
     if _fused and not _force_cpu and all(type(a) is np.ndarray and a.dtype == np.float32 for a in arrays):
         return _cpu_module()
     return None
+
+
+def fused_cpu_on() -> bool:
+    """Whether float32 NumPy ops run the numba kernels now (what a benchmark records beside its figures)."""
+    return cpu_kernels(np.zeros(1, np.float32)) is not None
 
 
 def _cpu_module():
@@ -84,7 +95,7 @@ def kernels_on_cpu():
 def fused_cpu(on: bool):
     """Turn the numba CPU kernels on or off inside the block (tests compare the two paths)."""
     global _fused
-    prev, _fused = _fused, bool(on) and importlib.util.find_spec("numba") is not None
+    prev, _fused = _fused, bool(on) and _numba_installed()
     try:
         yield
     finally:

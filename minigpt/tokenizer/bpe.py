@@ -311,9 +311,9 @@ class BPETokenizer(Tokenizer):
         starts, ends = odd[np.r_[0, cut]], odd[np.r_[cut - 1, len(odd) - 1]]
         # an odd word alone between normal ones (not the first) is one chunk: "" in "x  y" is " ",
         # GPT-2's "\n" in "x\n\ny" or "x\n y" is "\n"; any other lone word gets None, for the regex below
-        alone = {"": pack([self.ranks[b" "]])}
+        alone = {"": pack_one(self.ranks[b" "])}
         if nl:
-            alone["\n"] = pack([self.ranks[b"\n"]])
+            alone["\n"] = pack_one(self.ranks[b"\n"])
         lone = starts[(starts == ends) & (starts > 0)].tolist()
         for i, ids in zip(lone, map(alone.get, map(words.__getitem__, lone))):
             parts[i] = ids
