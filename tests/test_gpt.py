@@ -93,6 +93,21 @@ def test_kv_cache_logits_equal_full_forward(opts, scale):
     np.testing.assert_allclose(np.concatenate([a.data, b.data, c.data], axis=1), full.data, atol=1e-5)
 
 
+def test_kv_cache_grows_past_its_first_buffer():
+    """The cache's buffers start with 64 columns to spare and double when full: 3 + 150 one-token steps
+    (two regrowths) still give the full forward's logits at every position."""
+    model = GPT(_tiny(n_layer=2, block_size=160, n_embd=16, n_head=2), seed=3)
+    ids = np.random.default_rng(0).integers(0, model.config.vocab_size, (2, 153))
+    full, _ = model(ids)
+    cache, out = {}, []
+    with m.no_grad():
+        out.append(model(ids[:, :3], cache=cache)[0].data)
+        for t in range(3, 153):
+            out.append(model(ids[:, t:t + 1], cache=cache)[0].data)
+    assert cache[0]["k"].shape[2] >= 153 and cache[0]["len"] == 153
+    np.testing.assert_allclose(np.concatenate(out, axis=1), full.data, atol=1e-5)
+
+
 def test_too_long_sequence_error():
     model = GPT(_tiny())
     with pytest.raises(ValueError, match="exceeds the context window block_size=8"):

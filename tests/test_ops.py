@@ -230,3 +230,20 @@ def test_gelu_float32_over_a_wide_range_without_warnings():
     h = 1e-6                                               # central difference of the float64 formula
     f = lambda z: 0.5 * z * (1 + np.tanh(c * (z + 0.044715 * z ** 3)))  # noqa: E731
     np.testing.assert_allclose(t.grad, (f(x64 + h) - f(x64 - h)) / (2 * h), rtol=1e-4, atol=1e-5)
+
+
+def test_dropout_module_draws_from_its_reseeded_generator():
+    """Dropout.reseed(s): the next mask comes from default_rng(s) (made on first use); p = 0 draws nothing."""
+    from minigpt.nn.layers import Dropout
+    x = Tensor(np.ones((4, 50), np.float32))
+    d = Dropout(0.3)
+    d.reseed([5, 2])
+    want = (np.random.default_rng([5, 2]).random((4, 50), dtype=np.float32) >= 0.3) / np.float32(0.7)
+    np.testing.assert_allclose(d(x).data, want)
+    d.reseed([5, 2])
+    np.testing.assert_allclose(d(x).data, want)  # same seed, same mask
+    off = Dropout(0.0)
+    off.reseed([5, 2])
+    assert off(x).data is x.data
+    with pytest.raises(ValueError, match=r"dropout: p must be in \[0, 1\)"):
+        Dropout(1.5)(x)

@@ -120,15 +120,30 @@ class CausalSelfAttention(Module):
         so cached keys never need rotating again. `mask` (B, 1, T, S), True where a query may
         look at a key, replaces the causal one for a left-padded batch (see `GPT.hidden`).
         """
-        xp = get_xp(qkv)
         q, k, v = split_heads(qkv, self.n_head, rope)  # each (B, nh, T, hs), q and k rotated
-        if cache.get("k") is not None:
-            k = xp.concatenate([cache["k"], k], axis=2)  # (B, nh, S, hs)
-            v = xp.concatenate([cache["v"], v], axis=2)
-        cache["k"], cache["v"] = k, v
+        k, v = _kv_append(cache, k, v)  # (B, nh, S, hs): all keys and values so far
         with no_grad():
             y = ops.attention(Tensor(q), Tensor(k), Tensor(v), mask=mask).data  # (B, nh, T, hs)
         return merge_heads(y)  # (B, T, C)
+
+
+def _kv_append(cache, k, v):
+    """Store this step's keys and values after the cached ones; returns views of all S of them.
+
+    The buffers are allocated once with room to spare (and doubled if that runs out), so a step
+    writes only its own T columns instead of copying the whole cache as concatenation would."""
+    B, nh, T, hs = k.shape
+    n = cache.get("len", 0)  # columns already cached
+    if cache.get("k") is None or cache["k"].shape[2] < n + T:
+        xp, room = get_xp(k), max(2 * n, n + T + 64)
+        for name in ("k", "v"):
+            buf = xp.empty((B, nh, room, hs), dtype=k.dtype)
+            if n:
+                buf[:, :, :n] = cache[name][:, :, :n]
+            cache[name] = buf
+    cache["k"][:, :, n:n + T], cache["v"][:, :, n:n + T] = k, v
+    cache["len"] = n + T
+    return cache["k"][:, :, :n + T], cache["v"][:, :, :n + T]
 
 
 class MLP(Module):
@@ -202,7 +217,7 @@ class GPT(Module):
         """Give every Dropout a fresh generator derived from `seed` (called once per step)."""
         for i, m in enumerate(self.modules()):
             if isinstance(m, Dropout):
-                m.rng = np.random.default_rng([seed, i])
+                m.reseed([seed, i])
 
     def hidden(self, idx, cache=None):
         """Final hidden states LN(h_n): (B, T) token ids → (B, T, C).

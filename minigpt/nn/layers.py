@@ -62,7 +62,20 @@ class Dropout(Module):
 
     def __init__(self, p=0.0, rng=None):
         self.p = p
-        self.rng = _rng(rng)
+        self._rng, self._seed = _rng(rng), None
+
+    def reseed(self, seed):
+        """Draw the next masks from default_rng(seed); the generator is made when first needed
+        (a model reseeds every step, and with p = 0 nothing is ever drawn)."""
+        self._rng, self._seed = None, seed
+
+    @property
+    def rng(self):
+        if self._rng is None:
+            self._rng = np.random.default_rng(self._seed)
+        return self._rng
 
     def forward(self, x):
-        return ops.dropout(x, self.p, self.rng, training=self.training)
+        if not self.training or self.p == 0.0:  # no mask to draw (ops.dropout returns x too)
+            return ops.dropout(x, self.p, None, training=False)
+        return ops.dropout(x, self.p, self.rng, training=True)

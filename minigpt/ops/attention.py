@@ -141,9 +141,13 @@ def _query_blocks(T, S):
 
 
 def _fused_forward(ctx, q, k, v):
-    """Causal attention with numba's one-pass scale + mask + softmax (kernels/cpu.py), block by block."""
-    T, S = q.shape[2], k.shape[2]
-    y = np.empty(q.shape, dtype=q.dtype)
+    """Causal attention with numba's one-pass scale + mask + softmax (kernels/cpu.py), block by block.
+
+    y is written in (B, T, nh, hs) memory order and returned as its (B, nh, T, hs) view, so that
+    `merge_heads` is a free reshape instead of a copy."""
+    B, H, T, hs = q.shape
+    S = k.shape[2]
+    y = np.empty((B, T, H, hs), dtype=q.dtype).transpose(0, 2, 1, 3)
     ps = []
     for a, b, n in _query_blocks(T, S):
         s = q[:, :, a:b] @ k[:, :, :n].swapaxes(-1, -2)  # (B, nh, b - a, n)
@@ -153,19 +157,25 @@ def _fused_forward(ctx, q, k, v):
     return y
 
 
-def _fused_backward(ctx, g):
+def _fused_backward(ctx, g, out=None):
     """The backward of Attention block by block; 1/√d is folded into dS (attention_dscores_), so dq and dk
-    need no extra pass. The last block sees every key: it sets dk and dv, the others add to their prefix."""
+    need no extra pass. The last block sees every key: it sets dk and dv, the others add to their prefix.
+
+    out: (dq, dk, dv) arrays (or views) to write into, e.g. the parts of PackedAttention's dqkv."""
     q, k, v, ps, y = ctx.saved
     g = g.astype(q.dtype, copy=False)
-    dq, dk, dv = np.empty(q.shape, dtype=q.dtype), None, None
+    dq, dk, dv = out or (np.empty(q.shape, dtype=q.dtype), np.empty(k.shape, dtype=q.dtype),
+                         np.empty(v.shape, dtype=q.dtype))
+    first = True
     for (a, b, n), p in reversed(list(zip(_query_blocks(q.shape[2], k.shape[2]), ps))):
         gb = g[:, :, a:b]
         ds = gb @ v[:, :, :n].swapaxes(-1, -2)  # dP
         ctx.fused.attention_dscores_(ds, p, gb, y[:, :, a:b], ctx.scale)  # dP -> dS / √d
         np.matmul(ds, k[:, :, :n], out=dq[:, :, a:b])
-        if dv is None:
-            dv, dk = p.swapaxes(-1, -2) @ gb, ds.swapaxes(-1, -2) @ q[:, :, a:b]
+        if first:  # n = S: every key
+            np.matmul(p.swapaxes(-1, -2), gb, out=dv)
+            np.matmul(ds.swapaxes(-1, -2), q[:, :, a:b], out=dk)
+            first = False
         else:
             dv[:, :, :n] += p.swapaxes(-1, -2) @ gb
             dk[:, :, :n] += ds.swapaxes(-1, -2) @ q[:, :, a:b]
@@ -306,13 +316,17 @@ class PackedAttention(Function):
     def backward(ctx, g):
         B, T, nh, hs = ctx.shape
         g4 = g.reshape(B, T, nh, hs).transpose(0, 2, 1, 3)  # (B, nh, T, hs)
+        d = get_xp(g).empty((B, T, 3, nh, hs), dtype=g.dtype)  # the qkv layout
+        parts = [d[:, :, i].transpose(0, 2, 1, 3) for i in range(3)]  # dq, dk, dv views, each (B, nh, T, hs)
+        if getattr(ctx.ictx, "fused", None) and ctx.rope is None:  # the fused CPU path writes straight into d
+            _fused_backward(ctx.ictx, g4, out=parts)
+            return d.reshape(B, T, 3 * nh * hs), None
         dq, dk, dv = ctx.inner.backward(ctx.ictx, g4)[:3]
         if ctx.rope is not None:
             cos, sin = ctx.rope
             dq, dk = rotate(dq, cos, -sin), rotate(dk, cos, -sin)  # Rᵀ = R(-φ)
-        d = get_xp(g).empty((B, T, 3, nh, hs), dtype=g.dtype)  # the qkv layout; one copy per part
-        for i, part in enumerate((dq, dk, dv)):
-            d[:, :, i] = part.transpose(0, 2, 1, 3)
+        for part, grad in zip(parts, (dq, dk, dv)):  # one copy per part
+            part[...] = grad
         return d.reshape(B, T, 3 * nh * hs), None
 
 

@@ -146,6 +146,7 @@ OPS = {
     "attention": (lambda q, k, v: ops.attention(q, k, v), [(2, 3, 11, 8)] * 3),
     "attention_kv_cache": (lambda q, k, v: ops.attention(q, k, v), [(2, 3, 1, 8), (2, 3, 13, 8), (2, 3, 13, 8)]),
     "packed_attention": (lambda qkv: ops.packed_attention(qkv, 4), [(2, 17, 48)]),
+    "packed_attention_query_blocks": (lambda qkv: ops.packed_attention(qkv, 2), [(2, 150, 24)]),  # writes into dqkv
     "attention_query_blocks": (lambda q, k, v: ops.attention(q, k, v), [(1, 2, 150, 8)] * 3),  # 64 + 64 + 22
     "attention_query_blocks_kv": (lambda q, k, v: ops.attention(q, k, v), [(1, 2, 130, 8), (1, 2, 141, 8),
                                                                            (1, 2, 141, 8)]),
