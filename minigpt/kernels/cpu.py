@@ -22,7 +22,9 @@ keeps the machine code on disk, so later processes load them in well under a sec
 """
 from __future__ import annotations
 
+import functools
 import math
+import warnings
 
 import numba
 import numpy as np
@@ -34,8 +36,31 @@ f32 = np.float32
 # fastmath without "nnan"/"ninf": reassociating sums lets them vectorize, but a NaN must still reach the
 # training loop's NaN check; error_model="numpy": x / 0 gives inf instead of a branch that raises
 FAST = {"reassoc", "contract", "arcp", "nsz", "afn"}
-jit = numba.njit(cache=True, fastmath=FAST, error_model="numpy")
 inline = numba.njit(cache=True, fastmath=FAST, error_model="numpy", inline="always")
+_cache_warned = False
+
+
+def jit(fn):
+    """numba.njit with the flags above, for a kernel called from Python.
+
+    A first call compiles the kernel and then writes the machine code to numba's on-disk cache. On a full
+    (or read-only) disk that write raises OSError after the compiled code is already in memory: warn once
+    and call again, rather than fail the op over a cache file."""
+    kernel = numba.njit(cache=True, fastmath=FAST, error_model="numpy")(fn)
+
+    @functools.wraps(fn)
+    def call(*args):
+        global _cache_warned
+        try:
+            return kernel(*args)
+        except OSError as e:
+            if not _cache_warned:
+                _cache_warned = True
+                warnings.warn(f"minigpt: numba could not save a compiled CPU kernel to its cache ({e}); "
+                              f"the kernel runs from memory and is compiled again in the next process")
+            return kernel(*args)
+    call.kernel = kernel  # the numba dispatcher itself
+    return call
 
 LOG2E = f32(1 / math.log(2))
 LN2_HI = f32(0.693359375)  # ln 2 = LN2_HI + LN2_LO; LN2_HI has few mantissa bits, so n · LN2_HI is exact

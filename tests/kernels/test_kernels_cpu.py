@@ -6,6 +6,10 @@ must come through (the training loop's NaN check depends on it), and results mus
 depend on the input's memory layout.
     python -m pytest tests/kernels/test_kernels_cpu.py -q
 """
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -284,9 +288,6 @@ def test_dispatch_takes_float32_numpy_only():
 
 def test_a_numba_that_cannot_load_warns_once_and_leaves_numpy_ops(tmp_path):
     """numba installed but broken (say, built for another NumPy): one clear warning, then the NumPy path."""
-    import os
-    import subprocess
-    import sys
     from pathlib import Path
 
     fake = tmp_path / "numba"
@@ -307,3 +308,28 @@ def test_a_numba_that_cannot_load_warns_once_and_leaves_numpy_ops(tmp_path):
     n, rest = out.stdout.split(" ", 1)
     assert n == "1" and "Numba needs NumPy 2.3 or less" in rest and "MINIGPT_FUSED=0" in rest, out.stdout
     assert all(abs(float(v) - 0.841192) < 1e-5 for v in rest.split()[-2:])  # GELU(1), tanh form, by hand
+
+
+def test_a_full_disk_at_the_first_compile_warns_and_the_op_still_runs(tmp_path):
+    """numba compiles a kernel, then writes it to its on-disk cache; a full disk makes that write raise
+    OSError (ENOSPC) after the code is in memory. The op must still return the right numbers, with a warning."""
+    code = (
+        "import errno, warnings, numba.core.caching as c, numpy as np\n"
+        "def full(self, sig, data): raise OSError(errno.ENOSPC, 'No space left on device')\n"
+        "c.Cache.save_overload = full\n"
+        "from minigpt import ops\n"
+        "from minigpt.autograd import Tensor\n"
+        "from minigpt.kernels import reference as R\n"
+        "x = np.linspace(-4, 4, 300, dtype=np.float32).reshape(3, 100)\n"
+        "with warnings.catch_warnings(record=True) as w:\n"
+        "    warnings.simplefilter('always')\n"
+        "    y = ops.gelu(Tensor(x)).data\n"
+        "    y2 = ops.gelu(Tensor(x)).data\n"
+        "print(float(np.abs(y - R.gelu_fwd(x)).max()), float(np.abs(y2 - y).max()))\n"
+        "print(sum('could not save a compiled CPU kernel' in str(m.message) for m in w))\n")
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}  # an empty cache: the kernel must compile
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    err, again = out.stdout.split()[:2]
+    assert float(err) < 1e-5 and float(again) == 0.0
+    assert out.stdout.split()[2] == "1"  # one warning, not one per call
