@@ -59,7 +59,6 @@ def jit(fn):
                 warnings.warn(f"minigpt: numba could not save a compiled CPU kernel to its cache ({e}); "
                               f"the kernel runs from memory and is compiled again in the next process")
             return kernel(*args)
-    call.kernel = kernel  # the numba dispatcher itself
     return call
 
 LOG2E = f32(1 / math.log(2))

@@ -76,6 +76,5 @@ class Dropout(Module):
         return self._rng
 
     def forward(self, x):
-        if not self.training or self.p == 0.0:  # no mask to draw (ops.dropout returns x too)
-            return ops.dropout(x, self.p, None, training=False)
-        return ops.dropout(x, self.p, self.rng, training=True)
+        rng = self.rng if self.training and self.p else None  # no mask to draw: no generator to make
+        return ops.dropout(x, self.p, rng, training=self.training)

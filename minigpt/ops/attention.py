@@ -166,16 +166,15 @@ def _fused_backward(ctx, g, out=None):
     g = g.astype(q.dtype, copy=False)
     dq, dk, dv = out or (np.empty(q.shape, dtype=q.dtype), np.empty(k.shape, dtype=q.dtype),
                          np.empty(v.shape, dtype=q.dtype))
-    first = True
-    for (a, b, n), p in reversed(list(zip(_query_blocks(q.shape[2], k.shape[2]), ps))):
+    S = k.shape[2]
+    for (a, b, n), p in reversed(list(zip(_query_blocks(q.shape[2], S), ps))):
         gb = g[:, :, a:b]
         ds = gb @ v[:, :, :n].swapaxes(-1, -2)  # dP
         ctx.fused.attention_dscores_(ds, p, gb, y[:, :, a:b], ctx.scale)  # dP -> dS / √d
         np.matmul(ds, k[:, :, :n], out=dq[:, :, a:b])
-        if first:  # n = S: every key
+        if n == S:  # the last block, taken first: it sees every key
             np.matmul(p.swapaxes(-1, -2), gb, out=dv)
             np.matmul(ds.swapaxes(-1, -2), q[:, :, a:b], out=dk)
-            first = False
         else:
             dv[:, :, :n] += p.swapaxes(-1, -2) @ gb
             dk[:, :, :n] += ds.swapaxes(-1, -2) @ q[:, :, a:b]
