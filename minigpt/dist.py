@@ -19,7 +19,10 @@ gradient is the one-process gradient whatever N is (up to float summation order)
     pip install -e '.[dist]'                  # mpi4py + an MPICH wheel that ships `mpiexec`
     mpiexec -n 2 python -m minigpt.dist       # each rank prints what an all-reduce gave it
 """
+import importlib.util
 import os
+import shutil
+import subprocess
 import sys
 import time
 
@@ -212,6 +215,52 @@ def get_comm() -> Comm:
     if _WORLD is None:
         _WORLD = MPIComm() if launched() else Comm()
     return _WORLD
+
+
+# -----------------------------------------------------------------------------
+# starting the ranks: `minigpt pipeline` runs as two ranks by itself on a 2+ core machine
+
+def usable_cores() -> int:
+    """CPU cores this process may run on (its affinity mask where the OS has one)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def auto_ranks() -> int:
+    """How many ranks `minigpt pipeline` starts as: MINIGPT_RANKS=N if set, else 2 when this machine has 2+ cores
+    and the dist extra is installed (mpi4py and an `mpiexec`), else 1.
+
+    Why: one process leaves the second core mostly idle. OpenBLAS threads the big GEMMs over both cores, but
+    attention's small GEMMs, the fused kernels and Python run on one. Two ranks, each with one BLAS thread,
+    run everything on both (measured on a 2-core AVX2 EPYC: the default pipeline 1.3x faster, same checks).
+    """
+    want = os.environ.get("MINIGPT_RANKS", "auto").strip().lower()
+    if want != "auto":
+        if not want.isdigit() or int(want) < 1:
+            raise ValueError(f"MINIGPT_RANKS={want!r}: expected a number of ranks (1, 2, ...) or 'auto'")
+        return int(want)
+    if usable_cores() < 2 or shutil.which("mpiexec") is None or importlib.util.find_spec("mpi4py") is None:
+        return 1
+    return 2
+
+
+def run_as_ranks(n, args) -> int:
+    """Run `mpiexec -n n python args` and return its exit status; each rank gets cores // n BLAS threads.
+
+    Ctrl-C reaches the ranks through mpiexec: each finishes its step and saves a checkpoint (exit 130)."""
+    mpiexec = shutil.which("mpiexec")
+    if mpiexec is None or importlib.util.find_spec("mpi4py") is None:
+        raise ValueError(f"MINIGPT_RANKS={n} needs mpi4py and an `mpiexec`: pip install -e '.[dist]' "
+                         f"(or MINIGPT_RANKS=1 for one process)")
+    threads = str(max(1, usable_cores() // n))
+    env = {"OPENBLAS_NUM_THREADS": threads, "OMP_NUM_THREADS": threads, **os.environ, "MINIGPT_RANKS": str(n)}
+    print(f"minigpt: {n} data-parallel ranks (mpiexec -n {n}), {env['OPENBLAS_NUM_THREADS']} BLAS thread(s) each; "
+          f"MINIGPT_RANKS=1 runs one process", file=sys.stderr, flush=True)
+    proc = subprocess.Popen([mpiexec, "-n", str(n), sys.executable, *args], env=env)
+    while True:
+        try:
+            return proc.wait()
+        except KeyboardInterrupt:  # the ranks got it too: wait for their checkpoint
+            continue
 
 
 # -----------------------------------------------------------------------------

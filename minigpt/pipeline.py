@@ -170,11 +170,14 @@ def code_fingerprint():
 # the stages, one function each (run_pipeline chains them; stage_checkpoint runs the missing ones)
 
 class _Timer:
+    """Wall seconds, and CPU seconds summed over the ranks (every rank calls done() at the same points)."""
+
     def __init__(self):
         self.wall, self.cpu = time.time(), time.process_time()
 
     def done(self, **summary):
-        return {"wall_s": time.time() - self.wall, "cpu_s": time.process_time() - self.cpu, **summary}
+        cpu, = dist.get_comm().sum_floats(time.process_time() - self.cpu)
+        return {"wall_s": time.time() - self.wall, "cpu_s": cpu, **summary}
 
 
 def pretrain_stage(cfg, tok, progress=True):
@@ -243,6 +246,8 @@ def run_pipeline(cfg, progress=True, log=print):
     if cfg.quick:
         cfg = quick_config(cfg)
     comm = dist.get_comm()
+    if not comm.is_main:  # under mpiexec: rank 0 alone tells how the stages went
+        log = lambda *args, **kw: None  # noqa: E731
     with RunLock(cfg.out_dir):
         if comm.is_main:  # under mpiexec: rank 0 alone claims the run directory, the others wait for it
             claim_pipeline_dir(cfg)

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 os.environ.setdefault("TQDM_DISABLE", "1")
+os.environ.setdefault("MINIGPT_RANKS", "1")  # `minigpt pipeline` stays one process unless a test asks for ranks
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 

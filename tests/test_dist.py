@@ -374,3 +374,71 @@ def test_nccl_collectives_on_the_gpu():
     res = subprocess.run([MPIEXEC, "-n", "1", sys.executable, "-c", code], capture_output=True, text=True, env=env,
                          timeout=240)
     assert res.returncode == 0 and "nccl ok" in res.stdout, res.stderr[-3000:]
+
+
+# -----------------------------------------------------------------------------
+# `minigpt pipeline` starts itself as two ranks (dist.auto_ranks)
+
+def test_auto_ranks_follows_the_cores_the_launcher_and_the_variable(monkeypatch):
+    monkeypatch.setenv("MINIGPT_RANKS", "auto")
+    monkeypatch.setattr(dist, "usable_cores", lambda: 2)
+    monkeypatch.setattr(dist.shutil, "which", lambda name: "/usr/bin/mpiexec")
+    monkeypatch.setattr(dist.importlib.util, "find_spec", lambda name: object())
+    assert dist.auto_ranks() == 2
+    monkeypatch.setattr(dist, "usable_cores", lambda: 1)
+    assert dist.auto_ranks() == 1  # one core: nothing to gain
+    monkeypatch.setattr(dist, "usable_cores", lambda: 8)
+    monkeypatch.setattr(dist.importlib.util, "find_spec", lambda name: None)
+    assert dist.auto_ranks() == 1  # no mpi4py: one process
+    monkeypatch.setenv("MINIGPT_RANKS", "3")
+    assert dist.auto_ranks() == 3
+    monkeypatch.setenv("MINIGPT_RANKS", "two")
+    with pytest.raises(ValueError, match="MINIGPT_RANKS='two'"):
+        dist.auto_ranks()
+    with pytest.raises(ValueError, match="pip install -e '.\\[dist\\]'"):
+        dist.run_as_ranks(2, ["-c", "pass"])  # asked for ranks without mpi4py: say what to install
+
+
+def _pipeline(out, *flags, ranks="auto", timeout=300):
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+               MINIGPT_RANKS=ranks, TQDM_DISABLE="1")
+    return subprocess.run([sys.executable, "-m", "minigpt", "pipeline", "--quick", "--out-dir", str(out), *flags],
+                          capture_output=True, text=True, env=env, timeout=timeout)
+
+
+@needs_mpi
+@pytest.mark.skipif(dist.usable_cores() < 2, reason="one core: the pipeline runs as one process")
+def test_pipeline_command_runs_as_two_ranks_with_one_report(tmp_path):
+    import json
+    two, one = _pipeline(tmp_path / "two"), _pipeline(tmp_path / "one", ranks="1")
+    assert two.returncode == 0 and one.returncode == 0, two.stderr[-3000:] + one.stderr[-3000:]
+    assert "2 data-parallel ranks" in two.stderr and "data-parallel" not in one.stderr
+    assert two.stdout.count("report card") == one.stdout.count("report card") == 1  # rank 0 alone prints
+    assert two.stdout.count("pretrain done") == one.stdout.count("pretrain done") == 1
+    m2, m1 = (json.loads((tmp_path / d / "metrics.json").read_text()) for d in ("two", "one"))
+    # same training as one process, to float rounding (the summed gradient is the whole batch's)
+    assert abs(m2["stages"]["pretrain"]["val_loss"] - m1["stages"]["pretrain"]["val_loss"]) < 1e-3
+    assert m2["total"]["cpu_s"] > 0
+
+
+@needs_mpi
+@pytest.mark.skipif(dist.usable_cores() < 2, reason="one core: the pipeline runs as one process")
+def test_ctrl_c_reaches_both_ranks_and_leaves_a_checkpoint(tmp_path):
+    """Ctrl-C in a terminal signals the whole foreground process group: `minigpt`, mpiexec and the ranks."""
+    import signal
+    import time
+    out = tmp_path / "run"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+               MINIGPT_RANKS="auto", TQDM_DISABLE="1")
+    proc = subprocess.Popen([sys.executable, "-m", "minigpt", "pipeline", "--quick", "--pretrain.max-iters", "100000",
+                             "--out-dir", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env, start_new_session=True)
+    metrics = out / "pretrain" / "metrics.jsonl"
+    deadline = time.time() + 120
+    while time.time() < deadline and not (metrics.exists() and len(metrics.read_text().splitlines()) >= 5):
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stderr[-3000:]
+    assert "resume with: minigpt pipeline" in stderr
+    assert (out / "pretrain" / "ckpt" / "model.safetensors").exists()
