@@ -12,6 +12,9 @@ nothing heavy (CuPy, matplotlib) is imported by accident.
     minigpt --help
     minigpt pretrain --help
     minigpt pipeline --quick
+
+`minigpt pipeline` runs as two data-parallel ranks (mpiexec) on a 2+ core machine with the dist extra;
+MINIGPT_RANKS=1 keeps it to one process (minigpt/dist.py, auto_ranks).
 """
 import argparse
 import importlib

@@ -18,6 +18,10 @@ gradient is the one-process gradient whatever N is (up to float summation order)
 
     pip install -e '.[dist]'                  # mpi4py + an MPICH wheel that ships `mpiexec`
     mpiexec -n 2 python -m minigpt.dist       # each rank prints what an all-reduce gave it
+
+`minigpt pipeline` starts itself this way on a machine with 2+ cores when the extra is installed
+(`auto_ranks`, `run_as_ranks`): two ranks with one BLAS thread each keep both cores busy through
+the whole step, where one process leaves the second core idle outside the big GEMMs.
 """
 import importlib.util
 import os
