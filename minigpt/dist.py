@@ -256,7 +256,10 @@ def run_as_ranks(n, args) -> int:
         raise ValueError(f"MINIGPT_RANKS={n} needs mpi4py and an `mpiexec`: pip install -e '.[dist]' "
                          f"(or MINIGPT_RANKS=1 for one process)")
     threads = str(max(1, usable_cores() // n))
-    env = {"OPENBLAS_NUM_THREADS": threads, "OMP_NUM_THREADS": threads, **os.environ, "MINIGPT_RANKS": str(n)}
+    env = {"OPENBLAS_NUM_THREADS": threads, "OMP_NUM_THREADS": threads,
+           # Open MPI's mpiexec refuses to start as root (a container, Colab) unless told; MPICH ignores these
+           "OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
+           **os.environ, "MINIGPT_RANKS": str(n)}
     print(f"minigpt: {n} data-parallel ranks (mpiexec -n {n}), {env['OPENBLAS_NUM_THREADS']} BLAS thread(s) each; "
           f"MINIGPT_RANKS=1 runs one process", file=sys.stderr, flush=True)
     proc = subprocess.Popen([mpiexec, "-n", str(n), sys.executable, *args], env=env)
