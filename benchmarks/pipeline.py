@@ -78,9 +78,10 @@ def main(argv=None):
             print(json.dumps(summarize(json.load(f)), indent=2))
         return 0
     from minigpt import dist
-    if not dist.launched() and dist.auto_ranks() > 1:  # as `minigpt pipeline` runs: the ranks time themselves
+    ranks = dist.auto_ranks()
+    if ranks > 1:  # as `minigpt pipeline` runs: the ranks time themselves
         os.environ["MINIGPT_BENCH_T0"] = repr(time.time())
-        return dist.run_as_ranks(dist.auto_ranks(), [os.path.abspath(__file__), *(sys.argv[1:] if argv is None else argv)])
+        return dist.run_as_ranks(ranks, [os.path.abspath(__file__), *(sys.argv[1:] if argv is None else argv)])
     comm = dist.get_comm()
     load_start = os.getloadavg()
     t0 = float(os.environ.get("MINIGPT_BENCH_T0", time.time()))

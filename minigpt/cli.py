@@ -119,7 +119,7 @@ def main(argv=None) -> int:
     if dist.launched() and not dist.get_comm().is_main:  # mpiexec -n N: rank 0 alone prints its report
         sys.stdout = open(os.devnull, "w")
     try:
-        if name == "pipeline" and not dist.launched() and not {"-h", "--help"} & set(argv):
+        if name == "pipeline" and not {"-h", "--help"} & set(argv):
             ranks = dist.auto_ranks()  # 2 on a 2+ core machine with the dist extra (dist.auto_ranks says why)
             if ranks > 1:
                 return dist.run_as_ranks(ranks, ["-m", "minigpt", *(["--debug"] if debug else []), *argv])

@@ -231,12 +231,15 @@ def usable_cores() -> int:
 
 def auto_ranks() -> int:
     """How many ranks `minigpt pipeline` starts as: MINIGPT_RANKS=N if set, else 2 when this machine has 2+ cores
-    and the dist extra is installed (mpi4py and an `mpiexec`), else 1.
+    and the dist extra is installed (mpi4py and an `mpiexec`), else 1. Under a launcher it is 1: this process is
+    already one of the ranks and starts none.
 
     Why: one process leaves the second core mostly idle. OpenBLAS threads the big GEMMs over both cores, but
     attention's small GEMMs, the fused kernels and Python run on one. Two ranks, each with one BLAS thread,
     run everything on both (measured on a 2-core AVX2 EPYC: the default pipeline 1.3x faster, same checks).
     """
+    if launched():
+        return 1
     want = os.environ.get("MINIGPT_RANKS", "auto").strip().lower()
     if want != "auto":
         if not want.isdigit() or int(want) < 1:

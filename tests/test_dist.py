@@ -6,10 +6,13 @@ training (plain AdamW, the whole batch in one process): data parallelism must no
 
     python -m pytest tests/test_dist.py -q
 """
+import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -149,7 +152,6 @@ def test_benchmark_reports_both_rank_counts():
                           "--n-layer", "1", "--n-embd", "32", "--batch-size", "2", "--block-size", "16",
                           "--bucket-sweep", "1", "1024"], capture_output=True, text=True, env=env, timeout=240)
     assert res.returncode == 0, res.stderr[-3000:]
-    import json
     out = json.loads(res.stdout)
     one, two = out["runs"]
     assert (one["ranks"], two["ranks"]) == (1, 2) and out["threads_per_rank"] == 1
@@ -163,7 +165,6 @@ def test_benchmark_reports_both_rank_counts():
 @pytest.mark.slow
 def test_benchmark_reports_ppo_for_both_rank_counts():
     """benchmarks/dist.py --stage ppo, tiny: rollouts/s for 1 and 2 ranks and the gradient all-reduce's share."""
-    import json
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
     res = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "dist.py"), "--stage", "ppo", "--steps", "2",
                           "--warmup", "1", "--n-layer", "1", "--n-embd", "32", "--rollout-batch", "4",
@@ -392,6 +393,9 @@ def test_auto_ranks_follows_the_cores_the_launcher_and_the_variable(monkeypatch)
     assert dist.auto_ranks() == 1  # no mpi4py: one process
     monkeypatch.setenv("MINIGPT_RANKS", "3")
     assert dist.auto_ranks() == 3
+    monkeypatch.setenv("PMI_RANK", "0")
+    assert dist.auto_ranks() == 1  # started by mpiexec: already a rank, starts none
+    monkeypatch.delenv("PMI_RANK")
     monkeypatch.setenv("MINIGPT_RANKS", "two")
     with pytest.raises(ValueError, match="MINIGPT_RANKS='two'"):
         dist.auto_ranks()
@@ -409,7 +413,6 @@ def _pipeline(out, *flags, ranks="auto", timeout=300):
 @needs_mpi
 @pytest.mark.skipif(dist.usable_cores() < 2, reason="one core: the pipeline runs as one process")
 def test_pipeline_command_runs_as_two_ranks_with_one_report(tmp_path):
-    import json
     two, one = _pipeline(tmp_path / "two"), _pipeline(tmp_path / "one", ranks="1")
     assert two.returncode == 0 and one.returncode == 0, two.stderr[-3000:] + one.stderr[-3000:]
     assert "2 data-parallel ranks" in two.stderr and "data-parallel" not in one.stderr
@@ -425,8 +428,6 @@ def test_pipeline_command_runs_as_two_ranks_with_one_report(tmp_path):
 @pytest.mark.skipif(dist.usable_cores() < 2, reason="one core: the pipeline runs as one process")
 def test_ctrl_c_reaches_both_ranks_and_leaves_a_checkpoint(tmp_path):
     """Ctrl-C in a terminal signals the whole foreground process group: `minigpt`, mpiexec and the ranks."""
-    import signal
-    import time
     out = tmp_path / "run"
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
                MINIGPT_RANKS="auto", TQDM_DISABLE="1")
