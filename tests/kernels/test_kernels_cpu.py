@@ -252,6 +252,24 @@ def test_nan_comes_through_every_kernel():
     assert np.isnan(s[0, 2, :3]).all() and not np.isnan(s[0, :2]).any()
 
 
+@pytest.mark.parametrize("C", [1, 7, 8, 9, 16, 17, 31])
+def test_the_row_max_sees_every_position(C):
+    """Softmax and cross-entropy shift each row by its max, found in eight running maxima (`_rowmax`).
+    A row of zeros with 1000 at position p overflows e^x unless the max found is exactly that 1000, wherever
+    p falls among the eight lanes and the tail; a NaN anywhere in a row must still reach its loss."""
+    x = np.where(np.eye(C, dtype=bool), np.float32(1000.0), np.float32(0.0))   # row p: 1000 at position p
+    np.testing.assert_array_equal(K.softmax_fwd(x), np.eye(C, dtype=np.float32))
+    s = np.broadcast_to(x, (1, C, C)).copy()
+    K.causal_softmax_(s, 1.0)                                # query i sees keys ≤ i: the max is 1000 at i
+    np.testing.assert_array_equal(s[0], np.eye(C, dtype=np.float32))
+    _, losses, lse = K.cross_entropy_fwd(x, np.zeros(C, np.int64))
+    assert np.array_equal(lse, np.full(C, 1000.0, np.float32)) and losses[0] == 0.0
+    np.testing.assert_array_equal(losses[1:], np.full(C - 1, 1000.0, np.float32))
+    nan_rows = np.where(np.eye(C, dtype=bool), np.float32(np.nan), np.float32(1.0))
+    assert np.isnan(K.cross_entropy_fwd(nan_rows, np.zeros(C, np.int64))[1]).all()
+    assert np.isnan(K.softmax_fwd(nan_rows)).all()
+
+
 def test_layout_does_not_matter(rng):
     x = rng.standard_normal((40, 30)).astype(np.float32)
     xt = np.asfortranarray(x)
