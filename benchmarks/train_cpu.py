@@ -141,16 +141,17 @@ SWEEP = [  # name, model shape, batch, vocabulary (None: the characters of the t
 
 def machine_info():
     """CPU model, core count, SIMD level and library versions, for the JSON."""
-    model, flags = platform.processor() or platform.machine(), ""
+    model, flags, family = platform.processor() or platform.machine(), "", None
     try:
         with open("/proc/cpuinfo") as f:
-            info = f.read()
-        model = next(line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name"))
-        flags = next(line for line in info.splitlines() if line.startswith("flags"))
-    except (OSError, StopIteration):
+            info = dict(line.split(":", 1) for line in f.read().split("\n\n")[0].splitlines() if ":" in line)
+        info = {k.strip(): v.strip() for k, v in info.items()}
+        model, flags = info["model name"], " " + info["flags"]
+        family = f"family {info['cpu family']} model {info['model']}"  # a VM may name every EPYC just "AMD EPYC"
+    except (OSError, KeyError, ValueError):
         pass
     simd = "AVX-512" if " avx512f" in flags else "AVX2" if " avx2" in flags else "unknown"
-    out = {"cpu": model, "cpus": os.cpu_count(), "simd": simd, "numpy": np.__version__,
+    out = {"cpu": model, "cpu_id": family, "cpus": os.cpu_count(), "simd": simd, "numpy": np.__version__,
            "python": platform.python_version()}
     from minigpt.ops.dispatch import fused_cpu_on
     out["fused_cpu_kernels"] = fused_cpu_on()  # minigpt/kernels/cpu.py (numba), or the NumPy ops

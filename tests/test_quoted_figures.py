@@ -102,6 +102,10 @@ QUOTED = {
                  [f"runs.{i}.ratio_minigpt_over_torch" for i in range(4)], 0.006),
         Measured("| 1 | 1.22, 1.05, 1.10, 1.31", "train_cpu_sweep_1thread_idle.json",
                  [f"runs.{i}.ratio_minigpt_over_torch" for i in range(4)], 0.006),
+        Measured("| 2 | 1.24, 1.08, 1.01, 1.07", "train_cpu_sweep_2threads_avx512.json",
+                 [f"runs.{i}.ratio_minigpt_over_torch" for i in range(4)], 0.006),
+        Measured("| 1 | 1.21, 1.19, 1.12, 1.31", "train_cpu_sweep_1thread_avx512.json",
+                 [f"runs.{i}.ratio_minigpt_over_torch" for i in range(4)], 0.006),
     ],
     "05_pretraining": [
         Cited("the ~1.88 nanoGPT reports", "nanoGPT's README (shakespeare_char on CPU)"),
