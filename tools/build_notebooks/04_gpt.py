@@ -527,6 +527,8 @@ print("same numbers:", np.allclose(x.sum(axis=-1), x @ ones, atol=1e-4))
 # |---|---|---|
 # | 2-core AMD EPYC, AVX2, idle, with the compiled loops of the next section (`benchmarks/results/train_cpu_sweep_2threads.json`) | 2 | 1.11, 1.05, 1.01, 1.14 (the four configs) |
 # | the same EPYC, idle, one thread (`benchmarks/results/train_cpu_sweep_1thread_idle.json`) | 1 | 1.22, 1.05, 1.10, 1.31 |
+# | 2-core AMD EPYC with AVX-512 (Zen 4), idle, with the compiled loops; torch on MKL + oneDNN (`benchmarks/results/train_cpu_sweep_2threads_avx512.json`) | 2 | 1.24, 1.08, 1.01, 1.07 |
+# | the same Zen 4 EPYC, idle, one thread (`benchmarks/results/train_cpu_sweep_1thread_avx512.json`) | 1 | 1.21, 1.19, 1.12, 1.31 |
 # | 2-core AMD EPYC, AVX2, shared with a dozen busy processes, NumPy expressions only (`benchmarks/results/train_cpu_sweep.json`) | 1 | 1.01, 1.12, 0.94, 1.04 (the four configs, under load) |
 # | 2-core machine noted as AVX-512, idle, NumPy expressions only (`benchmarks/results/train_cpu.json`) | 2 / 1 | 1.02–1.06 / 1.16 (nanoGPT CPU config) |
 # | 2-core Sapphire Rapids-class AVX-512 server, idle, where torch runs MKL + oneDNN (issue 20, before GELU-by-exp) | 2 / 1 | 0.66–0.69 (four configs) / 0.78 |
