@@ -51,6 +51,12 @@ def load_text(n_chars, download):
 CLOCK = time.process_time   # see the module docstring
 
 
+def sig(seconds, digits=4):
+    """Seconds to `digits` significant figures: a fast run of a few ms keeps its precision (rounding to
+    fixed decimals would move a ratio of two such times by up to 10%)."""
+    return float(f"{seconds:.{digits}g}")
+
+
 def timed(fn, *args, repeat=1, **kw):
     best, out = float("inf"), None
     for _ in range(repeat):
@@ -84,7 +90,7 @@ def bench_training(text, vocab_sizes, naive_merges):
         naive_s, (_, naive_m) = timed(train_bpe_naive, text, 256 + n)
         runs[str(v)] = {"merges_asked": v - 256, "merges_learned": learned,
                         "stopped_short_warning": next((str(w.message) for w in caught), None),
-                        "timed_merges": n, "fast_seconds": round(fast_s, 3), "naive_seconds": round(naive_s, 3),
+                        "timed_merges": n, "fast_seconds": sig(fast_s), "naive_seconds": sig(naive_s),
                         "speedup_at_equal_merges": round(naive_s / fast_s, 1), "identical_merges": fast_merges == naive_m}
         print(f"vocab {v}: {n} merges, fast {fast_s:.2f} s, naive {naive_s:.1f} s", file=sys.stderr)
     return runs
