@@ -245,17 +245,20 @@ def auto_ranks() -> int:
         if not want.isdigit() or int(want) < 1:
             raise ValueError(f"MINIGPT_RANKS={want!r}: expected a number of ranks (1, 2, ...) or 'auto'")
         return int(want)
-    if usable_cores() < 2 or shutil.which("mpiexec") is None or importlib.util.find_spec("mpi4py") is None:
-        return 1
-    return 2
+    return 2 if usable_cores() >= 2 and _mpiexec() else 1
+
+
+def _mpiexec():
+    """The `mpiexec` that starts ranks, or None without the dist extra (mpi4py and an MPI launcher)."""
+    return shutil.which("mpiexec") if importlib.util.find_spec("mpi4py") is not None else None
 
 
 def run_as_ranks(n, args) -> int:
     """Run `mpiexec -n n python args` and return its exit status; each rank gets cores // n BLAS threads.
 
     Ctrl-C reaches the ranks through mpiexec: each finishes its step and saves a checkpoint (exit 130)."""
-    mpiexec = shutil.which("mpiexec")
-    if mpiexec is None or importlib.util.find_spec("mpi4py") is None:
+    mpiexec = _mpiexec()
+    if mpiexec is None:
         raise ValueError(f"MINIGPT_RANKS={n} needs mpi4py and an `mpiexec`: pip install -e '.[dist]' "
                          f"(or MINIGPT_RANKS=1 for one process)")
     threads = str(max(1, usable_cores() // n))

@@ -32,10 +32,14 @@ MPIEXEC = shutil.which("mpiexec")
 needs_mpi = pytest.mark.skipif(MPIEXEC is None, reason="no MPI launcher (mpiexec): pip install -e '.[dist]'")
 
 
+def child_env(**extra):
+    """os.environ for a child process that imports this checkout's minigpt, plus `extra`."""
+    return dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]), **extra)
+
+
 def mpirun(n, *args, timeout=240, env=None):
     """Run `mpiexec -n n python tests/dist_worker.py args` with one BLAS thread per rank."""
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
-               OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1", **(env or {}))
+    env = child_env(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1", **(env or {}))
     res = subprocess.run([MPIEXEC, "-n", str(n), sys.executable, str(WORKER), *map(str, args)],
                          capture_output=True, text=True, env=env, timeout=timeout)
     assert res.returncode == 0, f"mpiexec failed:\n{res.stdout[-3000:]}\n{res.stderr[-3000:]}"
@@ -147,7 +151,7 @@ def test_zero1_two_ranks_equal_unsharded_and_resume_with_any_n(tmp_path):
 @needs_mpi
 def test_benchmark_reports_both_rank_counts():
     """benchmarks/dist.py in a tiny configuration: tokens/s for 1 and 2 ranks and the all-reduce's share."""
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    env = child_env()
     res = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "dist.py"), "--steps", "2", "--warmup", "1",
                           "--n-layer", "1", "--n-embd", "32", "--batch-size", "2", "--block-size", "16",
                           "--bucket-sweep", "1", "1024"], capture_output=True, text=True, env=env, timeout=240)
@@ -165,7 +169,7 @@ def test_benchmark_reports_both_rank_counts():
 @pytest.mark.slow
 def test_benchmark_reports_ppo_for_both_rank_counts():
     """benchmarks/dist.py --stage ppo, tiny: rollouts/s for 1 and 2 ranks and the gradient all-reduce's share."""
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    env = child_env()
     res = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "dist.py"), "--stage", "ppo", "--steps", "2",
                           "--warmup", "1", "--n-layer", "1", "--n-embd", "32", "--rollout-batch", "4",
                           "--minibatch-size", "4", "--max-new-tokens", "6"], capture_output=True, text=True, env=env,
@@ -353,8 +357,7 @@ def test_an_error_on_one_rank_ends_all_ranks(tmp_path):
     promptly with an error instead of waiting forever in a collective."""
     run = tmp_path / "run"
     dist_worker.pretrain(run, max_iters=2)
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
-               OMP_NUM_THREADS="1")
+    env = child_env(OMP_NUM_THREADS="1")
     args = ["--data", "toyweb", "--n-chars", "20000", "--max-iters", "2", "--out-dir", str(run)]
     res = subprocess.run([MPIEXEC, "-n", "2", sys.executable, "-m", "minigpt.cli", "pretrain", *args],
                          capture_output=True, text=True, env=env, timeout=120)
@@ -371,7 +374,7 @@ def test_nccl_collectives_on_the_gpu():
             "assert float(c.allreduce(a.copy()).sum()) == 15.0\n"
             "assert c.allgather(a).shape == (1, 6) and float(c.broadcast(a.copy()).sum()) == 15.0\n"
             "print('nccl ok')")
-    env = dict(os.environ, MINIGPT_DEVICE="cuda", PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    env = child_env(MINIGPT_DEVICE="cuda")
     res = subprocess.run([MPIEXEC, "-n", "1", sys.executable, "-c", code], capture_output=True, text=True, env=env,
                          timeout=240)
     assert res.returncode == 0 and "nccl ok" in res.stdout, res.stderr[-3000:]
@@ -404,8 +407,7 @@ def test_auto_ranks_follows_the_cores_the_launcher_and_the_variable(monkeypatch)
 
 
 def _pipeline(out, *flags, ranks="auto", timeout=300):
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
-               MINIGPT_RANKS=ranks, TQDM_DISABLE="1")
+    env = child_env(MINIGPT_RANKS=ranks, TQDM_DISABLE="1")
     return subprocess.run([sys.executable, "-m", "minigpt", "pipeline", "--quick", "--out-dir", str(out), *flags],
                           capture_output=True, text=True, env=env, timeout=timeout)
 
@@ -429,8 +431,7 @@ def test_pipeline_command_runs_as_two_ranks_with_one_report(tmp_path):
 def test_ctrl_c_reaches_both_ranks_and_leaves_a_checkpoint(tmp_path):
     """Ctrl-C in a terminal signals the whole foreground process group: `minigpt`, mpiexec and the ranks."""
     out = tmp_path / "run"
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
-               MINIGPT_RANKS="auto", TQDM_DISABLE="1")
+    env = child_env(MINIGPT_RANKS="auto", TQDM_DISABLE="1")
     proc = subprocess.Popen([sys.executable, "-m", "minigpt", "pipeline", "--quick", "--pretrain.max-iters", "100000",
                              "--out-dir", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=env, start_new_session=True)
